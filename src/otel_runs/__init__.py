@@ -1,0 +1,36 @@
+"""otel-runs: OpenTelemetry spans <-> LangSmith runs.
+
+Public API (everything else is private):
+
+- `spans_to_runs(spans, keep=...)` -> `list[Run]`, and `convert(...)` -> `Conversion` with the
+  rejected spans and their reasons.
+- `Run`: one LangSmith run; `to_dict()` / `from_dict()`.
+- `SpanRecord`: the neutral span both SDK spans and OTLP spans become (for keep predicates).
+- Errors: `OtelRunsError`, `InvalidSpanError`, `InvalidRunError`, `DottedOrderError`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from otel_runs.convert.spans_to_runs import Conversion, Rejection, convert, spans_to_runs
+from otel_runs.errors import DottedOrderError, InvalidRunError, InvalidSpanError, OtelRunsError
+from otel_runs.model.run import Run
+from otel_runs.model.span_record import EventRecord, LinkRecord, SpanRecord
+
+logging.getLogger("otel_runs").addHandler(logging.NullHandler())
+
+__all__ = [
+    "Conversion",
+    "DottedOrderError",
+    "EventRecord",
+    "InvalidRunError",
+    "InvalidSpanError",
+    "LinkRecord",
+    "OtelRunsError",
+    "Rejection",
+    "Run",
+    "SpanRecord",
+    "convert",
+    "spans_to_runs",
+]

@@ -1,0 +1,50 @@
+"""OpenLLMetry / Traceloop attributes (traceloop/openllmetry `semconv_ai/__init__.py`)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+SPAN_KIND: Final = "traceloop.span.kind"
+"""workflow, task, agent, tool, unknown."""
+ENTITY_NAME: Final = "traceloop.entity.name"
+"""Entity (function) name."""
+ENTITY_INPUT: Final = "traceloop.entity.input"
+"""Entity input, JSON like {"inputs":..., "args":[], "kwargs":{}}."""
+ENTITY_OUTPUT: Final = "traceloop.entity.output"
+"""Entity output, JSON."""
+WORKFLOW_NAME: Final = "traceloop.workflow.name"
+"""Workflow name."""
+ASSOCIATION_PROPERTIES_PREFIX: Final = "traceloop.association.properties."
+"""User-set association properties (metadata, session, user)."""
+REQUEST_TYPE: Final = "llm.request.type"
+"""chat, completion, embedding, rerank (before v0.5)."""
+USAGE_TOTAL_TOKENS: Final = "llm.usage.total_tokens"
+"""Total tokens (before v0.5)."""
+IS_STREAMING: Final = "gen_ai.is_streaming"
+"""Whether the request streamed."""
+USAGE_REASONING_TOKENS: Final = "gen_ai.usage.reasoning_tokens"
+"""Reasoning tokens."""
+USAGE_CACHE_READ_INPUT_TOKENS_OLD: Final = "gen_ai.usage.cache_read_input_tokens"
+"""Cache-read tokens (before v0.5)."""
+USAGE_CACHE_CREATION_INPUT_TOKENS_OLD: Final = "gen_ai.usage.cache_creation_input_tokens"
+"""Cache-write tokens (before v0.5)."""
+API_BASE: Final = "gen_ai.openai.api_base"
+"""Base URL the OpenAI client called."""
+EVENT_COMPLETION_CHUNK: Final = "gen_ai.content.completion.chunk"
+"""One event per streamed chunk; the first marks the first token."""
+
+KIND_TO_RUN_TYPE: Final = {
+    "tool": "tool",
+    "workflow": "chain",
+    "task": "chain",
+    "agent": "chain",
+    "unknown": "chain",
+}
+"""traceloop.span.kind -> LangSmith run type."""
+REQUEST_TYPE_TO_RUN_TYPE: Final = {
+    "chat": "llm",
+    "completion": "llm",
+    "embedding": "embedding",
+    "rerank": "retriever",
+}
+"""llm.request.type -> LangSmith run type."""

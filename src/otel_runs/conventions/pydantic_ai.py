@@ -1,0 +1,32 @@
+"""pydantic-ai and Logfire span attributes (pydantic/pydantic-ai `_instrumentation.py`, logfire)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+ALL_MESSAGES: Final = "pydantic_ai.all_messages"
+"""Agent span: the whole conversation, JSON in the GenAI parts schema."""
+FINAL_RESULT: Final = "final_result"
+"""Agent span: the run's output."""
+TOOL_ARGUMENTS: Final = "tool_arguments"
+"""Tool span arguments (older pydantic-ai)."""
+TOOL_RESPONSE: Final = "tool_response"
+"""Tool span result (older pydantic-ai)."""
+AGGREGATED_USAGE_PREFIX: Final = "gen_ai.aggregated_usage."
+"""Agent span usage rolled up from its model calls."""
+MODEL_REQUEST_PARAMETERS: Final = "model_request_parameters"
+"""Model request parameters JSON."""
+LOGFIRE_MSG: Final = "logfire.msg"
+"""Rendered message (carries values: not a stable name)."""
+LOGFIRE_MSG_TEMPLATE: Final = "logfire.msg_template"
+"""Message template (stable name)."""
+LOGFIRE_JSON_SCHEMA: Final = "logfire.json_schema"
+"""Which attributes are JSON-encoded."""
+LOGFIRE_SPAN_TYPE: Final = "logfire.span_type"
+"""span, log, pending_span."""
+PENDING_SPAN: Final = "pending_span"
+"""Placeholder span Logfire emits at start; never a run."""
+OPERATION_COST: Final = "operation.cost"
+"""Cost computed client-side by Logfire."""
+TIME_TO_FIRST_CHUNK: Final = "gen_ai.client.operation.time_to_first_chunk"
+"""Seconds to first chunk, stamped on spans by pydantic-ai."""

@@ -1,0 +1,1 @@
+"""Ring 1: spans to runs. Records in, runs out; no I/O, no threads."""

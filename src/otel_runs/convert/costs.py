@@ -1,0 +1,128 @@
+"""Costs of one LLM call: carried by the span when it says, else priced with genai-prices.
+
+A cost the span carries is authoritative. Otherwise the call is priced from its usage with the
+maintained `genai-prices` tables, cache-aware, at the span's start time. A model or provider the
+tables do not know gets no cost rather than a guess.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+from otel_runs.conventions.providers import TO_PRICE_PROVIDER
+from otel_runs.dialects.coerce import as_float
+from otel_runs.dialects.precedence import COST_ATTRIBUTES
+from otel_runs.dialects.view import SpanView
+
+_logger = logging.getLogger(__name__)
+
+Costs = dict[str, Decimal]
+"""Keys input_cost, output_cost, total_cost."""
+
+
+def _decimal(value: object) -> Decimal | None:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, str):
+        try:
+            return Decimal(value)
+        except InvalidOperation:
+            return None
+    number = as_float(value)
+    return Decimal(repr(number)) if number is not None else None
+
+
+def carried(v: SpanView, usage: dict[str, Any] | None) -> Costs | None:
+    """Costs the span states: in its usage_metadata object, else in cost attributes."""
+    found: Costs = {}
+    if usage:
+        for key in ("input_cost", "output_cost", "total_cost"):
+            amount = _decimal(usage.get(key))
+            if amount is not None:
+                found[key] = amount
+    if not found:
+        for key, sources in COST_ATTRIBUTES.items():
+            for _, attr in sources:
+                amount = _decimal(v.attrs.get(attr))
+                if amount is not None:
+                    v.used.add(attr)
+                    found[key] = amount
+                    break
+    if not found:
+        return None
+    if "total_cost" not in found and ("input_cost" in found or "output_cost" in found):
+        found["total_cost"] = found.get("input_cost", Decimal(0)) + found.get(
+            "output_cost", Decimal(0)
+        )
+    return found
+
+
+def priced(
+    model: str, ls_provider: str | None, usage: dict[str, Any], at: datetime
+) -> Costs | None:
+    """Price the usage with genai-prices; None when the model or provider is unknown."""
+    provider_id = None
+    if ls_provider is not None:
+        provider_id = TO_PRICE_PROVIDER.get(ls_provider)
+        if provider_id is None:
+            return None
+    in_details = usage.get("input_token_details", {})
+    out_details = usage.get("output_token_details", {})
+    key = _PriceKey(
+        model, provider_id, at.date().isoformat(),
+        usage.get("input_tokens", 0), usage.get("output_tokens", 0),
+        in_details.get("cache_read", 0), in_details.get("cache_creation", 0),
+        in_details.get("audio", 0), out_details.get("audio", 0),
+    )  # fmt: skip
+    return _price(key)
+
+
+class _PriceKey(NamedTuple):
+    model: str
+    provider_id: str | None
+    day: str
+    input_tokens: int
+    output_tokens: int
+    cache_read: int
+    cache_write: int
+    input_audio: int
+    output_audio: int
+
+
+@lru_cache(maxsize=4096)
+def _price(key: _PriceKey) -> Costs | None:
+    """Price one usage; cached because identical calls repeat and the tables are slow to walk."""
+    import genai_prices
+
+    counts = {
+        "input_tokens": key.input_tokens,
+        "output_tokens": key.output_tokens,
+        "cache_read_tokens": key.cache_read,
+        "cache_write_tokens": key.cache_write,
+        "input_audio_tokens": key.input_audio,
+        "output_audio_tokens": key.output_audio,
+    }
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = genai_prices.calc_price(
+                genai_prices.Usage(**{k: n for k, n in counts.items() if n}),
+                key.model,
+                provider_id=key.provider_id,
+                genai_request_timestamp=datetime.fromisoformat(key.day + "T12:00:00+00:00"),
+            )
+    except LookupError:
+        return None
+    except Exception:  # a pricing table bug must not break conversion
+        _logger.debug("genai-prices failed for model %s", key.model, exc_info=True)
+        return None
+    return {
+        "input_cost": Decimal(result.input_price),
+        "output_cost": Decimal(result.output_price),
+        "total_cost": Decimal(result.total_price),
+    }

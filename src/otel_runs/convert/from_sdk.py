@@ -1,0 +1,52 @@
+"""OpenTelemetry SDK `ReadableSpan` -> `SpanRecord`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from opentelemetry.sdk.trace import ReadableSpan
+
+from otel_runs.errors import InvalidSpanError
+from otel_runs.model.span_record import Attributes, EventRecord, LinkRecord, SpanRecord
+
+
+def _attrs(attributes: Mapping[str, object] | None) -> Attributes:
+    return dict(attributes) if attributes else {}  # type: ignore[arg-type]
+
+
+def record_from_span(span: ReadableSpan) -> SpanRecord:
+    """Copy what a run needs out of a finished SDK span; raise InvalidSpanError if unfinished."""
+    context = span.context
+    if context is None:
+        raise InvalidSpanError(f"span {span.name!r} has no span context")
+    if span.start_time is None or span.end_time is None:
+        raise InvalidSpanError(f"span {span.name!r} has not ended")
+    parent = span.parent
+    status = span.status
+    scope = span.instrumentation_scope
+    resource = span.resource
+    return SpanRecord(
+        trace_id=context.trace_id,
+        span_id=context.span_id,
+        parent_span_id=parent.span_id if parent is not None and parent.span_id else None,
+        name=span.name,
+        start_ns=span.start_time,
+        end_ns=span.end_time,
+        attributes=_attrs(span.attributes),
+        events=tuple(EventRecord(e.name, e.timestamp, _attrs(e.attributes)) for e in span.events),
+        links=tuple(
+            LinkRecord(link.context.trace_id, link.context.span_id, _attrs(link.attributes))
+            for link in span.links
+        ),
+        kind=span.kind.name,
+        status_code=status.status_code.name,
+        status_message=status.description or "",
+        resource=_attrs(resource.attributes) if resource is not None else {},
+        scope_name=scope.name if scope is not None else "",
+        scope_version=(scope.version or "") if scope is not None else "",
+        parent_is_remote=parent.is_remote if parent is not None else None,
+        trace_state=context.trace_state.to_header() if context.trace_state else "",
+        dropped_attributes=span.dropped_attributes,
+        dropped_events=span.dropped_events,
+        dropped_links=span.dropped_links,
+    )

@@ -1,0 +1,73 @@
+"""Everything of a span that no dialect consumed, under `extra.metadata.otel`, size-capped."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from otel_runs.dialects.coerce import to_jsonable
+from otel_runs.dialects.view import SpanView
+from otel_runs.ids import span_id_hex, trace_id_hex
+
+MAX_VALUE_CHARS: Final = 16_384
+"""Longest string kept in the leftovers; longer ones are cut and marked."""
+
+
+def cap(value: Any, limit: int = MAX_VALUE_CHARS) -> Any:
+    """Cut strings longer than limit, recursively, leaving a marker with the original length."""
+    if isinstance(value, str):
+        if len(value) <= limit:
+            return value
+        return f"{value[:limit]}...[truncated {len(value) - limit} of {len(value)} chars]"
+    if isinstance(value, dict):
+        return {k: cap(v, limit) for k, v in value.items()}
+    if isinstance(value, list):
+        return [cap(v, limit) for v in value]
+    return value
+
+
+def otel_namespace(v: SpanView, limit: int = MAX_VALUE_CHARS) -> dict[str, Any]:
+    """The span's kind, scope, resource, leftover attributes, links, status and exact times."""
+    record = v.record
+    out: dict[str, Any] = {
+        "kind": record.kind,
+        "start_time_unix_nano": record.start_ns,
+        "end_time_unix_nano": record.end_ns,
+    }
+    if record.scope_name:
+        out["scope"] = {"name": record.scope_name, "version": record.scope_version}
+    if record.status_code != "UNSET" or record.status_message:
+        out["status"] = {"code": record.status_code, "message": record.status_message}
+    leftovers = v.leftovers()
+    if leftovers:
+        out["attributes"] = cap(to_jsonable(leftovers), limit)
+    if record.resource:
+        out["resource"] = cap(to_jsonable(record.resource), limit)
+    if record.links:
+        out["links"] = [
+            {
+                "trace_id": trace_id_hex(link.trace_id),
+                "span_id": span_id_hex(link.span_id),
+                **(
+                    {"attributes": cap(to_jsonable(link.attributes), limit)}
+                    if link.attributes
+                    else {}
+                ),
+            }
+            for link in record.links
+        ]
+    dropped = {
+        name: count
+        for name, count in (
+            ("attributes", record.dropped_attributes),
+            ("events", record.dropped_events),
+            ("links", record.dropped_links),
+        )
+        if count
+    }
+    if dropped:
+        out["dropped"] = dropped
+    if record.parent_is_remote:
+        out["parent_is_remote"] = True
+    if record.trace_state:
+        out["trace_state"] = record.trace_state
+    return out

@@ -1,0 +1,154 @@
+"""Tolerant coercion: every helper returns None rather than raising on odd input."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+_JSON_STARTS = ("{", "[", '"')
+
+
+def as_str(value: object) -> str | None:
+    """A non-empty string, or None."""
+    if isinstance(value, str):
+        return value if value else None
+    return None
+
+
+def as_text(value: object) -> str | None:
+    """Any scalar as text (numbers and bools rendered), or None."""
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, (bool, int, float)):
+        return str(value)
+    return None
+
+
+def as_int(value: object) -> int | None:
+    """A non-negative int from an int, an integral float or a decimal string; else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and value >= 0 else None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isdigit():
+            return int(text)
+    return None
+
+
+def as_float(value: object) -> float | None:
+    """A finite float from a number or numeric string; else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+    else:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def as_bool(value: object) -> bool | None:
+    """A bool, or the strings true/false; else None."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return None
+
+
+def loads(value: object) -> Any:
+    """Decode JSON text (at most twice, for double-encoded values); mappings/lists pass through.
+
+    Returns None when the value is not JSON, so callers can fall back to the raw text.
+    """
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    for _ in range(2):
+        if not text.startswith(_JSON_STARTS):
+            return None
+        try:
+            decoded = json.loads(text)
+        except ValueError:
+            return None
+        if not isinstance(decoded, str):
+            return decoded
+        text = decoded.strip()
+    return None
+
+
+def as_object(value: object) -> dict[str, Any] | None:
+    """A JSON object (decoded if text), or None."""
+    decoded = loads(value)
+    return decoded if isinstance(decoded, dict) else None
+
+
+def as_list(value: object) -> list[Any] | None:
+    """A list from a sequence attribute or a JSON array; None otherwise."""
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        return list(value)
+    decoded = loads(value)
+    return decoded if isinstance(decoded, list) else None
+
+
+def is_empty(value: object) -> bool:
+    """None, blank text, or an empty container (including JSON text that decodes to one)."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        text = value.strip()
+        return text in ("", "{}", "[]", "null", '""')
+    if isinstance(value, (Mapping, list, tuple)):
+        return len(value) == 0
+    return False
+
+
+def json_or_text(value: object, text_key: str) -> dict[str, Any] | None:
+    """An object as is; any other JSON or text wrapped as {text_key: value}."""
+    if is_empty(value):
+        return None
+    decoded = loads(value)
+    if isinstance(decoded, dict):
+        return decoded
+    if decoded is not None:
+        return {text_key: decoded}
+    text = as_text(value)
+    if text is not None:
+        return {text_key: text}
+    if isinstance(value, (list, tuple)):
+        return {text_key: list(value)}
+    return None
+
+
+def to_jsonable(value: object) -> Any:
+    """An attribute value in plain JSON types (bytes as hex, tuples as lists)."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    return str(value)
+
+
+def dumps(value: object) -> str:
+    """Compact JSON text of a value (non-JSON types rendered with str)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)

@@ -1,0 +1,236 @@
+"""OpenTelemetry GenAI semantic conventions: current attributes, deprecated ones, and events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from otel_runs.conventions import genai as g
+from otel_runs.dialects import messages as m
+from otel_runs.dialects.coerce import (
+    as_float,
+    as_list,
+    as_str,
+    json_or_text,
+    loads,
+    to_jsonable,
+)
+from otel_runs.dialects.view import SpanView
+
+# Request parameter names that LangChain spells differently.
+_PARAM_RENAMES = {"stop_sequences": "stop", "choice.count": "n"}
+
+
+def run_type(v: SpanView) -> str | None:
+    """`gen_ai.operation.name` mapped to a run type; unknown operations are chains."""
+    op = as_str(v.peek(g.OPERATION_NAME))
+    if op is None:
+        return None
+    op = op.lower()
+    if op in g.OPS_LLM:
+        return "llm"
+    if op in g.OPS_EMBEDDING:
+        return "embedding"
+    if op in g.OPS_RETRIEVER:
+        return "retriever"
+    if op in g.OPS_TOOL:
+        return "tool"
+    return "chain"
+
+
+def tool_name(v: SpanView) -> str | None:
+    """`gen_ai.tool.name`, the name of a tool run."""
+    if v.run_type != "tool":
+        return None
+    return as_str(v.get(g.TOOL_NAME))
+
+
+def _with_system(v: SpanView, messages: list[m.Message]) -> list[m.Message]:
+    system = m.system_messages(v.get(g.SYSTEM_INSTRUCTIONS))
+    return system + messages if system else messages
+
+
+def _tools(v: SpanView) -> list[Any] | None:
+    return as_list(v.get(g.TOOL_DEFINITIONS))
+
+
+def input_messages(v: SpanView) -> dict[str, Any] | None:
+    """`gen_ai.input.messages` with `gen_ai.system_instructions` prepended and tools added."""
+    msgs = m.from_genai(v.peek(g.INPUT_MESSAGES))
+    if msgs is None:
+        return None
+    v.consume(g.INPUT_MESSAGES)
+    inputs: dict[str, Any] = {"messages": _with_system(v, msgs)}
+    tools = _tools(v)
+    if tools:
+        inputs["tools"] = tools
+    return inputs
+
+
+def output_messages(v: SpanView) -> dict[str, Any] | None:
+    """`gen_ai.output.messages` as OpenAI choices."""
+    msgs = m.from_genai(v.peek(g.OUTPUT_MESSAGES))
+    if msgs is None:
+        return None
+    v.consume(g.OUTPUT_MESSAGES)
+    return m.as_choices(msgs)
+
+
+def tool_arguments(v: SpanView) -> dict[str, Any] | None:
+    """`gen_ai.tool.call.arguments` of a tool run."""
+    return json_or_text(v.get(g.TOOL_CALL_ARGUMENTS), "input")
+
+
+def tool_result(v: SpanView) -> dict[str, Any] | None:
+    """`gen_ai.tool.call.result` of a tool run."""
+    return json_or_text(v.get(g.TOOL_CALL_RESULT), "output")
+
+
+def _details_event(v: SpanView) -> tuple[int, dict[str, Any]] | None:
+    for index, event in v.events_named(g.EVENT_INFERENCE_DETAILS):
+        return index, dict(event.attributes)
+    return None
+
+
+def details_event_inputs(v: SpanView) -> dict[str, Any] | None:
+    """Input messages of the `gen_ai.client.inference.operation.details` event."""
+    found = _details_event(v)
+    if found is None:
+        return None
+    msgs = m.from_genai(found[1].get(g.INPUT_MESSAGES))
+    if msgs is None:
+        return None
+    system = m.system_messages(found[1].get(g.SYSTEM_INSTRUCTIONS))
+    return {"messages": system + msgs}
+
+
+def details_event_outputs(v: SpanView) -> dict[str, Any] | None:
+    """Output messages of the `gen_ai.client.inference.operation.details` event."""
+    found = _details_event(v)
+    if found is None:
+        return None
+    msgs = m.from_genai(found[1].get(g.OUTPUT_MESSAGES))
+    return m.as_choices(msgs) if msgs is not None else None
+
+
+_INPUT_EVENT_ROLES = {
+    g.EVENT_SYSTEM_MESSAGE: "system",
+    g.EVENT_USER_MESSAGE: "user",
+    g.EVENT_ASSISTANT_MESSAGE: "assistant",
+    g.EVENT_TOOL_MESSAGE: "tool",
+}
+
+
+def message_events_inputs(v: SpanView) -> dict[str, Any] | None:
+    """Deprecated per-message events (system/user/assistant/tool), or `gen_ai.content.prompt`."""
+    msgs = [
+        m.from_event(_INPUT_EVENT_ROLES[event.name], event.attributes)
+        for _, event in v.events_named(*_INPUT_EVENT_ROLES)
+    ]
+    if msgs:
+        return {"messages": msgs}
+    event = v.first_event(g.EVENT_CONTENT_PROMPT)
+    if event is not None:
+        return json_or_text(event.attributes.get(g.PROMPT), "input")
+    return None
+
+
+def choice_events_outputs(v: SpanView) -> dict[str, Any] | None:
+    """Deprecated `gen_ai.choice` events, or `gen_ai.content.completion`."""
+    msgs = [m.from_choice_event(event.attributes) for _, event in v.events_named(g.EVENT_CHOICE)]
+    if msgs:
+        return m.as_choices(msgs)
+    event = v.first_event(g.EVENT_CONTENT_COMPLETION)
+    if event is not None:
+        return json_or_text(event.attributes.get(g.COMPLETION), "output")
+    return None
+
+
+def prompt_text(v: SpanView) -> dict[str, Any] | None:
+    """Deprecated `gen_ai.prompt` (LangSmith's exporter writes the whole inputs as JSON)."""
+    return json_or_text(v.get(g.PROMPT), "input")
+
+
+def completion_text(v: SpanView) -> dict[str, Any] | None:
+    """Deprecated `gen_ai.completion` (LangSmith's exporter writes the whole outputs)."""
+    return json_or_text(v.get(g.COMPLETION), "output")
+
+
+def model(v: SpanView) -> str | None:
+    """The model that answered, else the one requested."""
+    return as_str(v.get(g.RESPONSE_MODEL)) or as_str(v.get(g.REQUEST_MODEL))
+
+
+def provider(v: SpanView) -> str | None:
+    """`gen_ai.provider.name`, else the deprecated `gen_ai.system`."""
+    return as_str(v.get(g.PROVIDER_NAME)) or as_str(v.get(g.SYSTEM))
+
+
+def request_params(v: SpanView) -> dict[str, Any] | None:
+    """`gen_ai.request.*` with the prefix removed and LangChain's names."""
+    found = v.prefixed(g.REQUEST_PREFIX)
+    if not found:
+        return None
+    return {_PARAM_RENAMES.get(k, k): to_jsonable(val) for k, val in found.items()}
+
+
+def response_meta(v: SpanView) -> dict[str, Any] | None:
+    """Response id and finish reasons, kept in metadata."""
+    out: dict[str, Any] = {}
+    rid = as_str(v.get(g.RESPONSE_ID))
+    if rid:
+        out["response_id"] = rid
+    reasons = as_list(v.get(g.RESPONSE_FINISH_REASONS))
+    if reasons:
+        out["finish_reasons"] = [str(r) for r in reasons]
+    return out or None
+
+
+def thread_id(v: SpanView) -> str | None:
+    """`gen_ai.conversation.id`."""
+    value = v.get(g.CONVERSATION_ID)
+    return str(value) if value is not None else None
+
+
+def streaming(v: SpanView) -> bool | None:
+    """`gen_ai.request.stream`."""
+    value = v.peek(g.REQUEST_STREAM)
+    return value if isinstance(value, bool) else None
+
+
+def first_token_offset_s(v: SpanView) -> float | None:
+    """Seconds from start to the first chunk/token, from the first attribute present."""
+    for key in (
+        g.RESPONSE_TIME_TO_FIRST_CHUNK,
+        g.CLIENT_TIME_TO_FIRST_CHUNK,
+        g.RESPONSE_TIME_TO_FIRST_TOKEN,
+        g.SERVER_TIME_TO_FIRST_TOKEN,
+    ):
+        seconds = as_float(v.peek(key))
+        if seconds is not None and seconds >= 0:
+            v.consume(key)
+            return seconds
+    return None
+
+
+def agent_name(v: SpanView) -> str | None:
+    """`gen_ai.agent.name`, kept in metadata."""
+    return as_str(v.get(g.AGENT_NAME))
+
+
+def token_details(v: SpanView, key: str) -> dict[str, int] | None:
+    """LangSmith's exporter writes token details as a Python repr; read it or JSON."""
+    raw = v.peek(key)
+    if not isinstance(raw, str):
+        return None
+    decoded = loads(raw)
+    if decoded is None:
+        import ast
+
+        try:
+            decoded = ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            return None
+    if not isinstance(decoded, dict):
+        return None
+    v.consume(key)
+    return {str(k): n for k, n in decoded.items() if isinstance(n, int) and not isinstance(n, bool)}

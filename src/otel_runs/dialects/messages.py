@@ -1,0 +1,265 @@
+"""Chat messages in the shape LangSmith renders: OpenAI chat-completions messages.
+
+LLM runs get `inputs = {"messages": [...], "tools": [...]}` and
+`outputs = {"choices": [{"index", "message", "finish_reason"}]}` (LangSmith's documented OpenAI
+format). This module turns every convention's message encoding into that shape: GenAI `parts`
+messages, flattened OpenInference/OpenLLMetry keys, and deprecated per-message events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from otel_runs.dialects.coerce import as_list, as_object, as_str, dumps, loads, to_jsonable
+
+Message = dict[str, Any]
+
+MAX_ARRAY_SLOTS: Final = 10_001
+"""Largest index rebuilt from flattened keys (guards against `9999999.content` memory bombs)."""
+
+
+def _arguments_text(arguments: object) -> str:
+    if isinstance(arguments, str):
+        return arguments
+    return dumps(to_jsonable(arguments))
+
+
+def _result_text(result: object) -> str:
+    if isinstance(result, str):
+        return result
+    return dumps(to_jsonable(result))
+
+
+def tool_call(call_id: object, name: object, arguments: object) -> dict[str, Any]:
+    """An OpenAI tool_call entry."""
+    entry: dict[str, Any] = {
+        "type": "function",
+        "function": {"name": as_str(name) or "", "arguments": _arguments_text(arguments)},
+    }
+    if call_id is not None:
+        entry["id"] = str(call_id)
+    return entry
+
+
+def _content(parts: list[dict[str, Any]]) -> str | list[dict[str, Any]] | None:
+    if not parts:
+        return None
+    if len(parts) == 1 and parts[0].get("type") == "text":
+        return str(parts[0].get("text", ""))
+    return parts
+
+
+def from_genai(messages: object) -> list[Message] | None:
+    """GenAI `gen_ai.{input,output}.messages` (role + parts) to OpenAI messages.
+
+    Tool results become their own `tool` messages; finish_reason is kept on the message.
+    """
+    items = as_list(messages)
+    if items is None:
+        return None
+    out: list[Message] = []
+    for item in items:
+        if not isinstance(item, Mapping):
+            continue
+        role = as_str(item.get("role")) or "user"
+        parts = item.get("parts")
+        if not isinstance(parts, list):
+            # Already OpenAI-shaped (some emitters put content directly).
+            out.append({str(k): to_jsonable(v) for k, v in item.items()})
+            continue
+        content: list[dict[str, Any]] = []
+        calls: list[dict[str, Any]] = []
+        for part in parts:
+            if not isinstance(part, Mapping):
+                continue
+            kind = part.get("type")
+            if kind == "text":
+                content.append({"type": "text", "text": str(part.get("content", ""))})
+            elif kind == "tool_call":
+                calls.append(tool_call(part.get("id"), part.get("name"), part.get("arguments")))
+            elif kind == "tool_call_response":
+                tool_msg: Message = {"role": "tool", "content": _result_text(part.get("result"))}
+                if part.get("id") is not None:
+                    tool_msg["tool_call_id"] = str(part.get("id"))
+                out.append(tool_msg)
+            elif kind == "reasoning":
+                content.append({"type": "reasoning", "reasoning": str(part.get("content", ""))})
+            else:
+                content.append({str(k): to_jsonable(v) for k, v in part.items()})
+        if not content and not calls and role == "tool":
+            continue
+        if not content and not calls and any(m.get("role") == "tool" for m in out[-1:]):
+            continue
+        message: Message = {"role": role, "content": _content(content)}
+        if calls:
+            message["tool_calls"] = calls
+        if item.get("name") is not None:
+            message["name"] = str(item.get("name"))
+        if item.get("finish_reason") is not None:
+            message["finish_reason"] = str(item.get("finish_reason"))
+        out.append(message)
+    return out
+
+
+def system_messages(instructions: object) -> list[Message]:
+    """`gen_ai.system_instructions` (a list of parts, or text) as system messages."""
+    items = as_list(instructions)
+    if items is None:
+        text = as_str(instructions)
+        return [{"role": "system", "content": text}] if text else []
+    texts = [
+        str(p.get("content", ""))
+        for p in items
+        if isinstance(p, Mapping) and p.get("type") == "text"
+    ]
+    return [{"role": "system", "content": "\n\n".join(texts)}] if texts else []
+
+
+def as_choices(messages: list[Message]) -> dict[str, Any]:
+    """Output messages as an OpenAI `choices` object; finish_reason moves to the choice."""
+    choices = []
+    for index, original in enumerate(messages):
+        message = dict(original)
+        finish = message.pop("finish_reason", None)
+        choice: dict[str, Any] = {"index": index, "message": message}
+        if finish is not None:
+            choice["finish_reason"] = finish
+        choices.append(choice)
+    return {"choices": choices}
+
+
+def unflatten(flat: Mapping[str, Any]) -> Any:
+    """Rebuild nested data from dotted keys; integer segments become list indexes.
+
+    `{"0.message.role": "user"}` -> `[{"message": {"role": "user"}}]`. Indexes beyond
+    MAX_ARRAY_SLOTS are dropped. Returns a dict when the top level is not indexed.
+    """
+    root: dict[str, Any] = {}
+    for key, value in flat.items():
+        node = root
+        parts = key.split(".")
+        for part in parts[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
+        if isinstance(node.get(parts[-1]), dict):
+            node[parts[-1]]["_value"] = value
+        else:
+            node[parts[-1]] = value
+    return _lists(root)
+
+
+def _lists(node: Any) -> Any:
+    if not isinstance(node, dict):
+        return node
+    if node and all(k.isdigit() for k in node):
+        indexes = sorted(int(k) for k in node if int(k) < MAX_ARRAY_SLOTS)
+        return [_lists(node[str(i)]) for i in indexes]
+    return {k: _lists(v) for k, v in node.items()}
+
+
+def from_openinference(flat: Mapping[str, Any]) -> list[Message] | None:
+    """`llm.{input,output}_messages.{i}.message.*` (prefix removed) to OpenAI messages."""
+    tree = unflatten(flat)
+    if not isinstance(tree, list):
+        return None
+    out: list[Message] = []
+    for entry in tree:
+        msg = entry.get("message") if isinstance(entry, dict) else None
+        if not isinstance(msg, dict):
+            continue
+        message: Message = {"role": as_str(msg.get("role")) or "user"}
+        contents = msg.get("contents")
+        if isinstance(contents, list):
+            parts = []
+            for item in contents:
+                part = item.get("message_content") if isinstance(item, dict) else None
+                if not isinstance(part, dict):
+                    continue
+                if part.get("type") == "image":
+                    url = part.get("image", {}).get("image", {}).get("url")
+                    parts.append({"type": "image_url", "image_url": {"url": url}})
+                else:
+                    parts.append({"type": "text", "text": str(part.get("text", ""))})
+            message["content"] = _content(parts)
+        else:
+            message["content"] = msg.get("content")
+        calls = msg.get("tool_calls")
+        if isinstance(calls, list):
+            message["tool_calls"] = [
+                tool_call(
+                    c.get("tool_call", {}).get("id"),
+                    c.get("tool_call", {}).get("function", {}).get("name"),
+                    c.get("tool_call", {}).get("function", {}).get("arguments", ""),
+                )
+                for c in calls
+                if isinstance(c, dict)
+            ]
+        for key in ("tool_call_id", "name"):
+            if msg.get(key) is not None:
+                message[key] = str(msg[key])
+        out.append(message)
+    return out or None
+
+
+def from_indexed(flat: Mapping[str, Any]) -> list[Message] | None:
+    """OpenLLMetry `gen_ai.{prompt,completion}.{i}.*` (prefix removed) to OpenAI messages."""
+    tree = unflatten(flat)
+    if not isinstance(tree, list):
+        return None
+    out: list[Message] = []
+    for item in tree:
+        if not isinstance(item, dict):
+            continue
+        entry = {**item, **item["message"]} if isinstance(item.get("message"), dict) else item
+        message: Message = {"role": as_str(entry.get("role")) or "user"}
+        content = entry.get("content")
+        decoded = loads(content) if isinstance(content, str) else None
+        message["content"] = decoded if isinstance(decoded, list) else content
+        calls = entry.get("tool_calls")
+        if isinstance(calls, list):
+            message["tool_calls"] = [
+                tool_call(c.get("id"), c.get("name"), c.get("arguments", ""))
+                for c in calls
+                if isinstance(c, dict)
+            ]
+        for key in ("tool_call_id", "name", "finish_reason"):
+            if entry.get(key) is not None:
+                message[key] = str(entry[key])
+        out.append(message)
+    return out or None
+
+
+def from_event(role: str, attributes: Mapping[str, Any]) -> Message:
+    """A deprecated `gen_ai.{system,user,assistant,tool}.message` event as a message."""
+    message: Message = {"role": as_str(attributes.get("role")) or role}
+    content = attributes.get("content")
+    decoded = loads(content) if isinstance(content, str) else None
+    message["content"] = decoded if isinstance(decoded, (list, dict)) else to_jsonable(content)
+    calls = as_list(attributes.get("tool_calls"))
+    if calls:
+        message["tool_calls"] = [
+            tool_call(
+                c.get("id"),
+                (c.get("function") or {}).get("name"),
+                (c.get("function") or {}).get("arguments", ""),
+            )
+            for c in calls
+            if isinstance(c, Mapping)
+        ]
+    if attributes.get("id") is not None:
+        message["tool_call_id"] = str(attributes["id"])
+    return message
+
+
+def from_choice_event(attributes: Mapping[str, Any]) -> Message:
+    """A deprecated `gen_ai.choice` event as an assistant message with its finish_reason."""
+    body = as_object(attributes.get("message")) or {}
+    message = from_event(
+        "assistant", {**body, **{k: v for k, v in attributes.items() if k in ("tool_calls",)}}
+    )
+    if attributes.get("finish_reason") is not None:
+        message["finish_reason"] = str(attributes["finish_reason"])
+    return message

@@ -1,0 +1,315 @@
+"""Which convention wins for each run field: one table per field, first non-empty value wins.
+
+Rule of thumb: LangSmith's own attributes, then the structured GenAI semantic conventions, then
+OpenInference, then OpenLLMetry's flattened forms, then framework specifics, then heuristics.
+`docs/mapping.md` embeds `render_markdown()`'s output and a test keeps the two identical.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Generic, TypeVar
+
+from otel_runs.conventions import genai as g
+from otel_runs.conventions import langsmith as ls
+from otel_runs.conventions import openinference as oi
+from otel_runs.conventions import openllmetry as ol
+from otel_runs.conventions import pydantic_ai as pa
+from otel_runs.dialects import genai, heuristics, langsmith, openinference, openllmetry, pydantic_ai
+from otel_runs.dialects.view import SpanView
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Source(Generic[T]):
+    """One way to get a field: the convention, the keys it reads, the getter."""
+
+    dialect: str
+    reads: tuple[str, ...]
+    get: Callable[[SpanView], T | None]
+    when: str = ""
+
+
+def first(view: SpanView, sources: Sequence[Source[T]]) -> T | None:
+    """The first source's value that is not None."""
+    for source in sources:
+        value = source.get(view)
+        if value is not None:
+            return value
+    return None
+
+
+RUN_TYPE: Final[tuple[Source[str], ...]] = (
+    Source("langsmith", (ls.SPAN_KIND,), langsmith.run_type),
+    Source("openinference", (oi.SPAN_KIND,), openinference.run_type),
+    Source("genai", (g.OPERATION_NAME,), genai.run_type),
+    Source("openllmetry", (ol.SPAN_KIND, ol.REQUEST_TYPE), openllmetry.run_type),
+    Source(
+        "heuristic",
+        (g.TOOL_NAME, g.TOOL_CALL_ID, oi.TOOL_NAME, oi.LLM_PROMPT_TEMPLATE_VARIABLES),
+        heuristics.run_type,
+        "tool keys -> tool; template variables -> prompt; model with usage or messages -> llm",
+    ),
+)
+"""run_type; when nothing matches the run is a chain."""
+
+NAME: Final[tuple[Source[str], ...]] = (
+    Source("langsmith", (ls.TRACE_NAME,), langsmith.name),
+    Source("genai", (g.TOOL_NAME,), genai.tool_name, "tool runs"),
+    Source("openinference", (oi.TOOL_NAME,), openinference.tool_name, "tool runs"),
+    Source("openllmetry", (ol.ENTITY_NAME,), openllmetry.name),
+)
+"""name; the span name otherwise."""
+
+INPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
+    Source(
+        "genai", (g.INPUT_MESSAGES, g.SYSTEM_INSTRUCTIONS, g.TOOL_DEFINITIONS), genai.input_messages
+    ),
+    Source("genai", (g.TOOL_CALL_ARGUMENTS,), genai.tool_arguments),
+    Source("genai", (g.EVENT_INFERENCE_DETAILS,), genai.details_event_inputs, "event"),
+    Source(
+        "genai",
+        (
+            g.EVENT_SYSTEM_MESSAGE,
+            g.EVENT_USER_MESSAGE,
+            g.EVENT_ASSISTANT_MESSAGE,
+            g.EVENT_TOOL_MESSAGE,
+            g.EVENT_CONTENT_PROMPT,
+        ),
+        genai.message_events_inputs,
+        "deprecated events",
+    ),
+    Source(
+        "openinference",
+        (oi.LLM_INPUT_MESSAGES_PREFIX + "*", oi.LLM_TOOLS_PREFIX + "*"),
+        openinference.input_messages,
+    ),
+    Source(
+        "openinference", (oi.INPUT_VALUE,), openinference.input_value, "retriever text -> query"
+    ),
+    Source("openllmetry", (g.PROMPT_PREFIX + "{i}.*",), openllmetry.input_messages),
+    Source("openllmetry", (ol.ENTITY_INPUT,), openllmetry.entity_input),
+    Source("pydantic-ai", (pa.ALL_MESSAGES,), pydantic_ai.agent_inputs),
+    Source("pydantic-ai", (pa.TOOL_ARGUMENTS,), pydantic_ai.tool_arguments),
+    Source("genai", (g.PROMPT,), genai.prompt_text, "deprecated; LangSmith's exporter"),
+)
+"""inputs; `{}` otherwise. Text is wrapped as `{"input": text}`."""
+
+OUTPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
+    Source("genai", (g.OUTPUT_MESSAGES,), genai.output_messages),
+    Source("genai", (g.TOOL_CALL_RESULT,), genai.tool_result),
+    Source("genai", (g.EVENT_INFERENCE_DETAILS,), genai.details_event_outputs, "event"),
+    Source(
+        "genai",
+        (g.EVENT_CHOICE, g.EVENT_CONTENT_COMPLETION),
+        genai.choice_events_outputs,
+        "deprecated events",
+    ),
+    Source(
+        "openinference",
+        (oi.LLM_OUTPUT_MESSAGES_PREFIX + "*", oi.LLM_FINISH_REASON),
+        openinference.output_messages,
+    ),
+    Source("openinference", (oi.RETRIEVAL_DOCUMENTS_PREFIX + "*",), openinference.documents),
+    Source("openinference", (oi.OUTPUT_VALUE,), openinference.output_value),
+    Source("openllmetry", (g.COMPLETION_PREFIX + "{i}.*",), openllmetry.output_messages),
+    Source("openllmetry", (ol.ENTITY_OUTPUT,), openllmetry.entity_output),
+    Source("pydantic-ai", (pa.FINAL_RESULT, pa.ALL_MESSAGES), pydantic_ai.agent_outputs),
+    Source("pydantic-ai", (pa.TOOL_RESPONSE,), pydantic_ai.tool_response),
+    Source("genai", (g.COMPLETION,), genai.completion_text, "deprecated; LangSmith's exporter"),
+)
+"""outputs; None otherwise. Text is wrapped as `{"output": text}`."""
+
+MODEL: Final[tuple[Source[str], ...]] = (
+    Source(
+        "genai",
+        (g.RESPONSE_MODEL, g.REQUEST_MODEL),
+        genai.model,
+        "response model first: it is what was billed",
+    ),
+    Source("openinference", (oi.LLM_MODEL_NAME, oi.EMBEDDING_MODEL_NAME), openinference.model),
+)
+"""`extra.metadata.ls_model_name` (an explicit `langsmith.metadata.ls_model_name` wins)."""
+
+PROVIDER: Final[tuple[Source[str], ...]] = (
+    Source("genai", (g.PROVIDER_NAME, g.SYSTEM), genai.provider),
+    Source("openinference", (oi.LLM_PROVIDER, oi.LLM_SYSTEM), openinference.provider),
+)
+"""`extra.metadata.ls_provider`, in LangChain's provider vocabulary."""
+
+THREAD_ID: Final[tuple[Source[str], ...]] = (
+    Source(
+        "langsmith", tuple(ls.METADATA_PREFIX + k for k in ls.META_THREAD_KEYS), langsmith.thread_id
+    ),
+    Source("openinference", (oi.SESSION_ID,), openinference.thread_id),
+    Source("genai", (g.CONVERSATION_ID,), genai.thread_id),
+    Source(
+        "openllmetry", (ol.ASSOCIATION_PROPERTIES_PREFIX + "session_id",), openllmetry.thread_id
+    ),
+)
+"""`extra.metadata.thread_id`, then copied to every run of the trace."""
+
+USER_ID: Final[tuple[Source[str], ...]] = (
+    Source("langsmith", (ls.METADATA_PREFIX + ls.META_USER_ID,), langsmith.user_id),
+    Source("openinference", (oi.USER_ID,), openinference.user_id),
+    Source("openllmetry", (ol.ASSOCIATION_PROPERTIES_PREFIX + "user_id",), openllmetry.user_id),
+)
+"""`extra.metadata.user_id`, then copied to every run of the trace."""
+
+STREAMING: Final[tuple[Source[bool], ...]] = (
+    Source("langsmith", (ls.REQUEST_STREAMING,), langsmith.streaming),
+    Source("genai", (g.REQUEST_STREAM,), genai.streaming),
+    Source("openllmetry", (ol.IS_STREAMING,), openllmetry.streaming),
+)
+"""`extra.invocation_params.stream`."""
+
+METADATA_LAYERS: Final[tuple[Source[dict[str, Any]], ...]] = (
+    Source(
+        "openllmetry", (ol.ASSOCIATION_PROPERTIES_PREFIX + "*",), openllmetry.association_properties
+    ),
+    Source("openinference", (oi.METADATA,), openinference.metadata),
+    Source("langsmith", (ls.METADATA_PREFIX + "*",), langsmith.metadata),
+)
+"""`extra.metadata`: merged in this order, so later layers win key by key."""
+
+TAG_SOURCES: Final[tuple[Source[list[str]], ...]] = (
+    Source("langsmith", (ls.SPAN_TAGS,), langsmith.tags, "array, JSON array or comma-separated"),
+    Source("openinference", (oi.TAG_TAGS,), openinference.tags),
+)
+"""tags: the union, in this order, without repeats."""
+
+PARAM_LAYERS: Final[tuple[Source[dict[str, Any]], ...]] = (
+    Source("genai", (g.REQUEST_PREFIX + "*",), genai.request_params, "stop_sequences -> stop"),
+    Source("openinference", (oi.LLM_INVOCATION_PARAMETERS,), openinference.invocation_params),
+)
+"""`extra.invocation_params`: merged in this order, so later layers win key by key."""
+
+TOKEN_ATTRIBUTES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
+    "input_tokens": (
+        ("genai", g.USAGE_INPUT_TOKENS),
+        ("genai", g.USAGE_PROMPT_TOKENS),
+        ("openinference", oi.TOKEN_COUNT_PROMPT),
+    ),
+    "output_tokens": (
+        ("genai", g.USAGE_OUTPUT_TOKENS),
+        ("genai", g.USAGE_COMPLETION_TOKENS),
+        ("openinference", oi.TOKEN_COUNT_COMPLETION),
+    ),
+    "total_tokens": (
+        ("genai", g.USAGE_TOTAL_TOKENS),
+        ("openllmetry", ol.USAGE_TOTAL_TOKENS),
+        ("openinference", oi.TOKEN_COUNT_TOTAL),
+    ),
+    "input_token_details.cache_read": (
+        ("genai", g.USAGE_CACHE_READ_INPUT_TOKENS),
+        ("openllmetry", ol.USAGE_CACHE_READ_INPUT_TOKENS_OLD),
+        ("openinference", oi.TOKEN_COUNT_CACHE_READ),
+    ),
+    "input_token_details.cache_creation": (
+        ("genai", g.USAGE_CACHE_CREATION_INPUT_TOKENS),
+        ("genai", g.USAGE_CACHE_WRITE_INPUT_TOKENS),
+        ("openllmetry", ol.USAGE_CACHE_CREATION_INPUT_TOKENS_OLD),
+        ("openinference", oi.TOKEN_COUNT_CACHE_WRITE),
+    ),
+    "input_token_details.audio": (
+        ("genai", g.USAGE_AUDIO_INPUT_TOKENS),
+        ("openinference", oi.TOKEN_COUNT_PROMPT_AUDIO),
+    ),
+    "input_token_details.text": (("genai", g.USAGE_TEXT_INPUT_TOKENS),),
+    "input_token_details.image": (("genai", g.USAGE_IMAGE_INPUT_TOKENS),),
+    "input_token_details.video": (("genai", g.USAGE_VIDEO_INPUT_TOKENS),),
+    "output_token_details.reasoning": (
+        ("genai", g.USAGE_REASONING_OUTPUT_TOKENS),
+        ("openllmetry", ol.USAGE_REASONING_TOKENS),
+        ("openinference", oi.TOKEN_COUNT_REASONING),
+    ),
+    "output_token_details.audio": (
+        ("genai", g.USAGE_AUDIO_OUTPUT_TOKENS),
+        ("openinference", oi.TOKEN_COUNT_COMPLETION_AUDIO),
+    ),
+}
+"""Usage fields (LangSmith `usage_metadata` paths) from flat attributes, first present wins.
+
+A whole `langsmith.usage_metadata` object wins over all of them; LangSmith's exporter's
+`gen_ai.usage.{input,output}_token_details` (a Python repr) fills the details after them.
+"""
+
+COST_ATTRIBUTES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
+    "input_cost": (("openinference", oi.COST_PROMPT),),
+    "output_cost": (("openinference", oi.COST_COMPLETION),),
+    "total_cost": (
+        ("openinference", oi.COST_TOTAL),
+        ("openlit", g.USAGE_COST),
+        ("logfire", pa.OPERATION_COST),
+    ),
+}
+"""Costs the span carries; they win over prices (a whole `langsmith.usage_metadata` first)."""
+
+FIRST_TOKEN: Final[tuple[Source[int], ...]] = (
+    Source(
+        "genai",
+        (
+            g.RESPONSE_TIME_TO_FIRST_CHUNK,
+            g.CLIENT_TIME_TO_FIRST_CHUNK,
+            g.RESPONSE_TIME_TO_FIRST_TOKEN,
+            g.SERVER_TIME_TO_FIRST_TOKEN,
+        ),
+        lambda v: (
+            None
+            if (s := genai.first_token_offset_s(v)) is None
+            else v.record.start_ns + round(s * 1e9)
+        ),
+        "seconds after start",
+    ),
+    Source("openinference", (oi.EVENT_FIRST_TOKEN,), openinference.first_token_ns, "event time"),
+    Source(
+        "openllmetry", (ol.EVENT_COMPLETION_CHUNK,), openllmetry.first_token_ns, "first chunk event"
+    ),
+)
+"""first_token_time, and a `new_token` event at that time."""
+
+
+def _row(source: Source[Any]) -> str:
+    reads = ", ".join(f"`{key}`" for key in source.reads)
+    when = f" ({source.when})" if source.when else ""
+    return f"| {source.dialect} | {reads}{when} |"
+
+
+def render_markdown() -> str:
+    """The precedence tables as Markdown, for docs/mapping.md."""
+    out: list[str] = []
+    named: list[tuple[str, Sequence[Source[Any]], str]] = [
+        ("run_type", RUN_TYPE, "when nothing matches, the run is a chain"),
+        ("name", NAME, "the span name otherwise"),
+        ("inputs", INPUTS, '`{}` otherwise; text becomes `{"input": text}`'),
+        ("outputs", OUTPUTS, 'None otherwise; text becomes `{"output": text}`'),
+        (
+            "extra.metadata.ls_model_name",
+            MODEL,
+            "an explicit `langsmith.metadata.ls_model_name` wins",
+        ),
+        ("extra.metadata.ls_provider", PROVIDER, "mapped to LangChain's provider names"),
+        ("extra.metadata.thread_id", THREAD_ID, "copied to every run of the trace"),
+        ("extra.metadata.user_id", USER_ID, "copied to every run of the trace"),
+        ("extra.invocation_params.stream", STREAMING, ""),
+        ("first_token_time", FIRST_TOKEN, "also a `new_token` event"),
+        ("extra.metadata (merged, later wins)", METADATA_LAYERS, ""),
+        ("extra.invocation_params (merged, later wins)", PARAM_LAYERS, ""),
+        ("tags (union)", TAG_SOURCES, ""),
+    ]
+    for field, sources, note in named:
+        out.append(f"### {field}\n")
+        if note:
+            out.append(f"{note}.\n")
+        out.append("| convention | reads |\n|---|---|")
+        out.extend(_row(s) for s in sources)
+        out.append("")
+    for title, table in (("usage", TOKEN_ATTRIBUTES), ("costs", COST_ATTRIBUTES)):
+        out.append(f"### {title}\n")
+        out.append("| field | attributes, first present wins |\n|---|---|")
+        for field, keys in table.items():
+            out.append(f"| `{field}` | " + ", ".join(f"`{k}` ({d})" for d, k in keys) + " |")
+        out.append("")
+    return "\n".join(out)

@@ -1,0 +1,28 @@
+"""Errors raised by otel-runs' public, explicit calls.
+
+    OtelRunsError
+    ├── InvalidSpanError      a span cannot become a run (bad ids, impossible times)
+    ├── InvalidRunError       a run dict or Run breaks the run data format
+    └── DottedOrderError      a dotted_order string breaks LangSmith's rules
+
+Telemetry hooks (processor, exporter, receiver) never raise these into user code: they count
+and log them instead.
+"""
+
+from __future__ import annotations
+
+
+class OtelRunsError(Exception):
+    """Base class of every error otel-runs raises on purpose."""
+
+
+class InvalidSpanError(OtelRunsError):
+    """A span that cannot become a run; the message says why."""
+
+
+class InvalidRunError(OtelRunsError):
+    """A run that breaks the run data format; the message names the field."""
+
+
+class DottedOrderError(InvalidRunError):
+    """A dotted_order that breaks LangSmith's format or invariants."""

@@ -1,0 +1,1 @@
+"""Value types shared by every path: the neutral span record and the Run."""

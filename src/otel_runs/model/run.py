@@ -1,0 +1,335 @@
+"""`Run`: one LangSmith run, one field per field of the run data format.
+
+`to_dict()` gives exactly the run-format field names, JSON-ready: UUIDs as strings, datetimes as
+ISO 8601 UTC with six fractional digits, costs as decimal strings. `from_dict()` reads LangSmith's
+API and export JSON (ISO strings with `Z`, an offset or none; epoch numbers; aliases such as
+`input_tokens`); keys outside the format are kept in `unmapped`, so nothing read is lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final
+from uuid import UUID
+
+from otel_runs.dotted_order import datetime_to_us, us_to_datetime
+from otel_runs.errors import InvalidRunError
+
+JsonDict = dict[str, Any]
+
+
+@dataclass(slots=True)
+class Run:
+    """A LangSmith run. Field order and names follow the run data format."""
+
+    id: UUID
+    name: str
+    run_type: str
+    start_time: datetime
+    trace_id: UUID
+    dotted_order: str
+    inputs: JsonDict = field(default_factory=dict)
+    end_time: datetime | None = None
+    extra: JsonDict = field(default_factory=dict)
+    error: str | None = None
+    outputs: JsonDict | None = None
+    events: list[JsonDict] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    status: str = "success"
+    child_run_ids: list[UUID] = field(default_factory=list)
+    direct_child_run_ids: list[UUID] = field(default_factory=list)
+    parent_run_ids: list[UUID] = field(default_factory=list)
+    feedback_stats: JsonDict | None = None
+    reference_example_id: UUID | None = None
+    total_tokens: int | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_cost: Decimal | None = None
+    prompt_cost: Decimal | None = None
+    completion_cost: Decimal | None = None
+    first_token_time: datetime | None = None
+    session_id: str | None = None
+    in_dataset: bool | None = None
+    parent_run_id: UUID | None = None
+    execution_order: int | None = None
+    serialized: JsonDict | None = None
+    manifest_id: UUID | None = None
+    manifest_s3_id: UUID | None = None
+    inputs_s3_urls: JsonDict | None = None
+    outputs_s3_urls: JsonDict | None = None
+    price_model_id: UUID | None = None
+    app_path: str | None = None
+    last_queued_at: datetime | None = None
+    share_token: str | None = None
+    unmapped: JsonDict = field(default_factory=dict)
+    """Keys read by from_dict that are not run-format fields (session_name, token details...)."""
+
+    @property
+    def metadata(self) -> JsonDict:
+        """`extra["metadata"]`, created on first use."""
+        meta = self.extra.get("metadata")
+        if not isinstance(meta, dict):
+            meta = self.extra["metadata"] = {}
+        return meta
+
+    def to_dict(self) -> JsonDict:
+        """JSON-ready dict with exactly the run-format field names."""
+        out: JsonDict = {}
+        for name, kind in FIELD_KINDS.items():
+            out[name] = _ENCODERS[kind](getattr(self, name))
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Run:
+        """A Run from LangSmith API or export JSON; raises InvalidRunError naming a bad field."""
+        if not isinstance(data, Mapping):
+            raise InvalidRunError(f"a run must be a JSON object, got {type(data).__name__}")
+        values: dict[str, Any] = {}
+        unmapped: JsonDict = {}
+        for key, raw in data.items():
+            name = _ALIASES.get(key, key)
+            kind = FIELD_KINDS.get(name)
+            if kind is None or (name != key and name in data):
+                unmapped[key] = raw
+                continue
+            try:
+                values[name] = _DECODERS[kind](raw)
+            except (TypeError, ValueError, InvalidOperation, OverflowError) as exc:
+                raise InvalidRunError(f"field {key!r}: {exc}") from exc
+        for required in ("id", "name", "run_type", "start_time"):
+            if values.get(required) is None:
+                raise InvalidRunError(f"field {required!r} is required")
+        values.setdefault("trace_id", values["id"])
+        if values.get("trace_id") is None:
+            values["trace_id"] = values["id"]
+        if not values.get("dotted_order"):
+            # Loaded roots sometimes come without one; a root's is derivable.
+            from otel_runs.dotted_order import format_segment
+
+            values["dotted_order"] = format_segment(
+                datetime_to_us(values["start_time"]), values["id"]
+            )
+        for name in _NOT_NULL_DEFAULTS:
+            if values.get(name) is None:
+                values.pop(name, None)
+        return cls(**values, unmapped=unmapped)
+
+
+# --- field table: one entry per run-format field, in the format's order -----------------------
+
+FIELD_KINDS: Final[dict[str, str]] = {
+    "id": "uuid",
+    "name": "str",
+    "inputs": "dict",
+    "run_type": "str",
+    "start_time": "datetime",
+    "end_time": "datetime",
+    "extra": "dict",
+    "error": "str",
+    "outputs": "dict",
+    "events": "list",
+    "tags": "strlist",
+    "trace_id": "uuid",
+    "dotted_order": "str",
+    "status": "str",
+    "child_run_ids": "uuidlist",
+    "direct_child_run_ids": "uuidlist",
+    "parent_run_ids": "uuidlist",
+    "feedback_stats": "dict",
+    "reference_example_id": "uuid",
+    "total_tokens": "int",
+    "prompt_tokens": "int",
+    "completion_tokens": "int",
+    "total_cost": "decimal",
+    "prompt_cost": "decimal",
+    "completion_cost": "decimal",
+    "first_token_time": "datetime",
+    "session_id": "str",
+    "in_dataset": "bool",
+    "parent_run_id": "uuid",
+    "execution_order": "int",
+    "serialized": "dict",
+    "manifest_id": "uuid",
+    "manifest_s3_id": "uuid",
+    "inputs_s3_urls": "dict",
+    "outputs_s3_urls": "dict",
+    "price_model_id": "uuid",
+    "app_path": "str",
+    "last_queued_at": "datetime",
+    "share_token": "str",
+}
+"""Every field of the run data format and how it is encoded."""
+
+RUN_FORMAT_FIELDS: Final = tuple(FIELD_KINDS)
+
+_ALIASES: Final = {
+    "input_tokens": "prompt_tokens",
+    "output_tokens": "completion_tokens",
+    "input_cost": "prompt_cost",
+    "output_cost": "completion_cost",
+}
+_NOT_NULL_DEFAULTS: Final = (
+    "inputs", "extra", "events", "tags", "status",
+    "child_run_ids", "direct_child_run_ids", "parent_run_ids",
+)  # fmt: skip
+
+assert set(FIELD_KINDS) == {f.name for f in fields(Run)} - {"unmapped"}
+
+
+def format_datetime(value: datetime) -> str:
+    """ISO 8601 in UTC with exactly six fractional digits."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def parse_datetime(raw: object) -> datetime:
+    """ISO 8601 (Z, offset or naive-as-UTC, 0-9 fractional digits) or epoch seconds/millis."""
+    if isinstance(raw, datetime):
+        return raw if raw.tzinfo else raw.replace(tzinfo=timezone.utc)
+    if isinstance(raw, bool):
+        raise TypeError("a time cannot be a boolean")
+    if isinstance(raw, (int, float)):
+        # Epoch numbers: the JS SDK uses milliseconds; anything past year 5138 in seconds is ms.
+        us = int(raw * 1000) if abs(raw) > 1e11 else int(raw * 1_000_000)
+        return us_to_datetime(us)
+    if not isinstance(raw, str):
+        raise TypeError(f"a time must be a string or number, got {type(raw).__name__}")
+    text = raw.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    # Python < 3.11 takes only 3 or 6 fractional digits: normalize to 6 (truncating nanoseconds).
+    head, dot, rest = text.partition(".")
+    if dot:
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        frac, tail = rest[:digits], rest[digits:]
+        text = f"{head}.{(frac + '000000')[:6]}{tail}"
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def _dec_uuid(raw: object) -> UUID | None:
+    if raw is None:
+        return None
+    if isinstance(raw, UUID):
+        return raw
+    if not isinstance(raw, str):
+        raise TypeError(f"expected a UUID string, got {type(raw).__name__}")
+    return UUID(raw)
+
+
+def _dec_str(raw: object) -> str | None:
+    if raw is None or isinstance(raw, str):
+        return raw
+    if isinstance(raw, (int, float, UUID)) and not isinstance(raw, bool):
+        return str(raw)
+    raise TypeError(f"expected a string, got {type(raw).__name__}")
+
+
+def _dec_dict(raw: object) -> JsonDict | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise TypeError(f"expected an object, got {type(raw).__name__}")
+    return dict(raw)
+
+
+def _dec_list(raw: object) -> list[Any] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        raise TypeError(f"expected a list, got {type(raw).__name__}")
+    return list(raw)
+
+
+def _dec_strlist(raw: object) -> list[str] | None:
+    items = _dec_list(raw)
+    return None if items is None else [str(item) for item in items]
+
+
+def _dec_uuidlist(raw: object) -> list[UUID] | None:
+    items = _dec_list(raw)
+    return None if items is None else [UUID(str(item)) for item in items]
+
+
+def _dec_int(raw: object) -> int | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bool):
+        raise TypeError("expected an integer, got a boolean")
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float) and raw.is_integer():
+        return int(raw)
+    if isinstance(raw, str):
+        return int(raw)
+    raise TypeError(f"expected an integer, got {type(raw).__name__}")
+
+
+def _dec_decimal(raw: object) -> Decimal | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bool):
+        raise TypeError("expected a number, got a boolean")
+    if isinstance(raw, (int, str, Decimal)):
+        return Decimal(raw)
+    if isinstance(raw, float):
+        return Decimal(repr(raw))
+    raise TypeError(f"expected a number, got {type(raw).__name__}")
+
+
+def _dec_bool(raw: object) -> bool | None:
+    if raw is None or isinstance(raw, bool):
+        return raw
+    raise TypeError(f"expected a boolean, got {type(raw).__name__}")
+
+
+def _dec_datetime(raw: object) -> datetime | None:
+    return None if raw is None else parse_datetime(raw)
+
+
+def _enc_plain(value: Any) -> Any:
+    return value
+
+
+def _enc_str(value: Any) -> Any:
+    return None if value is None else str(value)
+
+
+def _enc_datetime(value: datetime | None) -> str | None:
+    return None if value is None else format_datetime(value)
+
+
+def _enc_uuidlist(value: list[UUID]) -> list[str]:
+    return [str(item) for item in value]
+
+
+_DECODERS: Final[dict[str, Callable[[Any], Any]]] = {
+    "uuid": _dec_uuid,
+    "str": _dec_str,
+    "dict": _dec_dict,
+    "list": _dec_list,
+    "strlist": _dec_strlist,
+    "uuidlist": _dec_uuidlist,
+    "int": _dec_int,
+    "decimal": _dec_decimal,
+    "bool": _dec_bool,
+    "datetime": _dec_datetime,
+}
+_ENCODERS: Final[dict[str, Callable[[Any], Any]]] = {
+    "uuid": _enc_str,
+    "str": _enc_plain,
+    "dict": _enc_plain,
+    "list": _enc_plain,
+    "strlist": _enc_plain,
+    "uuidlist": _enc_uuidlist,
+    "int": _enc_plain,
+    "decimal": _enc_str,
+    "bool": _enc_plain,
+    "datetime": _enc_datetime,
+}
