@@ -17,6 +17,7 @@ from otel_runs.convert.spans_to_runs import Conversion, Rejection, convert, span
 from otel_runs.errors import DottedOrderError, InvalidRunError, InvalidSpanError, OtelRunsError
 from otel_runs.model.run import Run
 from otel_runs.model.span_record import EventRecord, LinkRecord, SpanRecord
+from otel_runs.render import render_tree
 
 logging.getLogger("otel_runs").addHandler(logging.NullHandler())
 
@@ -32,5 +33,6 @@ __all__ = [
     "Run",
     "SpanRecord",
     "convert",
+    "render_tree",
     "spans_to_runs",
 ]

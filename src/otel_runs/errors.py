@@ -3,7 +3,8 @@
     OtelRunsError
     ├── InvalidSpanError      a span cannot become a run (bad ids, impossible times)
     ├── InvalidRunError       a run dict or Run breaks the run data format
-    └── DottedOrderError      a dotted_order string breaks LangSmith's rules
+    ├── DottedOrderError      a dotted_order string breaks LangSmith's rules
+    └── OtlpDecodeError       an OTLP request body cannot be decoded at all
 
 Telemetry hooks (processor, exporter, receiver) never raise these into user code: they count
 and log them instead.
@@ -26,3 +27,7 @@ class InvalidRunError(OtelRunsError):
 
 class DottedOrderError(InvalidRunError):
     """A dotted_order that breaks LangSmith's format or invariants."""
+
+
+class OtlpDecodeError(OtelRunsError):
+    """An OTLP request body that is not decodable at all (one bad span is a rejection instead)."""

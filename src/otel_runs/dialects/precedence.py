@@ -284,7 +284,7 @@ def render_markdown() -> str:
         ("run_type", RUN_TYPE, "when nothing matches, the run is a chain"),
         ("name", NAME, "the span name otherwise"),
         ("inputs", INPUTS, '`{}` otherwise; text becomes `{"input": text}`'),
-        ("outputs", OUTPUTS, 'None otherwise; text becomes `{"output": text}`'),
+        ("outputs", OUTPUTS, '`null` otherwise; text becomes `{"output": text}`'),
         (
             "extra.metadata.ls_model_name",
             MODEL,
@@ -302,7 +302,7 @@ def render_markdown() -> str:
     for field, sources, note in named:
         out.append(f"### {field}\n")
         if note:
-            out.append(f"{note}.\n")
+            out.append(f"{note[0].upper()}{note[1:]}.\n")
         out.append("| convention | reads |\n|---|---|")
         out.extend(_row(s) for s in sources)
         out.append("")

@@ -92,9 +92,11 @@ class Run:
         for key, raw in data.items():
             name = _ALIASES.get(key, key)
             kind = FIELD_KINDS.get(name)
-            if kind is None or (name != key and name in data):
+            if kind is None or (name != key and data.get(name) is not None):
                 unmapped[key] = raw
                 continue
+            if name in values and raw is None:
+                continue  # an alias already gave this field a value
             try:
                 values[name] = _DECODERS[kind](raw)
             except (TypeError, ValueError, InvalidOperation, OverflowError) as exc:
