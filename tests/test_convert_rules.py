@@ -11,7 +11,8 @@ from otel_runs import EventRecord, Run, SpanRecord, convert
 from otel_runs.conventions import genai as g
 from otel_runs.conventions import langsmith as ls
 from otel_runs.conventions import openinference as oi
-from otel_runs.conventions import otel
+from otel_runs.conventions import openllmetry as ol
+from otel_runs.conventions import otel, others
 from otel_runs.conventions import pydantic_ai as pa
 from tests.support.records import T0, record
 
@@ -249,3 +250,49 @@ def test_thread_and_user_spread_to_every_run_of_the_trace() -> None:
     for run in runs.values():
         assert run.metadata["thread_id"] == "thread-9"
         assert run.metadata["user_id"] == "u1"
+
+
+@pytest.mark.parametrize(
+    ("attrs", "events", "offset_us"),
+    [
+        pytest.param(
+            {others.LANGFUSE_COMPLETION_START_TIME: '"2025-11-22T08:26:40.250000Z"'},
+            (),
+            250_000,
+            id="langfuse-iso-double-encoded",
+        ),
+        pytest.param({g.RESPONSE_TIME_TO_FIRST_CHUNK: 0.25}, (), 250_000, id="genai-seconds"),
+        pytest.param(
+            {g.CLIENT_TIME_TO_FIRST_CHUNK: 0.1}, (), 100_000, id="pydantic-ai-client-metric"
+        ),
+        pytest.param({g.SERVER_TIME_TO_FIRST_TOKEN: 0.3}, (), 300_000, id="openlit-server-metric"),
+        pytest.param({others.AI_RESPONSE_MS_TO_FIRST_CHUNK: 40}, (), 40_000, id="vercel-ms"),
+        pytest.param(
+            {},
+            (EventRecord(oi.EVENT_FIRST_TOKEN, T0 + 70_000_000),),
+            70_000,
+            id="openinference-event",
+        ),
+        pytest.param(
+            {others.COMPLETION_START_TIME: "2025-11-22T08:26:40.5Z"}, (), 500_000, id="bare-iso"
+        ),
+        pytest.param({others.TTFT_MS: 12.5}, (), 12_500, id="bare-ttft-ms"),
+        pytest.param(
+            {},
+            (EventRecord(ol.EVENT_COMPLETION_CHUNK, T0 + 9_000_000),),
+            9_000,
+            id="openllmetry-first-chunk",
+        ),
+    ],
+)
+def test_every_first_token_source(
+    attrs: dict[str, Any], events: tuple[EventRecord, ...], offset_us: int
+) -> None:
+    span = record(
+        1, name="x", attributes={g.OPERATION_NAME: "chat", **attrs}, events=events, duration=10**9
+    )
+    run = runs_of(span)["x"]
+    assert run.first_token_time is not None
+    delta = run.first_token_time - run.start_time
+    assert delta.seconds * 1_000_000 + delta.microseconds == offset_us
+    assert any(e["name"] == ls.EVENT_NEW_TOKEN for e in run.events)

@@ -7,7 +7,6 @@ from typing import Any
 from otel_runs.conventions import genai as g
 from otel_runs.dialects import messages as m
 from otel_runs.dialects.coerce import (
-    as_float,
     as_list,
     as_str,
     json_or_text,
@@ -195,21 +194,6 @@ def streaming(v: SpanView) -> bool | None:
     """`gen_ai.request.stream`."""
     value = v.peek(g.REQUEST_STREAM)
     return value if isinstance(value, bool) else None
-
-
-def first_token_offset_s(v: SpanView) -> float | None:
-    """Seconds from start to the first chunk/token, from the first attribute present."""
-    for key in (
-        g.RESPONSE_TIME_TO_FIRST_CHUNK,
-        g.CLIENT_TIME_TO_FIRST_CHUNK,
-        g.RESPONSE_TIME_TO_FIRST_TOKEN,
-        g.SERVER_TIME_TO_FIRST_TOKEN,
-    ):
-        seconds = as_float(v.peek(key))
-        if seconds is not None and seconds >= 0:
-            v.consume(key)
-            return seconds
-    return None
 
 
 def agent_name(v: SpanView) -> str | None:

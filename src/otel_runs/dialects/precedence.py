@@ -15,8 +15,17 @@ from otel_runs.conventions import genai as g
 from otel_runs.conventions import langsmith as ls
 from otel_runs.conventions import openinference as oi
 from otel_runs.conventions import openllmetry as ol
+from otel_runs.conventions import others as o
 from otel_runs.conventions import pydantic_ai as pa
-from otel_runs.dialects import genai, heuristics, langsmith, openinference, openllmetry, pydantic_ai
+from otel_runs.dialects import (
+    genai,
+    heuristics,
+    langsmith,
+    openinference,
+    openllmetry,
+    pydantic_ai,
+    timing,
+)
 from otel_runs.dialects.view import SpanView
 
 T = TypeVar("T")
@@ -249,6 +258,12 @@ COST_ATTRIBUTES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
 
 FIRST_TOKEN: Final[tuple[Source[int], ...]] = (
     Source(
+        "langfuse",
+        (o.LANGFUSE_COMPLETION_START_TIME,),
+        timing.langfuse_completion_start,
+        "ISO time",
+    ),
+    Source(
         "genai",
         (
             g.RESPONSE_TIME_TO_FIRST_CHUNK,
@@ -256,14 +271,18 @@ FIRST_TOKEN: Final[tuple[Source[int], ...]] = (
             g.RESPONSE_TIME_TO_FIRST_TOKEN,
             g.SERVER_TIME_TO_FIRST_TOKEN,
         ),
-        lambda v: (
-            None
-            if (s := genai.first_token_offset_s(v)) is None
-            else v.record.start_ns + round(s * 1e9)
-        ),
+        timing.genai_seconds,
         "seconds after start",
     ),
+    Source(
+        "vercel-ai",
+        (o.AI_RESPONSE_MS_TO_FIRST_CHUNK, o.AI_STREAM_MS_TO_FIRST_CHUNK),
+        timing.vercel_ms,
+        "ms after start",
+    ),
     Source("openinference", (oi.EVENT_FIRST_TOKEN,), openinference.first_token_ns, "event time"),
+    Source("other", (o.COMPLETION_START_TIME,), timing.bare_completion_start, "ISO time"),
+    Source("other", (o.TTFT_MS,), timing.bare_ttft_ms, "ms after start"),
     Source(
         "openllmetry", (ol.EVENT_COMPLETION_CHUNK,), openllmetry.first_token_ns, "first chunk event"
     ),
