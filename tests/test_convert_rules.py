@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from otel_runs import EventRecord, Run, SpanRecord, convert
+from otel_runs import EventRecord, Run, SpanRecord, convert_spans
 from otel_runs.conventions import genai as g
 from otel_runs.conventions import langsmith as ls
 from otel_runs.conventions import openinference as oi
@@ -18,7 +18,7 @@ from tests.support.records import T0, record
 
 
 def runs_of(*records: SpanRecord, keep: Any = "all") -> dict[str, Run]:
-    result = convert(records, keep=keep)
+    result = convert_spans(records, keep=keep)
     assert result.rejected == []
     return {run.name: run for run in result.runs}
 
@@ -202,7 +202,7 @@ def test_odd_attribute_types_are_tolerated() -> None:
 )
 def test_bad_span_is_rejected_and_neighbours_convert(bad: SpanRecord, reason: str) -> None:
     good = [record(10, name="root"), record(11, 10, name="child")]
-    result = convert([good[0], bad, good[1]])
+    result = convert_spans([good[0], bad, good[1]])
     assert [r.name for r in result.runs] == ["root", "child"]
     assert len(result.rejected) == 1
     assert reason in result.rejected[0].reason
@@ -213,7 +213,7 @@ def test_genai_filter_reparents_to_nearest_kept_ancestor() -> None:
     agent = record(2, 1, name="agent", start=10, attributes={g.OPERATION_NAME: "invoke_agent"})
     db = record(3, 2, name="SELECT", start=20, attributes={"db.system": "postgresql"})
     call = llm(4, 3, {g.USAGE_INPUT_TOKENS: 1, g.USAGE_OUTPUT_TOKENS: 1})
-    result = convert([server, agent, db, call], keep="genai")
+    result = convert_spans([server, agent, db, call], keep="genai")
     names = [r.name for r in result.runs]
     assert names == ["agent", "llm4"]
     assert result.filtered == 2
@@ -224,12 +224,12 @@ def test_genai_filter_reparents_to_nearest_kept_ancestor() -> None:
 
 
 def test_resent_span_maps_to_one_run() -> None:
-    result = convert([record(1, name="a"), record(1, name="a")])
+    result = convert_spans([record(1, name="a"), record(1, name="a")])
     assert len(result.runs) == 1
 
 
 def test_parent_cycle_is_broken_not_dropped() -> None:
-    result = convert([record(1, 2, name="a"), record(2, 1, name="b", start=5)])
+    result = convert_spans([record(1, 2, name="a"), record(2, 1, name="b", start=5)])
     assert sorted(r.name for r in result.runs) == ["a", "b"]
     root = next(r for r in result.runs if r.parent_run_id is None)
     assert root.name == "a"
@@ -237,7 +237,7 @@ def test_parent_cycle_is_broken_not_dropped() -> None:
 
 def test_logfire_pending_spans_are_not_runs() -> None:
     pending = record(1, name="agent run", attributes={pa.LOGFIRE_SPAN_TYPE: pa.PENDING_SPAN})
-    result = convert([pending, record(2, name="real")])
+    result = convert_spans([pending, record(2, name="real")])
     assert [r.name for r in result.runs] == ["real"]
     assert result.pending == 1
 

@@ -25,7 +25,7 @@ def test_public_names_are_pinned() -> None:
         "Rejection",
         "Run",
         "SpanRecord",
-        "convert",
+        "convert_spans",
         "render_tree",
         "spans_to_runs",
     ]

@@ -2,7 +2,7 @@
 
 Public API (everything else is private):
 
-- `spans_to_runs(spans, keep=...)` -> `list[Run]`, and `convert(...)` -> `Conversion` with the
+- `spans_to_runs(spans, keep=...)` -> `list[Run]`, and `convert_spans(...)` -> `Conversion` with the
   rejected spans and their reasons.
 - `Run`: one LangSmith run; `to_dict()` / `from_dict()`.
 - `SpanRecord`: the neutral span both SDK spans and OTLP spans become (for keep predicates).
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 
-from otel_runs.convert.spans_to_runs import Conversion, Rejection, convert, spans_to_runs
+from otel_runs.convert.spans_to_runs import Conversion, Rejection, convert_spans, spans_to_runs
 from otel_runs.errors import DottedOrderError, InvalidRunError, InvalidSpanError, OtelRunsError
 from otel_runs.model.run import Run
 from otel_runs.model.span_record import EventRecord, LinkRecord, SpanRecord
@@ -32,7 +32,7 @@ __all__ = [
     "Rejection",
     "Run",
     "SpanRecord",
-    "convert",
+    "convert_spans",
     "render_tree",
     "spans_to_runs",
 ]

@@ -114,8 +114,8 @@ def span_to_run(
     model = p.first(v, p.MODEL)
     provider = _provider(v)
     params: dict[str, Any] = {}
-    for layer in p.PARAM_LAYERS:
-        params.update(layer.get(v) or {})
+    for layer in p.each(v, p.PARAM_LAYERS):
+        params.update(layer)
     stream = p.first(v, p.STREAMING)
     if stream is not None:
         params["stream"] = stream
@@ -171,8 +171,8 @@ def span_to_run(
     first_token_ns = p.first(v, p.FIRST_TOKEN)
     error = _error(v)
 
-    for layer in p.METADATA_LAYERS:
-        metadata.update(layer.get(v) or {})
+    for layer in p.each(v, p.METADATA_LAYERS):
+        metadata.update(layer)
     thread = p.first(v, p.THREAD_ID)
     user = p.first(v, p.USER_ID)
     if thread is not None:
@@ -180,8 +180,8 @@ def span_to_run(
     if user is not None:
         metadata.setdefault(ls.META_USER_ID, user)
     tags: list[str] = []
-    for source in p.TAG_SOURCES:
-        for tag in source.get(v) or []:
+    for found in p.each(v, p.TAG_SOURCES):
+        for tag in found:
             if tag not in tags:
                 tags.append(tag)
     project = {}

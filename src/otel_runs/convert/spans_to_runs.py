@@ -116,7 +116,7 @@ def convert_records(
     return result
 
 
-def convert(spans: Iterable[SpanLike], *, keep: Keep = "all") -> Conversion:
+def convert_spans(spans: Iterable[SpanLike], *, keep: Keep = "all") -> Conversion:
     """Finished SDK spans (or span records) to runs, with the rejected spans and their reasons."""
     records: list[SpanRecord] = []
     rejected: list[Rejection] = []
@@ -137,10 +137,10 @@ def spans_to_runs(spans: Iterable[SpanLike], *, keep: Keep = "all") -> list[Run]
     """Finished spans to LangSmith runs in dotted_order order.
 
     Every valid span becomes a run (or only the kept ones, re-parented to their nearest kept
-    ancestor). Invalid spans are skipped and logged with their reason; use `convert` to get the
+    ancestor). Invalid spans are skipped and logged with their reason; use `convert_spans` to get the
     rejections as values.
     """
-    result = convert(spans, keep=keep)
+    result = convert_spans(spans, keep=keep)
     for rejection in result.rejected:
         _logger.warning(
             "span %s of trace %s (%r) rejected: %s",

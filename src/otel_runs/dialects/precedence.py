@@ -39,15 +39,38 @@ class Source(Generic[T]):
     reads: tuple[str, ...]
     get: Callable[[SpanView], T | None]
     when: str = ""
+    gate: frozenset[str] = frozenset()
+    """First dotted segments of `reads`; a span with none of them cannot match."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "gate", frozenset(r.partition(".")[0] for r in self.reads))
+
+    def applies(self, view: SpanView) -> bool:
+        """Whether the span has any key or event this source reads."""
+        return not self.gate.isdisjoint(view.families)
 
 
 def first(view: SpanView, sources: Sequence[Source[T]]) -> T | None:
-    """The first source's value that is not None."""
+    """The first applicable source's value that is not None."""
+    families = view.families
     for source in sources:
+        if source.gate.isdisjoint(families):
+            continue
         value = source.get(view)
         if value is not None:
             return value
     return None
+
+
+def each(view: SpanView, sources: Sequence[Source[T]]) -> list[T]:
+    """Every applicable source's value that is not None, in table order."""
+    found = []
+    for source in sources:
+        if source.applies(view):
+            value = source.get(view)
+            if value is not None:
+                found.append(value)
+    return found
 
 
 RUN_TYPE: Final[tuple[Source[str], ...]] = (
