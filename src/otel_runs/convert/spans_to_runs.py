@@ -137,8 +137,8 @@ def spans_to_runs(spans: Iterable[SpanLike], *, keep: Keep = "all") -> list[Run]
     """Finished spans to LangSmith runs in dotted_order order.
 
     Every valid span becomes a run (or only the kept ones, re-parented to their nearest kept
-    ancestor). Invalid spans are skipped and logged with their reason; use `convert_spans` to get the
-    rejections as values.
+    ancestor). Invalid spans are skipped and logged with their reason; `convert_spans` returns
+    the rejections as values.
     """
     result = convert_spans(spans, keep=keep)
     for rejection in result.rejected:
