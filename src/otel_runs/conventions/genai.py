@@ -149,3 +149,8 @@ OPS_RETRIEVER: Final = frozenset({"retrieval"})
 """Operations that are retrievals."""
 OPS_TOOL: Final = frozenset({"execute_tool"})
 """Operations that are tool executions."""
+
+USAGE_PREFIX: Final = "gen_ai.usage."
+"""Prefix of every usage attribute."""
+FINISH_TOOL_CALL: Final = "tool_call"
+"""GenAI finish reason for a tool call (OpenAI says tool_calls)."""

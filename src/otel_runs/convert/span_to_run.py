@@ -151,7 +151,8 @@ def span_to_run(
         metadata["model_request_parameters"] = request_parameters
 
     usage, notes = usage_rules.extract(v)
-    aggregated = pydantic_ai.aggregated_usage(v)
+    raw_aggregated = pydantic_ai.aggregated_usage(v)
+    aggregated = usage_rules.from_suffixes(raw_aggregated) if raw_aggregated else None
     own_usage = None
     if usage is not None and run_type in USAGE_RUN_TYPES:
         own_usage = usage

@@ -21,10 +21,19 @@ Usage = dict[str, Any]
 _TOP = ("input_tokens", "output_tokens", "total_tokens")
 
 
+def _put(usage: Usage, path: str, count: int) -> None:
+    group, _, detail = path.partition(".")
+    if detail:
+        usage.setdefault(group, {})[detail] = count
+    else:
+        usage[group] = count
+
+
 def _from_attributes(v: SpanView) -> Usage:
     usage: Usage = {}
     attrs = v.attrs
     for path, sources in TOKEN_ATTRIBUTES.items():
+        found = None
         for _, key in sources:
             raw = attrs.get(key)
             if raw is None:
@@ -33,12 +42,10 @@ def _from_attributes(v: SpanView) -> Usage:
             if count is None:
                 continue
             v.used.add(key)
-            group, _, detail = path.partition(".")
-            if detail:
-                usage.setdefault(group, {})[detail] = count
-            else:
-                usage[group] = count
-            break
+            if found is None:
+                found = count
+        if found is not None:
+            _put(usage, path, found)
     for group, key in (
         ("input_token_details", g.USAGE_INPUT_TOKEN_DETAILS),
         ("output_token_details", g.USAGE_OUTPUT_TOKEN_DETAILS),
@@ -68,6 +75,32 @@ def _clean(whole: dict[str, Any]) -> Usage:
         if isinstance(whole.get(key), dict):
             usage[key] = whole[key]
     return usage
+
+
+# Usage paths by the part of a GenAI usage key after `gen_ai.usage.`, for other prefixes that
+# reuse those names (pydantic-ai's `gen_ai.aggregated_usage.*`).
+_BY_SUFFIX = {
+    key[len(g.USAGE_PREFIX) :]: path
+    for path, sources in TOKEN_ATTRIBUTES.items()
+    for _, key in sources
+    if key.startswith(g.USAGE_PREFIX)
+}
+
+
+def from_suffixes(values: dict[str, Any]) -> Usage | None:
+    """Usage from `gen_ai.usage.*`-style suffixes under another prefix, in usage_metadata shape."""
+    usage: Usage = {}
+    for suffix, raw in values.items():
+        path = _BY_SUFFIX.get(suffix)
+        count = as_int(raw)
+        if path is None or count is None:
+            continue
+        group, _, detail = path.partition(".")
+        if (usage.get(group, {}) if detail else usage).get(detail or group) is None:
+            _put(usage, path, count)
+    if not any(key in usage for key in _TOP):
+        return None
+    return normalize(usage)[0]
 
 
 def extract(v: SpanView) -> tuple[Usage | None, list[str]]:

@@ -49,7 +49,8 @@ def _with_system(v: SpanView, messages: list[m.Message]) -> list[m.Message]:
 
 
 def _tools(v: SpanView) -> list[Any] | None:
-    return as_list(v.get(g.TOOL_DEFINITIONS))
+    tools = as_list(v.get(g.TOOL_DEFINITIONS))
+    return m.openai_tools(tools) if tools else None
 
 
 def input_messages(v: SpanView) -> dict[str, Any] | None:
@@ -58,7 +59,7 @@ def input_messages(v: SpanView) -> dict[str, Any] | None:
     if msgs is None:
         return None
     v.consume(g.INPUT_MESSAGES)
-    inputs: dict[str, Any] = {"messages": _with_system(v, msgs)}
+    inputs: dict[str, Any] = {"messages": _with_system(v, m.without_finish_reasons(msgs))}
     tools = _tools(v)
     if tools:
         inputs["tools"] = tools

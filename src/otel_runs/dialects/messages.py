@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from otel_runs.conventions.genai import FINISH_TOOL_CALL
 from otel_runs.dialects.coerce import as_list, as_object, as_str, dumps, loads, to_jsonable
 
 Message = dict[str, Any]
@@ -116,12 +117,33 @@ def system_messages(instructions: object) -> list[Message]:
     return [{"role": "system", "content": "\n\n".join(texts)}] if texts else []
 
 
+def openai_tools(tools: list[Any]) -> list[Any]:
+    """GenAI's flat tool definitions (`{"type", "name", "parameters"}`) in OpenAI's nested form."""
+    out = []
+    for tool in tools:
+        if isinstance(tool, Mapping) and "function" not in tool and "name" in tool:
+            function = {k: to_jsonable(v) for k, v in tool.items() if k != "type"}
+            out.append({"type": str(tool.get("type", "function")), "function": function})
+        else:
+            out.append(to_jsonable(tool))
+    return out
+
+
+def without_finish_reasons(messages: list[Message]) -> list[Message]:
+    """Input messages carry no finish reason in OpenAI's format."""
+    for message in messages:
+        message.pop("finish_reason", None)
+    return messages
+
+
 def as_choices(messages: list[Message]) -> dict[str, Any]:
     """Output messages as an OpenAI `choices` object; finish_reason moves to the choice."""
     choices = []
     for index, original in enumerate(messages):
         message = dict(original)
         finish = message.pop("finish_reason", None)
+        if finish == FINISH_TOOL_CALL:
+            finish = "tool_calls"
         choice: dict[str, Any] = {"index": index, "message": message}
         if finish is not None:
             choice["finish_reason"] = finish

@@ -112,6 +112,12 @@ def model(v: SpanView) -> str | None:
     return as_str(v.get(oi.LLM_MODEL_NAME)) or as_str(v.get(oi.EMBEDDING_MODEL_NAME))
 
 
+def requested_model(v: SpanView) -> str | None:
+    """The `model` of `llm.invocation_parameters` (a failed call has no `llm.model_name`)."""
+    params = as_object(v.peek(oi.LLM_INVOCATION_PARAMETERS))
+    return as_str(params.get("model")) if params else None
+
+
 def provider(v: SpanView) -> str | None:
     """`llm.provider`, else `llm.system`."""
     return as_str(v.get(oi.LLM_PROVIDER)) or as_str(v.get(oi.LLM_SYSTEM))

@@ -162,6 +162,9 @@ MODEL: Final[tuple[Source[str], ...]] = (
         "response model first: it is what was billed",
     ),
     Source("openinference", (oi.LLM_MODEL_NAME, oi.EMBEDDING_MODEL_NAME), openinference.model),
+    Source(
+        "openinference", (oi.LLM_INVOCATION_PARAMETERS,), openinference.requested_model, "`model`"
+    ),
 )
 """`extra.metadata.ls_model_name` (an explicit `langsmith.metadata.ls_model_name` wins)."""
 
@@ -237,16 +240,19 @@ TOKEN_ATTRIBUTES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
     "input_token_details.cache_read": (
         ("genai", g.USAGE_CACHE_READ_INPUT_TOKENS),
         ("openllmetry", ol.USAGE_CACHE_READ_INPUT_TOKENS_OLD),
+        ("pydantic-ai", pa.USAGE_DETAILS_CACHE_READ),
         ("openinference", oi.TOKEN_COUNT_CACHE_READ),
     ),
     "input_token_details.cache_creation": (
         ("genai", g.USAGE_CACHE_CREATION_INPUT_TOKENS),
         ("genai", g.USAGE_CACHE_WRITE_INPUT_TOKENS),
         ("openllmetry", ol.USAGE_CACHE_CREATION_INPUT_TOKENS_OLD),
+        ("pydantic-ai", pa.USAGE_DETAILS_CACHE_WRITE),
         ("openinference", oi.TOKEN_COUNT_CACHE_WRITE),
     ),
     "input_token_details.audio": (
         ("genai", g.USAGE_AUDIO_INPUT_TOKENS),
+        ("pydantic-ai", pa.USAGE_DETAILS_INPUT_AUDIO),
         ("openinference", oi.TOKEN_COUNT_PROMPT_AUDIO),
     ),
     "input_token_details.text": (("genai", g.USAGE_TEXT_INPUT_TOKENS),),
@@ -255,14 +261,18 @@ TOKEN_ATTRIBUTES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
     "output_token_details.reasoning": (
         ("genai", g.USAGE_REASONING_OUTPUT_TOKENS),
         ("openllmetry", ol.USAGE_REASONING_TOKENS),
+        ("pydantic-ai", pa.USAGE_DETAILS_REASONING),
         ("openinference", oi.TOKEN_COUNT_REASONING),
     ),
     "output_token_details.audio": (
         ("genai", g.USAGE_AUDIO_OUTPUT_TOKENS),
+        ("pydantic-ai", pa.USAGE_DETAILS_OUTPUT_AUDIO),
         ("openinference", oi.TOKEN_COUNT_COMPLETION_AUDIO),
     ),
 }
 """Usage fields (LangSmith `usage_metadata` paths) from flat attributes, first present wins.
+
+Every key of a row names the same count, so all present keys of a row are consumed.
 
 A whole `langsmith.usage_metadata` object wins over all of them; LangSmith's exporter's
 `gen_ai.usage.{input,output}_token_details` (a Python repr) fills the details after them.

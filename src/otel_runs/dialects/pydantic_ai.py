@@ -22,6 +22,7 @@ def agent_inputs(v: SpanView) -> dict[str, Any] | None:
     if not msgs:
         return None
     v.consume(pa.ALL_MESSAGES)
+    m.without_finish_reasons(msgs)
     system = m.system_messages(v.get(g.SYSTEM_INSTRUCTIONS))
     if len(msgs) > 1 and msgs[-1].get("role") == "assistant":
         return {"messages": system + msgs[:-1]}
@@ -52,10 +53,9 @@ def tool_response(v: SpanView) -> dict[str, Any] | None:
 
 
 def aggregated_usage(v: SpanView) -> dict[str, Any] | None:
-    """`gen_ai.aggregated_usage.*`: usage rolled up onto an agent span, never counted again."""
+    """`gen_ai.aggregated_usage.*` with the prefix removed (same names as `gen_ai.usage.*`)."""
     found = v.prefixed(pa.AGGREGATED_USAGE_PREFIX)
-    out = {k: n for k, val in found.items() if (n := as_int(val)) is not None}
-    return out or None
+    return {k: val for k, val in found.items() if as_int(val) is not None} or None
 
 
 def request_parameters(v: SpanView) -> dict[str, Any] | None:
