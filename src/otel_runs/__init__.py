@@ -6,7 +6,8 @@ Public API (everything else is private):
   rejected spans and their reasons.
 - `Run`: one LangSmith run; `to_dict()` / `from_dict()`.
 - `SpanRecord`: the neutral span both SDK spans and OTLP spans become (for keep predicates).
-- Errors: `OtelRunsError`, `InvalidSpanError`, `InvalidRunError`, `DottedOrderError`.
+- Errors: `OtelRunsError`, `InvalidSpanError`, `InvalidRunError`, `DottedOrderError`,
+  `OtlpDecodeError`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,13 @@ from __future__ import annotations
 import logging
 
 from otel_runs.convert.spans_to_runs import Conversion, Rejection, convert_spans, spans_to_runs
-from otel_runs.errors import DottedOrderError, InvalidRunError, InvalidSpanError, OtelRunsError
+from otel_runs.errors import (
+    DottedOrderError,
+    InvalidRunError,
+    InvalidSpanError,
+    OtelRunsError,
+    OtlpDecodeError,
+)
 from otel_runs.model.run import Run
 from otel_runs.model.span_record import EventRecord, LinkRecord, SpanRecord
 from otel_runs.render import render_tree
@@ -29,6 +36,7 @@ __all__ = [
     "InvalidSpanError",
     "LinkRecord",
     "OtelRunsError",
+    "OtlpDecodeError",
     "Rejection",
     "Run",
     "SpanRecord",

@@ -25,7 +25,7 @@ from uuid import UUID
 from otel_runs.errors import DottedOrderError
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_TIME_LEN: Final = 23  # 8 date + "T" + 6 time + 6 fraction + "Z"
+_TIME_LEN: Final = 22  # 8 date + "T" + 6 time + 6 fraction + "Z"
 _UUID_LEN: Final = 36
 SEGMENT_LEN: Final = _TIME_LEN + _UUID_LEN
 
@@ -78,7 +78,7 @@ def child_segment_time(child_us: int, parent_us: int) -> int:
 def _parse_time(text: str, whole: str) -> int:
     if len(text) != _TIME_LEN or text[8] != "T" or text[-1] != "Z":
         raise DottedOrderError(f"segment time {text!r} is not YYYYmmddTHHMMSSffffffZ in {whole!r}")
-    digits = text[:8] + text[9:22]
+    digits = text[:8] + text[9:21]
     if not digits.isascii() or not digits.isdigit():
         raise DottedOrderError(f"segment time {text!r} has a non-digit in {whole!r}")
     try:

@@ -61,7 +61,9 @@ def _error(v: SpanView) -> str | None:
         message = as_str(attrs.get(otel.EXCEPTION_MESSAGE)) or ""
         text = f"{kind}: {message}" if message else kind
         stack = as_str(attrs.get(otel.EXCEPTION_STACKTRACE))
-        return f"{text}\n\n{stack}" if stack else text
+        if stack and stack.strip() not in message:  # LangSmith's exporter puts it in both
+            return f"{text}\n\n{stack}"
+        return text
     if record.status_code == "ERROR":
         error_type = as_str(v.get(otel.ERROR_TYPE))
         if record.status_message and error_type:
@@ -121,9 +123,6 @@ def span_to_run(
         params["stream"] = stream
     if model is not None:
         metadata[ls.META_MODEL_NAME] = model
-        requested = params.get("model")
-        if requested is not None and requested != model:
-            params["requested_model"] = requested
     if provider is not None:
         metadata[ls.META_PROVIDER] = provider
     if run_type == "llm":

@@ -67,9 +67,11 @@ def as_bool(value: object) -> bool | None:
 
 
 def loads(value: object) -> Any:
-    """Decode JSON text (at most twice, for double-encoded values); mappings/lists pass through.
+    """Decode JSON text; a string holding a JSON object or array is decoded once more (emitters
+    double-encode); mappings and lists pass through.
 
-    Returns None when the value is not JSON, so callers can fall back to the raw text.
+    Returns None when the value is not JSON, so callers can fall back to the raw text. A JSON
+    string literal (`"\"text\""`) decodes to its text.
     """
     if isinstance(value, Mapping):
         return dict(value)
@@ -78,17 +80,18 @@ def loads(value: object) -> Any:
     if not isinstance(value, str):
         return None
     text = value.strip()
-    for _ in range(2):
-        if not text.startswith(_JSON_STARTS):
-            return None
-        try:
-            decoded = json.loads(text)
+    if not text.startswith(_JSON_STARTS):
+        return None
+    try:
+        decoded = json.loads(text)
+    except ValueError:
+        return None
+    if isinstance(decoded, str) and decoded.strip().startswith(_JSON_STARTS[:2]):
+        try:  # double-encoded object or array
+            return json.loads(decoded)
         except ValueError:
-            return None
-        if not isinstance(decoded, str):
             return decoded
-        text = decoded.strip()
-    return None
+    return decoded
 
 
 def as_object(value: object) -> dict[str, Any] | None:

@@ -80,7 +80,8 @@ def from_genai(messages: object) -> list[Message] | None:
             elif kind == "tool_call":
                 calls.append(tool_call(part.get("id"), part.get("name"), part.get("arguments")))
             elif kind == "tool_call_response":
-                tool_msg: Message = {"role": "tool", "content": _result_text(part.get("result"))}
+                result = part.get("response", part.get("result"))  # spec name, pydantic-ai's
+                tool_msg: Message = {"role": "tool", "content": _result_text(result)}
                 if part.get("id") is not None:
                     tool_msg["tool_call_id"] = str(part.get("id"))
                 out.append(tool_msg)

@@ -1,0 +1,695 @@
+"""OTLP trace request bodies -> `SpanRecord`s, from protobuf or from OTLP/JSON.
+
+Rules, the same for both encodings:
+
+- A body that cannot be decoded at all raises `OtlpDecodeError`: bytes that are not an
+  `ExportTraceServiceRequest`, text that is not JSON, JSON that is not an object, or
+  `resourceSpans` / `scopeSpans` / `spans` that are not lists (their spans cannot be counted).
+- Otherwise each span is decoded on its own. A malformed span goes to `Decoded.rejected` as
+  `(index, reason)`, where index counts spans in request order from 0 across all resources and
+  scopes, and its neighbours still decode. A malformed resource or scope rejects its spans.
+- Ids: a trace id is 16 bytes, a span id 8 bytes, neither all zero; links follow the same rule.
+  A parent span id that is empty or all zero means no parent.
+- Times: start and end are required (missing or 0 is a rejection); event times may be 0.
+- kind: 0 (UNSPECIFIED) and 1 read as INTERNAL, 2 SERVER, 3 CLIENT, 4 PRODUCER, 5 CONSUMER.
+  Status code: 0 UNSET, 1 OK, 2 ERROR. Other numbers are rejections.
+- flags: `parent_is_remote` is the IS_REMOTE bit (0x200) when the HAS_IS_REMOTE bit (0x100) is
+  set and the span has a parent; None otherwise. The W3C trace flags (low byte) are not kept.
+- Attribute values: str, bool, int (int64), float, bytes, list (arrayValue) and dict
+  (kvlistValue); an empty AnyValue is None; a repeated key keeps its last value. Nesting deeper
+  than 100 levels is a rejection (upb's own recursion limit).
+- Every span of a resource shares one resource-attributes dict; scope name and version are
+  copied. Schema URLs, scope attributes, the resource's dropped count and the links' trace
+  state and flags are not kept (`SpanRecord` has no field for them).
+
+OTLP/JSON differs from proto3's JSON mapping (opentelemetry-proto `docs/specification.md`) and
+is therefore decoded by hand from `json.loads` output, never with `json_format.Parse`, which
+reads hex ids as base64 without an error and is about 15x slower:
+
+- ids are hex strings, case-insensitive (base64 ids are rejected, with a hint);
+- int64 and fixed64 values (times, intValue) are decimal strings or JSON numbers;
+- enums are integers; the enum names (`SPAN_KIND_SERVER`, `STATUS_CODE_ERROR`) are accepted;
+- keys are lowerCamelCase; snake_case keys are accepted, camelCase wins when both appear;
+- unknown fields are ignored, and an AnyValue with only unknown fields is None;
+- doubleValue may be a number or "NaN", "Infinity", "-Infinity" (or a numeric string);
+- bytesValue is base64, standard or URL-safe, padding optional.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Final
+
+from google.protobuf.message import DecodeError  # type: ignore[import-untyped]  # no stubs
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
+
+from otel_runs.errors import OtlpDecodeError
+from otel_runs.model.span_record import AttributeValue, EventRecord, LinkRecord, SpanRecord
+from otel_runs.otlp._wire import (
+    FLAG_HAS_IS_REMOTE,
+    FLAG_IS_REMOTE,
+    INT64_MAX,
+    INT64_MIN,
+    MAX_DEPTH,
+    SPAN_ID_BYTES,
+    SPAN_KIND_ENUM_NAMES,
+    SPAN_KIND_NAMES,
+    STATUS_CODE_ENUM_NAMES,
+    STATUS_CODE_NAMES,
+    TRACE_ID_BYTES,
+    UINT32_MAX,
+    UINT64_MAX,
+)
+
+Rejected = tuple[int, str]
+"""A span's index in the request and why it was rejected."""
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """The spans of one request: those that decoded, in request order, and those rejected."""
+
+    records: list[SpanRecord]
+    rejected: list[Rejected]
+
+
+class _Reject(Exception):
+    """One span (or the resource/scope above it) is malformed; the message says why."""
+
+
+# --- shared helpers --------------------------------------------------------------------------
+
+
+def _type(value: object) -> str:
+    """JSON's name for a decoded value's type, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def _kind(number: int) -> str:
+    if 0 <= number < len(SPAN_KIND_NAMES):
+        return SPAN_KIND_NAMES[number]
+    raise _Reject(f"kind must be 0-5, got {number}")
+
+
+def _status(number: int) -> str:
+    if 0 <= number < len(STATUS_CODE_NAMES):
+        return STATUS_CODE_NAMES[number]
+    raise _Reject(f"status code must be 0 (UNSET), 1 (OK) or 2 (ERROR), got {number}")
+
+
+def _remote(flags: int, parent: int | None) -> bool | None:
+    if parent is None or not flags & FLAG_HAS_IS_REMOTE:
+        return None
+    return bool(flags & FLAG_IS_REMOTE)
+
+
+def _reject_all(rejected: list[Rejected], first: int, count: int, problem: str) -> None:
+    """Reject `count` spans from index `first` for one reason (a bad resource or scope)."""
+    rejected.extend((i, f"span {i}: {problem}") for i in range(first, first + count))
+
+
+# --- protobuf ---------------------------------------------------------------------------------
+
+
+def decode_request(body: bytes) -> Decoded:
+    """Decode an OTLP/protobuf `ExportTraceServiceRequest` body (uncompressed).
+
+    Raises OtlpDecodeError when the bytes are not such a message; an empty body is an empty
+    request.
+    """
+    try:
+        request = ExportTraceServiceRequest.FromString(body)
+    except (DecodeError, RecursionError, TypeError) as exc:
+        raise OtlpDecodeError(
+            f"body is not an OTLP protobuf ExportTraceServiceRequest: {exc}"
+        ) from None
+    records: list[SpanRecord] = []
+    rejected: list[Rejected] = []
+    index = 0
+    for resource_spans in request.resource_spans:
+        problem: str | None = None
+        try:
+            resource = _pb_attributes(resource_spans.resource.attributes, 0)
+        except _Reject as exc:
+            resource, problem = {}, f"resource: {exc}"
+        for scope_spans in resource_spans.scope_spans:
+            spans = scope_spans.spans
+            if problem is not None:
+                _reject_all(rejected, index, len(spans), problem)
+                index += len(spans)
+                continue
+            name, version = scope_spans.scope.name, scope_spans.scope.version
+            for span in spans:
+                try:
+                    records.append(_pb_span(span, resource, name, version))
+                except _Reject as exc:
+                    rejected.append((index, f"span {index}: {exc}"))
+                index += 1
+    return Decoded(records, rejected)
+
+
+def _pb_id(raw: bytes, what: str, size: int) -> int:
+    if len(raw) != size:
+        raise _Reject(f"{what} must be {size} bytes, got {len(raw)}")
+    value = int.from_bytes(raw, "big")
+    if value == 0:
+        raise _Reject(f"{what} must not be all zero")
+    return value
+
+
+def _pb_parent(raw: bytes) -> int | None:
+    if not raw:
+        return None
+    if len(raw) != SPAN_ID_BYTES:
+        raise _Reject(f"parentSpanId must be {SPAN_ID_BYTES} bytes or empty, got {len(raw)}")
+    return int.from_bytes(raw, "big") or None
+
+
+def _pb_span(
+    span: Span, resource: dict[str, AttributeValue], scope_name: str, scope_version: str
+) -> SpanRecord:
+    start, end = span.start_time_unix_nano, span.end_time_unix_nano
+    if not start:
+        raise _Reject("startTimeUnixNano is missing or 0")
+    if not end:
+        raise _Reject("endTimeUnixNano is missing or 0")
+    parent = _pb_parent(span.parent_span_id)
+    status = span.status
+    return SpanRecord(
+        trace_id=_pb_id(span.trace_id, "traceId", TRACE_ID_BYTES),
+        span_id=_pb_id(span.span_id, "spanId", SPAN_ID_BYTES),
+        parent_span_id=parent,
+        name=span.name,
+        start_ns=start,
+        end_ns=end,
+        attributes=_pb_attributes(span.attributes, 0),
+        events=tuple(_pb_events(span.events)),
+        links=tuple(_pb_links(span.links)),
+        kind=_kind(span.kind),
+        status_code=_status(status.code),
+        status_message=status.message,
+        resource=resource,
+        scope_name=scope_name,
+        scope_version=scope_version,
+        parent_is_remote=_remote(span.flags, parent),
+        trace_state=span.trace_state,
+        dropped_attributes=span.dropped_attributes_count,
+        dropped_events=span.dropped_events_count,
+        dropped_links=span.dropped_links_count,
+    )
+
+
+def _pb_events(events: Iterable[Span.Event]) -> Iterable[EventRecord]:
+    for i, event in enumerate(events):
+        try:
+            attributes = _pb_attributes(event.attributes, 0)
+        except _Reject as exc:
+            raise _Reject(f"event {i}: {exc}") from None
+        yield EventRecord(event.name, event.time_unix_nano, attributes)
+
+
+def _pb_links(links: Iterable[Span.Link]) -> Iterable[LinkRecord]:
+    for i, link in enumerate(links):
+        try:
+            yield LinkRecord(
+                _pb_id(link.trace_id, "traceId", TRACE_ID_BYTES),
+                _pb_id(link.span_id, "spanId", SPAN_ID_BYTES),
+                _pb_attributes(link.attributes, 0),
+            )
+        except _Reject as exc:
+            raise _Reject(f"link {i}: {exc}") from None
+
+
+def _pb_attributes(items: Iterable[KeyValue], depth: int) -> dict[str, AttributeValue]:
+    """A KeyValue list as a dict; a non-empty string (one oneof member set) skips WhichOneof."""
+    out: dict[str, AttributeValue] = {}
+    for kv in items:
+        value = kv.value
+        text = value.string_value
+        if text:
+            out[kv.key] = text
+        else:
+            out[kv.key] = _pb_any(value, value.WhichOneof("value"), kv.key, depth)
+    return out
+
+
+def _pb_any(value: AnyValue, which: str | None, key: str, depth: int) -> AttributeValue:
+    if which == "string_value":
+        return value.string_value
+    if which == "int_value":
+        return value.int_value
+    if which == "bool_value":
+        return value.bool_value
+    if which == "double_value":
+        return value.double_value
+    if which == "bytes_value":
+        return value.bytes_value
+    if which is None:
+        return None
+    if depth >= MAX_DEPTH:
+        raise _Reject(f"attribute {key!r}: nested deeper than {MAX_DEPTH} levels")
+    if which == "array_value":
+        return [_pb_any(v, v.WhichOneof("value"), key, depth + 1) for v in value.array_value.values]
+    if which == "kvlist_value":
+        return _pb_attributes(value.kvlist_value.values, depth + 1)
+    raise _Reject(f"attribute {key!r}: {which} is not allowed in a trace request")
+
+
+# --- OTLP/JSON --------------------------------------------------------------------------------
+
+_SNAKE: Final = {
+    "resource_spans": "resourceSpans",
+    "scope_spans": "scopeSpans",
+    "schema_url": "schemaUrl",
+    "trace_id": "traceId",
+    "span_id": "spanId",
+    "trace_state": "traceState",
+    "parent_span_id": "parentSpanId",
+    "start_time_unix_nano": "startTimeUnixNano",
+    "end_time_unix_nano": "endTimeUnixNano",
+    "time_unix_nano": "timeUnixNano",
+    "dropped_attributes_count": "droppedAttributesCount",
+    "dropped_events_count": "droppedEventsCount",
+    "dropped_links_count": "droppedLinksCount",
+}
+"""snake_case field -> lowerCamelCase, for messages; AnyValue keys are in `_ANY_SNAKE`."""
+_SNAKE_KEYS: Final = frozenset(_SNAKE)
+_ANY_SNAKE: Final = {
+    "string_value": "stringValue",
+    "bool_value": "boolValue",
+    "int_value": "intValue",
+    "double_value": "doubleValue",
+    "bytes_value": "bytesValue",
+    "array_value": "arrayValue",
+    "kvlist_value": "kvlistValue",
+    "string_value_strindex": "stringValueStrindex",
+}
+_INT_RE: Final = re.compile(r"-?[0-9]{1,20}")
+"""A decimal integer of at most 20 digits: enough for uint64, short of int()'s digit limit."""
+_FLOAT_RE: Final = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+_SPECIAL_FLOATS: Final = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+_BASE64_LEN: Final = {16: (22, 24), 8: (11, 12)}
+"""Byte size -> lengths of its base64 form without and with padding (for the hint)."""
+
+
+def decode_json_request(body: bytes | str) -> Decoded:
+    """Decode an OTLP/JSON `ExportTraceServiceRequest` body (uncompressed, UTF-8).
+
+    Raises OtlpDecodeError when the body is not JSON, not an object, or its span lists are not
+    lists; malformed spans are rejected one by one (see the module rules).
+    """
+    try:
+        doc = json.loads(body)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
+        raise OtlpDecodeError(f"body is not OTLP/JSON: {exc}") from None
+    if type(doc) is not dict:
+        raise OtlpDecodeError(
+            f"body must be a JSON object (ExportTraceServiceRequest), got {_type(doc)}"
+        )
+    return _json_request(_camel(doc))
+
+
+def _camel(message: dict[str, Any]) -> dict[str, Any]:
+    """The message with snake_case keys renamed; a camelCase key wins over its snake twin."""
+    if _SNAKE_KEYS.isdisjoint(message):
+        return message
+    out: dict[str, Any] = {}
+    for key, value in message.items():
+        camel = _SNAKE.get(key)
+        if camel is None:
+            out[key] = value
+        elif camel not in message:
+            out[camel] = value
+    return out
+
+
+def _json_list(value: object, what: str) -> list[Any]:
+    """A structural list; anything else makes the whole body undecodable."""
+    if value is None:
+        return []
+    if type(value) is not list:
+        raise OtlpDecodeError(f"{what} must be an array, got {_type(value)}")
+    return value
+
+
+def _json_message(value: object, what: str) -> dict[str, Any]:
+    """A structural object (null reads as empty); anything else is an OtlpDecodeError."""
+    if value is None:
+        return {}
+    if type(value) is not dict:
+        raise OtlpDecodeError(f"{what} must be an object, got {_type(value)}")
+    return _camel(value)
+
+
+def _json_request(doc: dict[str, Any]) -> Decoded:
+    records: list[SpanRecord] = []
+    rejected: list[Rejected] = []
+    index = 0
+    for r, item in enumerate(_json_list(doc.get("resourceSpans"), "resourceSpans")):
+        resource_spans = _json_message(item, f"resourceSpans[{r}]")
+        group_problem: str | None = None
+        resource: dict[str, AttributeValue] = {}
+        try:
+            resource = _json_resource(resource_spans.get("resource"))
+        except _Reject as exc:
+            group_problem = f"resource: {exc}"
+        where = f"resourceSpans[{r}].scopeSpans"
+        for s, scope_item in enumerate(_json_list(resource_spans.get("scopeSpans"), where)):
+            scope_spans = _json_message(scope_item, f"{where}[{s}]")
+            spans = _json_list(scope_spans.get("spans"), f"{where}[{s}].spans")
+            problem = group_problem
+            name = version = ""
+            if problem is None:
+                try:
+                    name, version = _json_scope(scope_spans.get("scope"))
+                except _Reject as exc:
+                    problem = f"scope: {exc}"
+            if problem is not None:
+                _reject_all(rejected, index, len(spans), problem)
+                index += len(spans)
+                continue
+            for span in spans:
+                try:
+                    records.append(_json_span(span, resource, name, version))
+                except _Reject as exc:
+                    rejected.append((index, f"span {index}: {exc}"))
+                index += 1
+    return Decoded(records, rejected)
+
+
+def _json_resource(value: object) -> dict[str, AttributeValue]:
+    if value is None:
+        return {}
+    if type(value) is not dict:
+        raise _Reject(f"must be an object, got {_type(value)}")
+    return _json_attributes(value.get("attributes"), 0)
+
+
+def _json_scope(value: object) -> tuple[str, str]:
+    if value is None:
+        return "", ""
+    if type(value) is not dict:
+        raise _Reject(f"must be an object, got {_type(value)}")
+    return _json_str(value.get("name"), "name"), _json_str(value.get("version"), "version")
+
+
+def _json_str(value: object, what: str) -> str:
+    if value is None:
+        return ""
+    if type(value) is not str:
+        raise _Reject(f"{what} must be a string, got {_type(value)}")
+    return value
+
+
+def _json_uint(value: object, what: str, limit: int) -> int:
+    """An unsigned integer field: a JSON number or a decimal string; null or missing is 0."""
+    if value is None:
+        return 0
+    number = _json_int(value, what)
+    if not 0 <= number <= limit:
+        raise _Reject(f"{what} must be between 0 and {limit}, got {number}")
+    return number
+
+
+def _json_int(value: object, what: str) -> int:
+    if isinstance(value, bool):
+        raise _Reject(f"{what} must be an integer or a decimal string, got {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and _INT_RE.fullmatch(value):
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    raise _Reject(f"{what} must be an integer or a decimal string, got {value!r:.60}")
+
+
+def _json_time(value: object, what: str) -> int:
+    """A required fixed64 time; a plain decimal string (the usual form) takes a fast path."""
+    if type(value) is str and len(value) < 20 and value.isascii() and value.isdecimal():
+        number = int(value)  # at most 19 digits: always within fixed64
+        if number:
+            return number
+    if value is None:
+        raise _Reject(f"{what} is missing")
+    number = _json_uint(value, what, UINT64_MAX)
+    if number == 0:
+        raise _Reject(f"{what} must not be 0")
+    return number
+
+
+def _json_enum(value: object, what: str, names: dict[str, int]) -> int:
+    if value is None:
+        return 0
+    if type(value) is str and value in names:
+        return names[value]
+    return _json_int(value, what)
+
+
+def _json_hex(value: object, what: str, size: int) -> int:
+    """A hex id of `size` bytes, not all zero."""
+    if value is None or value == "":
+        raise _Reject(f"{what} is missing")
+    if type(value) is not str:
+        raise _Reject(f"{what} must be a hex string, got {_type(value)}")
+    width = size * 2
+    if len(value) != width:
+        hint = ""
+        if len(value) in _BASE64_LEN[size]:
+            hint = " (it looks like base64; OTLP/JSON ids are hex)"
+        raise _Reject(f"{what} must be {width} hex characters, got {len(value)}{hint}")
+    try:
+        data = bytes.fromhex(value)
+    except ValueError:
+        data = b""
+    if len(data) != size:  # fromhex skips whitespace, so a short result means a bad character
+        raise _Reject(f"{what} must be {width} hex characters, got {value!r}")
+    number = int.from_bytes(data, "big")
+    if number == 0:
+        raise _Reject(f"{what} must not be all zero")
+    return number
+
+
+def _json_parent(value: object) -> int | None:
+    if value is None or value == "":
+        return None
+    if type(value) is str and len(value) == 2 * SPAN_ID_BYTES and not value.strip("0"):
+        return None
+    return _json_hex(value, "parentSpanId", SPAN_ID_BYTES)
+
+
+def _json_span(
+    span: object, resource: dict[str, AttributeValue], scope_name: str, scope_version: str
+) -> SpanRecord:
+    if type(span) is not dict:
+        raise _Reject(f"must be a JSON object, got {_type(span)}")
+    if not _SNAKE_KEYS.isdisjoint(span):
+        span = _camel(span)
+    parent = _json_parent(span.get("parentSpanId"))
+    flags, dropped_attributes, dropped_events, dropped_links = _json_counts(span)
+    code, message = _json_status(span.get("status"))
+    return SpanRecord(
+        trace_id=_json_hex(span.get("traceId"), "traceId", TRACE_ID_BYTES),
+        span_id=_json_hex(span.get("spanId"), "spanId", SPAN_ID_BYTES),
+        parent_span_id=parent,
+        name=_json_str(span.get("name"), "name"),
+        start_ns=_json_time(span.get("startTimeUnixNano"), "startTimeUnixNano"),
+        end_ns=_json_time(span.get("endTimeUnixNano"), "endTimeUnixNano"),
+        attributes=_json_attributes(span.get("attributes"), 0),
+        events=_json_events(span.get("events")),
+        links=_json_links(span.get("links")),
+        kind=_kind(_json_enum(span.get("kind"), "kind", SPAN_KIND_ENUM_NAMES)),
+        status_code=code,
+        status_message=message,
+        resource=resource,
+        scope_name=scope_name,
+        scope_version=scope_version,
+        parent_is_remote=_remote(flags, parent),
+        trace_state=_json_str(span.get("traceState"), "traceState"),
+        dropped_attributes=dropped_attributes,
+        dropped_events=dropped_events,
+        dropped_links=dropped_links,
+    )
+
+
+_COUNT_FIELDS: Final = (
+    "flags",
+    "droppedAttributesCount",
+    "droppedEventsCount",
+    "droppedLinksCount",
+)
+
+
+def _json_counts(span: dict[str, Any]) -> tuple[int, int, int, int]:
+    """flags and the three dropped counts (uint32); absent ones, the usual case, are 0."""
+    if span.keys().isdisjoint(_COUNT_FIELDS):
+        return 0, 0, 0, 0
+    a, b, c, d = (_json_uint(span.get(field), field, UINT32_MAX) for field in _COUNT_FIELDS)
+    return a, b, c, d
+
+
+def _json_status(value: object) -> tuple[str, str]:
+    if value is None:
+        return "UNSET", ""
+    if type(value) is not dict:
+        raise _Reject(f"status must be an object, got {_type(value)}")
+    code = _json_enum(value.get("code"), "status code", STATUS_CODE_ENUM_NAMES)
+    return _status(code), _json_str(value.get("message"), "status message")
+
+
+def _json_items(value: object, what: str) -> list[Any]:
+    """A per-span list (events, links, attributes): a wrong type rejects the span."""
+    if value is None:
+        return []
+    if type(value) is not list:
+        raise _Reject(f"{what} must be an array, got {_type(value)}")
+    return value
+
+
+def _json_events(value: object) -> tuple[EventRecord, ...]:
+    if value is None:
+        return ()
+    events = []
+    for i, item in enumerate(_json_items(value, "events")):
+        try:
+            events.append(_json_event(item))
+        except _Reject as exc:
+            raise _Reject(f"event {i}: {exc}") from None
+    return tuple(events)
+
+
+def _json_event(item: object) -> EventRecord:
+    if type(item) is not dict:
+        raise _Reject(f"must be an object, got {_type(item)}")
+    event = item if _SNAKE_KEYS.isdisjoint(item) else _camel(item)
+    name = event.get("name")
+    if type(name) is not str:
+        name = _json_str(name, "name")
+    time = event.get("timeUnixNano")
+    if type(time) is not str or not time.isdecimal() or len(time) > 19 or not time.isascii():
+        time = _json_uint(time, "timeUnixNano", UINT64_MAX)
+    return EventRecord(name, int(time), _json_attributes(event.get("attributes"), 0))
+
+
+def _json_links(value: object) -> tuple[LinkRecord, ...]:
+    links = []
+    for i, item in enumerate(_json_items(value, "links")):
+        try:
+            if type(item) is not dict:
+                raise _Reject(f"must be an object, got {_type(item)}")
+            link = _camel(item)
+            links.append(
+                LinkRecord(
+                    _json_hex(link.get("traceId"), "traceId", TRACE_ID_BYTES),
+                    _json_hex(link.get("spanId"), "spanId", SPAN_ID_BYTES),
+                    _json_attributes(link.get("attributes"), 0),
+                )
+            )
+        except _Reject as exc:
+            raise _Reject(f"link {i}: {exc}") from None
+    return tuple(links)
+
+
+def _json_attributes(value: object, depth: int) -> dict[str, AttributeValue]:
+    """A KeyValue list as a dict; plain strings take a fast path without a call."""
+    out: dict[str, AttributeValue] = {}
+    for i, kv in enumerate(_json_items(value, "attributes")):
+        if type(kv) is not dict:
+            raise _Reject(f"attributes[{i}] must be an object with key and value, got {_type(kv)}")
+        key = kv.get("key")
+        if type(key) is not str:
+            raise _Reject(f"attributes[{i}].key must be a string, got {_type(key)}")
+        any_value = kv.get("value")
+        if type(any_value) is dict and len(any_value) == 1:
+            text = any_value.get("stringValue")
+            if type(text) is str:
+                out[key] = text
+                continue
+        out[key] = _json_any(any_value, key, depth)
+    return out
+
+
+def _json_any(value: object, key: str, depth: int) -> AttributeValue:
+    """One AnyValue; the first recognised, non-null variant wins."""
+    if value is None:
+        return None
+    if type(value) is not dict:
+        raise _Reject(f"attribute {key!r}: value must be an AnyValue object, got {_type(value)}")
+    for name, raw in value.items():
+        if raw is None:
+            continue
+        tag = _ANY_SNAKE.get(name, name)
+        if tag == "stringValue":
+            if type(raw) is not str:
+                raise _Reject(f"attribute {key!r}: stringValue must be a string, got {_type(raw)}")
+            return raw
+        if tag == "intValue":
+            number = _json_int(raw, f"attribute {key!r}: intValue")
+            if not INT64_MIN <= number <= INT64_MAX:
+                raise _Reject(f"attribute {key!r}: intValue {number} is outside int64")
+            return number
+        if tag == "boolValue":
+            if type(raw) is not bool:
+                raise _Reject(f"attribute {key!r}: boolValue must be true or false, got {raw!r}")
+            return raw
+        if tag == "doubleValue":
+            return _json_double(raw, key)
+        if tag in ("arrayValue", "kvlistValue"):
+            return _json_nested(tag, raw, key, depth)
+        if tag == "bytesValue":
+            return _json_bytes(raw, key)
+        if tag == "stringValueStrindex":
+            raise _Reject(f"attribute {key!r}: stringValueStrindex is not allowed in traces")
+    return None
+
+
+def _json_nested(tag: str, raw: object, key: str, depth: int) -> AttributeValue:
+    if depth >= MAX_DEPTH:
+        raise _Reject(f"attribute {key!r}: nested deeper than {MAX_DEPTH} levels")
+    if type(raw) is not dict:
+        raise _Reject(f"attribute {key!r}: {tag} must be an object, got {_type(raw)}")
+    values = raw.get("values")
+    if tag == "kvlistValue":
+        return _json_attributes(values, depth + 1)
+    return [_json_any(item, key, depth + 1) for item in _json_items(values, "arrayValue.values")]
+
+
+def _json_double(raw: object, key: str) -> float:
+    if isinstance(raw, (float, int)) and not isinstance(raw, bool):
+        return float(raw)
+    if isinstance(raw, str):
+        special = _SPECIAL_FLOATS.get(raw)
+        if special is not None:
+            return special
+        if _FLOAT_RE.fullmatch(raw):
+            return float(raw)
+    raise _Reject(f"attribute {key!r}: doubleValue must be a number, got {raw!r:.60}")
+
+
+def _json_bytes(raw: object, key: str) -> bytes:
+    if isinstance(raw, str):
+        text = raw.replace("-", "+").replace("_", "/")
+        try:
+            return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+        except (binascii.Error, ValueError):
+            pass
+    raise _Reject(f"attribute {key!r}: bytesValue must be base64, got {raw!r:.60}")
