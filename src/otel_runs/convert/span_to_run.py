@@ -163,8 +163,10 @@ def span_to_run(
         metadata["ls_usage_normalization"] = notes
     counts_usage = run_type in USAGE_RUN_TYPES
     run_costs = cost_rules.carried(v, usage)
+    cost_source = "span"
     if run_costs is None and own_usage is not None and model is not None:
         run_costs = cost_rules.priced(model, provider, own_usage, _time(record.start_ns))
+        cost_source = "genai-prices"
     if run_costs and not counts_usage:
         metadata["ls_aggregated_cost"] = {k: str(amount) for k, amount in run_costs.items()}
 
@@ -217,6 +219,8 @@ def span_to_run(
         reference_example_id=reference,
         session_id=project.get("session_id"),
     )
+    if run_costs and counts_usage:
+        metadata[ls.META_COST_SOURCE] = cost_source
     if "session_name" in project:
         run.unmapped["session_name"] = project["session_name"]
     return RunDraft(

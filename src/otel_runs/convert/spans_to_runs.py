@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
+from uuid import UUID
 
 from opentelemetry.sdk.trace import ReadableSpan
 
@@ -15,7 +16,7 @@ from otel_runs.convert.from_sdk import record_from_span
 from otel_runs.convert.identity import Identity, identity
 from otel_runs.convert.leftovers import MAX_VALUE_CHARS
 from otel_runs.convert.span_to_run import span_to_run
-from otel_runs.convert.tree import assemble, reparent
+from otel_runs.convert.tree import Lineage, assemble, reparent
 from otel_runs.convert.validate import problem
 from otel_runs.errors import InvalidSpanError
 from otel_runs.guard import internal_errors
@@ -85,9 +86,17 @@ def _reject(record: object, reason: str) -> Rejection:
 
 
 def convert_records(
-    records: Iterable[SpanRecord], *, keep: Keep = "all", max_value_chars: int = MAX_VALUE_CHARS
+    records: Iterable[SpanRecord],
+    *,
+    keep: Keep = "all",
+    max_value_chars: int = MAX_VALUE_CHARS,
+    known: Mapping[UUID, Lineage | None] | None = None,
 ) -> Conversion:
-    """Neutral span records to runs; bad spans are rejected with a reason, the rest convert."""
+    """Neutral span records to runs; bad spans are rejected with a reason, the rest convert.
+
+    `known` gives the lineage of runs emitted in earlier batches, None for a filtered-out run
+    with no kept ancestor (see `tree.assemble`).
+    """
     predicate = _keep_predicate(keep)
     result = Conversion()
     valid: list[tuple[SpanRecord, Identity]] = []
@@ -112,7 +121,7 @@ def convert_records(
             drafts.append(span_to_run(record, ident, max_value_chars=max_value_chars))
         if failed:
             result.rejected.append(_reject(record, "internal error while converting; see logs"))
-    result.runs = [draft.run for draft in assemble(drafts)]
+    result.runs = [draft.run for draft in assemble(drafts, known)]
     return result
 
 

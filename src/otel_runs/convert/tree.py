@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID
 
@@ -19,6 +20,7 @@ from otel_runs.convert.identity import Identity
 from otel_runs.convert.span_to_run import RunDraft
 from otel_runs.convert.usage import aggregate
 from otel_runs.dotted_order import (
+    SEGMENT_LEN,
     child_segment_time,
     datetime_to_us,
     format_segment,
@@ -26,6 +28,32 @@ from otel_runs.dotted_order import (
     parse,
 )
 from otel_runs.errors import DottedOrderError
+from otel_runs.model.run import Run
+
+
+@dataclass(frozen=True, slots=True)
+class Lineage:
+    """What a child in a later batch needs of a run already emitted: its place and trace values."""
+
+    dotted_order: str
+    segment_us: int
+    thread_id: str | None = None
+    user_id: str | None = None
+    project: tuple[tuple[str, str], ...] = ()
+
+
+def lineage_of(run: Run) -> Lineage:
+    """The lineage of an assembled run."""
+    meta = run.metadata
+    project = [("session_name", run.unmapped.get("session_name")), ("session_id", run.session_id)]
+    return Lineage(
+        dotted_order=run.dotted_order,
+        segment_us=parse(run.dotted_order[-SEGMENT_LEN:])[0].time_us,
+        thread_id=meta.get(ls.META_THREAD_ID),
+        user_id=meta.get(ls.META_USER_ID),
+        project=tuple((k, str(v)) for k, v in project if v),
+    )
+
 
 _COST_FIELDS = (
     ("input_cost", "prompt_cost"),
@@ -56,8 +84,11 @@ def reparent(identities: dict[UUID, Identity], kept: set[UUID]) -> dict[UUID, Id
 
 
 def _stamped(draft: RunDraft) -> tuple[str, int] | None:
+    return stamped_lineage(draft.ident)
+
+
+def stamped_lineage(ident: Identity) -> tuple[str, int] | None:
     """The declared dotted_order and its last segment time, when it is a consistent lineage."""
-    ident = draft.ident
     if not ident.dotted_order:
         return None
     try:
@@ -77,8 +108,15 @@ def _stamped(draft: RunDraft) -> tuple[str, int] | None:
     return ident.dotted_order, segments[-1].time_us
 
 
-def assemble(drafts: Iterable[RunDraft]) -> list[RunDraft]:
-    """Fill tree fields of every draft's run; returns drafts in dotted_order order."""
+def assemble(
+    drafts: Iterable[RunDraft], known: Mapping[UUID, Lineage | None] | None = None
+) -> list[RunDraft]:
+    """Fill tree fields of every draft's run; returns drafts in dotted_order order.
+
+    `known` holds runs emitted in earlier batches: a span whose parent is there continues that
+    parent's dotted_order instead of becoming an orphan.
+    """
+    known = known or {}
     by_id: dict[UUID, RunDraft] = {}
     for draft in drafts:
         by_id[draft.run.id] = draft  # a re-sent span: the last copy wins
@@ -99,8 +137,14 @@ def assemble(drafts: Iterable[RunDraft]) -> list[RunDraft]:
         run = draft.run
         start_us = datetime_to_us(run.start_time)
         stamped = _stamped(draft)
+        parent = draft.ident.parent_id
         if stamped is not None:
             run.dotted_order, seg_time[run_id] = stamped
+        elif parent is not None and parent in known and known[parent] is None:
+            run.dotted_order, seg_time[run_id] = format_segment(start_us, run_id), start_us
+        elif parent is not None and (above := known.get(parent)) is not None:
+            seg_time[run_id] = child_segment_time(start_us, above.segment_us)
+            run.dotted_order = above.dotted_order + "." + format_segment(seg_time[run_id], run_id)
         else:
             if draft.ident.parent_id is not None:
                 run.metadata["ls_orphan"] = {"missing_parent_run_id": str(draft.ident.parent_id)}
@@ -138,7 +182,7 @@ def assemble(drafts: Iterable[RunDraft]) -> list[RunDraft]:
     ordered = sorted(by_id.values(), key=lambda d: d.run.dotted_order)
     _link(ordered)
     _roll_up(ordered)
-    _spread_trace_values(ordered)
+    _spread_trace_values(ordered, known)
     return ordered
 
 
@@ -201,9 +245,20 @@ def _set_tokens(draft: RunDraft, carriers: list[RunDraft]) -> None:
         setattr(run, field, sum(amounts, Decimal(0)) if amounts else None)
 
 
-def _spread_trace_values(ordered: list[RunDraft]) -> None:
+def _spread_trace_values(ordered: list[RunDraft], known: Mapping[UUID, Lineage | None]) -> None:
     """Thread id, user id and project: the trace's first value (root first) on every run."""
     firsts: dict[UUID, dict[str, str]] = defaultdict(dict)
+    for draft in ordered:
+        above = known.get(draft.ident.parent_id) if draft.ident.parent_id else None
+        if above is not None:
+            found = firsts[draft.run.trace_id]
+            for key, value in (
+                (ls.META_THREAD_ID, above.thread_id),
+                (ls.META_USER_ID, above.user_id),
+                *above.project,
+            ):
+                if value is not None:
+                    found.setdefault(key, value)
     for draft in ordered:
         found = firsts[draft.run.trace_id]
         for key, value in (

@@ -1,0 +1,195 @@
+"""Whole traces from spans that arrive in pieces: children before parents, traces split across
+batches, spans without a stamped identity.
+
+A span is *anchored* when its place in the tree is known: it is a root, it carries a complete
+stamped lineage, its parent was emitted earlier (its lineage is remembered), or its parent is
+itself anchored in the same call. Anchored spans convert at once; the rest wait, per trace, for
+their parent. A span that waited `ttl_s` seconds, or that the memory cap pushes out, is emitted
+as the root of its own subtree (an orphan) rather than dropped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from uuid import UUID
+
+from otel_runs.convert.identity import Identity, identity
+from otel_runs.convert.spans_to_runs import (
+    Conversion,
+    Keep,
+    _keep_predicate,
+    _reject,
+    convert_records,
+)
+from otel_runs.convert.tree import Lineage, lineage_of, stamped_lineage
+from otel_runs.convert.validate import problem
+from otel_runs.model.span_record import SpanRecord
+
+
+@dataclass(slots=True)
+class _Waiting:
+    record: SpanRecord
+    ident: Identity
+    since: float
+
+
+@dataclass(slots=True)
+class AssemblyCounts:
+    """What the assembler did, since it was created."""
+
+    converted: int = 0
+    """Spans that became runs."""
+    waited: int = 0
+    """Of those, spans that had to wait for their parent (and got it)."""
+    orphaned: int = 0
+    """Spans whose parent never came within the TTL: emitted as roots of their own subtree."""
+    evicted: int = 0
+    """Spans emitted as orphans early because the waiting room was full."""
+    rejected: int = 0
+    """Invalid spans (bad ids, impossible times)."""
+
+
+class TraceAssembler:
+    """Converts spans batch by batch, holding back those whose parent has not arrived yet."""
+
+    def __init__(
+        self,
+        *,
+        ttl_s: float = 30.0,
+        max_waiting: int = 10_000,
+        max_known: int = 100_000,
+        keep: Keep = "all",
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl_s = ttl_s
+        self.max_waiting = max_waiting
+        self.max_known = max_known
+        self._keep = keep
+        self._predicate = _keep_predicate(keep)
+        self._clock = clock
+        self._waiting: OrderedDict[UUID, _Waiting] = OrderedDict()
+        # Emitted runs' lineages; a filtered-out span maps to its nearest kept ancestor's, or to
+        # None when it has none (its kept children become roots).
+        self._known: OrderedDict[UUID, Lineage | None] = OrderedDict()
+        self.counts = AssemblyCounts()
+
+    @property
+    def waiting(self) -> int:
+        """Spans held back now."""
+        return len(self._waiting)
+
+    def add(self, records: Iterable[SpanRecord], *, flush: bool = False) -> Conversion:
+        """Take new spans; return the runs that can be emitted now.
+
+        With `flush`, everything still waiting is emitted (orphans become roots).
+        """
+        now = self._clock()
+        rejected = []
+        held_before = set(self._waiting)
+        for record in records:
+            reason = problem(record)
+            if reason is not None:
+                rejected.append(_reject(record, reason))
+                continue
+            ident = identity(record)
+            self._waiting.pop(ident.run_id, None)  # a re-sent span replaces the held copy
+            self._waiting[ident.run_id] = _Waiting(record, ident, now)
+        self.counts.rejected += len(rejected)
+        ready = self._anchored()
+        expired = now - self.ttl_s
+        # Only the top of a waiting subtree becomes an orphan root; its descendants follow it.
+        tops = [
+            run_id
+            for run_id, item in self._waiting.items()
+            if run_id not in ready and item.ident.parent_id not in self._waiting
+        ]
+        orphans = [r for r in tops if flush or self._waiting[r].since <= expired]
+        self.counts.orphaned += len(orphans)
+        overflow = len(self._waiting) - len(ready) - self.max_waiting
+        if overflow > 0:
+            early = [r for r in tops if r not in orphans]  # oldest first
+            evicted = []
+            for run_id in early:
+                if overflow <= 0:
+                    break
+                evicted.append(run_id)
+                overflow -= 1 + self._descendants(run_id)
+            self.counts.evicted += len(evicted)
+            orphans.extend(evicted)
+        if orphans:
+            ready = self._anchored(extra_roots=set(orphans))
+        batch = [self._waiting.pop(run_id) for run_id in list(self._waiting) if run_id in ready]
+        self.counts.waited += sum(1 for item in batch if item.ident.run_id in held_before)
+        result = convert_records(
+            [item.record for item in batch], keep=self._keep, known=self._known
+        )
+        result.rejected[:0] = rejected
+        self.counts.converted += len(result.runs)
+        self._remember(result, batch)
+        return result
+
+    def _descendants(self, run_id: UUID) -> int:
+        """How many waiting spans hang below a waiting span."""
+        below = {run_id}
+        grew = True
+        while grew:
+            grew = False
+            for child, item in self._waiting.items():
+                if child not in below and item.ident.parent_id in below:
+                    below.add(child)
+                    grew = True
+        return len(below) - 1
+
+    def _anchored(self, extra_roots: set[UUID] | None = None) -> set[UUID]:
+        """Run ids of waiting spans whose place in the tree is known."""
+        roots = extra_roots or set()
+        waiting = self._waiting
+        anchored: set[UUID] = set()
+        children: dict[UUID, list[UUID]] = {}
+        frontier = []
+        for run_id, item in waiting.items():
+            parent = item.ident.parent_id
+            if (
+                parent is None
+                or run_id in roots
+                or parent in self._known
+                or stamped_lineage(item.ident) is not None
+            ):
+                frontier.append(run_id)
+            elif parent in waiting:
+                children.setdefault(parent, []).append(run_id)
+        while frontier:
+            run_id = frontier.pop()
+            if run_id in anchored:
+                continue
+            anchored.add(run_id)
+            frontier.extend(children.get(run_id, ()))
+        return anchored
+
+    def _remember(self, result: Conversion, batch: list[_Waiting]) -> None:
+        """Lineages of emitted runs, and of filtered-out spans (as their nearest kept ancestor)."""
+        known = self._known
+        for run in result.runs:
+            known[run.id] = lineage_of(run)
+            known.move_to_end(run.id)
+        if self._predicate is not None:
+            emitted = {run.id for run in result.runs}
+            dropped = [item.ident for item in batch if item.ident.run_id not in emitted]
+            changed = True
+            while changed:  # parents may come after their children in the batch
+                changed = False
+                for ident in dropped:
+                    if ident.run_id in known:
+                        continue
+                    if ident.parent_id is None:
+                        known[ident.run_id] = None
+                    elif ident.parent_id in known:
+                        known[ident.run_id] = known[ident.parent_id]
+                    else:
+                        continue
+                    changed = True
+        while len(known) > self.max_known:
+            known.popitem(last=False)

@@ -1,0 +1,47 @@
+"""Ring 2: where runs go. Every sink takes whole batches and says exactly what became of them.
+
+    RunSink (Protocol)
+    ├── SqliteSink      local store, the embedded default (sinks/sqlite.py)
+    ├── JsonlSink       one Run.to_dict() per line (sinks/jsonl.py)
+    └── LangSmithSink   LangSmith's ingest API (sinks/langsmith.py)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from otel_runs.model.run import Run
+
+
+@dataclass(frozen=True, slots=True)
+class SinkResult:
+    """The exact outcome of one `write`: every run is counted in exactly one field."""
+
+    stored: int = 0
+    """Runs the destination accepted."""
+    duplicates: int = 0
+    """Runs it already had (a re-sent span; LangSmith's 409)."""
+    failed: int = 0
+    """Runs it did not take, after any retries."""
+    error: str | None = None
+    """Why runs failed, for logs and counters; never holds a credential."""
+
+    @property
+    def ok(self) -> bool:
+        """Nothing failed."""
+        return self.failed == 0
+
+
+@runtime_checkable
+class RunSink(Protocol):
+    """A destination for runs. `write` never raises for a destination failure: it reports it."""
+
+    def write(self, runs: Sequence[Run]) -> SinkResult:
+        """Deliver a batch; block until its outcome is known (or the sink's deadline passes)."""
+        ...
+
+    def close(self) -> None:
+        """Release files, connections and threads; later writes fail."""
+        ...
