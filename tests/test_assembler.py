@@ -108,3 +108,56 @@ def test_invalid_spans_are_counted_and_neighbours_emitted() -> None:
     result = asm.add([record(0, name="bad"), record(1, name="good")])
     assert [r.name for r in result.runs] == ["good"]
     assert len(result.rejected) == 1 and asm.counts.rejected == 1
+
+
+def test_tokens_reach_ancestors_emitted_in_later_batches() -> None:
+    usage = {
+        g.OPERATION_NAME: "chat",
+        g.REQUEST_MODEL: "gpt-4o-mini",
+        g.USAGE_INPUT_TOKENS: 10,
+        g.USAGE_OUTPUT_TOKENS: 2,
+    }
+    asm, _ = assembler()
+    asm.add([record(1, name="root")][:0])  # nothing yet
+    first = asm.add([record(3, 2, name="inner", attributes=usage, start=20)])
+    assert first.runs == []  # waits for its parent
+    runs = {
+        r.name: r
+        for r in asm.add(
+            [record(2, 1, name="outer", attributes=usage, start=10), record(1, name="root")]
+        ).runs
+    }
+    assert runs["inner"].total_tokens == 12
+    assert runs["outer"].total_tokens == 12  # wraps inner: its own usage is a roll-up
+    assert runs["root"].total_tokens == 12
+
+
+def test_parent_in_a_later_batch_gets_its_children_totals() -> None:
+    usage = {
+        g.OPERATION_NAME: "chat",
+        g.REQUEST_MODEL: "gpt-4o-mini",
+        g.USAGE_INPUT_TOKENS: 10,
+        g.USAGE_OUTPUT_TOKENS: 2,
+    }
+    root_id = run_id_from_span_id(1)
+    seg = dotted_order.format_segment(1_763_800_000_000_000, root_id)
+    stamps = {ls.TRACE_ID: str(root_id)}
+
+    def child(span_id: int) -> object:
+        own = dotted_order.format_segment(1_763_800_000_000_100, run_id_from_span_id(span_id))
+        return record(
+            span_id,
+            1,
+            name=f"chat{span_id}",
+            start=100_000,
+            attributes={**usage, **stamps, ls.SPAN_DOTTED_ORDER: f"{seg}.{own}"},
+        )
+
+    asm, _ = assembler()
+    assert len(asm.add([child(2)]).runs) == 1  # type: ignore[list-item]
+    assert len(asm.add([child(3)]).runs) == 1  # type: ignore[list-item]
+    [root] = asm.add(
+        [record(1, name="root", attributes={**stamps, ls.SPAN_DOTTED_ORDER: seg})]
+    ).runs
+    assert (root.prompt_tokens, root.completion_tokens, root.total_tokens) == (20, 4, 24)
+    assert root.total_cost is not None and root.total_cost > 0

@@ -14,8 +14,10 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from uuid import UUID
 
+from otel_runs.conventions import langsmith as ls
 from otel_runs.convert.identity import Identity, identity
 from otel_runs.convert.spans_to_runs import (
     Conversion,
@@ -26,7 +28,42 @@ from otel_runs.convert.spans_to_runs import (
 )
 from otel_runs.convert.tree import Lineage, lineage_of, stamped_lineage
 from otel_runs.convert.validate import problem
+from otel_runs.model.run import Run
 from otel_runs.model.span_record import SpanRecord
+
+
+@dataclass(slots=True)
+class _Totals:
+    """Token and cost sums of LLM calls waiting for an ancestor to be emitted."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    prompt_cost: Decimal | None = None
+    completion_cost: Decimal | None = None
+    total_cost: Decimal | None = None
+
+
+_SUMMED = ("prompt_tokens", "completion_tokens", "total_tokens")
+_COSTS = ("prompt_cost", "completion_cost", "total_cost")
+
+
+def _add_to(totals: _Totals, run: Run) -> None:
+    for name in _SUMMED:
+        setattr(totals, name, getattr(totals, name) + (getattr(run, name) or 0))
+    for name in _COSTS:
+        amount = getattr(run, name)
+        if amount is not None:
+            setattr(totals, name, (getattr(totals, name) or Decimal(0)) + amount)
+
+
+def _add(run: Run, totals: _Totals, sign: int = 1) -> None:
+    for name in _SUMMED:
+        setattr(run, name, (getattr(run, name) or 0) + sign * getattr(totals, name))
+    for name in _COSTS:
+        amount = getattr(totals, name)
+        if amount is not None:
+            setattr(run, name, (getattr(run, name) or Decimal(0)) + sign * amount)
 
 
 @dataclass(slots=True)
@@ -74,6 +111,7 @@ class TraceAssembler:
         # Emitted runs' lineages; a filtered-out span maps to its nearest kept ancestor's, or to
         # None when it has none (its kept children become roots).
         self._known: OrderedDict[UUID, Lineage | None] = OrderedDict()
+        self._below: OrderedDict[UUID, _Totals] = OrderedDict()
         self.counts = AssemblyCounts()
 
     @property
@@ -128,8 +166,40 @@ class TraceAssembler:
         )
         result.rejected[:0] = rejected
         self.counts.converted += len(result.runs)
+        self._roll_up_across_batches(result.runs)
         self._remember(result, batch)
         return result
+
+    def _roll_up_across_batches(self, runs: list[Run]) -> None:
+        """Tokens and costs of LLM calls emitted before their ancestors reach those ancestors.
+
+        Children usually end, and so are exported, before their parents; the batch that carries
+        a parent then lacks the children the tree step would have summed.
+        """
+        in_batch = {run.id: run for run in runs}
+        for run in runs:  # dotted_order order: ancestors before descendants
+            carried = self._below.pop(run.id, None)
+            if carried is None:
+                continue
+            if ls.META_USAGE in run.metadata:  # it wraps LLM calls of earlier batches
+                own = _Totals()
+                _add_to(own, run)
+                for ancestor in run.parent_run_ids:  # the tree step counted it as a leaf
+                    if ancestor in in_batch:
+                        _add(in_batch[ancestor], own, sign=-1)
+                run.metadata[ls.META_AGGREGATED_USAGE] = run.metadata.pop(ls.META_USAGE)
+                run.prompt_tokens = run.completion_tokens = run.total_tokens = 0
+                run.prompt_cost = run.completion_cost = run.total_cost = None
+            _add(run, carried)
+        for run in runs:
+            if ls.META_USAGE not in run.metadata:
+                continue
+            for ancestor in run.parent_run_ids:
+                if ancestor not in in_batch:
+                    _add_to(self._below.setdefault(ancestor, _Totals()), run)
+                    self._below.move_to_end(ancestor)
+        while len(self._below) > self.max_known:
+            self._below.popitem(last=False)
 
     def _descendants(self, run_id: UUID) -> int:
         """How many waiting spans hang below a waiting span."""

@@ -1,0 +1,166 @@
+"""`RunExporter`: an OpenTelemetry `SpanExporter` that turns span batches into runs for a sink.
+
+It converts with the same core as everything else, holds spans whose parent has not arrived yet
+(`TraceAssembler`: TTL, capped waiting room, orphans become roots), and hands runs to a sink.
+Queueing and batching are the SDK's `BatchSpanProcessor`'s job. `export` never raises.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+from otel_runs.convert.assembler import TraceAssembler
+from otel_runs.convert.from_sdk import record_from_span
+from otel_runs.convert.spans_to_runs import Keep, Rejection, _reject
+from otel_runs.errors import InvalidSpanError
+from otel_runs.guard import internal_errors
+from otel_runs.model.span_record import SpanRecord
+from otel_runs.sinks import RunSink, SinkResult
+
+_logger = logging.getLogger(__name__)
+
+ENV_KEEP = "OTEL_RUNS_KEEP"
+"""Which spans become runs: `all` (default) or `genai`."""
+ENV_TTL = "OTEL_RUNS_ASSEMBLY_TTL_SECONDS"
+"""How long a span waits for its parent before it becomes a root (default 30)."""
+ENV_MAX_WAITING = "OTEL_RUNS_MAX_WAITING_SPANS"
+"""How many spans may wait for a parent at once (default 10000)."""
+
+_WARN_EVERY_S = 60.0
+
+
+def keep_from_env(value: Keep | None) -> Keep:
+    """Argument > `OTEL_RUNS_KEEP` > "all"; a bad environment value warns and falls back."""
+    if value is not None:
+        return value
+    raw = os.environ.get(ENV_KEEP, "all").strip().lower()
+    if raw in ("all", "genai"):
+        return raw  # type: ignore[return-value]
+    _logger.warning("%s=%r is not 'all' or 'genai'; using 'all'", ENV_KEEP, raw)
+    return "all"
+
+
+def _number_from_env(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        _logger.warning("%s=%r is not a positive number; using %s", name, raw, default)
+        return default
+    return value
+
+
+class RunExporter(SpanExporter):
+    """Spans -> runs -> a sink. Thread-safe; `export` never raises into the SDK."""
+
+    def __init__(
+        self,
+        sink: RunSink | None = None,
+        *,
+        keep: Keep | None = None,
+        assembly_ttl_s: float | None = None,
+        max_waiting_spans: int | None = None,
+    ) -> None:
+        if sink is None:
+            from otel_runs.sinks.choose import choose_sink
+
+            sink = choose_sink()
+        self.sink = sink
+        self._assembler = TraceAssembler(
+            keep=keep_from_env(keep),
+            ttl_s=assembly_ttl_s or _number_from_env(ENV_TTL, 30.0),
+            max_waiting=max_waiting_spans or int(_number_from_env(ENV_MAX_WAITING, 10_000)),
+        )
+        self._lock = threading.Lock()
+        self._closed = False
+        self._last_warning = 0.0
+        self._delivered = 0
+        self._duplicates = 0
+        self._failed = 0
+        self._rejected = 0
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        """Convert a batch and deliver what can be delivered now."""
+        ok = False
+        with internal_errors("exporting %d spans", len(spans)):
+            ok = self._export(spans, flush=False)
+        return SpanExportResult.SUCCESS if ok else SpanExportResult.FAILURE
+
+    def _export(self, spans: Sequence[ReadableSpan], *, flush: bool) -> bool:
+        records: list[SpanRecord] = []
+        rejected: list[Rejection] = []
+        for span in spans:
+            try:
+                records.append(record_from_span(span))
+            except InvalidSpanError as exc:
+                rejected.append(_reject(span.context or span, str(exc)))
+        with self._lock:
+            if self._closed:
+                return False
+            conversion = self._assembler.add(records, flush=flush)
+            rejected.extend(conversion.rejected)
+            self._rejected += len(rejected)
+            result = self.sink.write(conversion.runs) if conversion.runs else SinkResult()
+            self._delivered += result.stored
+            self._duplicates += result.duplicates
+            self._failed += result.failed
+        if rejected:
+            self._warn("%d spans rejected, e.g. %s", len(rejected), rejected[0].reason)
+        if not result.ok:
+            self._warn("%d runs not delivered: %s", result.failed, result.error)
+        return result.ok
+
+    def _warn(self, message: str, *args: Any) -> None:
+        """Log at most once a minute: a broken destination must not flood the app's logs."""
+        now = time.monotonic()
+        if now - self._last_warning >= _WARN_EVERY_S:
+            self._last_warning = now
+            _logger.warning(message, *args)
+
+    def flush_waiting(self) -> bool:
+        """Emit every span still waiting for its parent, as orphan roots."""
+        ok = False
+        with internal_errors("flushing waiting spans"):
+            ok = self._export([], flush=True)
+        return ok
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        """Nothing is buffered here but spans waiting for a parent, which keep waiting."""
+        return True
+
+    def shutdown(self) -> None:
+        """Emit waiting spans as orphans, then close the sink."""
+        self.flush_waiting()
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        with internal_errors("closing the sink"):
+            self.sink.close()
+
+    def stats(self) -> dict[str, int]:
+        """Counters since creation: spans assembled, waited, orphaned, evicted, rejected; runs
+        delivered, duplicates, failed; spans waiting now."""
+        with self._lock:
+            counts = asdict(self._assembler.counts)
+            counts.update(
+                rejected=self._rejected,
+                waiting=self._assembler.waiting,
+                delivered=self._delivered,
+                duplicates=self._duplicates,
+                failed=self._failed,
+            )
+        return counts

@@ -1,0 +1,166 @@
+"""`RunSpanProcessor`: add one processor to an instrumented app and its spans become runs.
+
+At span start it stamps the run identity (`langsmith.trace.id`, `langsmith.span.dotted_order`,
+`langsmith.span.parent_id` or `langsmith.is_root`) computed from the parent, which started
+earlier in this process. Export is then stateless and order-independent, and even a plain OTLP
+export to LangSmith's own endpoint keeps the hierarchy. Queueing, batching, fork handling and
+flush timeouts are the SDK's `BatchSpanProcessor`'s; conversion runs on its worker thread.
+Hooks never raise into the application.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Final
+from uuid import UUID
+
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+from otel_runs.conventions import langsmith as ls
+from otel_runs.convert.spans_to_runs import Keep, _keep_predicate
+from otel_runs.dotted_order import SEGMENT_LEN, child_segment_time, format_segment, parse
+from otel_runs.exporter import RunExporter, keep_from_env
+from otel_runs.guard import internal_errors
+from otel_runs.model.span_record import SpanRecord
+from otel_runs.sinks import RunSink
+
+_logger = logging.getLogger(__name__)
+
+MAX_OPEN_SPANS: Final = 100_000
+"""Open spans whose place is remembered for their children; the oldest are forgotten beyond."""
+
+# (dotted_order, segment time in µs, trace id) of a run, or None for a span filtered out at the
+# top of its trace (its kept children become roots).
+_Place = tuple[str, int, str] | None
+
+
+class RunSpanProcessor(SpanProcessor):
+    """Stamps run identity at span start; converts and delivers finished spans in batches."""
+
+    def __init__(
+        self,
+        sink: RunSink | None = None,
+        *,
+        exporter: RunExporter | None = None,
+        keep: Keep | None = None,
+        max_queue_size: int | None = None,
+        schedule_delay_millis: float | None = None,
+        max_export_batch_size: int | None = None,
+        export_timeout_millis: float | None = None,
+    ) -> None:
+        keep = keep_from_env(keep)
+        self.exporter = exporter or RunExporter(sink, keep=keep)
+        self._keep: Callable[[SpanRecord], bool] | None = _keep_predicate(keep)
+        self._batch = BatchSpanProcessor(
+            self.exporter,
+            max_queue_size=max_queue_size,
+            schedule_delay_millis=schedule_delay_millis,
+            max_export_batch_size=max_export_batch_size,
+            export_timeout_millis=export_timeout_millis,
+        )
+        self._open: dict[int, _Place] = {}
+
+    # --- SpanProcessor -------------------------------------------------------------------------
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        with internal_errors("stamping span %r", span.name):
+            self._stamp(span, parent_context)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        context = span.context
+        if context is not None:
+            self._open.pop(context.span_id, None)
+        self._batch.on_end(span)
+
+    def shutdown(self) -> None:
+        self._batch.shutdown()  # type: ignore[no-untyped-call]
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return self._batch.force_flush(timeout_millis)
+
+    # --- identity ------------------------------------------------------------------------------
+
+    def _stamp(self, span: Span, parent_context: Context | None) -> None:
+        span_id = span.get_span_context().span_id
+        start_us = (span.start_time or 0) // 1000
+        parent = span.parent
+        if parent is None or not parent.is_valid:
+            above: _Place = None
+        else:
+            known, above = self._place_of_parent(parent.span_id, parent.is_remote, parent_context)
+            if not known:
+                return  # a parent we cannot place: the exporter assembles this span later
+        if self._keep is not None and not self._keep(_record_at_start(span)):
+            self._remember(span_id, above)  # children skip this span
+            return
+        run_id = UUID(int=span_id)
+        if above is None:
+            segment = format_segment(start_us, run_id)
+            trace_id = str(run_id)
+            span.set_attributes(
+                {ls.TRACE_ID: trace_id, ls.SPAN_DOTTED_ORDER: segment, ls.IS_ROOT: True}
+            )
+            self._remember(span_id, (segment, start_us, trace_id))
+            return
+        parent_dotted, parent_us, trace_id = above
+        segment_us = child_segment_time(start_us, parent_us)
+        dotted = parent_dotted + "." + format_segment(segment_us, run_id)
+        span.set_attributes(
+            {
+                ls.TRACE_ID: trace_id,
+                ls.SPAN_DOTTED_ORDER: dotted,
+                ls.SPAN_PARENT_ID: parent_dotted[-36:],
+            }
+        )
+        self._remember(span_id, (dotted, segment_us, trace_id))
+
+    def _remember(self, span_id: int, place: _Place) -> None:
+        if len(self._open) >= MAX_OPEN_SPANS:
+            self._open.pop(next(iter(self._open)))  # spans that never end must not grow memory
+        self._open[span_id] = place
+
+    def _place_of_parent(
+        self, parent_id: int, remote: bool, parent_context: Context | None
+    ) -> tuple[bool, _Place]:
+        """Whether the parent's place is known, and the place (None: filtered out at the top)."""
+        if not remote:
+            if parent_id in self._open:
+                return True, self._open[parent_id]
+            # The parent ended before this child started: read its stamp back.
+            parent_span = trace.get_current_span(parent_context)
+            if parent_span.get_span_context().span_id == parent_id and isinstance(
+                parent_span, ReadableSpan
+            ):
+                return _place_from_attributes(parent_span)
+        return False, None
+
+
+def _place_from_attributes(span: ReadableSpan) -> tuple[bool, _Place]:
+    attributes = span.attributes or {}
+    dotted = attributes.get(ls.SPAN_DOTTED_ORDER)
+    trace_id = attributes.get(ls.TRACE_ID)
+    if not isinstance(dotted, str) or not isinstance(trace_id, str):
+        return False, None
+    return True, (dotted, parse(dotted[-SEGMENT_LEN:])[0].time_us, trace_id)
+
+
+def _record_at_start(span: Span) -> SpanRecord:
+    """What a keep predicate can see of a span that has just started."""
+    context = span.get_span_context()
+    parent = span.parent
+    start = span.start_time or 0
+    return SpanRecord(
+        trace_id=context.trace_id,
+        span_id=context.span_id,
+        parent_span_id=parent.span_id if parent is not None else None,
+        name=span.name,
+        start_ns=start,
+        end_ns=start,
+        attributes=dict(span.attributes or {}),
+        kind=span.kind.name,
+        scope_name=span.instrumentation_scope.name if span.instrumentation_scope else "",
+    )

@@ -1,0 +1,214 @@
+"""RunSpanProcessor and RunExporter in a real TracerProvider."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+from collections.abc import Iterator
+
+import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.util.types import AttributeValue
+
+from otel_runs import Run, dotted_order
+from otel_runs.configure import configure
+from otel_runs.conventions import genai as g
+from otel_runs.conventions import langsmith as ls
+from otel_runs.convert.spans_to_runs import convert_spans
+from otel_runs.exporter import RunExporter
+from otel_runs.processor import RunSpanProcessor
+from tests.support.memory_sink import MemorySink
+
+LLM: dict[str, AttributeValue] = {g.OPERATION_NAME: "chat", g.REQUEST_MODEL: "gpt-4o-mini", g.USAGE_INPUT_TOKENS: 10,
+       g.USAGE_OUTPUT_TOKENS: 2}  # fmt: skip
+
+
+@pytest.fixture
+def sink() -> MemorySink:
+    return MemorySink()
+
+
+@pytest.fixture
+def provider(sink: MemorySink) -> Iterator[tuple[TracerProvider, RunSpanProcessor]]:
+    provider = TracerProvider()
+    processor = RunSpanProcessor(sink, schedule_delay_millis=50, max_export_batch_size=3)
+    provider.add_span_processor(processor)
+    yield provider, processor
+    provider.shutdown()
+
+
+def assert_valid(runs: list[Run]) -> None:
+    ids = {run.id for run in runs}
+    for run in runs:
+        assert (
+            dotted_order.problems(run.dotted_order, run.id, run.trace_id, run.parent_run_id) == []
+        )
+        assert run.parent_run_id is None or run.parent_run_id in ids
+        assert "ls_orphan" not in run.metadata
+
+
+def test_nested_spans_become_a_run_tree(
+    provider: tuple[TracerProvider, RunSpanProcessor], sink: MemorySink
+) -> None:
+    tp, processor = provider
+    tracer = tp.get_tracer("app")
+    with tracer.start_as_current_span("agent"):
+        with tracer.start_as_current_span("step"):
+            tracer.start_span("chat", attributes=LLM).end()
+        tracer.start_span("chat2", attributes=LLM).end()
+    assert processor.force_flush(5_000)
+    runs = sink.by_name()
+    assert set(runs) == {"agent", "step", "chat", "chat2"}
+    assert runs["chat"].parent_run_id == runs["step"].id
+    assert runs["step"].parent_run_id == runs["agent"].id
+    assert runs["agent"].total_tokens == 24
+    assert_valid(list(runs.values()))
+    stats = processor.exporter.stats()
+    assert stats["delivered"] == 4 and stats["waiting"] == 0
+
+
+def test_stamps_make_any_export_order_correct(
+    provider: tuple[TracerProvider, RunSpanProcessor],
+) -> None:
+    """Spans exported one by one, children first, by another exporter: the stamps alone place
+    every run (this is what a plain OTLP export to LangSmith relies on)."""
+    tp, _ = provider
+    plain = InMemorySpanExporter()
+    tp.add_span_processor(SimpleSpanProcessor(plain))
+    tracer = tp.get_tracer("app")
+    with tracer.start_as_current_span("root"), tracer.start_as_current_span("mid"):
+        tracer.start_span("leaf").end()
+    spans = plain.get_finished_spans()
+    assert [s.name for s in spans] == ["leaf", "mid", "root"]
+    for span in spans:
+        assert span.attributes is not None and ls.SPAN_DOTTED_ORDER in span.attributes
+    one_by_one = [convert_spans([span]).runs[0] for span in spans]
+    together = {run.id: run.dotted_order for run in convert_spans(spans).runs}
+    for run in one_by_one:
+        assert run.dotted_order == together[run.id]
+        assert "ls_orphan" not in run.metadata
+
+
+def test_child_started_after_its_parent_ended(
+    provider: tuple[TracerProvider, RunSpanProcessor], sink: MemorySink
+) -> None:
+    tp, processor = provider
+    tracer = tp.get_tracer("app")
+    from opentelemetry import trace
+
+    parent = tracer.start_span("fire")
+    context = trace.set_span_in_context(parent)
+    parent.end()
+    tracer.start_span("and-forget", context=context).end()
+    processor.force_flush(5_000)
+    runs = sink.by_name()
+    assert runs["and-forget"].parent_run_id == runs["fire"].id
+    assert_valid(list(runs.values()))
+
+
+def test_threads_and_tasks_keep_their_own_trees(
+    provider: tuple[TracerProvider, RunSpanProcessor], sink: MemorySink
+) -> None:
+    tp, processor = provider
+    tracer = tp.get_tracer("app")
+
+    def work(name: str) -> None:
+        with tracer.start_as_current_span(name):
+            for i in range(5):
+                with tracer.start_as_current_span(f"{name}/step{i}"):
+                    tracer.start_span(f"{name}/step{i}/chat", attributes=LLM).end()
+
+    async def task(name: str) -> None:
+        with tracer.start_as_current_span(name):
+            await asyncio.sleep(0)
+            with tracer.start_as_current_span(f"{name}/step"):
+                await asyncio.sleep(0)
+                tracer.start_span(f"{name}/step/chat", attributes=LLM).end()
+
+    async def tasks() -> None:
+        await asyncio.gather(*(task(f"task{i}") for i in range(20)))
+
+    threads = [threading.Thread(target=work, args=(f"thread{i}",)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    asyncio.run(tasks())
+    for thread in threads:
+        thread.join()
+    processor.force_flush(10_000)
+    runs = sink.by_name()
+    assert len(runs) == 8 * 11 + 20 * 3
+    assert_valid(list(runs.values()))
+    for name, run in runs.items():
+        if "/" in name:
+            root = runs[name.split("/")[0]]
+            assert run.trace_id == root.id
+    assert runs["thread3"].total_tokens == 60
+
+
+def test_genai_filter_at_the_processor_reparents(sink: MemorySink) -> None:
+    tp = TracerProvider()
+    processor = RunSpanProcessor(sink, keep="genai", schedule_delay_millis=50)
+    tp.add_span_processor(processor)
+    tracer = tp.get_tracer("app")
+    with (
+        tracer.start_as_current_span("GET /chat", attributes={"http.route": "/chat"}),
+        tracer.start_as_current_span("agent", attributes={g.OPERATION_NAME: "invoke_agent"}),
+        tracer.start_as_current_span("SELECT", attributes={"db.system": "sqlite"}),
+    ):
+        tracer.start_span("chat", attributes=LLM).end()
+    tp.shutdown()
+    runs = sink.by_name()
+    assert set(runs) == {"agent", "chat"}
+    assert runs["agent"].parent_run_id is None
+    assert runs["chat"].parent_run_id == runs["agent"].id
+    assert_valid(list(runs.values()))
+
+
+def test_exporter_alone_assembles_children_that_come_first(sink: MemorySink) -> None:
+    """Without the processor's stamps (plain BatchSpanProcessor), batches of one span each,
+    children first: the exporter waits for parents and still builds the tree."""
+    tp = TracerProvider()
+    exporter = RunExporter(sink)
+    tp.add_span_processor(
+        BatchSpanProcessor(exporter, max_export_batch_size=1, schedule_delay_millis=10)
+    )
+    tracer = tp.get_tracer("app")
+    with tracer.start_as_current_span("root"), tracer.start_as_current_span("mid"):
+        tracer.start_span("leaf").end()
+    tp.force_flush()
+    runs = sink.by_name()
+    assert set(runs) == {"root", "mid", "leaf"}
+    assert_valid(list(runs.values()))
+    assert exporter.stats()["waited"] == 2
+    tp.shutdown()
+    assert sink.closed
+
+
+def test_a_failing_sink_never_reaches_the_app(
+    sink: MemorySink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "_otel_runs_swallow", True, raising=False)
+    sink.fail_with = RuntimeError("destination exploded")
+    tp = TracerProvider()
+    exporter = RunExporter(sink)
+    tp.add_span_processor(RunSpanProcessor(exporter=exporter, schedule_delay_millis=10))
+    tracer = tp.get_tracer("app")
+    with tracer.start_as_current_span("root"):
+        pass
+    assert tp.force_flush(5_000)
+    from opentelemetry.sdk.trace.export import SpanExportResult
+
+    assert exporter.export([]) is SpanExportResult.SUCCESS
+    tp.shutdown()
+
+
+def test_configure_adds_the_processor(sink: MemorySink) -> None:
+    tp = TracerProvider()
+    processor = configure(sink, tracer_provider=tp)
+    tp.get_tracer("app").start_span("one").end()
+    processor.force_flush(5_000)
+    assert list(sink.by_name()) == ["one"]
+    tp.shutdown()
