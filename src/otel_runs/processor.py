@@ -26,6 +26,7 @@ from otel_runs.dotted_order import SEGMENT_LEN, child_segment_time, format_segme
 from otel_runs.exporter import RunExporter, keep_from_env
 from otel_runs.guard import internal_errors
 from otel_runs.model.span_record import SpanRecord
+from otel_runs.propagation import remote_run
 from otel_runs.sinks import RunSink
 
 _logger = logging.getLogger(__name__)
@@ -94,6 +95,8 @@ class RunSpanProcessor(SpanProcessor):
             known, above = self._place_of_parent(parent.span_id, parent.is_remote, parent_context)
             if not known:
                 return  # a parent we cannot place: the exporter assembles this span later
+            if parent.is_remote:
+                _stamp_caller_values(span, parent_context)
         if self._keep is not None and not self._keep(_record_at_start(span)):
             self._remember(span_id, above)  # children skip this span
             return
@@ -136,7 +139,23 @@ class RunSpanProcessor(SpanProcessor):
                 parent_span, ReadableSpan
             ):
                 return _place_from_attributes(parent_span)
-        return False, None
+            return False, None
+        caller = remote_run(parent_context)
+        if caller is None:
+            return False, None
+        return True, (caller.dotted_order, caller.segment_us, caller.trace_id)
+
+
+def _stamp_caller_values(span: Span, context: Context | None) -> None:
+    """Project and thread/user ids the caller sent along with its run."""
+    caller = remote_run(context)
+    if caller is None:
+        return
+    values: dict[str, str] = {ls.METADATA_PREFIX + key: value for key, value in caller.metadata}
+    if caller.project:
+        values[ls.SESSION_NAME] = caller.project
+    if values:
+        span.set_attributes(values)
 
 
 def _place_from_attributes(span: ReadableSpan) -> tuple[bool, _Place]:

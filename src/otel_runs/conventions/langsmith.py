@@ -78,3 +78,12 @@ META_INVOCATION_PARAMS: Final = "invocation_params"
 
 EVENT_NEW_TOKEN: Final = "new_token"
 """Run event LangSmith reads first_token_time from."""
+
+HEADER_TRACE: Final = "langsmith-trace"
+"""HTTP header carrying the parent run's dotted_order (the langsmith SDK's RunTree.to_headers)."""
+BAGGAGE_PROJECT: Final = "langsmith-project"
+"""Baggage member: project name (URL-encoded)."""
+BAGGAGE_METADATA: Final = "langsmith-metadata"
+"""Baggage member: run metadata as URL-encoded JSON."""
+HEADER_BAGGAGE: Final = "baggage"
+"""W3C baggage header."""
