@@ -4,7 +4,9 @@
     ├── InvalidSpanError      a span cannot become a run (bad ids, impossible times)
     ├── InvalidRunError       a run dict or Run breaks the run data format
     ├── DottedOrderError      a dotted_order string breaks LangSmith's rules
-    └── OtlpDecodeError       an OTLP request body cannot be decoded at all
+    ├── OtlpDecodeError       an OTLP request body cannot be decoded at all
+    ├── StoreError            a local run store cannot be opened or read (missing, locked, corrupt)
+    └── ConfigError           a constructor's configuration is missing or unusable
 
 Telemetry hooks (processor, exporter, receiver) never raise these into user code: they count
 and log them instead.
@@ -31,3 +33,11 @@ class DottedOrderError(InvalidRunError):
 
 class OtlpDecodeError(OtelRunsError):
     """An OTLP request body that is not decodable at all (one bad span is a rejection instead)."""
+
+
+class StoreError(OtelRunsError):
+    """A local run store (SQLite or JSONL file) that cannot be opened or read; names the path."""
+
+
+class ConfigError(OtelRunsError):
+    """Missing or unusable configuration (an API key, an endpoint); the message says which."""

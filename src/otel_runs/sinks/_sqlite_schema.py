@@ -1,0 +1,166 @@
+"""The SQLite run store's schema, connection setup, row codec and error wording (private).
+
+Durability: the store runs in WAL mode with `synchronous=NORMAL`. Every write batch is one
+transaction, so a batch is stored whole or not at all and the file is never corrupted, even if
+the process is killed mid-write. A committed batch survives a crash of the application; an
+operating-system crash or power loss can lose the last batches committed since the previous
+WAL checkpoint (they are rolled back, never half-applied). That is the right trade for local
+telemetry: no fsync per batch, and readers never block the writer nor the writer the readers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from pathlib import Path
+from typing import Any, Final
+
+from otel_runs.errors import OtelRunsError, StoreError
+from otel_runs.model.run import FIELD_KINDS, Run
+
+_logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION: Final = 1
+"""Version written to `schema_version`; a store with a newer one is refused."""
+
+_SCHEMA: Final = (
+    "CREATE TABLE schema_version (version INTEGER NOT NULL)",
+    """CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        trace_id TEXT NOT NULL,
+        dotted_order TEXT NOT NULL,
+        parent_run_id TEXT,
+        name TEXT NOT NULL,
+        run_type TEXT NOT NULL,
+        start_time TEXT NOT NULL,
+        status TEXT,
+        project TEXT,
+        data TEXT NOT NULL
+    )""",
+    "CREATE INDEX runs_by_trace ON runs (trace_id, dotted_order)",
+    "CREATE INDEX runs_by_start ON runs (start_time)",
+)
+
+COLUMNS: Final = (
+    "id", "trace_id", "dotted_order", "parent_run_id", "name", "run_type", "start_time",
+    "status", "project", "data",
+)  # fmt: skip
+
+UPSERT: Final = (
+    f"INSERT INTO runs ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
+    "ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(f"{column} = excluded.{column}" for column in COLUMNS[1:])
+)
+
+Row = tuple[str, str, str, str | None, str, str, str, str, str | None, str]
+
+
+def connect(path: Path, *, timeout: float, readonly: bool) -> sqlite3.Connection:
+    """An autocommit connection (transactions are explicit); raises sqlite3.Error."""
+    if readonly:
+        uri = path.resolve().as_uri() + "?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
+    else:
+        conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+    try:
+        if not readonly:
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                _logger.warning("run store %s: journal_mode is %s, not wal", path, mode)
+            conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+    except BaseException:
+        conn.close()
+        raise
+
+
+def ensure_schema(conn: sqlite3.Connection, path: Path) -> None:
+    """Create the schema if the file has none; refuse a newer schema. One write transaction."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = read_version(conn)
+        if version is None:
+            for statement in _SCHEMA:
+                conn.execute(statement)
+            conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+            _logger.debug("created run store %s (schema %d)", path, SCHEMA_VERSION)
+        else:
+            check_version(version, path)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def check_version(version: int | None, path: Path) -> None:
+    """Raise StoreError unless `version` is one this code reads."""
+    if version is None:
+        raise StoreError(f"{path} is not an otel-runs store (no schema_version table)")
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path} has store schema {version}; this otel-runs reads up to {SCHEMA_VERSION}"
+        )
+
+
+def read_version(conn: sqlite3.Connection) -> int | None:
+    """The stored schema version, None if the file has no schema yet."""
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+    ).fetchone()
+    if exists is None:
+        return None
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
+def encode(run: Run) -> Row:
+    """A run as a `runs` row; `data` is `to_dict()` plus the `unmapped` keys, as JSON.
+
+    An `unmapped` key that is also a run-format field name cannot be stored (the field wins).
+    Raises TypeError or ValueError when the run holds a value JSON cannot carry.
+    """
+    data = run.to_dict()
+    extra = {key: value for key, value in run.unmapped.items() if key not in FIELD_KINDS}
+    project = run.unmapped.get("session_name")
+    return (
+        data["id"],
+        data["trace_id"],
+        data["dotted_order"],
+        data["parent_run_id"],
+        data["name"],
+        data["run_type"],
+        data["start_time"],
+        data["status"],
+        project if isinstance(project, str) else None,
+        json.dumps({**data, **extra}, ensure_ascii=False),
+    )
+
+
+def decode(data: str, path: Path) -> Run:
+    """The run a `data` column holds: run-format keys through Run.from_dict, the rest unmapped."""
+    try:
+        raw: Any = json.loads(data)
+        if not isinstance(raw, dict):
+            raise TypeError(f"expected a JSON object, got {type(raw).__name__}")
+        run = Run.from_dict({key: value for key, value in raw.items() if key in FIELD_KINDS})
+    except (TypeError, ValueError, OtelRunsError) as exc:
+        raise StoreError(f"{path}: a stored run cannot be read back: {exc}") from exc
+    run.unmapped = {key: value for key, value in raw.items() if key not in FIELD_KINDS}
+    return run
+
+
+def describe(exc: sqlite3.Error, path: Path, timeout: float) -> str:
+    """One clear line saying why the store at `path` failed."""
+    text = str(exc)
+    if "unable to open database file" in text:
+        if not path.parent.is_dir():
+            return f"cannot open run store {path}: directory {path.parent} does not exist"
+        return f"cannot open run store {path}: {text}"
+    if "readonly" in text or "read-only" in text:
+        return f"run store {path} is read-only ({text})"
+    if "locked" in text or "busy" in text:
+        return f"run store {path} is locked by another connection (waited {timeout:g} s)"
+    if "not a database" in text or "malformed" in text:
+        return f"{path} is not a usable SQLite database ({text})"
+    return f"run store {path}: {text}"

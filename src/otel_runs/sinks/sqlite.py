@@ -1,0 +1,208 @@
+"""`SqliteSink`: the embedded default run store, one SQLite file; and the readers the CLI uses.
+
+The file is created on first write with a `schema_version` table and a `runs` table: one row per
+run (`id` primary key; `trace_id`, `dotted_order`, `parent_run_id`, `name`, `run_type`,
+`start_time`, `status`, `project` as columns for queries; `data` holding `Run.to_dict()` plus
+`Run.unmapped` as JSON, so a run read back equals the run written). A re-sent span replaces its
+row and is counted as a duplicate.
+
+Durability: WAL mode, `synchronous=NORMAL`, one transaction per batch. A batch is stored whole
+or not at all; a committed batch survives an application crash; an OS crash or power loss can
+roll back the last batches since the previous checkpoint, never corrupt the file. Readers
+(`read_runs`, `list_traces`, the CLI) run alongside the writer without blocking it.
+
+The store path: constructor argument > `OTEL_RUNS_STORE` > `otel-runs.sqlite` in the working
+directory (`default_store_path()`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+from collections.abc import Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final
+from uuid import UUID
+
+from otel_runs.errors import StoreError
+from otel_runs.model.run import Run, parse_datetime
+from otel_runs.sinks import SinkResult
+from otel_runs.sinks import _sqlite_schema as _schema
+
+_logger = logging.getLogger(__name__)
+
+STORE_ENV: Final = "OTEL_RUNS_STORE"
+"""Environment variable naming the local store file."""
+DEFAULT_STORE_NAME: Final = "otel-runs.sqlite"
+"""The store's file name in the working directory when nothing else names one."""
+DEFAULT_TIMEOUT: Final = 5.0
+"""Seconds a write or read waits for another connection's lock before failing."""
+
+StorePath = str | os.PathLike[str]
+
+
+def default_store_path() -> Path:
+    """`$OTEL_RUNS_STORE` if set and not empty, else `otel-runs.sqlite` in the working directory."""
+    configured = os.environ.get(STORE_ENV, "").strip()
+    if configured:
+        return Path(configured).expanduser()
+    return Path.cwd() / DEFAULT_STORE_NAME
+
+
+@dataclass(frozen=True, slots=True)
+class TraceSummary:
+    """One trace in the store, as `list_traces` reports it."""
+
+    trace_id: UUID
+    name: str
+    """The root run's name (the run with the smallest dotted_order)."""
+    start_time: datetime
+    """The earliest start time of the trace's runs."""
+    run_count: int
+
+
+class SqliteSink:
+    """A `RunSink` writing to a local SQLite file; thread-safe (one connection behind a lock).
+
+    The file and its schema are created on the first `write`, not in the constructor; its
+    directory must exist. `write` never raises for a store failure (missing directory, locked
+    or read-only file): it returns a `SinkResult` whose `error` says what happened.
+    """
+
+    def __init__(self, path: StorePath | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.path: Final = Path(path) if path is not None else default_store_path()
+        self._timeout = timeout
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"SqliteSink({str(self.path)!r})"
+
+    def write(self, runs: Sequence[Run]) -> SinkResult:
+        """Upsert a batch in one transaction: new ids are `stored`, known ids `duplicates`."""
+        if not runs:
+            return SinkResult()
+        rows: list[_schema.Row] = []
+        bad: list[str] = []
+        for run in runs:
+            try:
+                rows.append(_schema.encode(run))
+            except (TypeError, ValueError) as exc:
+                bad.append(f"run {run.id} cannot be stored as JSON: {exc}")
+        with self._lock:
+            if self._closed:
+                return SinkResult(failed=len(runs), error=f"{self!r} is closed")
+            try:
+                stored, duplicates = self._upsert(rows)
+            except sqlite3.Error as exc:
+                error = _schema.describe(exc, self.path, self._timeout)
+                _logger.debug("run store write failed: %s", error)
+                return SinkResult(failed=len(runs), error=error)
+            except StoreError as exc:
+                return SinkResult(failed=len(runs), error=str(exc))
+        return SinkResult(
+            stored=stored, duplicates=duplicates, failed=len(bad), error=bad[0] if bad else None
+        )
+
+    def close(self) -> None:
+        """Close the connection; later writes fail. Idempotent."""
+        with self._lock:
+            self._closed = True
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            conn = _schema.connect(self.path, timeout=self._timeout, readonly=False)
+            try:
+                _schema.ensure_schema(conn, self.path)
+            except BaseException:
+                conn.close()
+                raise
+            self._conn = conn
+        return self._conn
+
+    def _upsert(self, rows: Sequence[_schema.Row]) -> tuple[int, int]:
+        conn = self._connection()
+        duplicates = 0
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for row in rows:
+                if conn.execute("SELECT 1 FROM runs WHERE id = ?", (row[0],)).fetchone():
+                    duplicates += 1
+                conn.execute(_schema.UPSERT, row)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return len(rows) - duplicates, duplicates
+
+
+def read_runs(
+    path: StorePath | None = None, trace_id: UUID | str | None = None, limit: int | None = None
+) -> list[Run]:
+    """Runs in dotted_order order: one trace's, or the whole store's; at most `limit`.
+
+    Raises StoreError when the store is missing, unreadable or not an otel-runs store, and
+    ValueError for a `trace_id` that is not a UUID or a negative `limit`.
+    """
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must be >= 0, not {limit}")
+    where, params = ("", ()) if trace_id is None else ("WHERE trace_id = ?", (_uuid(trace_id),))
+    query = f"SELECT data FROM runs {where} ORDER BY dotted_order LIMIT ?"
+    store = _store_path(path)
+    rows = _query(store, query, (*params, -1 if limit is None else limit))
+    return [_schema.decode(row[0], store) for row in rows]
+
+
+def list_traces(path: StorePath | None = None, limit: int | None = None) -> list[TraceSummary]:
+    """The most recent traces first (by their earliest run start); at most `limit`."""
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must be >= 0, not {limit}")
+    query = """
+        WITH traces AS (
+            SELECT trace_id, MIN(start_time) AS start, COUNT(*) AS runs,
+                   MIN(dotted_order) AS first
+            FROM runs GROUP BY trace_id ORDER BY start DESC, trace_id LIMIT ?
+        )
+        SELECT traces.trace_id, runs.name, traces.start, traces.runs
+        FROM traces JOIN runs
+          ON runs.trace_id = traces.trace_id AND runs.dotted_order = traces.first
+        ORDER BY traces.start DESC, traces.trace_id
+    """
+    store = _store_path(path)
+    rows = _query(store, query, (-1 if limit is None else limit,))
+    try:
+        return [
+            TraceSummary(UUID(trace), str(name), parse_datetime(start), int(count))
+            for trace, name, start, count in rows
+        ]
+    except (TypeError, ValueError) as exc:
+        raise StoreError(f"{store}: a stored trace cannot be read back: {exc}") from exc
+
+
+def _store_path(path: StorePath | None) -> Path:
+    return Path(path) if path is not None else default_store_path()
+
+
+def _uuid(value: UUID | str) -> str:
+    return str(value if isinstance(value, UUID) else UUID(value.strip()))
+
+
+def _query(store: Path, query: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
+    if not store.is_file():
+        raise StoreError(f"no run store at {store}")
+    try:
+        conn = _schema.connect(store, timeout=DEFAULT_TIMEOUT, readonly=True)
+        with closing(conn):
+            _schema.check_version(_schema.read_version(conn), store)
+            return list(conn.execute(query, params).fetchall())
+    except sqlite3.Error as exc:
+        raise StoreError(_schema.describe(exc, store, DEFAULT_TIMEOUT)) from exc
