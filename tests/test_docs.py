@@ -22,13 +22,19 @@ def test_mapping_doc_embeds_the_precedence_tables_of_the_code() -> None:
     assert found.group(1) == render_markdown() + "\n", "run: python scripts/mapping_doc.py"
 
 
-def test_agent_example_prints_a_tree_and_json_runs() -> None:
+def test_agent_example_prints_a_tree_and_json_runs(tmp_path: Path) -> None:
     script = ROOT / "examples" / "agent_app.py"
-    tree = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
+    store = str(tmp_path / "demo.sqlite")
+    tree = subprocess.run(
+        [sys.executable, str(script), "--store", store], capture_output=True, text=True, check=True
+    )
     assert "invoke_agent agent [chain]" in tree.stdout
     assert "get_weather [tool]" in tree.stdout
     lines = subprocess.run(
-        [sys.executable, str(script), "--json"], capture_output=True, text=True, check=True
+        [sys.executable, str(script), "--store", store, "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.splitlines()
     runs = [json.loads(line) for line in lines]
     assert {r["run_type"] for r in runs} == {"chain", "llm", "tool"}

@@ -6,6 +6,9 @@ Public API (everything else is private):
   rejected spans and their reasons.
 - `Run`: one LangSmith run; `to_dict()` / `from_dict()`.
 - `SpanRecord`: the neutral span both SDK spans and OTLP spans become (for keep predicates).
+- `RunSpanProcessor` (stamps run identity at span start, delivers runs in batches),
+  `RunExporter` (a `SpanExporter`), `configure()`, `LangSmithPropagator`; sinks are in
+  `otel_runs.sinks`.
 - Errors: `OtelRunsError`, `InvalidSpanError`, `InvalidRunError`, `DottedOrderError`,
   `OtlpDecodeError`.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import logging
 
+from otel_runs.configure import configure
 from otel_runs.convert.spans_to_runs import Conversion, Rejection, convert_spans, spans_to_runs
 from otel_runs.errors import (
     DottedOrderError,
@@ -24,6 +28,9 @@ from otel_runs.errors import (
 )
 from otel_runs.model.run import Run
 from otel_runs.model.span_record import EventRecord, LinkRecord, SpanRecord
+from otel_runs.exporter import RunExporter
+from otel_runs.processor import RunSpanProcessor
+from otel_runs.propagation import LangSmithPropagator
 from otel_runs.render import render_tree
 
 logging.getLogger("otel_runs").addHandler(logging.NullHandler())
@@ -34,12 +41,16 @@ __all__ = [
     "EventRecord",
     "InvalidRunError",
     "InvalidSpanError",
+    "LangSmithPropagator",
     "LinkRecord",
     "OtelRunsError",
     "OtlpDecodeError",
     "Rejection",
     "Run",
+    "RunExporter",
+    "RunSpanProcessor",
     "SpanRecord",
+    "configure",
     "convert_spans",
     "render_tree",
     "spans_to_runs",
