@@ -26,9 +26,9 @@ from otel_runs.errors import (
     OtelRunsError,
     OtlpDecodeError,
 )
+from otel_runs.exporter import RunExporter
 from otel_runs.model.run import Run
 from otel_runs.model.span_record import EventRecord, LinkRecord, SpanRecord
-from otel_runs.exporter import RunExporter
 from otel_runs.processor import RunSpanProcessor
 from otel_runs.propagation import LangSmithPropagator
 from otel_runs.render import render_tree

@@ -1,9 +1,9 @@
 """Ring 2: where runs go. Every sink takes whole batches and says exactly what became of them.
 
-    RunSink (Protocol)
-    ├── SqliteSink      local store, the embedded default (sinks/sqlite.py)
-    ├── JsonlSink       one Run.to_dict() per line (sinks/jsonl.py)
-    └── LangSmithSink   LangSmith's ingest API (sinks/langsmith.py)
+RunSink (Protocol)
+├── SqliteSink      local store, the embedded default (sinks/sqlite.py)
+├── JsonlSink       one Run.to_dict() per line (sinks/jsonl.py)
+└── LangSmithSink   LangSmith's ingest API (sinks/langsmith.py)
 """
 
 from __future__ import annotations
