@@ -212,3 +212,19 @@ def test_configure_adds_the_processor(sink: MemorySink) -> None:
     processor.force_flush(5_000)
     assert list(sink.by_name()) == ["one"]
     tp.shutdown()
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_a_forked_child_can_export_while_the_parent_held_the_lock(sink: MemorySink) -> None:
+    import os
+
+    exporter = RunExporter(sink)
+    with exporter._lock:  # the batch worker is mid-export when the app forks
+        pid = os.fork()
+        if pid == 0:  # child: must not deadlock on the inherited lock
+            tp = TracerProvider()
+            tp.add_span_processor(SimpleSpanProcessor(exporter))
+            tp.get_tracer("child").start_span("in child").end()
+            os._exit(0 if "in child" in sink.by_name() else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

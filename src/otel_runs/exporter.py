@@ -11,6 +11,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
@@ -85,6 +86,11 @@ class RunExporter(SpanExporter):
             max_waiting=max_waiting_spans or int(_number_from_env(ENV_MAX_WAITING, 10_000)),
         )
         self._lock = threading.Lock()
+        if hasattr(os, "register_at_fork"):
+            # A fork while the batch worker holds the lock would leave the child's copy locked
+            # forever; the SDK's BatchSpanProcessor restarts its own worker in the child.
+            reset = weakref.WeakMethod(self._after_fork)
+            os.register_at_fork(after_in_child=lambda: (method := reset()) and method())
         self._closed = False
         self._last_warning = 0.0
         self._delivered = 0
@@ -122,6 +128,9 @@ class RunExporter(SpanExporter):
         if not result.ok:
             self._warn("%d runs not delivered: %s", result.failed, result.error)
         return result.ok
+
+    def _after_fork(self) -> None:
+        self._lock = threading.Lock()
 
     def _warn(self, message: str, *args: Any) -> None:
         """Log at most once a minute: a broken destination must not flood the app's logs."""
