@@ -114,8 +114,8 @@ def hot_path(n: int, rounds: int) -> list[dict[str, Any]]:
     for nested in (False, True):
         medians = _interleaved(
             rounds,
-            baseline=lambda: _app_thread_us(_bsp_noop, n, nested),
-            otel_runs=lambda: _app_thread_us(_run_processor, n, nested),
+            baseline=lambda nested=nested: _app_thread_us(_bsp_noop, n, nested),
+            otel_runs=lambda nested=nested: _app_thread_us(_run_processor, n, nested),
         )
         rows.append(
             {
