@@ -10,6 +10,7 @@ machines are noisy. Nothing here is a pass/fail test; targets are printed next t
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import json
 import statistics
@@ -114,8 +115,8 @@ def hot_path(n: int, rounds: int) -> list[dict[str, Any]]:
     for nested in (False, True):
         medians = _interleaved(
             rounds,
-            baseline=lambda nested=nested: _app_thread_us(_bsp_noop, n, nested),
-            otel_runs=lambda nested=nested: _app_thread_us(_run_processor, n, nested),
+            baseline=functools.partial(_app_thread_us, _bsp_noop, n, nested),
+            otel_runs=functools.partial(_app_thread_us, _run_processor, n, nested),
         )
         rows.append(
             {
