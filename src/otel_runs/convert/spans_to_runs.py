@@ -112,7 +112,7 @@ def convert_records(
     identities = {ident.run_id: ident for _, ident in valid}
     if predicate is not None:
         kept = {ident.run_id for record, ident in valid if predicate(record)}
-        result.filtered = len(valid) - len(kept)
+        result.filtered = sum(1 for _, ident in valid if ident.run_id not in kept)
         identities = reparent(identities, kept)
         valid = [(r, identities[i.run_id]) for r, i in valid if i.run_id in kept]
     drafts = []
