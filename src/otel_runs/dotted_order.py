@@ -56,13 +56,18 @@ def datetime_to_us(value: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
+_last_second: list[tuple[int, str]] = [(-1, "")]
+
+
 def format_time(us: int) -> str:
     """The segment's time part, `YYYYmmddTHHMMSSffffffZ`."""
-    t = us_to_datetime(us)
-    return (
-        f"{t.year:04d}{t.month:02d}{t.day:02d}T{t.hour:02d}{t.minute:02d}{t.second:02d}"
-        f"{t.microsecond:06d}Z"
-    )
+    second, micro = divmod(us, 1_000_000)
+    cached_second, prefix = _last_second[0]
+    if cached_second != second:  # spans cluster in time: build the date part once a second
+        t = us_to_datetime(second * 1_000_000)
+        prefix = f"{t.year:04d}{t.month:02d}{t.day:02d}T{t.hour:02d}{t.minute:02d}{t.second:02d}"
+        _last_second[0] = (second, prefix)
+    return f"{prefix}{micro:06d}Z"
 
 
 def format_segment(time_us: int, run_id: UUID) -> str:

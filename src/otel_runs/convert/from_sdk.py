@@ -41,7 +41,8 @@ def record_from_span(span: ReadableSpan) -> SpanRecord:
         kind=span.kind.name,
         status_code=status.status_code.name,
         status_message=status.description or "",
-        resource=_attrs(resource.attributes) if resource is not None else {},
+        # Shared, immutable and the same for every span of a provider: not copied.
+        resource=resource.attributes if resource is not None else {},
         scope_name=scope.name if scope is not None else "",
         scope_version=(scope.version or "") if scope is not None else "",
         parent_is_remote=parent.is_remote if parent is not None else None,

@@ -12,6 +12,34 @@ MAX_VALUE_CHARS: Final = 16_384
 """Longest string kept in the leftovers; longer ones are cut and marked."""
 
 
+def _plain(value: Any, limit: int) -> dict[str, Any]:
+    """Attributes as JSON-ready values with long strings cut; flat short values take no copy."""
+    out = {}
+    for key, item in value.items():
+        kind = type(item)
+        if (kind is str and len(item) <= limit) or kind is int or kind is bool:
+            out[key] = item
+        else:
+            out[key] = cap(to_jsonable(item), limit)
+    return out
+
+
+# Resources are shared by every span of a provider: convert each one once.
+_RESOURCES: dict[int, tuple[object, dict[str, Any]]] = {}
+_MAX_RESOURCES: Final = 64
+
+
+def _resource(resource: Any, limit: int) -> dict[str, Any]:
+    cached = _RESOURCES.get(id(resource))
+    if cached is not None and cached[0] is resource:
+        return cached[1]
+    converted = _plain(resource, limit)
+    if len(_RESOURCES) >= _MAX_RESOURCES:
+        _RESOURCES.clear()
+    _RESOURCES[id(resource)] = (resource, converted)
+    return converted
+
+
 def cap(value: Any, limit: int = MAX_VALUE_CHARS) -> Any:
     """Cut strings longer than limit, recursively, leaving a marker with the original length."""
     if isinstance(value, str):
@@ -39,9 +67,9 @@ def otel_namespace(v: SpanView, limit: int = MAX_VALUE_CHARS) -> dict[str, Any]:
         out["status"] = {"code": record.status_code, "message": record.status_message}
     leftovers = v.leftovers()
     if leftovers:
-        out["attributes"] = cap(to_jsonable(leftovers), limit)
+        out["attributes"] = _plain(leftovers, limit)
     if record.resource:
-        out["resource"] = cap(to_jsonable(record.resource), limit)
+        out["resource"] = dict(_resource(record.resource, limit))
     if record.links:
         out["links"] = [
             {
