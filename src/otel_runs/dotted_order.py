@@ -97,6 +97,11 @@ def _parse_time(text: str, whole: str) -> int:
     return datetime_to_us(t)
 
 
+def segment_time_us(dotted_order: str) -> int:
+    """The last segment's time, for a dotted_order this library built (not validated)."""
+    return _parse_time(dotted_order[-SEGMENT_LEN:-_UUID_LEN], dotted_order)
+
+
 def parse(dotted_order: str) -> list[Segment]:
     """Split a dotted_order into segments; raise DottedOrderError on any malformed segment."""
     if not isinstance(dotted_order, str) or not dotted_order:

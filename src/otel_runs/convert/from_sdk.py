@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan
 
 from otel_runs.errors import InvalidSpanError
@@ -12,6 +13,22 @@ from otel_runs.model.span_record import Attributes, EventRecord, LinkRecord, Spa
 
 def _attrs(attributes: Mapping[str, object] | None) -> Attributes:
     return dict(attributes) if attributes else {}  # type: ignore[arg-type]
+
+
+# A provider's Resource is shared by all its spans: copy its attributes once, and let every
+# record share that copy (a plain dict: records must pickle; downstream caches key on it).
+_RESOURCES: dict[int, tuple[Resource, Attributes]] = {}
+
+
+def _resource_attributes(resource: Resource) -> Attributes:
+    cached = _RESOURCES.get(id(resource))
+    if cached is not None and cached[0] is resource:
+        return cached[1]
+    if len(_RESOURCES) >= 64:
+        _RESOURCES.clear()
+    copy = _attrs(resource.attributes)
+    _RESOURCES[id(resource)] = (resource, copy)
+    return copy
 
 
 def record_from_span(span: ReadableSpan) -> SpanRecord:
@@ -41,8 +58,7 @@ def record_from_span(span: ReadableSpan) -> SpanRecord:
         kind=span.kind.name,
         status_code=status.status_code.name,
         status_message=status.description or "",
-        # Shared, immutable and the same for every span of a provider: not copied.
-        resource=resource.attributes if resource is not None else {},
+        resource=_resource_attributes(resource) if resource is not None else {},
         scope_name=scope.name if scope is not None else "",
         scope_version=(scope.version or "") if scope is not None else "",
         parent_is_remote=parent.is_remote if parent is not None else None,

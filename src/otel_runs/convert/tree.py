@@ -26,6 +26,7 @@ from otel_runs.dotted_order import (
     format_segment,
     ns_to_us,
     parse,
+    segment_time_us,
 )
 from otel_runs.errors import DottedOrderError
 from otel_runs.model.run import Run
@@ -48,7 +49,7 @@ def lineage_of(run: Run) -> Lineage:
     project = [("session_name", run.unmapped.get("session_name")), ("session_id", run.session_id)]
     return Lineage(
         dotted_order=run.dotted_order,
-        segment_us=parse(run.dotted_order[-SEGMENT_LEN:])[0].time_us,
+        segment_us=segment_time_us(run.dotted_order),
         thread_id=meta.get(ls.META_THREAD_ID),
         user_id=meta.get(ls.META_USER_ID),
         project=tuple((k, str(v)) for k, v in project if v),
@@ -189,9 +190,15 @@ def assemble(
 def _link(ordered: list[RunDraft]) -> None:
     """trace_id, parent_run_id and the parent/child id lists, from the dotted orders."""
     index = {d.run.id: d.run for d in ordered}
-    for draft in ordered:
+    for draft in ordered:  # dotted_order order: a parent in the batch comes before its children
         run = draft.run
-        ids = [UUID(seg[-36:]) for seg in run.dotted_order.split(".")]
+        dotted = run.dotted_order
+        parent_id = UUID(dotted[-SEGMENT_LEN - 37 : -SEGMENT_LEN - 1]) if "." in dotted else None
+        parent = index.get(parent_id) if parent_id is not None else None
+        if parent is not None:
+            ids = [*parent.parent_run_ids, parent.id, run.id]
+        else:
+            ids = [UUID(seg[-36:]) for seg in dotted.split(".")]
         run.trace_id = ids[0]
         run.parent_run_id = ids[-2] if len(ids) > 1 else None
         run.parent_run_ids = ids[:-1]

@@ -39,22 +39,42 @@ class Source(Generic[T]):
     reads: tuple[str, ...]
     get: Callable[[SpanView], T | None]
     when: str = ""
+    gating: str = "auto"
+    """How to tell cheaply that the source cannot apply: "keys" (none of `reads` is an
+    attribute), "family" (no key or event shares a first dotted segment with `reads`: for
+    prefixes and event names), "always" (never skipped); "auto" picks keys or family."""
     gate: frozenset[str] = frozenset()
-    """First dotted segments of `reads`; a span with none of them cannot match."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "gate", frozenset(r.partition(".")[0] for r in self.reads))
+        gating = self.gating
+        if gating == "auto":
+            gating = "family" if any("*" in r or "{" in r for r in self.reads) else "keys"
+        object.__setattr__(self, "gating", gating)
+        if gating == "family":
+            gate = frozenset(r.partition(".")[0] for r in self.reads)
+        else:
+            gate = frozenset(self.reads)
+        object.__setattr__(self, "gate", gate)
 
     def applies(self, view: SpanView) -> bool:
-        """Whether the span has any key or event this source reads."""
-        return not self.gate.isdisjoint(view.families)
+        """Whether the span has anything this source reads."""
+        if self.gating == "keys":
+            return not view.attrs.keys().isdisjoint(self.gate)
+        if self.gating == "family":
+            return not self.gate.isdisjoint(view.families)
+        return True
 
 
 def first(view: SpanView, sources: Sequence[Source[T]]) -> T | None:
     """The first applicable source's value that is not None."""
+    keys = view.attrs.keys()
     families = view.families
     for source in sources:
-        if source.gate.isdisjoint(families):
+        gating = source.gating
+        if gating == "keys":
+            if keys.isdisjoint(source.gate):
+                continue
+        elif gating == "family" and source.gate.isdisjoint(families):
             continue
         value = source.get(view)
         if value is not None:
@@ -83,6 +103,7 @@ RUN_TYPE: Final[tuple[Source[str], ...]] = (
         (g.TOOL_NAME, g.TOOL_CALL_ID, oi.TOOL_NAME, oi.LLM_PROMPT_TEMPLATE_VARIABLES),
         heuristics.run_type,
         "tool keys -> tool; template variables -> prompt; model with usage or messages -> llm",
+        "always",
     ),
 )
 """run_type; when nothing matches the run is a chain."""
@@ -100,7 +121,7 @@ INPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
         "genai", (g.INPUT_MESSAGES, g.SYSTEM_INSTRUCTIONS, g.TOOL_DEFINITIONS), genai.input_messages
     ),
     Source("genai", (g.TOOL_CALL_ARGUMENTS,), genai.tool_arguments),
-    Source("genai", (g.EVENT_INFERENCE_DETAILS,), genai.details_event_inputs, "event"),
+    Source("genai", (g.EVENT_INFERENCE_DETAILS,), genai.details_event_inputs, "event", "family"),
     Source(
         "genai",
         (
@@ -112,6 +133,7 @@ INPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
         ),
         genai.message_events_inputs,
         "deprecated events",
+        "family",
     ),
     Source(
         "openinference",
@@ -132,12 +154,13 @@ INPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
 OUTPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
     Source("genai", (g.OUTPUT_MESSAGES,), genai.output_messages),
     Source("genai", (g.TOOL_CALL_RESULT,), genai.tool_result),
-    Source("genai", (g.EVENT_INFERENCE_DETAILS,), genai.details_event_outputs, "event"),
+    Source("genai", (g.EVENT_INFERENCE_DETAILS,), genai.details_event_outputs, "event", "family"),
     Source(
         "genai",
         (g.EVENT_CHOICE, g.EVENT_CONTENT_COMPLETION),
         genai.choice_events_outputs,
         "deprecated events",
+        "family",
     ),
     Source(
         "openinference",
@@ -313,11 +336,21 @@ FIRST_TOKEN: Final[tuple[Source[int], ...]] = (
         timing.vercel_ms,
         "ms after start",
     ),
-    Source("openinference", (oi.EVENT_FIRST_TOKEN,), openinference.first_token_ns, "event time"),
+    Source(
+        "openinference",
+        (oi.EVENT_FIRST_TOKEN,),
+        openinference.first_token_ns,
+        "event time",
+        "family",
+    ),
     Source("other", (o.COMPLETION_START_TIME,), timing.bare_completion_start, "ISO time"),
     Source("other", (o.TTFT_MS,), timing.bare_ttft_ms, "ms after start"),
     Source(
-        "openllmetry", (ol.EVENT_COMPLETION_CHUNK,), openllmetry.first_token_ns, "first chunk event"
+        "openllmetry",
+        (ol.EVENT_COMPLETION_CHUNK,),
+        openllmetry.first_token_ns,
+        "first chunk event",
+        "family",
     ),
 )
 """first_token_time, and a `new_token` event at that time."""
