@@ -26,6 +26,16 @@ class Failed:
         return self.error is not None
 
 
+def report(error: Exception, what: str, *args: object) -> None:
+    """Log an internal error (re-raise it under pytest). For hot paths that cannot afford the
+    context manager."""
+    if "pytest" in sys.modules and not getattr(sys, "_otel_runs_swallow", False):
+        raise error
+    _logger.error(
+        "otel-runs internal error while %s", what % args if args else what, exc_info=error
+    )
+
+
 @contextmanager
 def internal_errors(what: str, *args: object) -> Iterator[Failed]:
     """Run a block; an exception in it is logged (with `what % args`) and swallowed."""

@@ -24,7 +24,7 @@ from otel_runs.conventions import langsmith as ls
 from otel_runs.convert.spans_to_runs import Keep, _keep_predicate
 from otel_runs.dotted_order import SEGMENT_LEN, child_segment_time, format_segment, parse
 from otel_runs.exporter import RunExporter, keep_from_env
-from otel_runs.guard import internal_errors
+from otel_runs.guard import report
 from otel_runs.model.span_record import SpanRecord
 from otel_runs.propagation import remote_run
 from otel_runs.sinks import RunSink
@@ -68,8 +68,10 @@ class RunSpanProcessor(SpanProcessor):
     # --- SpanProcessor -------------------------------------------------------------------------
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        with internal_errors("stamping span %r", span.name):
+        try:
             self._stamp(span, parent_context)
+        except Exception as exc:  # a hook must never raise into the app
+            report(exc, "stamping span %r", span.name)
 
     def on_end(self, span: ReadableSpan) -> None:
         context = span.context
