@@ -12,9 +12,11 @@ import os
 import threading
 import time
 import weakref
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
+from uuid import UUID
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
@@ -24,6 +26,7 @@ from otel_runs.convert.from_sdk import record_from_span
 from otel_runs.convert.spans_to_runs import Keep, Rejection, _reject
 from otel_runs.errors import InvalidSpanError
 from otel_runs.guard import internal_errors
+from otel_runs.model.run import Run
 from otel_runs.model.span_record import SpanRecord
 from otel_runs.sinks import RunSink, SinkResult
 
@@ -35,6 +38,11 @@ ENV_TTL = "OTEL_RUNS_ASSEMBLY_TTL_SECONDS"
 """How long a span waits for its parent before it becomes a root (default 30)."""
 ENV_MAX_WAITING = "OTEL_RUNS_MAX_WAITING_SPANS"
 """How many spans may wait for a parent at once (default 10000)."""
+ENV_MAX_BUFFERED = "OTEL_RUNS_MAX_BUFFERED_RUNS"
+"""How many runs are kept for a later attempt while the destination is down (default 10000)."""
+
+_FIRST_BACKOFF_S = 1.0
+_MAX_BACKOFF_S = 60.0
 
 _WARN_EVERY_S = 60.0
 
@@ -74,6 +82,7 @@ class RunExporter(SpanExporter):
         keep: Keep | None = None,
         assembly_ttl_s: float | None = None,
         max_waiting_spans: int | None = None,
+        max_buffered_runs: int | None = None,
     ) -> None:
         if sink is None:
             from otel_runs.sinks.choose import choose_sink
@@ -85,6 +94,14 @@ class RunExporter(SpanExporter):
             ttl_s=assembly_ttl_s or _number_from_env(ENV_TTL, 30.0),
             max_waiting=max_waiting_spans or int(_number_from_env(ENV_MAX_WAITING, 10_000)),
         )
+        # Runs the sink could not deliver because the destination was down, oldest first; they
+        # go again with the next batch once the backoff has passed. Bounded: past the cap the
+        # oldest are dropped, counted and logged.
+        self._buffer: OrderedDict[UUID, Run] = OrderedDict()
+        self._max_buffered = max_buffered_runs or int(_number_from_env(ENV_MAX_BUFFERED, 10_000))
+        self._retry_at = 0.0
+        self._backoff = _FIRST_BACKOFF_S
+        self._dropped = 0
         self._lock = threading.Lock()
         if hasattr(os, "register_at_fork"):
             # A fork while the batch worker holds the lock would leave the child's copy locked
@@ -119,15 +136,49 @@ class RunExporter(SpanExporter):
             conversion = self._assembler.add(records, flush=flush)
             rejected.extend(conversion.rejected)
             self._rejected += len(rejected)
-            result = self.sink.write(conversion.runs) if conversion.runs else SinkResult()
-            self._delivered += result.stored
-            self._duplicates += result.duplicates
-            self._failed += result.failed
+            result = self._deliver(conversion.runs, force=flush)
         if rejected:
             self._warn("%d spans rejected, e.g. %s", len(rejected), rejected[0].reason)
         if not result.ok:
             self._warn("%d runs not delivered: %s", result.failed, result.error)
         return result.ok
+
+    def _deliver(self, runs: list[Run], *, force: bool) -> SinkResult:
+        """Send new runs and any buffered ones; keep what failed for a transient reason."""
+        for run in runs:
+            self._buffer.pop(run.id, None)
+            self._buffer[run.id] = run
+        if not self._buffer:
+            return SinkResult()
+        if not force and time.monotonic() < self._retry_at:
+            self._trim()  # the destination was down moments ago: wait, do not block the worker
+            return SinkResult()
+        batch = list(self._buffer.values())
+        self._buffer.clear()
+        result = self.sink.write(batch)
+        self._delivered += result.stored
+        self._duplicates += result.duplicates
+        retry = set(result.retry)
+        self._failed += result.failed - len(retry)
+        if retry:
+            for run in batch:
+                if str(run.id) in retry:
+                    self._buffer[run.id] = run
+            self._retry_at = time.monotonic() + self._backoff
+            self._backoff = min(self._backoff * 2, _MAX_BACKOFF_S)
+            self._trim()
+        else:
+            self._backoff = _FIRST_BACKOFF_S
+            self._retry_at = 0.0
+        return result
+
+    def _trim(self) -> None:
+        over = len(self._buffer) - self._max_buffered
+        if over > 0:
+            for _ in range(over):
+                self._buffer.popitem(last=False)
+            self._dropped += over
+            self._warn("retry buffer full: dropped the %d oldest undelivered runs", over)
 
     def _after_fork(self) -> None:
         self._lock = threading.Lock()
@@ -140,7 +191,8 @@ class RunExporter(SpanExporter):
             _logger.warning(message, *args)
 
     def flush_waiting(self) -> bool:
-        """Emit every span still waiting for its parent, as orphan roots."""
+        """Emit every span still waiting for its parent, as orphan roots, and try buffered runs
+        once more whatever the backoff."""
         ok = False
         with internal_errors("flushing waiting spans"):
             ok = self._export([], flush=True)
@@ -161,8 +213,9 @@ class RunExporter(SpanExporter):
             self.sink.close()
 
     def stats(self) -> dict[str, int]:
-        """Counters since creation: spans assembled, waited, orphaned, evicted, rejected; runs
-        delivered, duplicates, failed; spans waiting now."""
+        """Counters since creation: spans converted, waited, orphaned, evicted, rejected; runs
+        delivered, duplicates, failed (for good), dropped (retry buffer full); spans waiting and
+        runs buffered now."""
         with self._lock:
             counts = asdict(self._assembler.counts)
             counts.update(
@@ -171,5 +224,7 @@ class RunExporter(SpanExporter):
                 delivered=self._delivered,
                 duplicates=self._duplicates,
                 failed=self._failed,
+                buffered=len(self._buffer),
+                dropped=self._dropped,
             )
         return counts

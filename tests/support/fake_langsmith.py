@@ -131,6 +131,11 @@ class FakeLangSmith:
         with self._lock:
             self._faults.extend([fault] * times)
 
+    def clear_faults(self) -> None:
+        """Drop the faults not yet served: the service is healthy again."""
+        with self._lock:
+            self._faults.clear()
+
     def ingest_requests(self) -> list[RecordedRequest]:
         with self._lock:
             return [r for r in self.requests if r.path.startswith("/runs")]

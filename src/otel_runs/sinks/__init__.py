@@ -27,6 +27,9 @@ class SinkResult:
     """Runs it did not take, after any retries."""
     error: str | None = None
     """Why runs failed, for logs and counters; never holds a credential."""
+    retry: tuple[str, ...] = ()
+    """Ids of failed runs that may succeed later (the destination was unavailable: timeouts,
+    connection errors, 429, 5xx); a subset of `failed`. The exporter keeps them to resend."""
 
     @property
     def ok(self) -> bool:

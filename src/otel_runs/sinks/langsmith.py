@@ -150,6 +150,7 @@ class _Tally:
     duplicates: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+    retry: list[str] = field(default_factory=list)
 
     def fail(self, count: int, message: str) -> None:
         self.failed += count
@@ -162,7 +163,7 @@ class _Tally:
             shown = self.errors[:3]
             more = len(self.errors) - len(shown)
             error = "; ".join(shown) + (f" (and {more} more errors)" if more else "")
-        return SinkResult(self.stored, self.duplicates, self.failed, error)
+        return SinkResult(self.stored, self.duplicates, self.failed, error, tuple(self.retry))
 
 
 class _RateLimit:
@@ -479,6 +480,8 @@ class LangSmithSink:
             tally.fail(1, f"run {chunk[0].run_id}: {answer.message}")
         else:
             tally.fail(len(chunk), answer.message)
+        if status is None or status == 429 or status >= 500:  # LangSmith was unavailable
+            tally.retry.extend(item.run_id for item in chunk)
         return []
 
     def _post(self, chunk: list[_Encoded], batch_mode: bool, deadline: float) -> _Answer:
