@@ -24,7 +24,8 @@ from otel_runs.convert.spans_to_runs import (
     Keep,
     _keep_predicate,
     _reject,
-    convert_records,
+    convert_checked,
+    is_pending,
 )
 from otel_runs.convert.tree import Lineage, lineage_of, stamped_lineage
 from otel_runs.convert.validate import problem
@@ -127,10 +128,14 @@ class TraceAssembler:
         now = self._clock()
         rejected = []
         held_before = set(self._waiting)
+        pending = 0
         for record in records:
             reason = problem(record)
             if reason is not None:
                 rejected.append(_reject(record, reason))
+                continue
+            if is_pending(record):
+                pending += 1
                 continue
             ident = identity(record)
             self._waiting.pop(ident.run_id, None)  # a re-sent span replaces the held copy
@@ -161,10 +166,12 @@ class TraceAssembler:
             ready = self._anchored(extra_roots=set(orphans))
         batch = [self._waiting.pop(run_id) for run_id in list(self._waiting) if run_id in ready]
         self.counts.waited += sum(1 for item in batch if item.ident.run_id in held_before)
-        result = convert_records(
-            [item.record for item in batch], keep=self._keep, known=self._known
+        result = convert_checked(
+            [(item.record, item.ident) for item in batch],
+            Conversion(rejected=rejected, pending=pending),
+            keep=self._keep,
+            known=self._known,
         )
-        result.rejected[:0] = rejected
         self.counts.converted += len(result.runs)
         self._roll_up_across_batches(result.runs)
         self._remember(result, batch)

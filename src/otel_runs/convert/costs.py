@@ -46,9 +46,13 @@ def carried(v: SpanView, usage: dict[str, Any] | None) -> Costs | None:
             if amount is not None:
                 found[key] = amount
     if not found:
+        attrs = v.attrs
         for key, sources in COST_ATTRIBUTES.items():
             for _, attr in sources:
-                amount = _decimal(v.attrs.get(attr))
+                raw = attrs.get(attr)
+                if raw is None:
+                    continue
+                amount = _decimal(raw)
                 if amount is not None:
                     v.used.add(attr)
                     found[key] = amount

@@ -97,18 +97,34 @@ def convert_records(
     `known` gives the lineage of runs emitted in earlier batches, None for a filtered-out run
     with no kept ancestor (see `tree.assemble`).
     """
-    predicate = _keep_predicate(keep)
     result = Conversion()
     valid: list[tuple[SpanRecord, Identity]] = []
     for record in records:
         reason = problem(record)
         if reason is not None:
             result.rejected.append(_reject(record, reason))
-            continue
-        if record.attributes.get(LOGFIRE_SPAN_TYPE) == PENDING_SPAN:
+        elif is_pending(record):
             result.pending += 1
-            continue
-        valid.append((record, identity(record)))
+        else:
+            valid.append((record, identity(record)))
+    return convert_checked(valid, result, keep=keep, max_value_chars=max_value_chars, known=known)
+
+
+def is_pending(record: SpanRecord) -> bool:
+    """A Logfire pending-span placeholder: never a run."""
+    return record.attributes.get(LOGFIRE_SPAN_TYPE) == PENDING_SPAN
+
+
+def convert_checked(
+    valid: list[tuple[SpanRecord, Identity]],
+    result: Conversion,
+    *,
+    keep: Keep = "all",
+    max_value_chars: int = MAX_VALUE_CHARS,
+    known: Mapping[UUID, Lineage | None] | None = None,
+) -> Conversion:
+    """`convert_records` for records already validated, with their identities."""
+    predicate = _keep_predicate(keep)
     identities = {ident.run_id: ident for _, ident in valid}
     if predicate is not None:
         kept = {ident.run_id for record, ident in valid if predicate(record)}

@@ -41,8 +41,9 @@ class Source(Generic[T]):
     when: str = ""
     gating: str = "auto"
     """How to tell cheaply that the source cannot apply: "keys" (none of `reads` is an
-    attribute), "family" (no key or event shares a first dotted segment with `reads`: for
-    prefixes and event names), "always" (never skipped); "auto" picks keys or family."""
+    attribute), "family" (no key shares a first dotted segment with `reads`: for prefixes),
+    "events" (no event has one of the names in `reads`), "always" (never skipped); "auto" picks
+    keys or family."""
     gate: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
@@ -62,6 +63,8 @@ class Source(Generic[T]):
             return not view.attrs.keys().isdisjoint(self.gate)
         if self.gating == "family":
             return not self.gate.isdisjoint(view.families)
+        if self.gating == "events":
+            return not self.gate.isdisjoint(view.event_names)
         return True
 
 
@@ -74,7 +77,10 @@ def first(view: SpanView, sources: Sequence[Source[T]]) -> T | None:
         if gating == "keys":
             if keys.isdisjoint(source.gate):
                 continue
-        elif gating == "family" and source.gate.isdisjoint(families):
+        elif gating == "family":
+            if source.gate.isdisjoint(families):
+                continue
+        elif gating == "events" and source.gate.isdisjoint(view.event_names):
             continue
         value = source.get(view)
         if value is not None:
@@ -121,7 +127,7 @@ INPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
         "genai", (g.INPUT_MESSAGES, g.SYSTEM_INSTRUCTIONS, g.TOOL_DEFINITIONS), genai.input_messages
     ),
     Source("genai", (g.TOOL_CALL_ARGUMENTS,), genai.tool_arguments),
-    Source("genai", (g.EVENT_INFERENCE_DETAILS,), genai.details_event_inputs, "event", "family"),
+    Source("genai", (g.EVENT_INFERENCE_DETAILS,), genai.details_event_inputs, "event", "events"),
     Source(
         "genai",
         (
@@ -133,7 +139,7 @@ INPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
         ),
         genai.message_events_inputs,
         "deprecated events",
-        "family",
+        "events",
     ),
     Source(
         "openinference",
@@ -154,13 +160,13 @@ INPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
 OUTPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
     Source("genai", (g.OUTPUT_MESSAGES,), genai.output_messages),
     Source("genai", (g.TOOL_CALL_RESULT,), genai.tool_result),
-    Source("genai", (g.EVENT_INFERENCE_DETAILS,), genai.details_event_outputs, "event", "family"),
+    Source("genai", (g.EVENT_INFERENCE_DETAILS,), genai.details_event_outputs, "event", "events"),
     Source(
         "genai",
         (g.EVENT_CHOICE, g.EVENT_CONTENT_COMPLETION),
         genai.choice_events_outputs,
         "deprecated events",
-        "family",
+        "events",
     ),
     Source(
         "openinference",
@@ -341,7 +347,7 @@ FIRST_TOKEN: Final[tuple[Source[int], ...]] = (
         (oi.EVENT_FIRST_TOKEN,),
         openinference.first_token_ns,
         "event time",
-        "family",
+        "events",
     ),
     Source("other", (o.COMPLETION_START_TIME,), timing.bare_completion_start, "ISO time"),
     Source("other", (o.TTFT_MS,), timing.bare_ttft_ms, "ms after start"),
@@ -350,7 +356,7 @@ FIRST_TOKEN: Final[tuple[Source[int], ...]] = (
         (ol.EVENT_COMPLETION_CHUNK,),
         openllmetry.first_token_ns,
         "first chunk event",
-        "family",
+        "events",
     ),
 )
 """first_token_time, and a `new_token` event at that time."""

@@ -15,7 +15,7 @@ from otel_runs.model.span_record import AttributeValue, EventRecord, SpanRecord
 class SpanView:
     """Attributes and events of one span, with a record of the keys used."""
 
-    __slots__ = ("attrs", "families", "record", "run_type", "used", "used_events")
+    __slots__ = ("attrs", "event_names", "families", "record", "run_type", "used", "used_events")
 
     def __init__(self, record: SpanRecord) -> None:
         self.record = record
@@ -26,7 +26,7 @@ class SpanView:
         # First dotted segment of every key and event name: lets a dialect that cannot apply
         # be skipped with one set test instead of a dozen dict look-ups.
         self.families = {key.partition(".")[0] for key in record.attributes}
-        self.families.update(event.name.partition(".")[0] for event in record.events)
+        self.event_names = {event.name for event in record.events}
 
     def get(self, key: str) -> AttributeValue:
         """The value (None when absent), and mark the key consumed when present."""
@@ -64,6 +64,8 @@ class SpanView:
 
     def events_named(self, *names: str) -> Iterator[tuple[int, EventRecord]]:
         """Events with one of the names, with their index."""
+        if self.event_names.isdisjoint(names):
+            return
         for index, event in enumerate(self.record.events):
             if event.name in names:
                 yield index, event
