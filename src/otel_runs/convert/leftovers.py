@@ -83,16 +83,14 @@ def otel_namespace(v: SpanView, limit: int = MAX_VALUE_CHARS) -> dict[str, Any]:
             }
             for link in record.links
         ]
-    dropped = {
-        name: count
-        for name, count in (
-            ("attributes", record.dropped_attributes),
-            ("events", record.dropped_events),
-            ("links", record.dropped_links),
-        )
-        if count
-    }
-    if dropped:
+    if record.dropped_attributes or record.dropped_events or record.dropped_links:
+        dropped = {}
+        if record.dropped_attributes:
+            dropped["attributes"] = record.dropped_attributes
+        if record.dropped_events:
+            dropped["events"] = record.dropped_events
+        if record.dropped_links:
+            dropped["links"] = record.dropped_links
         out["dropped"] = dropped
     if record.parent_is_remote:
         out["parent_is_remote"] = True
