@@ -43,7 +43,5 @@ def internal_errors(what: str, *args: object) -> Iterator[Failed]:
     try:
         yield failed
     except Exception as exc:
-        if "pytest" in sys.modules and not getattr(sys, "_otel_runs_swallow", False):
-            raise
         failed.error = exc
-        _logger.exception("otel-runs internal error while %s", what % args if args else what)
+        report(exc, what, *args)

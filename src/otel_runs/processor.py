@@ -22,7 +22,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from otel_runs.conventions import langsmith as ls
 from otel_runs.convert.spans_to_runs import Keep, _keep_predicate
-from otel_runs.dotted_order import SEGMENT_LEN, child_segment_time, format_segment, parse
+from otel_runs.dotted_order import child_segment_time, format_segment, segment_time_us
 from otel_runs.exporter import RunExporter, keep_from_env
 from otel_runs.guard import report
 from otel_runs.model.span_record import SpanRecord
@@ -166,7 +166,7 @@ def _place_from_attributes(span: ReadableSpan) -> tuple[bool, _Place]:
     trace_id = attributes.get(ls.TRACE_ID)
     if not isinstance(dotted, str) or not isinstance(trace_id, str):
         return False, None
-    return True, (dotted, parse(dotted[-SEGMENT_LEN:])[0].time_us, trace_id)
+    return True, (dotted, segment_time_us(dotted), trace_id)
 
 
 def _record_at_start(span: Span) -> SpanRecord:

@@ -69,6 +69,7 @@ def reparent(identities: dict[UUID, Identity], kept: set[UUID]) -> dict[UUID, Id
     Stamped dotted_orders lose the segments of dropped runs, so they stay valid.
     """
     dropped = set(identities) - kept
+    dropped_text = {str(run_id) for run_id in dropped}
     out = {}
     for run_id in kept:
         ident = identities[run_id]
@@ -79,13 +80,9 @@ def reparent(identities: dict[UUID, Identity], kept: set[UUID]) -> dict[UUID, Id
             parent = identities[parent].parent_id
         dotted = ident.dotted_order
         if dotted and dropped:
-            dotted = ".".join(s for s in dotted.split(".") if not any(str(d) in s for d in dropped))
+            dotted = ".".join(s for s in dotted.split(".") if s[-36:] not in dropped_text)
         out[run_id] = Identity(run_id, parent, ident.forced_root, ident.trace_id, dotted or None)
     return out
-
-
-def _stamped(draft: RunDraft) -> tuple[str, int] | None:
-    return stamped_lineage(draft.ident)
 
 
 def stamped_lineage(ident: Identity) -> tuple[str, int] | None:
@@ -137,7 +134,7 @@ def assemble(
         draft = by_id[run_id]
         run = draft.run
         start_us = datetime_to_us(run.start_time)
-        stamped = _stamped(draft)
+        stamped = stamped_lineage(draft.ident)
         parent = draft.ident.parent_id
         if stamped is not None:
             run.dotted_order, seg_time[run_id] = stamped

@@ -51,15 +51,14 @@ class SpanView:
             return False
         return any(key.startswith(prefix) for key in self.attrs)
 
-    def prefixed(self, prefix: str, consume: bool = True) -> dict[str, AttributeValue]:
+    def prefixed(self, prefix: str) -> dict[str, AttributeValue]:
         """Keys under prefix, with the prefix removed; marks them consumed."""
         found: dict[str, AttributeValue] = {}
         cut = len(prefix)
         for key, value in self.attrs.items():
             if key.startswith(prefix) and value is not None:
                 found[key[cut:]] = value
-                if consume:
-                    self.used.add(key)
+                self.used.add(key)
         return found
 
     def events_named(self, *names: str) -> Iterator[tuple[int, EventRecord]]:
