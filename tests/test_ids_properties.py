@@ -30,6 +30,7 @@ from otel_runs.errors import DottedOrderError
 from otel_runs.ids import (
     is_span_derived,
     run_id_from_span_id,
+    run_id_text_from_span_id,
     span_id_from_run_id,
     valid_span_id,
     valid_trace_id,
@@ -61,6 +62,7 @@ def test_run_id_is_eight_zero_bytes_then_the_span_id(span_id: int) -> None:
     assert run_id.bytes[:8] == bytes(8)
     assert run_id.bytes[8:] == span_id.to_bytes(8, "big")
     assert str(run_id)[:19] == "00000000-0000-0000-"
+    assert run_id_text_from_span_id(span_id) == str(run_id)
     assert span_id_from_run_id(run_id) == span_id
     assert is_span_derived(run_id)
 

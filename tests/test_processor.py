@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import SpanLimits, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.util.types import AttributeValue
@@ -90,6 +90,40 @@ def test_stamps_make_any_export_order_correct(
     for run in one_by_one:
         assert run.dotted_order == together[run.id]
         assert "ls_orphan" not in run.metadata
+
+
+@pytest.mark.parametrize(
+    "limits",
+    [
+        pytest.param(SpanLimits(), id="room: written straight into the span"),
+        pytest.param(SpanLimits(max_attributes=4), id="full: through set_attributes"),
+        pytest.param(SpanLimits(max_span_attribute_length=20), id="short value limit"),
+    ],
+)
+def test_stamps_survive_span_limits(limits: SpanLimits, sink: MemorySink) -> None:
+    """Identity attributes are whole under any span limits; the app's own attributes keep the
+    SDK's limits (with no room, the SDK evicts the oldest of them, never a stamp)."""
+    tp = TracerProvider(span_limits=limits)
+    plain = InMemorySpanExporter()
+    tp.add_span_processor(RunSpanProcessor(sink))
+    tp.add_span_processor(SimpleSpanProcessor(plain))
+    tracer = tp.get_tracer("app")
+    with tracer.start_as_current_span("root", attributes=LLM):
+        tracer.start_span("leaf", attributes={**LLM, "app.note": "x" * 50}).end()
+    tp.shutdown()
+    spans = {span.name: span for span in plain.get_finished_spans()}
+    runs = sink.by_name()
+    for name in ("root", "leaf"):
+        attributes = spans[name].attributes or {}
+        assert attributes[ls.SPAN_DOTTED_ORDER] == runs[name].dotted_order
+        assert attributes[ls.TRACE_ID] == str(runs["root"].id)
+        assert len(attributes) <= (limits.max_span_attributes or 128) + 3
+    assert spans["leaf"].attributes is not None
+    assert spans["leaf"].attributes[ls.SPAN_PARENT_ID] == str(runs["root"].id)
+    note = spans["leaf"].attributes.get("app.note")
+    if limits.max_span_attribute_length == 20:
+        assert note == "x" * 20  # the app's values are still cut by the SDK
+    assert_valid(list(runs.values()))
 
 
 def test_child_started_after_its_parent_ended(

@@ -70,8 +70,8 @@ def format_time(us: int) -> str:
     return f"{prefix}{micro:06d}Z"
 
 
-def format_segment(time_us: int, run_id: UUID) -> str:
-    """One segment: time part followed by the run UUID."""
+def format_segment(time_us: int, run_id: UUID | str) -> str:
+    """One segment: time part followed by the run UUID (or its hyphenated text)."""
     return format_time(time_us) + str(run_id)
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from typing import Final
-from uuid import UUID
 
 from opentelemetry import trace
 from opentelemetry.context import Context
@@ -25,7 +24,8 @@ from otel_runs.convert.spans_to_runs import Keep, _keep_predicate
 from otel_runs.dotted_order import child_segment_time, format_segment, segment_time_us
 from otel_runs.exporter import RunExporter, keep_from_env
 from otel_runs.guard import report
-from otel_runs.model.span_record import SpanRecord
+from otel_runs.ids import run_id_text_from_span_id
+from otel_runs.model.span_record import AttributeValue, SpanRecord
 from otel_runs.propagation import remote_run
 from otel_runs.sinks import RunSink
 
@@ -102,24 +102,24 @@ class RunSpanProcessor(SpanProcessor):
         if self._keep is not None and not self._keep(_record_at_start(span)):
             self._remember(span_id, above)  # children skip this span
             return
-        run_id = UUID(int=span_id)
+        run_id = run_id_text_from_span_id(span_id)
         if above is None:
             segment = format_segment(start_us, run_id)
-            trace_id = str(run_id)
-            span.set_attributes(
-                {ls.TRACE_ID: trace_id, ls.SPAN_DOTTED_ORDER: segment, ls.IS_ROOT: True}
+            _write_stamp(
+                span, {ls.TRACE_ID: run_id, ls.SPAN_DOTTED_ORDER: segment, ls.IS_ROOT: True}
             )
-            self._remember(span_id, (segment, start_us, trace_id))
+            self._remember(span_id, (segment, start_us, run_id))
             return
         parent_dotted, parent_us, trace_id = above
         segment_us = child_segment_time(start_us, parent_us)
         dotted = parent_dotted + "." + format_segment(segment_us, run_id)
-        span.set_attributes(
+        _write_stamp(
+            span,
             {
                 ls.TRACE_ID: trace_id,
                 ls.SPAN_DOTTED_ORDER: dotted,
                 ls.SPAN_PARENT_ID: parent_dotted[-36:],
-            }
+            },
         )
         self._remember(span_id, (dotted, segment_us, trace_id))
 
@@ -146,6 +146,25 @@ class RunSpanProcessor(SpanProcessor):
         if caller is None:
             return False, None
         return True, (caller.dotted_order, caller.segment_us, caller.trace_id)
+
+
+def _write_stamp(span: Span, values: dict[str, AttributeValue]) -> None:
+    """Add the identity attributes to a span that has just started.
+
+    `set_attributes` re-validates every value under two locks (about half of our on_start cost).
+    Ours are known-good strings and a bool, and a starting span is not shared with other threads
+    yet, so they go straight into the SDK's attribute dict when its layout is the one we know
+    and there is room. They also skip the value-length limit on purpose: a truncated
+    dotted_order would be worse than none. Otherwise the public API does it.
+    """
+    attributes = getattr(span, "_attributes", None)
+    store = getattr(attributes, "_dict", None)
+    if type(store) is dict and not getattr(attributes, "_immutable", True):
+        maxlen = getattr(attributes, "maxlen", None)
+        if maxlen is None or len(store) + len(values) <= maxlen:
+            store.update(values)
+            return
+    span.set_attributes(values)
 
 
 def _stamp_caller_values(span: Span, context: Context | None) -> None:
