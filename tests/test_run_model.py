@@ -10,7 +10,7 @@ from uuid import UUID
 import pytest
 
 from otel_runs import InvalidRunError, Run
-from otel_runs.model.run import RUN_FORMAT_FIELDS
+from otel_runs.model.run import _ENCODERS, FIELD_KINDS, RUN_FORMAT_FIELDS
 
 # The field list of the run data format (docs.langchain.com/langsmith/run-data-format).
 FORMAT_FIELDS = [
@@ -52,6 +52,25 @@ def test_to_dict_has_exactly_the_run_format_fields() -> None:
     run = Run.from_dict(api_run())
     assert list(run.to_dict()) == FORMAT_FIELDS
     assert list(RUN_FORMAT_FIELDS) == FORMAT_FIELDS
+
+
+def test_to_dict_encodes_every_field_by_its_kind() -> None:
+    """The written-out to_dict agrees with the field table, on a run with every field set."""
+    every = api_run(
+        child_run_ids=[RUN_ID], direct_child_run_ids=[RUN_ID], parent_run_ids=[RUN_ID],
+        feedback_stats={"correct": {"n": 1}}, reference_example_id=RUN_ID, total_tokens=3,
+        completion_tokens=1, prompt_cost="0.1", completion_cost="0.2",
+        first_token_time="2024-09-19T19:16:48.6+02:00", session_id="s", in_dataset=True,
+        parent_run_id=RUN_ID, execution_order=2, serialized={"a": 1}, manifest_id=RUN_ID,
+        manifest_s3_id=RUN_ID, inputs_s3_urls={"i": "s3://a"}, outputs_s3_urls={"o": "s3://b"},
+        price_model_id=RUN_ID, app_path="/o/1", last_queued_at=1_726_766_208_521,
+        share_token="t", error="boom", status="error", events=[{"name": "start"}], extra={"x": 1},
+    )  # fmt: skip
+    run = Run.from_dict(every)
+    by_table = {name: _ENCODERS[kind](getattr(run, name)) for name, kind in FIELD_KINDS.items()}
+    assert run.to_dict() == by_table
+    assert all(value is not None for value in by_table.values())
+    assert by_table["first_token_time"] == "2024-09-19T17:16:48.600000+00:00"
 
 
 def test_to_dict_encodes_json_ready_values() -> None:

@@ -76,11 +76,50 @@ class Run:
         return meta
 
     def to_dict(self) -> JsonDict:
-        """JSON-ready dict with exactly the run-format field names."""
-        out: JsonDict = {}
-        for name, kind in FIELD_KINDS.items():
-            out[name] = _ENCODERS[kind](getattr(self, name))
-        return out
+        """JSON-ready dict with exactly the run-format field names, in the format's order."""
+        # Written out field by field: a table-driven loop cost twice as much, and this is on
+        # every run's way to a sink. tests/test_run_model.py checks it against FIELD_KINDS.
+        return {
+            "id": str(self.id),
+            "name": self.name,
+            "inputs": self.inputs,
+            "run_type": self.run_type,
+            "start_time": format_datetime(self.start_time),
+            "end_time": _enc_datetime(self.end_time),
+            "extra": self.extra,
+            "error": self.error,
+            "outputs": self.outputs,
+            "events": self.events,
+            "tags": self.tags,
+            "trace_id": str(self.trace_id),
+            "dotted_order": self.dotted_order,
+            "status": self.status,
+            "child_run_ids": [str(item) for item in self.child_run_ids],
+            "direct_child_run_ids": [str(item) for item in self.direct_child_run_ids],
+            "parent_run_ids": [str(item) for item in self.parent_run_ids],
+            "feedback_stats": self.feedback_stats,
+            "reference_example_id": _enc_str(self.reference_example_id),
+            "total_tokens": self.total_tokens,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_cost": _enc_str(self.total_cost),
+            "prompt_cost": _enc_str(self.prompt_cost),
+            "completion_cost": _enc_str(self.completion_cost),
+            "first_token_time": _enc_datetime(self.first_token_time),
+            "session_id": self.session_id,
+            "in_dataset": self.in_dataset,
+            "parent_run_id": _enc_str(self.parent_run_id),
+            "execution_order": self.execution_order,
+            "serialized": self.serialized,
+            "manifest_id": _enc_str(self.manifest_id),
+            "manifest_s3_id": _enc_str(self.manifest_s3_id),
+            "inputs_s3_urls": self.inputs_s3_urls,
+            "outputs_s3_urls": self.outputs_s3_urls,
+            "price_model_id": _enc_str(self.price_model_id),
+            "app_path": self.app_path,
+            "last_queued_at": _enc_datetime(self.last_queued_at),
+            "share_token": self.share_token,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Run:
@@ -183,7 +222,10 @@ assert set(FIELD_KINDS) == {f.name for f in fields(Run)} - {"unmapped"}
 
 def format_datetime(value: datetime) -> str:
     """ISO 8601 in UTC with exactly six fractional digits."""
-    if value.tzinfo is None:
+    tz = value.tzinfo
+    if tz is timezone.utc:  # what this library builds: no conversion needed
+        return value.isoformat(timespec="microseconds")
+    if tz is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
