@@ -8,8 +8,9 @@ from bench.run import main
 def test_benchmarks_run_in_smoke_mode() -> None:
     rows = main(["--smoke", "--json"])
     assert {row["benchmark"] for row in rows} >= {
-        "hot path, flat spans",
-        "hot path, nested spans",
+        "hot path CPU, flat, 1 thread",
+        "hot path CPU, nested, 4 threads",
+        "hot path wall, nested, 1 thread",
         "conversion + serialization CPU per span",
     }
     for row in rows:

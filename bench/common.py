@@ -1,0 +1,107 @@
+"""What every benchmark shares: the span shapes, sinks that only serialize, interleaved medians."""
+
+from __future__ import annotations
+
+import gc
+import json
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from otel_runs import Run
+from otel_runs.conventions import genai as g
+from otel_runs.sinks import SinkResult
+
+Row = dict[str, Any]
+
+# Ten GenAI-like attributes, as in the reference measurements (perf_reliability.md §5.1).
+ATTRIBUTES: dict[str, Any] = {
+    g.OPERATION_NAME: "chat",
+    g.REQUEST_MODEL: "gpt-4o-mini",
+    g.PROVIDER_NAME: "openai",
+    g.USAGE_INPUT_TOKENS: 120,
+    g.USAGE_OUTPUT_TOKENS: 30,
+    g.REQUEST_TEMPERATURE: 0.2,
+    "http.method": "POST",
+    "server.address": "api.example.com",
+    "app.request_id": "req-1234567890",
+    "app.flag": True,
+}
+
+
+class NoOpExporter(SpanExporter):
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return SpanExportResult.SUCCESS
+
+
+class NullSink:
+    """Accepts runs and serializes them as a sink would, then drops them."""
+
+    def write(self, runs: Sequence[Run]) -> SinkResult:
+        for run in runs:
+            json.dumps(run.to_dict(), default=str)
+        return SinkResult(stored=len(runs))
+
+    def close(self) -> None:
+        return
+
+
+def make_spans(provider: TracerProvider, n: int, nested: bool) -> None:
+    """n spans: flat ones, or traces of one agent span with nine chat children."""
+    tracer = provider.get_tracer("bench")
+    if not nested:
+        for _ in range(n):
+            tracer.start_span("chat", attributes=ATTRIBUTES).end()
+        return
+    for _ in range(n // 10):
+        with tracer.start_as_current_span("agent", attributes=ATTRIBUTES):
+            for _ in range(9):
+                with tracer.start_as_current_span("chat", attributes=ATTRIBUTES):
+                    pass
+
+
+def finished_spans(n: int, nested: bool = True) -> Sequence[ReadableSpan]:
+    memory = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    make_spans(provider, n, nested)
+    return memory.get_finished_spans()
+
+
+def cpu_us(work: Callable[[], object], n: int) -> float:
+    """Process CPU per item of one call of work."""
+    gc.collect()
+    start = time.process_time()
+    work()
+    return (time.process_time() - start) / n * 1e6
+
+
+def interleaved(rounds: int, **candidates: Callable[[], Any]) -> dict[str, Any]:
+    """Run candidates in turn for `rounds` rounds; the median of each (or of each component)."""
+    samples: dict[str, list[Any]] = {name: [] for name in candidates}
+    for _ in range(rounds):
+        for name, measure in candidates.items():
+            samples[name].append(measure())
+    out: dict[str, Any] = {}
+    for name, values in samples.items():
+        if isinstance(values[0], tuple):
+            out[name] = tuple(statistics.median(column) for column in zip(*values, strict=True))
+        else:
+            out[name] = statistics.median(values)
+    return out
+
+
+def row(benchmark: str, baseline: str, baseline_us: float, ours_us: float, target: str) -> Row:
+    return {
+        "benchmark": benchmark,
+        "baseline": baseline,
+        "baseline_us": baseline_us,
+        "otel_runs_us": ours_us,
+        "ratio": ours_us / baseline_us,
+        "target": target,
+    }
