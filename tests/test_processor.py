@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import pytest
-from opentelemetry.sdk.trace import SpanLimits, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    SimpleSpanProcessor,
+    SpanExportResult,
+)
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.util.types import AttributeValue
 
@@ -262,3 +266,31 @@ def test_a_forked_child_can_export_while_the_parent_held_the_lock(sink: MemorySi
             os._exit(0 if "in child" in sink.by_name() else 1)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_spans_the_full_batch_queue_drops_are_counted(sink: MemorySink) -> None:
+    """The SDK's queue only logs a drop; the processor counts it in the exporter's stats."""
+    tp = TracerProvider()
+    processor = RunSpanProcessor(sink, max_queue_size=5, max_export_batch_size=5,
+                                 schedule_delay_millis=60_000)  # fmt: skip
+    tp.add_span_processor(processor)
+    entered, release = threading.Event(), threading.Event()
+    original = processor.exporter.export
+
+    def slow_export(spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        entered.set()
+        release.wait(10)
+        return original(spans)
+
+    processor.exporter.export = slow_export  # type: ignore[method-assign]
+    tracer = tp.get_tracer("app")
+    for index in range(5):  # a full batch wakes the worker, which then blocks in export
+        tracer.start_span(f"first{index}").end()
+    assert entered.wait(10)
+    for index in range(25):  # 5 fit in the queue, 20 are dropped
+        tracer.start_span(f"then{index}").end()
+    release.set()
+    tp.shutdown()
+    stats = processor.exporter.stats()
+    assert stats["queue_dropped"] == 20
+    assert stats["delivered"] == 10

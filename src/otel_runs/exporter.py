@@ -114,6 +114,8 @@ class RunExporter(SpanExporter):
         self._duplicates = 0
         self._failed = 0
         self._rejected = 0
+        self.queue_dropped = 0
+        """Spans the SDK's batch queue dropped because it was full (counted by the processor)."""
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         """Convert a batch and deliver what can be delivered now."""
@@ -214,8 +216,9 @@ class RunExporter(SpanExporter):
 
     def stats(self) -> dict[str, int]:
         """Counters since creation: spans converted, waited, orphaned, evicted, rejected; runs
-        delivered, duplicates, failed (for good), dropped (retry buffer full); spans waiting and
-        runs buffered now."""
+        delivered, duplicates, failed (for good), dropped (retry buffer full); spans the batch
+        queue dropped (queue_dropped, when a RunSpanProcessor feeds this exporter); spans waiting
+        and runs buffered now."""
         with self._lock:
             counts = asdict(self._assembler.counts)
             counts.update(
@@ -226,5 +229,6 @@ class RunExporter(SpanExporter):
                 failed=self._failed,
                 buffered=len(self._buffer),
                 dropped=self._dropped,
+                queue_dropped=self.queue_dropped,
             )
         return counts

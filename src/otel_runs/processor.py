@@ -11,7 +11,7 @@ Hooks never raise into the application.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from typing import Final
 
 from opentelemetry import trace
@@ -64,6 +64,13 @@ class RunSpanProcessor(SpanProcessor):
             export_timeout_millis=export_timeout_millis,
         )
         self._open: dict[int, _Place] = {}
+        # The SDK drops a span when its queue is full and only logs it; to count drops we look
+        # at the queue's length before handing a span over (when the SDK's layout is known).
+        batcher = getattr(self._batch, "_batch_processor", None)
+        queue, limit = getattr(batcher, "_queue", None), getattr(batcher, "_max_queue_size", None)
+        known = isinstance(queue, Sized) and isinstance(limit, int)
+        self._queue: Sized | None = queue if known else None
+        self._queue_limit: int = limit if isinstance(limit, int) else 0
 
     # --- SpanProcessor -------------------------------------------------------------------------
 
@@ -77,6 +84,10 @@ class RunSpanProcessor(SpanProcessor):
         context = span.context
         if context is not None:
             self._open.pop(context.span_id, None)
+            queue = self._queue
+            full = queue is not None and len(queue) >= self._queue_limit
+            if full and context.trace_flags.sampled:
+                self.exporter.queue_dropped += 1  # approximate under races; never blocks
         self._batch.on_end(span)
 
     def shutdown(self) -> None:
