@@ -10,6 +10,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from otel_runs.convert.spans_to_runs import Keep
+from otel_runs.privacy import Privacy
 from otel_runs.processor import RunSpanProcessor
 from otel_runs.propagation import LangSmithPropagator
 from otel_runs.sinks import RunSink
@@ -21,6 +22,7 @@ def configure(
     tracer_provider: TracerProvider | None = None,
     keep: Keep | None = None,
     propagate: bool = True,
+    privacy: Privacy | None = None,
 ) -> RunSpanProcessor:
     """Add a `RunSpanProcessor` to `tracer_provider`, else to the global SDK provider, else to a
     new provider that becomes the global one. Returns the processor (call `force_flush`/
@@ -29,6 +31,8 @@ def configure(
     The sink: this argument > LangSmith when `LANGSMITH_API_KEY` is set > the local SQLite store.
     With `propagate`, outgoing requests carry the run context (W3C trace context and baggage plus
     LangSmith's `langsmith-trace`), so downstream services continue the same run tree.
+    `privacy` hides inputs/outputs or redacts runs before they leave (default: from
+    `LANGSMITH_HIDE_INPUTS` / `LANGSMITH_HIDE_OUTPUTS`).
     """
     if propagate:
         install_propagator()
@@ -40,7 +44,7 @@ def configure(
         else:
             provider = TracerProvider()
             trace.set_tracer_provider(provider)
-    processor = RunSpanProcessor(sink, keep=keep)
+    processor = RunSpanProcessor(sink, keep=keep, privacy=privacy)
     provider.add_span_processor(processor)
     return processor
 

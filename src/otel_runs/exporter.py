@@ -28,6 +28,7 @@ from otel_runs.errors import InvalidSpanError
 from otel_runs.guard import internal_errors
 from otel_runs.model.run import Run
 from otel_runs.model.span_record import SpanRecord
+from otel_runs.privacy import Privacy
 from otel_runs.sinks import RunSink, SinkResult
 
 _logger = logging.getLogger(__name__)
@@ -83,12 +84,14 @@ class RunExporter(SpanExporter):
         assembly_ttl_s: float | None = None,
         max_waiting_spans: int | None = None,
         max_buffered_runs: int | None = None,
+        privacy: Privacy | None = None,
     ) -> None:
         if sink is None:
             from otel_runs.sinks.choose import choose_sink
 
             sink = choose_sink()
         self.sink = sink
+        self._privacy = privacy or Privacy.from_env()
         self._assembler = TraceAssembler(
             keep=keep_from_env(keep),
             ttl_s=assembly_ttl_s or _number_from_env(ENV_TTL, 30.0),
@@ -138,7 +141,10 @@ class RunExporter(SpanExporter):
             conversion = self._assembler.add(records, flush=flush)
             rejected.extend(conversion.rejected)
             self._rejected += len(rejected)
-            result = self._deliver(conversion.runs, force=flush)
+            runs = conversion.runs
+            if self._privacy.active:
+                runs = [self._privacy.apply(run) for run in runs]
+            result = self._deliver(runs, force=flush)
         if rejected:
             self._warn("%d spans rejected, e.g. %s", len(rejected), rejected[0].reason)
         if not result.ok:

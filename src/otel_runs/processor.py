@@ -26,6 +26,7 @@ from otel_runs.exporter import RunExporter, keep_from_env
 from otel_runs.guard import report
 from otel_runs.ids import run_id_text_from_span_id
 from otel_runs.model.span_record import AttributeValue, SpanRecord
+from otel_runs.privacy import Privacy
 from otel_runs.propagation import remote_run
 from otel_runs.sinks import RunSink
 
@@ -52,9 +53,10 @@ class RunSpanProcessor(SpanProcessor):
         schedule_delay_millis: float | None = None,
         max_export_batch_size: int | None = None,
         export_timeout_millis: float | None = None,
+        privacy: Privacy | None = None,
     ) -> None:
         keep = keep_from_env(keep)
-        self.exporter = exporter or RunExporter(sink, keep=keep)
+        self.exporter = exporter or RunExporter(sink, keep=keep, privacy=privacy)
         self._keep: Callable[[SpanRecord], bool] | None = _keep_predicate(keep)
         self._batch = BatchSpanProcessor(
             self.exporter,
