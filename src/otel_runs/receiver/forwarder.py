@@ -1,0 +1,171 @@
+"""Runs waiting for the sink, and the retry rules for sending them (the receiver's outbox).
+
+Each run travels with the spool locations it came from (`Parcel`): the caller marks those done
+only once `send` reports the run resolved, i.e. stored, a duplicate (the sink already had that
+run id), or failed for good. Runs the sink reports as retryable (`SinkResult.retry`: timeouts,
+connection errors, 429, 5xx) stay here, and no send is attempted before a backoff has passed:
+1 s doubling to 60 s, ±20% jitter, reset by the first send that needs no retry. The waiting is
+the caller's (the forwarding thread sleeps on an event that shutdown sets).
+
+The outbox holds one entry per run id; a newer copy of a run that is still here replaces it and
+inherits its locations (last copy wins; the old one is then resolved with it).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Final
+from uuid import UUID
+
+from otel_runs.guard import internal_errors
+from otel_runs.model.run import Run
+from otel_runs.sinks import RunSink, SinkResult
+
+_logger = logging.getLogger(__name__)
+
+FIRST_BACKOFF_S: Final = 1.0
+MAX_BACKOFF_S: Final = 60.0
+_JITTER: Final = 0.2
+_WARN_EVERY_S: Final = 60.0
+
+Loc = tuple[int, int]
+"""A spooled item: (row seq, index in the row)."""
+
+
+@dataclass(slots=True)
+class Parcel:
+    """A run and the spooled spans and log events it was made of."""
+
+    run: Run
+    spans: list[Loc] = field(default_factory=list)
+    logs: list[Loc] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ForwardCounts:
+    """What the sink did with the runs, since the forwarder was created."""
+
+    delivered: int = 0
+    """Runs the sink stored."""
+    duplicates: int = 0
+    """Runs the sink already had (a re-sent span, or a resend after a crash)."""
+    failed: int = 0
+    """Runs the sink refused for good (not retryable); their spans leave the spool."""
+    retried: int = 0
+    """Sends that left runs to retry."""
+
+
+class Forwarder:
+    """The outbox. Not thread-safe: one forwarding thread owns it (`size` may be read anywhere)."""
+
+    def __init__(
+        self,
+        sink: RunSink,
+        *,
+        batch_size: int = 500,
+        max_runs: int = 10_000,
+        first_backoff_s: float = FIRST_BACKOFF_S,
+        max_backoff_s: float = MAX_BACKOFF_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.sink = sink
+        self.batch_size = batch_size
+        self.max_runs = max_runs
+        self._first_backoff = first_backoff_s
+        self._max_backoff = max_backoff_s
+        self._backoff = first_backoff_s
+        self._retry_at = 0.0
+        self._clock = clock
+        self._random = random.Random()
+        self._parcels: dict[UUID, Parcel] = {}
+        self._last_warning = -_WARN_EVERY_S
+        self.closing = False
+        """Set once the sink is being closed to interrupt a send: a send that then fails
+        resolves nothing, since the sink's counts cannot say which runs it stored first."""
+        self.counts = ForwardCounts()
+
+    @property
+    def size(self) -> int:
+        """Runs waiting."""
+        return len(self._parcels)
+
+    @property
+    def room(self) -> int:
+        """Runs that may still be added before the outbox is full."""
+        return max(self.max_runs - len(self._parcels), 0)
+
+    def holds(self, run_id: UUID) -> bool:
+        """Whether a run is waiting here."""
+        return run_id in self._parcels
+
+    def put(self, parcel: Parcel) -> None:
+        """Queue a run; a queued copy with the same id is replaced and resolved with it."""
+        older = self._parcels.get(parcel.run.id)
+        if older is not None:
+            parcel.spans[:0] = older.spans
+            parcel.logs[:0] = older.logs
+        self._parcels[parcel.run.id] = parcel
+
+    def wait_s(self) -> float | None:
+        """Seconds until a send may be attempted; None when nothing waits."""
+        if not self._parcels:
+            return None
+        return max(self._retry_at - self._clock(), 0.0)
+
+    def send(self) -> list[Parcel]:
+        """Send the oldest runs (one sink write, at most `batch_size`) unless backing off;
+        return the parcels resolved by it."""
+        wait = self.wait_s()
+        if wait is None or wait > 0:
+            return []
+        batch = list(self._parcels.values())[: self.batch_size]
+        result = SinkResult(failed=len(batch), retry=tuple(str(p.run.id) for p in batch))
+        with internal_errors("writing %d runs to the sink", len(batch)):
+            result = self.sink.write([parcel.run for parcel in batch])
+        retry = set(result.retry)
+        if self.closing and result.failed:
+            return []
+        resolved = [parcel for parcel in batch if str(parcel.run.id) not in retry]
+        for parcel in resolved:
+            del self._parcels[parcel.run.id]
+        counts = self.counts
+        counts.delivered += result.stored
+        counts.duplicates += result.duplicates
+        counts.failed += max(result.failed - len(retry), 0)
+        if result.failed > len(retry):
+            self._warn(
+                "the sink refused %d runs for good (their spans leave the spool): %s",
+                result.failed - len(retry),
+                result.error,
+            )
+        if retry:
+            counts.retried += 1
+            self._retry_at = self._clock() + self._backoff * self._random.uniform(
+                1 - _JITTER, 1 + _JITTER
+            )
+            self._warn(
+                "the sink could not take %d runs now (%s); retrying in %.1f s",
+                len(retry),
+                result.error,
+                self._retry_at - self._clock(),
+            )
+            self._backoff = min(self._backoff * 2, self._max_backoff)
+        else:
+            self._backoff = self._first_backoff
+            self._retry_at = 0.0
+        return resolved
+
+    def retry_now(self) -> None:
+        """Forget the backoff (shutdown makes one last attempt)."""
+        self._retry_at = 0.0
+
+    def _warn(self, message: str, *args: object) -> None:
+        """At most one warning a minute: an outage must not flood the log."""
+        now = self._clock()
+        if now - self._last_warning >= _WARN_EVERY_S:
+            self._last_warning = now
+            _logger.warning(message, *args)

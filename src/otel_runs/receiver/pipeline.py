@@ -1,0 +1,452 @@
+"""From the spool to the sink: read spooled spans, join their log events, assemble traces, send.
+
+One `step` does, on the forwarding thread:
+
+1. read span rows that have *settled* (arrived `settle_s` ago or more; all of them when
+   draining), as many as the outbox has room for, and join the log events waiting for them;
+2. read log-event rows that arrived up to `settle_s` after the newest span row read; an event
+   whose span is held is joined to it at once, the others wait, by (trace id, span id), for
+   their span (during a backlog, later log events stay in the spool instead of in memory);
+3. hand the new (and newly joined) spans to the `TraceAssembler` (TTL, capped waiting room,
+   orphans become roots); emitted runs go to the outbox with the spool locations they came from,
+   each tagged with its request's project unless a span attribute named one;
+4. send one batch from the outbox (`Forwarder`);
+5. mark resolved items in the spool (one transaction): spans that became delivered runs, spans
+   that never become runs (invalid, filtered by `keep`, Logfire placeholders), and log events
+   joined to a delivered run or given up waiting for their span.
+
+Nothing is marked before the sink has it, so a crash at any point re-reads, after the restart,
+every span that was not delivered, including those the assembler held; a run delivered just
+before the crash (not yet marked) is sent again and the sink sees a duplicate of the same id.
+The lineage of each delivered run is kept with its marks and given back to the assembler on
+start, so a child read again after a restart still hangs under its delivered parent.
+
+Log events and their span may arrive in either order (see docs/spool.md, "Log events").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, KeysView
+from dataclasses import dataclass, field
+from typing import Final
+from uuid import UUID
+
+from otel_runs.convert.assembler import TraceAssembler
+from otel_runs.convert.identity import identity
+from otel_runs.convert.spans_to_runs import Keep
+from otel_runs.convert.tree import Lineage, lineage_of
+from otel_runs.model.run import Run
+from otel_runs.model.span_record import EventRecord, SpanRecord
+from otel_runs.receiver.codec import (
+    CodecError,
+    decode_lineage,
+    decode_log_events,
+    decode_spans,
+    encode_lineage,
+)
+from otel_runs.receiver.forwarder import Forwarder, Loc, Parcel
+from otel_runs.receiver.intake import SpoolUnavailableError
+from otel_runs.receiver.spool import Mark, Spool, StoredBatch, Table, popcount
+
+_logger = logging.getLogger(__name__)
+
+TICK_S: Final = 1.0
+"""How often, at most, waiting spans are checked for their TTL and log events for theirs."""
+_SESSION_NAME: Final = "session_name"
+"""The run's project name, kept in `Run.unmapped` (see sinks/ingest.py)."""
+
+SpanKey = tuple[int, int]
+"""(trace id, span id): how a log event names its span."""
+
+
+class _Assembler(TraceAssembler):
+    """The shared assembler, plus a view of which runs it holds back (to tell which spans it
+    dropped: invalid, filtered, placeholders), and a way to remember runs delivered before a
+    restart (so their children, read again, are not taken for orphans)."""
+
+    def waiting_ids(self) -> KeysView[UUID]:
+        return self._waiting.keys()
+
+    def remember(self, run_id: UUID, lineage: Lineage) -> None:
+        known = self._known
+        known[run_id] = lineage
+        known.move_to_end(run_id)
+        while len(known) > self.max_known:
+            known.popitem(last=False)
+
+
+@dataclass(slots=True)
+class _Held:
+    """A span handed to the assembler and not emitted yet."""
+
+    record: SpanRecord
+    """As spooled, without joined log events."""
+    key: SpanKey
+    project: str | None
+    spans: list[Loc]
+    logs: list[Loc] = field(default_factory=list)
+    events: list[EventRecord] = field(default_factory=list)
+    """Joined log events."""
+
+
+@dataclass(slots=True)
+class _WaitingLog:
+    event: EventRecord
+    loc: Loc
+    received: float
+
+
+@dataclass(slots=True)
+class _OpenBatch:
+    """A spooled row some of whose items are in flight."""
+
+    done: bytearray
+    remaining: int
+    resolved: int = 0
+    """Items resolved since the last successful mark."""
+
+
+@dataclass(slots=True)
+class PipelineCounts:
+    """What the pipeline did, since it was created."""
+
+    spans_read: int = 0
+    resent: int = 0
+    """Spans read while an earlier copy (same run id) was still held or queued: last copy won."""
+    not_runs: int = 0
+    """Spans resolved without a run: invalid, filtered by `keep`, Logfire placeholders."""
+    unreadable: int = 0
+    """Spooled items that could not be decoded (a damaged row); logged, then dropped."""
+    log_events_joined: int = 0
+    log_events_unjoined: int = 0
+    """Log events whose span did not come within the wait (or came after its run was sent)."""
+
+
+class Pipeline:
+    """Spool -> assembler -> forwarder. Driven by one thread through `step`."""
+
+    def __init__(
+        self,
+        spool: Spool,
+        forwarder: Forwarder,
+        *,
+        keep: Keep = "all",
+        ttl_s: float = 30.0,
+        max_waiting: int = 10_000,
+        settle_s: float = 2.0,
+        log_wait_s: float = 300.0,
+        max_waiting_logs: int = 100_000,
+        read_spans: int = 2_000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.spool = spool
+        self.forwarder = forwarder
+        self.assembler = _Assembler(keep=keep, ttl_s=ttl_s, max_waiting=max_waiting)
+        self.settle_s = settle_s
+        self.log_wait_s = log_wait_s
+        self.max_waiting_logs = max_waiting_logs
+        self.read_spans = read_spans
+        self._clock = clock
+        self._span_after = 0
+        self._log_after = 0
+        self._held: dict[UUID, _Held] = {}
+        self._by_key: dict[SpanKey, UUID] = {}
+        self._logs: dict[SpanKey, list[_WaitingLog]] = {}
+        self._log_order: deque[tuple[float, SpanKey]] = deque()
+        self._waiting_logs = 0
+        self._open: dict[Table, dict[int, _OpenBatch]] = {"span_batches": {}, "log_batches": {}}
+        self._touched: dict[Table, set[int]] = {"span_batches": set(), "log_batches": set()}
+        self._next_tick = 0.0
+        self._unsettled_at: float | None = None
+        self._frontier = 0.0
+        """Every span row that arrived before this time has been read."""
+        self.read_everything = False
+        """Set by a draining step that found no row left to read."""
+        self.counts = PipelineCounts()
+        self._lineages: list[tuple[bytes, bytes]] = []
+        """Of runs just delivered, written with the next marks."""
+        for run_id, blob in spool.read_lineages():
+            try:
+                self.assembler.remember(UUID(bytes=run_id), decode_lineage(blob))
+            except (CodecError, ValueError) as exc:
+                _logger.debug("spool %s: skipping a lineage row: %s", spool.path, exc)
+
+    # --- the step -------------------------------------------------------------------------
+
+    def step(self, *, drain: bool = False) -> bool:
+        """Do one round; True when it moved anything (call again at once). A spool error is
+        raised after the round did what it could without it."""
+        now = self._clock()
+        joined: dict[UUID, _Held] = {}
+        error: SpoolUnavailableError | None = None
+        read_any = more = more_logs = False
+        try:
+            read_any, more = self._read_spans(now, joined, drain=drain)
+            # Log events only up to where spans were read (plus the settle time): during a
+            # backlog the others stay in the spool, not in memory, until their spans are near.
+            more_logs = self._read_logs(joined, None if drain else self._frontier + self.settle_s)
+        except SpoolUnavailableError as exc:
+            error = exc
+        tick = now >= self._next_tick
+        if joined or tick:
+            self._assemble(list(joined.values()))
+            if tick:
+                self._expire_logs()
+                self._next_tick = now + TICK_S
+        resolved = self.forwarder.send()
+        for parcel in resolved:
+            self._resolve_all("span_batches", parcel.spans)
+            self._resolve_all("log_batches", parcel.logs)
+            self._lineages.append((parcel.run.id.bytes, encode_lineage(lineage_of(parcel.run))))
+        self.flush_marks()
+        if error is not None:
+            raise error
+        if drain:
+            self.read_everything = not (read_any or more or more_logs) and self.forwarder.room > 0
+        return read_any or more or more_logs or bool(resolved)
+
+    def wait_s(self) -> float:
+        """How long the thread may sleep before the next step has something to do (an append
+        wakes it earlier)."""
+        waits = [max(self._next_tick - self._clock(), 0.0)]
+        outbox = self.forwarder.wait_s()
+        if outbox is not None:
+            waits.append(outbox)
+        if self._unsettled_at is not None:
+            waits.append(max(self._unsettled_at + self.settle_s - self._clock(), 0.0))
+        return min(waits)
+
+    @property
+    def held(self) -> int:
+        """Spans the assembler holds back now."""
+        return len(self._held)
+
+    @property
+    def waiting_logs(self) -> int:
+        """Log events waiting for their span now."""
+        return self._waiting_logs
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def _read_logs(self, joined: dict[UUID, _Held], before: float | None) -> bool:
+        """New log events that arrived before `before`: joined to held spans (added to
+        `joined`, to be re-assembled) or parked until their span comes. True when the item
+        budget stopped the read."""
+        batches = self.spool.read(
+            "log_batches", self._log_after, max_items=self.read_spans, received_before=before
+        )
+        for batch in batches:
+            self._log_after = batch.seq
+            open_batch = self._open_batch("log_batches", batch)
+            try:
+                events = decode_log_events(batch.body)
+            except CodecError as exc:
+                self._unreadable("log_batches", batch, open_batch, exc)
+                continue
+            for index, log in enumerate(events):
+                if batch.is_done(index):
+                    continue
+                loc = (batch.seq, index)
+                key = (log.trace_id, log.span_id)
+                run_id = self._by_key.get(key)
+                if run_id is not None:
+                    held = self._held[run_id]
+                    self._join(held, log.event, loc)
+                    joined[run_id] = held
+                    continue
+                self._logs.setdefault(key, []).append(_WaitingLog(log.event, loc, batch.received))
+                self._log_order.append((batch.received, key))
+                self._waiting_logs += 1
+        return sum(batch.count for batch in batches) >= self.read_spans
+
+    def _read_spans(self, now: float, new: dict[UUID, _Held], *, drain: bool) -> tuple[bool, bool]:
+        """Settled span rows into `new` (by run id); returns (read any, more may be ready)."""
+        room = self.forwarder.room
+        if room <= 0:  # the outbox is full: spans stay spooled until the sink catches up
+            self._unsettled_at = None
+            return False, False
+        budget = min(self.read_spans, room)
+        before = None if drain else now - self.settle_s
+        batches = self.spool.read(
+            "span_batches", self._span_after, max_items=budget, received_before=before
+        )
+        items = 0
+        for batch in batches:
+            self._span_after = batch.seq
+            items += batch.count
+            self._read_batch(batch, new)
+        if items >= budget:  # stopped by the budget: read up to the last row's arrival
+            self._frontier = max(self._frontier, batches[-1].received)
+        else:  # everything that arrived before the cutoff is read
+            self._frontier = max(self._frontier, now if before is None else before)
+        if drain:
+            self._unsettled_at = None
+        elif not batches:
+            self._unsettled_at = self.spool.next_arrival("span_batches", self._span_after)
+        else:
+            self._unsettled_at = None
+        return bool(batches), items >= budget
+
+    def _read_batch(self, batch: StoredBatch, new: dict[UUID, _Held]) -> None:
+        open_batch = self._open_batch("span_batches", batch)
+        try:
+            records = decode_spans(batch.body)
+        except CodecError as exc:
+            self._unreadable("span_batches", batch, open_batch, exc)
+            return
+        for index, record in enumerate(records):
+            if batch.is_done(index):
+                continue
+            self.counts.spans_read += 1
+            loc = (batch.seq, index)
+            try:
+                run_id = identity(record).run_id
+            except (TypeError, ValueError):  # ids no run can be made of: the assembler rejects
+                self.counts.not_runs += 1
+                self._resolve("span_batches", loc)
+                continue
+            key = (record.trace_id, record.span_id)
+            held = self._held.get(run_id)
+            if held is not None or self.forwarder.holds(run_id):
+                self.counts.resent += 1
+            if held is None:
+                held = _Held(record, key, batch.project, [loc])
+                self._held[run_id] = held
+            else:  # a re-sent span (or another span with the same run id): last copy wins
+                held.record = record
+                held.project = batch.project
+                held.spans.append(loc)
+                if held.key != key:
+                    self._by_key.pop(held.key, None)
+                    held.key = key
+            self._by_key[key] = run_id
+            for waiting in self._logs.pop(key, ()):
+                self._waiting_logs -= 1
+                self._join(held, waiting.event, waiting.loc)
+            new[run_id] = held
+
+    def _join(self, held: _Held, event: EventRecord, loc: Loc) -> None:
+        held.logs.append(loc)
+        if event not in held.events:  # a re-sent log record joins once
+            held.events.append(event)
+            self.counts.log_events_joined += 1
+
+    def _unreadable(
+        self, table: Table, batch: StoredBatch, open_batch: _OpenBatch, exc: CodecError
+    ) -> None:
+        _logger.error("spool %s: %s row %d is unreadable and is dropped: %s",
+                      self.spool.path, table, batch.seq, exc)  # fmt: skip
+        self.counts.unreadable += open_batch.remaining
+        for index in range(batch.count):
+            self._resolve(table, (batch.seq, index))
+
+    # --- assembling ---------------------------------------------------------------------------
+
+    def _assemble(self, batch: list[_Held]) -> None:
+        records = [_with_events(held) for held in batch]
+        conversion = self.assembler.add(records)
+        for run in conversion.runs:
+            held = self._held.pop(run.id, None)
+            if held is None:  # pragma: no cover - every record given to the assembler is held
+                continue
+            if self._by_key.get(held.key) == run.id:
+                del self._by_key[held.key]
+            _route(run, held.project)
+            self.forwarder.put(Parcel(run, held.spans, held.logs))
+        if len(self._held) != self.assembler.waiting:
+            waiting = self.assembler.waiting_ids()
+            for run_id in [r for r in self._held if r not in waiting]:
+                held = self._held.pop(run_id)
+                if self._by_key.get(held.key) == run_id:
+                    del self._by_key[held.key]
+                self.counts.not_runs += 1
+                self._resolve_all("span_batches", held.spans)
+                self._resolve_all("log_batches", held.logs)
+
+    def _expire_logs(self) -> None:
+        """Give up on log events whose span did not come within `log_wait_s` of them, counted
+        in arrival time of the spans read since (so a backlog does not expire them), or that
+        are over the cap."""
+        cutoff = self._frontier - self.log_wait_s
+        order = self._log_order
+        while order and (order[0][0] <= cutoff or self._waiting_logs > self.max_waiting_logs):
+            received, key = order.popleft()
+            waiting = self._logs.get(key)
+            if not waiting or waiting[0].received > received:
+                continue  # the event this entry stood for was joined meanwhile
+            old = waiting.pop(0)  # the key's oldest; entries were appended in arrival order
+            if not waiting:
+                del self._logs[key]
+            self._waiting_logs -= 1
+            self.counts.log_events_unjoined += 1
+            self._resolve("log_batches", old.loc)
+
+    # --- marking ------------------------------------------------------------------------------
+
+    def _open_batch(self, table: Table, batch: StoredBatch) -> _OpenBatch:
+        done = bytearray(batch.done.ljust((batch.count + 7) // 8, b"\0"))
+        open_batch = _OpenBatch(done, batch.count - popcount(batch.done))
+        self._open[table][batch.seq] = open_batch
+        if open_batch.remaining <= 0:  # everything resolved before a crash, row not yet deleted
+            self._touched[table].add(batch.seq)
+        return open_batch
+
+    def _resolve(self, table: Table, loc: Loc) -> None:
+        seq, index = loc
+        open_batch = self._open[table].get(seq)
+        if open_batch is None:  # already deleted (a location listed twice)
+            return
+        byte, bit = index >> 3, 1 << (index & 7)
+        if open_batch.done[byte] & bit:
+            return
+        open_batch.done[byte] |= bit
+        open_batch.remaining -= 1
+        open_batch.resolved += 1
+        self._touched[table].add(seq)
+
+    def _resolve_all(self, table: Table, locs: list[Loc]) -> None:
+        for loc in locs:
+            self._resolve(table, loc)
+
+    def flush_marks(self) -> None:
+        """Write resolved items to the spool; on failure they are written by a later call."""
+        marks: dict[Table, dict[int, Mark]] = {}
+        for table, touched in self._touched.items():
+            opened = self._open[table]
+            marks[table] = {
+                seq: Mark(
+                    None if opened[seq].remaining <= 0 else bytes(opened[seq].done),
+                    opened[seq].resolved,
+                )
+                for seq in touched
+            }
+        if not marks["span_batches"] and not marks["log_batches"] and not self._lineages:
+            return
+        self.spool.mark(marks["span_batches"], marks["log_batches"], self._lineages)
+        self._lineages = []
+        for table, table_marks in marks.items():
+            opened = self._open[table]
+            for seq, mark in table_marks.items():
+                if mark.done is None:
+                    del opened[seq]
+                else:
+                    opened[seq].resolved = 0
+            self._touched[table].clear()
+
+
+def _with_events(held: _Held) -> SpanRecord:
+    """The span with its joined log events after its own, in time order."""
+    if not held.events:
+        return held.record
+    extra = tuple(sorted(held.events, key=lambda event: event.time_ns))
+    return dataclasses.replace(held.record, events=held.record.events + extra)
+
+
+def _route(run: Run, project: str | None) -> None:
+    """The request's project, for a run whose spans named none (attribute > header > sink)."""
+    if project and not run.unmapped.get(_SESSION_NAME) and not run.session_id:
+        run.unmapped[_SESSION_NAME] = project

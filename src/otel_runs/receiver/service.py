@@ -1,0 +1,387 @@
+"""`ReceiverService`: the durable core of `otel-runs serve`, behind the wire front ends.
+
+    front end (HTTP / gRPC threads)          forwarding thread
+      accept(records, project=...)             Pipeline.step()
+        └─ codec.encode_spans                    ├─ Spool.read      settled rows, log events
+        └─ Spool.append_spans  commit+fsync      ├─ TraceAssembler  TTL, cap, orphans -> roots
+           -> return: the request may be 200     ├─ Forwarder.send  sink, retries with backoff
+      accept_log_events(events)                  └─ Spool.mark      delivered -> done / deleted
+        └─ Spool.append_log_events
+
+The front end constructs the service, calls `start()`, hands `accept` / `accept_log_events`
+to its request handlers (`Intake`), and calls `stop(timeout)` after its servers stopped taking
+requests. `SpoolFullError` means 503 / UNAVAILABLE with Retry-After; `SpoolUnavailableError`
+means the spool cannot write (503 as well, and an operator must look). See docs/spool.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from types import TracebackType
+from typing import Final
+
+from otel_runs.convert.spans_to_runs import Keep
+from otel_runs.errors import ConfigError
+from otel_runs.exporter import ENV_MAX_WAITING, ENV_TTL, keep_from_env
+from otel_runs.guard import internal_errors
+from otel_runs.model.span_record import SpanRecord
+from otel_runs.receiver import settings
+from otel_runs.receiver.codec import encode_log_events, encode_spans
+from otel_runs.receiver.forwarder import FIRST_BACKOFF_S, Forwarder
+from otel_runs.receiver.intake import LogEvent, SpoolFullError, SpoolUnavailableError
+from otel_runs.receiver.pipeline import Pipeline
+from otel_runs.receiver.spool import Spool, Synchronous
+from otel_runs.sinks import RunSink
+
+_logger = logging.getLogger(__name__)
+
+_WARN_EVERY_S: Final = 60.0
+_MAX_ERROR_WAIT_S: Final = 30.0
+_INTERRUPT_GRACE_S: Final = 5.0
+"""How long `stop` waits for the forwarding thread after closing the sink to interrupt it."""
+
+
+class ReceiverService:
+    """Spools what the front ends accept, and forwards it as runs (implements `Intake`).
+
+    Thread-safe: `accept` and `accept_log_events` may be called from any number of threads.
+    Configuration, argument > environment > default:
+
+    - `sink`: where runs go; default `choose_sink()` (LangSmith when `LANGSMITH_API_KEY` is
+      set, else the local SQLite store).
+    - `spool_path`: `OTEL_RUNS_SPOOL`, default `otel-runs-spool.sqlite` in the working dir.
+    - `max_spool_bytes`: `OTEL_RUNS_SPOOL_MAX_BYTES`, default 1 GiB (at least 1 MiB).
+    - `synchronous`: `OTEL_RUNS_SPOOL_SYNC`, "full" (default) or "normal".
+    - `keep`, `assembly_ttl_s`, `max_waiting_spans`: as for `RunExporter`
+      (`OTEL_RUNS_KEEP`, `OTEL_RUNS_ASSEMBLY_TTL_SECONDS`, `OTEL_RUNS_MAX_WAITING_SPANS`).
+    - `log_settle_s`: `OTEL_RUNS_LOG_SETTLE_SECONDS`, default 2: spans are converted no
+      sooner, so log events sent just after them still join.
+    - `log_wait_s`: `OTEL_RUNS_LOG_WAIT_SECONDS`, default 300: how long a log event waits
+      for its span.
+    - `max_outbox_runs`, `sink_batch_size`: runs waiting for the sink (reading pauses above),
+      runs per sink write. `retry_backoff_s`: first wait after the sink asked for a retry.
+    - `lock_timeout_s`: how long a write waits for another connection's lock on the file.
+
+    Raises `SpoolUnavailableError` when the spool cannot be opened for writing (read-only,
+    in use by another receiver, not a spool), `ConfigError` for a bad argument.
+    """
+
+    def __init__(
+        self,
+        sink: RunSink | None = None,
+        *,
+        spool_path: str | os.PathLike[str] | None = None,
+        max_spool_bytes: int | None = None,
+        synchronous: Synchronous | None = None,
+        keep: Keep | None = None,
+        assembly_ttl_s: float | None = None,
+        max_waiting_spans: int | None = None,
+        log_settle_s: float | None = None,
+        log_wait_s: float | None = None,
+        max_outbox_runs: int = 10_000,
+        sink_batch_size: int = 500,
+        retry_backoff_s: float = FIRST_BACKOFF_S,
+        lock_timeout_s: float = 5.0,
+    ) -> None:
+        if max_outbox_runs < 1 or sink_batch_size < 1:
+            raise ConfigError("max_outbox_runs and sink_batch_size must be at least 1")
+        if not retry_backoff_s > 0 or not lock_timeout_s >= 0:
+            raise ConfigError("retry_backoff_s must be > 0 and lock_timeout_s >= 0 seconds")
+        path = Path(spool_path) if spool_path is not None else settings.default_spool_path()
+        max_bytes = int(
+            settings.number(
+                "max_spool_bytes",
+                max_spool_bytes,
+                settings.ENV_SPOOL_MAX_BYTES,
+                settings.DEFAULT_MAX_SPOOL_BYTES,
+                minimum=settings.MIN_SPOOL_BYTES,
+            )
+        )
+        sync = settings.choice(
+            "synchronous", synchronous, settings.ENV_SPOOL_SYNC, ("full", "normal"), "full"
+        )
+        ttl_s = settings.number("assembly_ttl_s", assembly_ttl_s, ENV_TTL, 30.0)
+        max_waiting = int(
+            settings.number(
+                "max_waiting_spans", max_waiting_spans, ENV_MAX_WAITING, 10_000, minimum=1
+            )
+        )
+        settle_s = settings.number(
+            "log_settle_s", log_settle_s, settings.ENV_LOG_SETTLE, settings.DEFAULT_LOG_SETTLE_S
+        )
+        wait_s = settings.number(
+            "log_wait_s", log_wait_s, settings.ENV_LOG_WAIT, settings.DEFAULT_LOG_WAIT_S
+        )
+        keep = keep_from_env(keep)
+
+        self._spool = Spool(
+            path,
+            max_bytes=max_bytes,
+            synchronous="normal" if sync == "normal" else "full",
+            lock_timeout_s=lock_timeout_s,
+        )
+        try:
+            if sink is None:
+                from otel_runs.sinks.choose import choose_sink
+
+                sink = choose_sink()
+            self._forwarder = Forwarder(
+                sink,
+                batch_size=sink_batch_size,
+                max_runs=max_outbox_runs,
+                first_backoff_s=retry_backoff_s,
+            )
+            self._pipeline = Pipeline(
+                self._spool,
+                self._forwarder,
+                keep=keep,
+                ttl_s=ttl_s,
+                max_waiting=max_waiting,
+                settle_s=settle_s,
+                log_wait_s=wait_s,
+            )
+        except BaseException:
+            self._spool.close()  # releases the file for the next attempt
+            raise
+        self.sink: Final = sink
+        self._thread: threading.Thread | None = None
+        self._state = threading.Lock()
+        self._wake = threading.Event()
+        self._halt = threading.Event()
+        self._drained = threading.Event()
+        self._draining = False
+        self._deadline = float("inf")
+        self._stopped = False
+        self._stop_result = False
+        self._last_warning = -_WARN_EVERY_S
+        self._counts = {
+            "accepted": 0,
+            "accepted_log_events": 0,
+            "rejected": 0,
+            "rejected_log_records": 0,
+            "refused_full": 0,
+            "refused_unavailable": 0,
+        }
+
+    # --- Intake -------------------------------------------------------------------------------
+
+    @property
+    def spool_path(self) -> Path:
+        """The spool file."""
+        return self._spool.path
+
+    def accept(self, records: Sequence[SpanRecord], *, project: str | None = None) -> None:
+        """Spool one request's spans in one transaction; returns after the commit.
+
+        `project` (the `Langsmith-Project` header) names the project of runs whose spans do
+        not name one (`langsmith.trace.session_name` / `session_id` win). Raises
+        SpoolFullError or SpoolUnavailableError, in which case nothing of the call was stored.
+        """
+        if not records:
+            return
+        body = encode_spans(records)
+        project = project.strip() if project else None
+        try:
+            self._spool.append_spans(body, len(records), project or None)
+        except SpoolFullError:
+            self._count("refused_full", 1)
+            raise
+        except SpoolUnavailableError:
+            self._count("refused_unavailable", 1)
+            raise
+        self._count("accepted", len(records))
+        self._wake.set()
+
+    def accept_log_events(self, events: Sequence[LogEvent]) -> None:
+        """Spool span-bound log events in one transaction; they join their span's run as
+        events. Raises like `accept`."""
+        if not events:
+            return
+        body = encode_log_events(events)
+        try:
+            self._spool.append_log_events(body, len(events))
+        except SpoolFullError:
+            self._count("refused_full", 1)
+            raise
+        except SpoolUnavailableError:
+            self._count("refused_unavailable", 1)
+            raise
+        self._count("accepted_log_events", len(events))
+        self._wake.set()
+
+    def count_rejected(self, spans: int = 0, log_records: int = 0) -> None:
+        """For the front ends: items they rejected (undecodable, invalid) before `accept`."""
+        self._count("rejected", spans)
+        self._count("rejected_log_records", log_records)
+
+    def _count(self, name: str, amount: int) -> None:
+        with self._state:
+            self._counts[name] += amount
+
+    # --- life cycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start forwarding (what an earlier run left in the spool goes first). Idempotent."""
+        with self._state:
+            if self._stopped:
+                raise ConfigError("a stopped ReceiverService cannot start again; make a new one")
+            if self._thread is not None:
+                return
+            self._thread = threading.Thread(
+                target=self._run, name="otel-runs-forwarder", daemon=True
+            )
+            self._thread.start()
+
+    def stop(self, timeout: float = 10.0, *, drain: bool = True) -> bool:
+        """Refuse new requests, deliver what is spooled within `timeout` seconds, close.
+
+        With `drain`, every spooled span is read (settled or not) and the runs that can be
+        made are sent, retried until the deadline; spans still waiting for their parent, and
+        runs the sink did not take, stay spooled for the next start. Without it, forwarding
+        stops after the current step. Returns True when everything readable was delivered.
+        A sink write still running at the deadline is interrupted by closing the sink (what
+        it may have stored is sent again next time: duplicates, never losses). Idempotent.
+        """
+        with self._state:
+            if self._stopped:
+                return self._stop_result
+            self._stopped = True
+            thread = self._thread
+        self._spool.refuse_appends("the receiver is shutting down")
+        deadline = time.monotonic() + max(timeout, 0.0)
+        sink_closed = False
+        if thread is not None:
+            if drain:
+                self._deadline = deadline
+                self._forwarder.retry_now()
+                self._draining = True
+            else:
+                self._halt.set()
+            self._wake.set()
+            thread.join(max(deadline - time.monotonic(), 0.0))
+            if thread.is_alive():  # blocked in a sink write: closing the sink interrupts it
+                self._forwarder.closing = True
+                self._halt.set()
+                self._wake.set()
+                self._close_sink()
+                sink_closed = True
+                thread.join(_INTERRUPT_GRACE_S)
+                if thread.is_alive():
+                    _logger.error("the forwarding thread did not stop; closing the spool anyway")
+        if thread is None:  # never started: nothing was forwarded, everything stays spooled
+            result = self._spool.pending_spans == 0
+        else:
+            result = drain and self._drained.is_set()
+        if not sink_closed:
+            self._close_sink()
+        self._spool.close()
+        self._stop_result = result
+        return result
+
+    def _close_sink(self) -> None:
+        with internal_errors("closing the sink"):
+            self.sink.close()
+
+    def __enter__(self) -> ReceiverService:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # --- the forwarding thread ------------------------------------------------------------
+
+    def _run(self) -> None:
+        errors = 0
+        while not self._halt.is_set():
+            draining = self._draining
+            busy = False
+            failure: BaseException | None = None
+            with internal_errors("forwarding spooled spans") as failed:
+                try:
+                    busy = self._pipeline.step(drain=draining)
+                    errors = 0
+                except SpoolUnavailableError as exc:  # expected trouble, not a bug: no guard
+                    failure = exc
+            failure = failure or failed.error
+            if failure is not None:
+                errors += 1
+                self._warn("forwarding paused: %s", failure)
+                self._halt.wait(min(2.0**errors, _MAX_ERROR_WAIT_S))
+                continue
+            if draining:
+                if self._pipeline.read_everything and self._forwarder.size == 0:
+                    self._drained.set()
+                    return
+                if time.monotonic() >= self._deadline:
+                    return
+            if not busy:
+                wait = self._pipeline.wait_s()
+                if draining:
+                    wait = min(wait, max(self._deadline - time.monotonic(), 0.0))
+                self._wake.wait(wait)
+                self._wake.clear()
+
+    def _warn(self, message: str, *args: object) -> None:
+        now = time.monotonic()
+        if now - self._last_warning >= _WARN_EVERY_S:
+            self._last_warning = now
+            _logger.warning(message, *args)
+
+    # --- observability ------------------------------------------------------------------------
+
+    def stats(self) -> dict[str, int]:
+        """Counters since this service was created, and gauges of now.
+
+        Requests: `accepted` spans and `accepted_log_events` (stored), `rejected` /
+        `rejected_log_records` (counted by the front ends), `refused_full` and
+        `refused_unavailable` requests (SpoolFullError / SpoolUnavailableError).
+        Spool now: `spooled_bytes` (what the size limit counts), `spool_file_bytes`,
+        `pending` spans and `pending_log_events` not yet resolved (including those left by an
+        earlier run), `waiting` spans held for their parent, `outbox` runs for the sink.
+        Conversion: `converted`, `waited`, `orphaned`, `evicted`, `invalid`, `not_runs` (spans
+        that never become runs), `resent` (a span read again before its run was delivered),
+        `unreadable`. Sink: `delivered`, `duplicates`, `failed` (refused for good), `retried`
+        (sends that left runs to retry). Log events: `log_events_joined`, `log_events_unjoined`,
+        `log_events_waiting`.
+        """
+        with self._state:
+            stats = dict(self._counts)
+        assembly = asdict(self._pipeline.assembler.counts)
+        pipeline = asdict(self._pipeline.counts)
+        forward = asdict(self._forwarder.counts)
+        stats.update(
+            spooled_bytes=self._spool.stored_bytes,
+            spool_file_bytes=self._spool.file_bytes(),
+            pending=self._spool.pending_spans,
+            pending_log_events=self._spool.pending_log_events,
+            waiting=self._pipeline.held,
+            outbox=self._forwarder.size,
+            converted=assembly["converted"],
+            waited=assembly["waited"],
+            orphaned=assembly["orphaned"],
+            evicted=assembly["evicted"],
+            invalid=assembly["rejected"],
+            not_runs=pipeline["not_runs"],
+            resent=pipeline["resent"],
+            unreadable=pipeline["unreadable"],
+            delivered=forward["delivered"],
+            duplicates=forward["duplicates"],
+            failed=forward["failed"],
+            retried=forward["retried"],
+            log_events_joined=pipeline["log_events_joined"],
+            log_events_unjoined=pipeline["log_events_unjoined"],
+            log_events_waiting=self._pipeline.waiting_logs,
+        )
+        return stats
