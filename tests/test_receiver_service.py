@@ -3,6 +3,7 @@ re-sends, projects, log events, a full spool and a LangSmith outage."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import Counter
@@ -17,6 +18,7 @@ from otel_runs.conventions import langsmith as ls
 from otel_runs.convert.from_sdk import record_from_span
 from otel_runs.errors import ConfigError
 from otel_runs.model.span_record import EventRecord, SpanRecord
+from otel_runs.privacy import Privacy
 from otel_runs.receiver.intake import Intake, LogEvent, SpoolFullError, SpoolUnavailableError
 from otel_runs.receiver.service import ReceiverService
 from otel_runs.sinks import SinkResult
@@ -476,3 +478,18 @@ def test_a_langsmith_outage_loses_nothing_and_delivers_each_run_once(tmp_path: P
         assert set(fake.accepted.values()) == {1}
     stats = receiver.stats()
     assert (stats["delivered"], stats["failed"]) == (len(spans), 0)
+
+
+def test_hidden_inputs_never_reach_the_sink(tmp_path: Path) -> None:
+    """The receiver applies the same privacy controls as the in-process exporter."""
+    sink = MemorySink()
+    secret = "do not store me"
+    record_ = record(span_id=1, attributes={g.OPERATION_NAME: "chat", g.INPUT_MESSAGES: json.dumps(
+        [{"role": "user", "parts": [{"type": "text", "content": secret}]}])})  # fmt: skip
+    service = ReceiverService(sink, spool_path=tmp_path / "spool.sqlite", log_settle_s=0,
+                              privacy=Privacy(hide_inputs=True))  # fmt: skip
+    service.start()
+    service.accept([record_])
+    assert service.stop(10)
+    [run] = sink.runs.values()
+    assert run.inputs == {} and secret not in json.dumps(run.to_dict())

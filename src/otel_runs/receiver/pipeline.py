@@ -41,6 +41,7 @@ from otel_runs.convert.spans_to_runs import Keep
 from otel_runs.convert.tree import Lineage, lineage_of
 from otel_runs.model.run import Run
 from otel_runs.model.span_record import EventRecord, SpanRecord
+from otel_runs.privacy import Privacy
 from otel_runs.receiver.codec import (
     CodecError,
     decode_lineage,
@@ -142,8 +143,10 @@ class Pipeline:
         max_waiting_logs: int = 100_000,
         read_spans: int = 2_000,
         clock: Callable[[], float] = time.time,
+        privacy: Privacy | None = None,
     ) -> None:
         self.spool = spool
+        self.privacy = privacy or Privacy()
         self.forwarder = forwarder
         self.assembler = _Assembler(keep=keep, ttl_s=ttl_s, max_waiting=max_waiting)
         self.settle_s = settle_s
@@ -356,6 +359,7 @@ class Pipeline:
             if self._by_key.get(held.key) == run.id:
                 del self._by_key[held.key]
             _route(run, held.project)
+            self.privacy.apply(run)  # before the outbox: nothing hidden ever reaches a sink
             self.forwarder.put(Parcel(run, held.spans, held.logs))
         if len(self._held) != self.assembler.waiting:
             waiting = self.assembler.waiting_ids()

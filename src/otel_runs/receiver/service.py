@@ -31,6 +31,7 @@ from otel_runs.errors import ConfigError
 from otel_runs.exporter import ENV_MAX_WAITING, ENV_TTL, keep_from_env
 from otel_runs.guard import internal_errors
 from otel_runs.model.span_record import SpanRecord
+from otel_runs.privacy import Privacy
 from otel_runs.receiver import settings
 from otel_runs.receiver.codec import encode_log_events, encode_spans
 from otel_runs.receiver.forwarder import FIRST_BACKOFF_S, Forwarder
@@ -60,6 +61,8 @@ class ReceiverService:
     - `synchronous`: `OTEL_RUNS_SPOOL_SYNC`, "full" (default) or "normal".
     - `keep`, `assembly_ttl_s`, `max_waiting_spans`: as for `RunExporter`
       (`OTEL_RUNS_KEEP`, `OTEL_RUNS_ASSEMBLY_TTL_SECONDS`, `OTEL_RUNS_MAX_WAITING_SPANS`).
+    - `privacy`: hide inputs/outputs or redact runs before they reach the sink (default:
+      `LANGSMITH_HIDE_INPUTS` / `LANGSMITH_HIDE_OUTPUTS`, see `otel_runs.privacy`).
     - `log_settle_s`: `OTEL_RUNS_LOG_SETTLE_SECONDS`, default 2: spans are converted no
       sooner, so log events sent just after them still join.
     - `log_wait_s`: `OTEL_RUNS_LOG_WAIT_SECONDS`, default 300: how long a log event waits
@@ -88,6 +91,7 @@ class ReceiverService:
         sink_batch_size: int = 500,
         retry_backoff_s: float = FIRST_BACKOFF_S,
         lock_timeout_s: float = 5.0,
+        privacy: Privacy | None = None,
     ) -> None:
         if max_outbox_runs < 1 or sink_batch_size < 1:
             raise ConfigError("max_outbox_runs and sink_batch_size must be at least 1")
@@ -145,6 +149,7 @@ class ReceiverService:
                 max_waiting=max_waiting,
                 settle_s=settle_s,
                 log_wait_s=wait_s,
+                privacy=privacy or Privacy.from_env(),
             )
         except BaseException:
             self._spool.close()  # releases the file for the next attempt
