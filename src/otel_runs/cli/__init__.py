@@ -3,6 +3,7 @@
     otel-runs tree [TRACE_ID | --all] [--store PATH]    draw a trace from the local store
     otel-runs runs [--trace ID] [--limit N] [--json]    list runs (JSON lines with --json)
     otel-runs traces [--limit N]                        list recent traces
+    otel-runs serve [--http-port N] [--grpc-port N]     receive OTLP traces, store them as runs
 
 The store is `--store`, else `$OTEL_RUNS_STORE`, else `otel-runs.sqlite` in the working
 directory. Expected failures (missing store or trace, unreadable file) print one line on
@@ -17,7 +18,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from otel_runs.cli import runs, traces, tree
+from otel_runs.cli import runs, serve, traces, tree
 from otel_runs.cli._common import PROG, CommandError
 from otel_runs.errors import OtelRunsError
 
@@ -53,6 +54,6 @@ def _parser() -> argparse.ArgumentParser:
         prog=PROG, description="Look at the LangSmith runs otel-runs stored locally."
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    for module in (tree, runs, traces):
+    for module in (tree, runs, traces, serve):
         module.register(commands)
     return parser

@@ -1,0 +1,205 @@
+"""`otel-runs serve`: receive OTLP traces over HTTP and gRPC, spool them, forward them as runs.
+
+    otel-runs serve [--host 127.0.0.1] [--http-port 4318] [--grpc-port 4317] [--store PATH]
+
+A port of 0 turns that protocol off; `auto` lets the OS pick a free one. Runs go to `--store`
+(a SQLite file), or to LangSmith with `--langsmith`; with neither, to LangSmith when
+`LANGSMITH_API_KEY` is set, else to `$OTEL_RUNS_STORE` or `./otel-runs.sqlite`. Once listening
+it prints one line, `otel-runs serve: ready http=HOST:PORT grpc=HOST:PORT runs=... spool=...`.
+SIGTERM or SIGINT stop it gracefully (exit 0). See docs/receiver.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Final
+
+from otel_runs.cli._common import PROG, CommandError, Subcommands, add_store_option
+from otel_runs.receiver.auth import TOKEN_ENV, BearerAuth
+from otel_runs.receiver.limits import (
+    DEFAULT_GRACE_S,
+    DEFAULT_GRPC_PORT,
+    DEFAULT_HOST,
+    DEFAULT_HTTP_PORT,
+    DEFAULT_MAX_INFLIGHT,
+    DEFAULT_MAX_REQUEST_BYTES,
+    MIB,
+    Limits,
+)
+from otel_runs.receiver.settings import ENV_SPOOL
+from otel_runs.sinks import RunSink
+from otel_runs.sinks.choose import ENV_API_KEY
+from otel_runs.sinks.sqlite import STORE_ENV, SqliteSink, default_store_path
+
+_logger = logging.getLogger(__name__)
+
+AUTO: Final = "auto"
+_GC_THRESHOLDS: Final = (10_000, 10, 10)
+"""gen0 collections every 10k allocations instead of 700."""
+_LOG_FORMAT: Final = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def register(commands: Subcommands) -> None:
+    """Add the `serve` subcommand."""
+    parser = commands.add_parser(
+        "serve",
+        help="receive OTLP traces (HTTP and gRPC) and turn them into runs",
+        description=(
+            "An OTLP/HTTP and OTLP/gRPC endpoint: spans are spooled durably before the reply, "
+            "then converted to runs and sent to the store or LangSmith."
+        ),
+    )
+    parser.add_argument("--host", default=DEFAULT_HOST, help=f"interface (default {DEFAULT_HOST})")
+    parser.add_argument(
+        "--http-port",
+        type=port,
+        default=DEFAULT_HTTP_PORT,
+        metavar="PORT",
+        help=f"OTLP/HTTP port (default {DEFAULT_HTTP_PORT}; 0 = off; auto = any free port)",
+    )
+    parser.add_argument(
+        "--grpc-port",
+        type=port,
+        default=DEFAULT_GRPC_PORT,
+        metavar="PORT",
+        help=f"OTLP/gRPC port (default {DEFAULT_GRPC_PORT}; 0 = off; auto = any free port)",
+    )
+    add_store_option(parser)
+    parser.add_argument(
+        "--langsmith", action="store_true", help=f"send runs to LangSmith (needs {ENV_API_KEY})"
+    )
+    parser.add_argument(
+        "--spool",
+        type=Path,
+        metavar="PATH",
+        help=f"durable spool file (default: ${ENV_SPOOL}, else ./otel-runs-spool.sqlite)",
+    )
+    parser.add_argument(
+        "--token",
+        metavar="TOKEN",
+        help=f"bearer token senders must present (default: ${TOKEN_ENV})",
+    )
+    parser.add_argument(
+        "--max-request-mib",
+        type=positive,
+        default=DEFAULT_MAX_REQUEST_BYTES / MIB,
+        metavar="MIB",
+        help="largest request after decompression (default %(default)g)",
+    )
+    parser.add_argument(
+        "--max-inflight",
+        type=lambda text: int(positive(text)),
+        default=DEFAULT_MAX_INFLIGHT,
+        metavar="N",
+        help="requests handled at once; more get 429 / RESOURCE_EXHAUSTED (default %(default)d)",
+    )
+    parser.add_argument(
+        "--grace",
+        type=positive,
+        default=DEFAULT_GRACE_S,
+        metavar="SECONDS",
+        help="time in-flight requests and the final flush get at shutdown (default %(default)g)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO on stderr")
+    parser.set_defaults(command=run)
+
+
+def port(text: str) -> int | None:
+    """argparse type: a TCP port; 0 turns the protocol off (None), `auto` picks one (0)."""
+    if text.strip().lower() == AUTO:
+        return 0
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port (0-65535 or {AUTO}): {text!r}")
+    return value or None
+
+
+def positive(text: str) -> float:
+    """argparse type: a number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"not a number > 0: {text!r}")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until SIGTERM or SIGINT; exit 0 after a graceful shutdown."""
+    # Imported here: uvicorn and grpc are not needed by the other subcommands.
+    from otel_runs.receiver.ingress import Ingress
+    from otel_runs.receiver.server import Bind, ReceiverServer, SignalWatch
+    from otel_runs.receiver.service import ReceiverService
+
+    _configure_logging(args.verbose)
+    if args.http_port is None and args.grpc_port is None:
+        raise CommandError("both --http-port and --grpc-port are 0: nothing to serve")
+    sink, where = _sink(args)
+    service = ReceiverService(sink, spool_path=args.spool)
+    limits = Limits(int(args.max_request_mib * MIB), args.max_inflight)
+    ingress = Ingress(service, limits, BearerAuth(args.token))
+    server = ReceiverServer(
+        ingress, Bind(args.host, args.http_port, args.grpc_port), grace_s=args.grace
+    )
+    _tune_gc()
+    with SignalWatch() as signals:
+        service.start()
+        try:
+            bound = server.start()
+        except OSError as exc:
+            service.stop(args.grace)
+            raise CommandError(f"cannot listen on {args.host}: {exc}") from None
+        print(
+            f"{PROG} serve: ready {bound.describe()} runs={where} spool={service.spool_path}",
+            flush=True,
+        )
+        number = signals.wait()
+        _logger.info("%s: stopping", signal.Signals(number).name)
+        server.stop()
+        delivered = service.stop(args.grace)
+    if not delivered:
+        _logger.info("some spans stay spooled; they are forwarded at the next start")
+    return 0
+
+
+def _sink(args: argparse.Namespace) -> tuple[RunSink, str]:
+    """The sink runs go to, and how the ready line names it."""
+    if args.langsmith and args.store is not None:
+        raise CommandError("give --store or --langsmith, not both")
+    if args.langsmith or (args.store is None and os.environ.get(ENV_API_KEY)):
+        from otel_runs.sinks.langsmith import LangSmithSink
+
+        return LangSmithSink(), "langsmith"
+    store: Path = args.store if args.store is not None else default_store_path()
+    _logger.debug("runs go to %s (--store, else $%s)", store, STORE_ENV)
+    return SqliteSink(store), str(store.resolve())
+
+
+def _tune_gc() -> None:
+    """A receiver allocates ~30 short-lived, acyclic objects per span: collect young objects
+    less often, and stop rescanning the startup heap (modules, config) in every collection.
+    See docs/receiver.md, "Speed", for what each saves."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*_GC_THRESHOLDS)
+
+
+def _configure_logging(verbose: bool) -> None:
+    """A long-running command logs to stderr; INFO with -v, else WARNING."""
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(_LOG_FORMAT))
+        root.addHandler(handler)
+    root.setLevel(logging.INFO if verbose else logging.WARNING)
