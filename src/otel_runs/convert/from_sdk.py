@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import SpanKind, StatusCode
 
 from otel_runs.errors import InvalidSpanError
 from otel_runs.model.span_record import Attributes, EventRecord, LinkRecord, SpanRecord
@@ -13,6 +14,21 @@ from otel_runs.model.span_record import Attributes, EventRecord, LinkRecord, Spa
 
 def _attrs(attributes: Mapping[str, object] | None) -> Attributes:
     return dict(attributes) if attributes else {}  # type: ignore[arg-type]
+
+
+def _span_attrs(span: ReadableSpan) -> Attributes:
+    """The span's attributes as a dict. The public property wraps the SDK's BoundedAttributes in
+    a read-only proxy whose iteration takes a lock and calls Python code per key; copying the
+    dict underneath is several times cheaper. A finished span's attributes no longer change."""
+    inner = getattr(getattr(span, "_attributes", None), "_dict", None)
+    if type(inner) is dict:
+        return dict(inner)
+    return _attrs(span.attributes)
+
+
+# Enum `.name` is a descriptor call; these tables make it a dict look-up.
+_KIND_NAMES: dict[object, str] = {kind: kind.name for kind in SpanKind}
+_STATUS_NAMES: dict[object, str] = {code: code.name for code in StatusCode}
 
 
 # A provider's Resource is shared by all its spans: copy its attributes once, and let every
@@ -49,14 +65,14 @@ def record_from_span(span: ReadableSpan) -> SpanRecord:
         name=span.name,
         start_ns=span.start_time,
         end_ns=span.end_time,
-        attributes=_attrs(span.attributes),
+        attributes=_span_attrs(span),
         events=tuple(EventRecord(e.name, e.timestamp, _attrs(e.attributes)) for e in span.events),
         links=tuple(
             LinkRecord(link.context.trace_id, link.context.span_id, _attrs(link.attributes))
             for link in span.links
         ),
-        kind=span.kind.name,
-        status_code=status.status_code.name,
+        kind=_KIND_NAMES.get(span.kind) or span.kind.name,
+        status_code=_STATUS_NAMES.get(status.status_code) or status.status_code.name,
         status_message=status.description or "",
         resource=_resource_attributes(resource) if resource is not None else {},
         scope_name=scope.name if scope is not None else "",
