@@ -29,23 +29,34 @@ def _put(usage: Usage, path: str, count: int) -> None:
         usage[group] = count
 
 
+# Every token attribute -> the usage paths it can fill, with its precedence rank in each. A
+# span is walked once over its own keys instead of looking up every known key.
+_TOKEN_KEYS: dict[str, tuple[tuple[str, int], ...]] = {}
+for _path, _sources in TOKEN_ATTRIBUTES.items():
+    for _rank, (_, _key) in enumerate(_sources):
+        _TOKEN_KEYS[_key] = (*_TOKEN_KEYS.get(_key, ()), (_path, _rank))
+_PATHS = tuple(TOKEN_ATTRIBUTES)
+
+
 def _from_attributes(v: SpanView) -> Usage:
+    best: dict[str, tuple[int, int]] = {}
+    for key, raw in v.attrs.items():
+        targets = _TOKEN_KEYS.get(key)
+        if targets is None or raw is None:
+            continue
+        count = as_int(raw)
+        if count is None:
+            continue
+        v.used.add(key)
+        for path, rank in targets:
+            held = best.get(path)
+            if held is None or rank < held[0]:
+                best[path] = (rank, count)
     usage: Usage = {}
-    attrs = v.attrs
-    for path, sources in TOKEN_ATTRIBUTES.items():
-        found = None
-        for _, key in sources:
-            raw = attrs.get(key)
-            if raw is None:
-                continue
-            count = as_int(raw)
-            if count is None:
-                continue
-            v.used.add(key)
-            if found is None:
-                found = count
-        if found is not None:
-            _put(usage, path, found)
+    if best:
+        for path in _PATHS:  # the table's order, whatever the span's
+            if path in best:
+                _put(usage, path, best[path][1])
     for group, key in (
         ("input_token_details", g.USAGE_INPUT_TOKEN_DETAILS),
         ("output_token_details", g.USAGE_OUTPUT_TOKEN_DETAILS),
