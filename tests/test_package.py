@@ -32,6 +32,7 @@ def test_public_names_are_pinned() -> None:
         "configure",
         "convert_spans",
         "render_tree",
+        "runs_to_spans",
         "spans_to_runs",
     ]
     for name in otel_runs.__all__:

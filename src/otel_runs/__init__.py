@@ -32,6 +32,7 @@ from otel_runs.model.span_record import EventRecord, LinkRecord, SpanRecord
 from otel_runs.processor import RunSpanProcessor
 from otel_runs.propagation import LangSmithPropagator
 from otel_runs.render import render_tree
+from otel_runs.runs_to_spans import runs_to_spans
 
 logging.getLogger("otel_runs").addHandler(logging.NullHandler())
 
@@ -53,5 +54,6 @@ __all__ = [
     "configure",
     "convert_spans",
     "render_tree",
+    "runs_to_spans",
     "spans_to_runs",
 ]

@@ -6,7 +6,10 @@
     ├── DottedOrderError      a dotted_order string breaks LangSmith's rules
     ├── OtlpDecodeError       an OTLP request body cannot be decoded at all
     ├── StoreError            a local run store cannot be opened or read (missing, locked, corrupt)
-    └── ConfigError           a constructor's configuration is missing or unusable
+    ├── ConfigError           a constructor's configuration is missing or unusable
+    ├── FileFormatError       (files/) a file `otel-runs convert` cannot read; names the line
+    ├── SpoolFullError        (receiver/intake.py) the spool is at its size limit: retry later
+    └── SpoolUnavailableError (receiver/intake.py) the spool cannot write (disk, permissions)
 
 Telemetry hooks (processor, exporter, receiver) never raise these into user code: they count
 and log them instead.

@@ -87,3 +87,10 @@ BAGGAGE_METADATA: Final = "langsmith-metadata"
 """Baggage member: run metadata as URL-encoded JSON."""
 HEADER_BAGGAGE: Final = "baggage"
 """W3C baggage header."""
+
+# --- written by runs -> spans (langsmith SDK exporter names, and otel-runs' own) ---------------
+REQUEST_HEADERS: Final = "langsmith.request.headers"
+"""Extra request headers of a model call (SDK exporter: `inputs.extra_headers`)."""
+RUN_FIELDS: Final = "otel_runs.run_fields"
+"""otel-runs' own: JSON object of the run-format fields no other attribute carries exactly
+(server-side fields, nulls, exact forms); its presence marks a span made by `runs_to_spans`."""

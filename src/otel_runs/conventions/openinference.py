@@ -94,3 +94,15 @@ KIND_TO_RUN_TYPE: Final = {
     "UNKNOWN": "chain",
 }
 """openinference.span.kind -> LangSmith run type."""
+
+# --- written by runs -> spans ------------------------------------------------------------------
+RUN_TYPE_TO_KIND: Final = {
+    "llm": "LLM",
+    "embedding": "EMBEDDING",
+    "retriever": "RETRIEVER",
+    "tool": "TOOL",
+    "prompt": "PROMPT",
+    "chain": "CHAIN",
+    "parser": "CHAIN",
+}
+"""LangSmith run type -> openinference.span.kind (anything else is a CHAIN)."""

@@ -51,3 +51,52 @@ TO_PRICE_PROVIDER: Final = {
     "moonshot": "moonshotai",
 }
 """ls_provider -> genai-prices provider id; providers not listed are not priced."""
+
+# --- written by runs -> spans ------------------------------------------------------------------
+FROM_LS_PROVIDER: Final = {
+    "openai": ("openai", "openai"),
+    "anthropic": ("anthropic", "anthropic"),
+    "azure": ("az.ai.openai", "azure.ai.openai"),
+    "azure_openai": ("az.ai.openai", "azure.ai.openai"),
+    "amazon_bedrock": ("aws.bedrock", "aws.bedrock"),
+    "bedrock": ("aws.bedrock", "aws.bedrock"),
+    "google_vertexai": ("vertex_ai", "gcp.vertex_ai"),
+    "google_genai": ("gemini", "gcp.gemini"),
+    "mistralai": ("mistral_ai", "mistral_ai"),
+    "xai": ("xai", "x_ai"),
+    "groq": ("groq", "groq"),
+    "cohere": ("cohere", "cohere"),
+    "deepseek": ("deepseek", "deepseek"),
+    "perplexity": ("perplexity", "perplexity"),
+    "ibm": ("ibm.watsonx.ai", "ibm.watsonx.ai"),
+}
+"""ls_provider -> (`gen_ai.system` as the langsmith SDK writes it, `gen_ai.provider.name`)."""
+
+MODEL_NAME_HINTS: Final = (
+    (("anthropic",), ("claude",), "anthropic"),
+    (("bedrock",), (), "aws.bedrock"),
+    (("azure+openai",), (), "az.ai.openai"),
+    (("azure+inference",), (), "az.ai.inference"),
+    (("cohere",), (), "cohere"),
+    (("deepseek",), (), "deepseek"),
+    (("gemini",), (), "gemini"),
+    (("groq",), (), "groq"),
+    (("watson", "ibm"), (), "ibm.watsonx.ai"),
+    (("mistral",), (), "mistral_ai"),
+    (("gpt", "openai"), (), "openai"),
+    (("perplexity", "sonar"), (), "perplexity"),
+    (("vertex",), (), "vertex_ai"),
+    (("xai", "grok"), (), "xai"),
+    (("qwen",), (), "qwen"),
+)
+"""The langsmith SDK exporter's model-name rules, in order: (substrings, prefixes, gen_ai.system);
+`a+b` means both substrings. Used when a run names no ls_provider."""
+
+LEGACY_TO_CURRENT: Final = {
+    "az.ai.openai": "azure.ai.openai",
+    "az.ai.inference": "azure.ai.inference",
+    "gemini": "gcp.gemini",
+    "vertex_ai": "gcp.vertex_ai",
+    "xai": "x_ai",
+}
+"""`gen_ai.system` spellings the SDK writes -> current `gen_ai.provider.name` values."""

@@ -31,6 +31,7 @@ from otel_runs.convert.tree import Lineage, lineage_of, stamped_lineage
 from otel_runs.convert.validate import problem
 from otel_runs.model.run import Run
 from otel_runs.model.span_record import SpanRecord
+from otel_runs.runs_to_spans.restore import finish
 
 
 @dataclass(slots=True)
@@ -174,8 +175,22 @@ class TraceAssembler:
         )
         self.counts.converted += len(result.runs)
         self._roll_up_across_batches(result.runs)
+        self._restore_round_trips(result.runs, batch)
         self._remember(result, batch)
         return result
+
+    @staticmethod
+    def _restore_round_trips(runs: list[Run], batch: list[_Waiting]) -> None:
+        """Runs that came back from `runs_to_spans` keep their original totals, not roll-ups."""
+        records = {
+            item.ident.run_id: item.record
+            for item in batch
+            if ls.RUN_FIELDS in item.record.attributes
+        }
+        for run in runs if records else ():
+            record = records.get(run.id)
+            if record is not None:
+                finish(record, run)
 
     def _roll_up_across_batches(self, runs: list[Run]) -> None:
         """Tokens and costs of LLM calls emitted before their ancestors reach those ancestors.

@@ -23,6 +23,7 @@ from otel_runs.guard import internal_errors
 from otel_runs.ids import span_id_hex, trace_id_hex
 from otel_runs.model.run import Run
 from otel_runs.model.span_record import SpanRecord
+from otel_runs.runs_to_spans.restore import finish
 
 _logger = logging.getLogger(__name__)
 
@@ -137,7 +138,10 @@ def convert_checked(
             drafts.append(span_to_run(record, ident, max_value_chars=max_value_chars))
         if failed:
             result.rejected.append(_reject(record, "internal error while converting; see logs"))
-    result.runs = [draft.run for draft in assemble(drafts, known)]
+    ordered = assemble(drafts, known)
+    for draft in ordered:
+        finish(draft.record, draft.run)  # spans made by runs_to_spans give their exact run back
+    result.runs = [draft.run for draft in ordered]
     return result
 
 

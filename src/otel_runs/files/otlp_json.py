@@ -1,0 +1,68 @@
+"""OTLP/JSON files: JSON lines, one `ExportTraceServiceRequest` per line (the format of the OTel
+file exporter spec and the Collector's file exporter), or one JSON document.
+
+Decoding is `otlp.decode.decode_json_request`: a line that is not a request is a BadRecord, a
+malformed span inside a good request is a BadRecord too, and its neighbours still decode.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from typing import IO
+
+from otel_runs.errors import OtlpDecodeError
+from otel_runs.files.jsonstream import array_items, json_lines
+from otel_runs.files.records import BadRecord
+from otel_runs.files.source import Source
+from otel_runs.model.span_record import SpanRecord
+from otel_runs.otlp.decode import decode_json_request
+from otel_runs.otlp.encode_json import encode_json_request
+
+
+def _decode(body: bytes | str, where: str) -> Iterator[tuple[str, SpanRecord | BadRecord]]:
+    try:
+        decoded = decode_json_request(body)
+    except OtlpDecodeError as exc:
+        yield where, BadRecord(where, str(exc))
+        return
+    for record in decoded.records:
+        yield where, record
+    for index, reason in decoded.rejected:
+        yield where, BadRecord(f"{where}, span {index}", reason)
+
+
+def read_otlp_json(source: Source) -> Iterator[tuple[str, SpanRecord | BadRecord]]:
+    """(where, span) for the spans of an OTLP/JSON file, in file order; a line or span that
+    does not decode gives a BadRecord instead."""
+    first = source.peek(1 << 20).lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0]
+    try:
+        json.loads(first)
+        whole_lines = True
+    except (ValueError, UnicodeDecodeError):
+        whole_lines = False
+    if whole_lines:
+        for line, raw in json_lines(source):
+            yield from _decode(raw, f"line {line}")
+        return
+    # One document over many lines: decode its resourceSpans one at a time.
+    for line, item in array_items(source, ("resourceSpans", "resource_spans")):
+        yield from _decode(json.dumps({"resourceSpans": [item]}), f"line {line}")
+
+
+class OtlpJsonWriter:
+    """Writes span records as OTLP/JSON lines, one request per batch."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self._out = out
+        self.written = 0
+
+    def write(self, records: Sequence[SpanRecord]) -> None:
+        if not records:
+            return
+        request = encode_json_request(records)
+        self._out.write(json.dumps(request, separators=(",", ":")).encode() + b"\n")
+        self.written += len(records)
+
+    def close(self) -> None:
+        self._out.flush()

@@ -1,0 +1,233 @@
+"""One input stream to one output, in batches: runs -> spans (OTLP files or an OTLP endpoint),
+spans -> runs (runs JSON lines), or spans -> spans (another OTLP encoding or an endpoint).
+
+Bounded memory: runs -> spans holds one batch. spans -> runs goes through `TraceAssembler`,
+which emits each span as soon as its parent is known and holds at most `max_waiting` spans
+whose parent has not come yet (children usually come before their parents in OTLP files: they
+end first); at the end of the input, spans still waiting become roots of their subtrees. Time
+does not pass while a file is read, so only that cap, never a clock, releases a span early.
+
+Bad input never stops the stream: every record that cannot be read, converted or written is
+reported through `on_bad` with where it was, and the rest goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import IO, Any, Final, TypeVar
+from uuid import UUID
+
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+from otel_runs.convert.assembler import TraceAssembler
+from otel_runs.convert.identity import identity
+from otel_runs.convert.validate import problem
+from otel_runs.errors import OtelRunsError
+from otel_runs.files.detect import Format
+from otel_runs.files.otlp_json import OtlpJsonWriter, read_otlp_json
+from otel_runs.files.otlp_proto import OtlpProtoWriter, read_otlp_proto
+from otel_runs.files.records import BadRecord
+from otel_runs.files.runs_jsonl import RunsWriter, read_runs
+from otel_runs.files.source import Source
+from otel_runs.ids import span_id_hex
+from otel_runs.model.run import Run
+from otel_runs.model.span_record import SpanRecord
+from otel_runs.runs_to_spans.record import run_to_record
+from otel_runs.runs_to_spans.restore import finish
+from otel_runs.runs_to_spans.sdk import to_readable_span
+
+T = TypeVar("T")
+DEFAULT_BATCH: Final = 512
+MAX_WAITING: Final = 50_000
+
+BadHandler = Callable[[BadRecord], None]
+Tick = Callable[[int], None]
+"""Called after each batch with the number of items written so far."""
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What one conversion did."""
+
+    read: int = 0
+    """Records read from the input (runs or spans)."""
+    written: int = 0
+    """Records written or sent."""
+    bad: int = 0
+    """Records that could not be read, converted, written or sent."""
+
+
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class _Output:
+    """Where converted records go: a writer of runs, span records or SDK spans, or an exporter."""
+
+    def __init__(self, target: str, out: IO[bytes] | None, exporter: SpanExporter | None):
+        self.target = target
+        self.runs = RunsWriter(out) if target == Format.RUNS.value and out is not None else None
+        self.json = OtlpJsonWriter(out) if target == Format.OTLP_JSON.value and out else None
+        self.proto = OtlpProtoWriter(out) if target == Format.OTLP_PROTO.value and out else None
+        self.exporter = exporter
+
+    def spans(self, items: list[tuple[str, SpanRecord]], on_bad: BadHandler) -> int:
+        """Write span records; returns how many were written."""
+        if self.json is not None:
+            return _each(items, self.json.write, on_bad, "cannot be written as OTLP/JSON")
+        if self.proto is not None:
+            return _each(items, self.proto.write, on_bad, "cannot be written as OTLP protobuf")
+        assert self.exporter is not None
+        sdk = [(where, to_readable_span(record)) for where, record in items]
+        result = self.exporter.export([span for _, span in sdk])
+        if result is SpanExportResult.SUCCESS:
+            return len(sdk)
+        for where, _ in sdk:
+            on_bad(BadRecord(where, f"the {self.target} endpoint did not accept the span"))
+        return 0
+
+    def close(self) -> None:
+        for writer in (self.runs, self.json, self.proto):
+            if writer is not None:
+                writer.close()
+        if self.exporter is not None:
+            self.exporter.shutdown()
+
+
+def _each(
+    items: Sequence[tuple[str, Any]],
+    write: Callable[[Sequence[Any]], None],
+    on_bad: BadHandler,
+    why: str,
+) -> int:
+    """Write a batch; if it fails, write item by item and report the ones that fail."""
+    try:
+        write([item for _, item in items])
+        return len(items)
+    except (ValueError, TypeError, OverflowError, OtelRunsError):
+        written = 0
+        for where, item in items:
+            try:
+                write([item])
+                written += 1
+            except (ValueError, TypeError, OverflowError, OtelRunsError) as exc:
+                on_bad(BadRecord(where, f"{why}: {exc}"))
+        return written
+
+
+def runs_to_output(
+    source: Source, output: _Output, *, on_bad: BadHandler, tick: Tick, batch: int
+) -> Outcome:
+    """Runs file -> spans."""
+    outcome = Outcome()
+
+    def good() -> Iterator[tuple[str, Run]]:
+        for where, item in read_runs(source):
+            if isinstance(item, BadRecord):
+                outcome.bad += 1
+                on_bad(item)
+            else:
+                outcome.read += 1
+                yield where, item
+
+    def bad(record: BadRecord) -> None:
+        outcome.bad += 1
+        on_bad(record)
+
+    for chunk in _batches(good(), batch):
+        records = []
+        for where, run in chunk:
+            try:
+                records.append((where, run_to_record(run)))
+            except (ValueError, TypeError, OverflowError, OtelRunsError) as exc:
+                bad(BadRecord(where, f"run {run.id} cannot become a span: {exc}"))
+        outcome.written += output.spans(records, bad)
+        tick(outcome.written)
+    return outcome
+
+
+def spans_to_output(
+    source: Source, kind: Format, output: _Output, *, on_bad: BadHandler, tick: Tick, batch: int
+) -> Outcome:
+    """OTLP file -> runs, or -> spans again."""
+    outcome = Outcome()
+    reader = read_otlp_json(source) if kind is Format.OTLP_JSON else read_otlp_proto(source)
+
+    def bad(record: BadRecord) -> None:
+        outcome.bad += 1
+        on_bad(record)
+
+    def good() -> Iterator[tuple[str, SpanRecord]]:
+        for where, item in reader:
+            if isinstance(item, BadRecord):
+                bad(item)
+                continue
+            reason = problem(item)
+            if reason is not None:
+                bad(BadRecord(where, f"span {_span_id(item)}: {reason}"))
+                continue
+            outcome.read += 1
+            yield where, item
+
+    if output.runs is None:
+        for chunk in _batches(good(), batch):
+            outcome.written += output.spans(chunk, bad)
+            tick(outcome.written)
+        return outcome
+    assembler = TraceAssembler(ttl_s=float("inf"), max_waiting=MAX_WAITING, clock=lambda: 0.0)
+    pending: dict[UUID, SpanRecord] = {}
+    for chunk in _batches(good(), batch):
+        for _, record in chunk:
+            pending[identity(record).run_id] = record
+        _emit(assembler.add([record for _, record in chunk]).runs, pending, output, outcome)
+        tick(outcome.written)
+    _emit(assembler.add([], flush=True).runs, pending, output, outcome)
+    tick(outcome.written)
+    return outcome
+
+
+def _emit(
+    runs: list[Run], pending: dict[UUID, SpanRecord], output: _Output, outcome: Outcome
+) -> None:
+    for run in runs:
+        record = pending.pop(run.id, None)
+        if record is not None:
+            finish(record, run)  # no-op once spans -> runs does it itself
+    assert output.runs is not None
+    output.runs.write(runs)
+    outcome.written += len(runs)
+
+
+def _span_id(record: SpanRecord) -> str:
+    span_id = record.span_id
+    return span_id_hex(span_id) if isinstance(span_id, int) and span_id >= 0 else repr(span_id)
+
+
+def convert(
+    source: Source,
+    kind: Format,
+    target: str,
+    *,
+    out: IO[bytes] | None = None,
+    exporter: SpanExporter | None = None,
+    on_bad: BadHandler,
+    tick: Tick,
+    batch: int = DEFAULT_BATCH,
+) -> Outcome:
+    """Convert everything `source` holds (already detected as `kind`) to `target`: a format
+    name written to `out`, or a protocol sent through `exporter`."""
+    output = _Output(target, out, exporter)
+    try:
+        if kind is Format.RUNS:
+            return runs_to_output(source, output, on_bad=on_bad, tick=tick, batch=batch)
+        return spans_to_output(source, kind, output, on_bad=on_bad, tick=tick, batch=batch)
+    finally:
+        output.close()

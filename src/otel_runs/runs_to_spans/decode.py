@@ -1,0 +1,143 @@
+"""How a span made by `runs_to_spans` reads back as run fields: one function per field.
+
+`restore.py` uses these on spans -> runs to give a marked span its exact run back. `record.py`
+uses the same functions while it writes a span, to see which fields would not come back
+exactly from the standard attributes; only those go into the `otel_runs.run_fields` attribute.
+One set of rules, so the two sides cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+from uuid import UUID
+
+from otel_runs.conventions import genai as g
+from otel_runs.conventions import langsmith as ls
+from otel_runs.convert.leftovers import cap
+from otel_runs.convert.span_to_run import USAGE_RUN_TYPES
+from otel_runs.dialects.coerce import loads, to_jsonable
+from otel_runs.dotted_order import SEGMENT_LEN, ns_to_us, us_to_datetime
+from otel_runs.model.run import format_datetime
+from otel_runs.model.span_record import AttributeValue, EventRecord
+
+
+class Reader:
+    """A marked span's attributes; keys whose value a kept original attribute shadowed read
+    from the residue's `collisions` instead."""
+
+    __slots__ = ("attrs", "collisions")
+
+    def __init__(
+        self, attrs: Mapping[str, AttributeValue], collisions: Mapping[str, Any] | None = None
+    ) -> None:
+        self.attrs = attrs
+        self.collisions = collisions or {}
+
+    def get(self, key: str) -> Any:
+        if key in self.collisions:
+            return self.collisions[key]
+        return self.attrs.get(key)
+
+
+def tags(raw: object) -> list[str]:
+    """`langsmith.span.tags` as LangSmith's ingest reads it: comma-separated, trimmed."""
+    if isinstance(raw, str):
+        return [t.strip() for t in raw.split(",") if t.strip()]
+    if isinstance(raw, (list, tuple)):
+        return [str(t) for t in raw]
+    return []
+
+
+def meta_value(value: object) -> Any:
+    """A `langsmith.metadata.*` value as spans -> runs reads it: JSON objects and arrays written
+    as text are decoded, anything else stays as it is."""
+    if isinstance(value, str):
+        decoded = loads(value)
+        if isinstance(decoded, (dict, list)):
+            return decoded
+    return to_jsonable(value)
+
+
+def metadata(reader: Reader) -> dict[str, Any]:
+    """Every `langsmith.metadata.*` attribute, prefix removed, in attribute order."""
+    cut = len(ls.METADATA_PREFIX)
+    out = {}
+    for key in reader.attrs:
+        if key.startswith(ls.METADATA_PREFIX):
+            out[key[cut:]] = meta_value(reader.get(key))
+    return out
+
+
+def json_object(raw: object) -> dict[str, Any] | None:
+    """`gen_ai.prompt` / `gen_ai.completion`: the whole inputs or outputs as JSON text."""
+    decoded = loads(raw) if isinstance(raw, str) else None
+    return decoded if isinstance(decoded, dict) else None
+
+
+def time_text(time_ns: int) -> str:
+    """A run-event time, as spans -> runs writes it (microseconds, UTC)."""
+    return format_datetime(us_to_datetime(ns_to_us(time_ns)))
+
+
+def events(records: Sequence[EventRecord]) -> list[dict[str, Any]]:
+    """Span events as run events, in span order, written as spans -> runs writes them."""
+    return [
+        {
+            "name": event.name,
+            "time": time_text(event.time_ns),
+            **({"kwargs": cap(to_jsonable(event.attributes))} if event.attributes else {}),
+        }
+        for event in records
+    ]
+
+
+def _count(value: object) -> int | None:
+    return value if type(value) is int else None
+
+
+def tokens(reader: Reader, run_type: str) -> tuple[int | None, int | None, int | None]:
+    """prompt, completion and total tokens: the usage attributes of a model call, else none."""
+    if run_type not in USAGE_RUN_TYPES:
+        return None, None, None
+    return (
+        _count(reader.get(g.USAGE_INPUT_TOKENS)),
+        _count(reader.get(g.USAGE_OUTPUT_TOKENS)),
+        _count(reader.get(g.USAGE_TOTAL_TOKENS)),
+    )
+
+
+def dotted_ids(dotted_order: object) -> list[str] | None:
+    """The run-id texts of a dotted_order's segments, or None when it does not have the shape
+    of one (58-character segments, `...Z<uuid>`). Times are not checked: only the ids are read."""
+    if not isinstance(dotted_order, str) or not dotted_order:
+        return None
+    parts = dotted_order.split(".")
+    for part in parts:
+        if len(part) != SEGMENT_LEN or part[21] != "Z":
+            return None
+    return [part[22:] for part in parts]
+
+
+def lineage(
+    reader: Reader, otel_trace_id: int, otel_parent_span_id: int | None
+) -> tuple[str, str | None, list[str]]:
+    """trace_id, parent_run_id and parent_run_ids, as UUID texts.
+
+    Explicit `langsmith.trace.id` / `langsmith.span.parent_id` win; otherwise the
+    dotted_order's first and penultimate segments; otherwise the OTel ids as UUIDs.
+    parent_run_ids are the dotted_order's ancestors (none when it has no dotted_order shape).
+    A text that is not a UUID reads as missing (restore) and never equals a run's id (the
+    check runs -> spans makes), so such runs carry the field in the residue.
+    """
+    ids = dotted_ids(reader.get(ls.SPAN_DOTTED_ORDER))
+    trace = reader.get(ls.TRACE_ID)
+    if not isinstance(trace, str):
+        trace = ids[0] if ids else str(UUID(int=otel_trace_id))
+    parent = reader.get(ls.SPAN_PARENT_ID)
+    if not isinstance(parent, str):
+        if ids is not None:
+            parent = ids[-2] if len(ids) > 1 else None
+        elif otel_parent_span_id is not None:
+            parent = str(UUID(int=otel_parent_span_id))
+    return trace, parent, (ids[:-1] if ids else [])

@@ -1,0 +1,127 @@
+"""What the attribute writers of every convention need to know about one run, found once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from otel_runs.conventions import langsmith as ls
+from otel_runs.conventions.providers import FROM_LS_PROVIDER, LEGACY_TO_CURRENT, MODEL_NAME_HINTS
+from otel_runs.dotted_order import datetime_to_us
+from otel_runs.model.run import Run, parse_datetime
+from otel_runs.runs_to_spans.origin import Origin, origin_of
+from otel_runs.runs_to_spans.usage import Usage, run_usage
+from otel_runs.runs_to_spans.values import dumps
+
+
+@dataclass(slots=True)
+class Facts:
+    """One run, with the values several conventions write derived once."""
+
+    run: Run
+    metadata: dict[str, Any]
+    """`extra.metadata` when it is an object, else empty."""
+    origin: Origin | None
+    """The span the run came from, when it remembers one."""
+    inputs_json: str
+    outputs_json: str | None
+    usage: Usage | None
+    model: str | None
+    system: str | None
+    """Provider as `gen_ai.system` (the spelling LangSmith's SDK writes)."""
+    provider: str | None
+    """Provider as the current `gen_ai.provider.name`."""
+    params: dict[str, Any]
+    """Invocation parameters: `extra.metadata.invocation_params` then `extra.invocation_params`."""
+    thread_id: str | None
+    user_id: str | None
+    first_token_us: int | None
+
+
+def _text(value: object) -> str | None:
+    if isinstance(value, str) and value:
+        return value
+    if type(value) is int:
+        return str(value)
+    return None
+
+
+def _model(run: Run, metadata: Mapping[str, Any], params: Mapping[str, Any]) -> str | None:
+    """The SDK exporter's order: inputs.model (chat requests), ls_model_name, invocation params."""
+    inputs = run.inputs
+    if isinstance(inputs.get("messages"), list) and isinstance(inputs.get("model"), str):
+        return str(inputs["model"])
+    for value in (metadata.get(ls.META_MODEL_NAME), params.get("model"), params.get("model_name")):
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _system_from_model(model: str) -> str | None:
+    lowered = model.lower()
+    for substrings, prefixes, system in MODEL_NAME_HINTS:
+        for hint in substrings:
+            if all(part in lowered for part in hint.split("+")):
+                return system
+        if any(lowered.startswith(prefix) for prefix in prefixes):
+            return system
+    return None
+
+
+def _providers(metadata: Mapping[str, Any], model: str | None) -> tuple[str | None, str | None]:
+    named = metadata.get(ls.META_PROVIDER)
+    if isinstance(named, str) and named:
+        known = FROM_LS_PROVIDER.get(named.lower())
+        return known if known is not None else (named, named)
+    system = _system_from_model(model) if model else None
+    if system is None:
+        return None, None
+    return system, LEGACY_TO_CURRENT.get(system, system)
+
+
+def _first_token_us(run: Run) -> int | None:
+    """first_token_time, else the first `new_token` event (as LangSmith derives it)."""
+    if run.first_token_time is not None:
+        return datetime_to_us(run.first_token_time)
+    for event in run.events:
+        if isinstance(event, dict) and event.get("name") == ls.EVENT_NEW_TOKEN:
+            try:
+                return datetime_to_us(parse_datetime(event.get("time")))
+            except (TypeError, ValueError, OverflowError):
+                return None
+    return None
+
+
+def facts_of(run: Run) -> Facts:
+    """Derive the shared values of one run."""
+    extra = run.extra if isinstance(run.extra, dict) else {}
+    raw_meta = extra.get("metadata")
+    metadata: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
+    params: dict[str, Any] = {}
+    for source in (metadata.get(ls.META_INVOCATION_PARAMS), extra.get(ls.META_INVOCATION_PARAMS)):
+        if isinstance(source, dict):
+            params.update(source)
+    model = _model(run, metadata, params)
+    system, provider = _providers(metadata, model)
+    thread = None
+    if metadata:
+        for key in ls.META_THREAD_KEYS:
+            thread = _text(metadata.get(key))
+            if thread is not None:
+                break
+    return Facts(
+        run=run,
+        metadata=metadata,
+        origin=origin_of(metadata),
+        inputs_json=dumps(run.inputs),
+        outputs_json=dumps(run.outputs) if run.outputs is not None else None,
+        usage=run_usage(run, metadata),
+        model=model,
+        system=system,
+        provider=provider,
+        params=params,
+        thread_id=thread,
+        user_id=_text(metadata.get(ls.META_USER_ID)) if metadata else None,
+        first_token_us=_first_token_us(run) if run.events or run.first_token_time else None,
+    )

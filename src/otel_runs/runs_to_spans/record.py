@@ -1,0 +1,464 @@
+"""One run -> one neutral `SpanRecord`: ids, times, status, events, attributes, and the
+`otel_runs.run_fields` residue that makes the way back exact.
+
+Two kinds of runs:
+
+- A run **born in LangSmith** becomes a span in LangSmith's own attribute language plus the
+  GenAI and OpenInference conventions, with an `exception` event for an error and a first-token
+  event for streamed runs.
+- A run that **came from a span** (it kept `extra.metadata.otel` and the `otel_*` ids) becomes
+  that span again: its OTel ids, kind, nanosecond times, status, scope, resource, links, events
+  and the attributes no convention consumed; the run's fields are then written in the same
+  three conventions (replacing the consumed attributes, whose meaning the run now holds).
+
+Every field is then read back the way spans -> runs will read it (`decode.py`); whatever would
+not come back exactly goes into the residue.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import operator
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any, Final
+
+from otel_runs.conventions import langsmith as ls
+from otel_runs.conventions import otel
+from otel_runs.convert.leftovers import otel_namespace
+from otel_runs.dialects.view import SpanView
+from otel_runs.dotted_order import datetime_to_us
+from otel_runs.ids import span_id_hex, trace_id_hex
+from otel_runs.model.run import FIELD_KINDS, Run, format_datetime
+from otel_runs.model.span_record import AttributeValue, EventRecord, SpanRecord
+from otel_runs.runs_to_spans import (
+    decode,
+    events,
+    write_genai,
+    write_langsmith,
+    write_openinference,
+)
+from otel_runs.runs_to_spans.facts import Facts, facts_of
+from otel_runs.runs_to_spans.ids import span_id_of, trace_id_of
+from otel_runs.runs_to_spans.keys import is_written
+from otel_runs.runs_to_spans.origin import (
+    EVENT_TIMES,
+    OTEL_ID_KEYS,
+    SCOPE,
+    SPAN_NAME,
+    Origin,
+    kept_ids,
+)
+from otel_runs.runs_to_spans.values import dumps, is_int64
+
+SCOPE_NAME: Final = "otel-runs"
+"""Instrumentation scope of spans made from runs born in LangSmith."""
+DEFAULT_SERVICE: Final = "langsmith"
+"""service.name of those spans when the run names no project."""
+
+# Run-format fields only the residue carries (server-side or unused by any convention).
+_RESIDUE_ONLY: Final = (
+    "feedback_stats", "total_cost", "prompt_cost", "completion_cost", "in_dataset",
+    "execution_order", "serialized", "manifest_id", "manifest_s3_id", "inputs_s3_urls",
+    "outputs_s3_urls", "price_model_id", "app_path", "last_queued_at", "share_token",
+)  # fmt: skip
+
+
+_residue_only: Final = operator.attrgetter(*_RESIDUE_ONLY)
+
+
+def _encode(name: str, value: Any) -> Any:
+    """A field value as `Run.to_dict` writes it."""
+    if value is None:
+        return None
+    kind = FIELD_KINDS[name]
+    if kind in ("uuid", "decimal"):
+        return str(value)
+    if kind == "datetime":
+        return format_datetime(value)
+    if kind == "uuidlist":
+        return [str(item) for item in value]
+    return value
+
+
+def _same(a: object, b: object) -> bool:
+    """Equal, and of the same type at the top (1, 1.0 and True are different run values)."""
+    return type(a) is type(b) and a == b
+
+
+# --- ids ---------------------------------------------------------------------------------------
+
+
+def _otel_ids(run: Run, facts: Facts) -> tuple[int, int, int | None]:
+    """Trace, span and parent span ids of the run's span (see `ids.py`)."""
+    parent = run.parent_run_id
+    if facts.origin is not None:
+        kept = kept_ids(facts.metadata)
+        trace = kept.trace_id or trace_id_of(run.trace_id, run.id)
+        span = kept.span_id or span_id_of(run.id)
+        parent_span = kept.parent_span_id
+        if parent_span is None and parent is not None:
+            parent_span = span_id_of(parent)
+    else:
+        trace = trace_id_of(run.trace_id, run.id)
+        span = span_id_of(run.id)
+        parent_span = span_id_of(parent) if parent is not None else None
+    if parent_span == span:  # OTel has no self-parented spans; the lineage attributes tell
+        parent_span = None
+    return trace, span, parent_span
+
+
+def _identity(
+    run: Run, trace: int, parent_span: int | None, foreign: bool, out: dict[str, AttributeValue]
+) -> tuple[str | None, list[str]]:
+    """`langsmith.span.dotted_order` always, and the ids when the span's own ids do not give
+    them back (or the run id is not zero-padded: then all of them, as LangSmith's ingest
+    needs). After this the trace id reads back exactly, and so does a parent id; returns the
+    parent spans -> runs will read (for a run without one) and the ancestors it will read."""
+    out[ls.SPAN_DOTTED_ORDER] = run.dotted_order
+    trace_text, parent_text, ancestors = decode.lineage(decode.Reader(out), trace, parent_span)
+    if foreign:
+        out[ls.SPAN_ID] = str(run.id)
+    trace_id = str(run.trace_id)
+    if foreign or trace_text != trace_id:
+        out[ls.TRACE_ID] = trace_id
+    parent = run.parent_run_id
+    if parent is not None:
+        parent_id = str(parent)
+        if foreign or parent_text != parent_id:
+            out[ls.SPAN_PARENT_ID] = parent_id
+        parent_text = parent_id
+    return parent_text, ancestors
+
+
+# --- times, status, events ------------------------------------------------------------------
+
+
+def _times(run: Run, origin: Origin | None) -> tuple[int, int]:
+    start_us = datetime_to_us(run.start_time)
+    end_us = datetime_to_us(run.end_time) if run.end_time is not None else start_us
+    start_ns, end_ns = start_us * 1000, max(end_us, start_us) * 1000
+    if origin is not None:  # exact nanoseconds, unless the run's times changed since
+        if origin.start_ns // 1000 == start_us:
+            start_ns = origin.start_ns
+        if origin.end_ns // 1000 == end_us and origin.end_ns >= start_ns:
+            end_ns = origin.end_ns
+    return start_ns, end_ns
+
+
+def _has_exception(run: Run) -> bool:
+    return any(isinstance(e, dict) and e.get("name") == otel.EVENT_EXCEPTION for e in run.events)
+
+
+def _status(run: Run, origin: Origin | None) -> tuple[str, str]:
+    if origin is not None:
+        if run.error is not None and origin.status_code != "ERROR" and not _has_exception(run):
+            return "ERROR", run.error.partition("\n")[0]
+        return origin.status_code, origin.status_message
+    if run.error is not None:
+        return "ERROR", run.error.partition("\n")[0]
+    return ("OK" if run.end_time is not None else "UNSET"), ""
+
+
+def _span_born_events(run: Run, origin: Origin, start_ns: int) -> list[EventRecord]:
+    """The span's own events back in span order, at their exact times.
+
+    spans -> runs sorts a span's events by time and may add a `new_token` event (a first token
+    read from an attribute); when it did either, or cut nanoseconds, it kept the original
+    times in span order (`event_times_unix_nano`), which undoes both.
+    """
+    items = list(run.events)
+    times = origin.event_times
+    if times is None:
+        return events.run_events(items, start_ns, None, from_span=True)
+    if len(items) == len(times) + 1:
+        added = [
+            i
+            for i, e in enumerate(items)
+            if isinstance(e, dict) and e.get("name") == ls.EVENT_NEW_TOKEN and "kwargs" not in e
+        ]
+        if len(added) == 1:
+            del items[added[0]]
+    if len(items) != len(times):
+        return events.run_events(run.events, start_ns, None, from_span=True)
+    order = sorted(range(len(times)), key=lambda i: times[i] // 1000)
+    original: list[Any] = [None] * len(times)
+    for position, index in enumerate(order):
+        original[index] = items[position]
+    return events.run_events(original, start_ns, times, from_span=True)
+
+
+def _events(
+    run: Run, facts: Facts, start_ns: int, end_ns: int
+) -> tuple[list[EventRecord], list[EventRecord]]:
+    """The run's own events and the events added for other backends."""
+    if facts.origin is not None:
+        return _span_born_events(run, facts.origin, start_ns), []
+    own = events.run_events(run.events, start_ns, None, from_span=False)
+    added = []
+    if facts.first_token_us is not None:
+        added.append(events.first_token_event(facts.first_token_us))
+    if run.error is not None and not _has_exception(run):
+        added.append(events.exception_event(run.error, end_ns))
+    return own, added
+
+
+# --- attributes and residue -----------------------------------------------------------------
+
+
+def _skipped_otel_keys(run: Run, facts: Facts, record: SpanRecord) -> list[str]:
+    """Metadata keys spans -> runs will rebuild from the span exactly as the run has them."""
+    origin = facts.origin
+    if origin is None:
+        return []
+    metadata = facts.metadata
+    rebuilt: dict[str, Any] = {
+        ls.META_OTEL_TRACE_ID: trace_id_hex(record.trace_id),
+        ls.META_OTEL_SPAN_ID: span_id_hex(record.span_id),
+    }
+    if record.parent_span_id is not None:
+        rebuilt[ls.META_OTEL_PARENT_SPAN_ID] = span_id_hex(record.parent_span_id)
+    # spans -> runs adds a `new_token` event when the span gives a first token but has none.
+    adds_token = facts.first_token_us is not None and not any(
+        event.name == ls.EVENT_NEW_TOKEN for event in record.events
+    )
+    space = otel_namespace(SpanView(record))
+    note_span(record, run.name, len(record.events) + adds_token, space)
+    rebuilt[ls.META_OTEL] = space
+    return [
+        key
+        for key in (ls.META_OTEL, *OTEL_ID_KEYS)
+        if key in metadata and key in rebuilt and metadata[key] == rebuilt[key]
+    ]
+
+
+def note_span(
+    record: SpanRecord, run_name: str, run_event_count: int, space: dict[str, Any]
+) -> None:
+    """What a run cannot otherwise give back of its span: the span name when the run has
+    another, a scope version without a scope name, and the event times when the run's events
+    lost their order, nanoseconds, or gained a `new_token` event."""
+    if record.name != run_name:
+        space[SPAN_NAME] = record.name
+    if record.scope_version and not record.scope_name:  # spans -> runs keeps named scopes only
+        space[SCOPE] = {"name": "", "version": record.scope_version}
+    times = [event.time_ns for event in record.events]
+    if (
+        run_event_count != len(times)
+        or any(t % 1000 for t in times)
+        or any(b // 1000 < a // 1000 for a, b in itertools.pairwise(times))
+    ):
+        space[EVENT_TIMES] = times
+
+
+def _attributes(
+    run: Run, facts: Facts, skip: list[str]
+) -> tuple[dict[str, AttributeValue], dict[str, Any]]:
+    """Our attributes with the span's kept attributes over them, and the shadowed values."""
+    ours: dict[str, AttributeValue] = {}
+    write_langsmith.write(facts, ours, frozenset(skip))
+    write_genai.write(facts, ours)
+    write_openinference.write(facts, ours)
+    collisions: dict[str, Any] = {}
+    if facts.origin is not None:
+        for key, value in facts.origin.attributes.items():
+            if is_written(key):  # a kept attribute under a name we write: remember ours
+                collisions[key] = ours.get(key)
+            ours[key] = value
+    return ours, collisions
+
+
+_JSON_STARTS: Final = ("{", "[", '"')
+
+
+def _metadata_residue(facts: Facts, skip: list[str], reader: decode.Reader) -> dict[str, Any]:
+    """Metadata values that `langsmith.metadata.*` would not give back exactly."""
+    out: dict[str, Any] = {}
+    for key, value in facts.metadata.items():
+        kind = type(value)
+        if kind is str:
+            if not value.startswith(_JSON_STARTS):
+                continue  # written as it is, read as it is (the common case, decided cheaply)
+        elif (
+            kind is bool
+            or kind is dict
+            or kind is list
+            or is_int64(value)
+            or (kind is float and math.isfinite(value))
+        ):
+            continue
+        if key in skip:
+            continue
+        if value is None:
+            out[key] = None
+            continue
+        written = reader.get(ls.METADATA_PREFIX + str(key))
+        if not _same(decode.meta_value(written), value):
+            out[key] = value
+    return out
+
+
+def _residue(
+    run: Run,
+    *,
+    facts: Facts,
+    record: SpanRecord,
+    own_events: list[EventRecord],
+    added: list[EventRecord],
+    skip: list[str],
+    collisions: dict[str, Any],
+    lineage: tuple[str | None, list[str]],
+) -> dict[str, Any]:
+    reader = decode.Reader(record.attributes, collisions)
+    res: dict[str, Any] = {}
+    if run.end_time is None or datetime_to_us(run.end_time) != record.end_ns // 1000:
+        res["end_time"] = _encode("end_time", run.end_time)  # unfinished, or ends before it starts
+    error = next((e for e in added if e.name == otel.EVENT_EXCEPTION), None)
+    predicted_error = error.attributes[otel.EXCEPTION_MESSAGE] if error is not None else None
+    if run.error != predicted_error:
+        res["error"] = run.error
+    if (own_events or run.events) and decode.events(own_events) != run.events:
+        res["events"] = run.events
+    if decode.tags(reader.get(ls.SPAN_TAGS)) != run.tags:
+        res["tags"] = run.tags
+    parent, ancestors = lineage
+    if run.parent_run_id is None and parent is not None:
+        res["parent_run_id"] = None
+    if (run.parent_run_ids or ancestors) and [str(u) for u in run.parent_run_ids] != ancestors:
+        res["parent_run_ids"] = _encode("parent_run_ids", run.parent_run_ids)
+    if run.status != ("error" if run.error is not None else "success"):
+        res["status"] = run.status
+    for name in ("child_run_ids", "direct_child_run_ids"):
+        if getattr(run, name):
+            res[name] = _encode(name, getattr(run, name))
+    tokens = decode.tokens(reader, run.run_type)
+    for name, predicted_count, count in zip(
+        ("prompt_tokens", "completion_tokens", "total_tokens"),
+        tokens,
+        (run.prompt_tokens, run.completion_tokens, run.total_tokens),
+        strict=True,
+    ):
+        if count != predicted_count:
+            res[name] = count
+    first = next((e for e in added if e.name != otel.EVENT_EXCEPTION), None)
+    predicted_first = first.time_ns // 1000 if first is not None else None
+    actual_first = datetime_to_us(run.first_token_time) if run.first_token_time else None
+    if actual_first != predicted_first:
+        res["first_token_time"] = _encode("first_token_time", run.first_token_time)
+    for name, value in zip(_RESIDUE_ONLY, _residue_only(run), strict=True):
+        if value is not None:
+            res[name] = _encode(name, value)
+    extra = run.extra if isinstance(run.extra, dict) else {}
+    rest = {k: v for k, v in extra.items() if k != "metadata"}
+    if "metadata" in extra and not isinstance(extra["metadata"], dict):
+        rest["metadata"] = extra["metadata"]
+    if rest:
+        res["extra"] = rest
+    if "metadata" not in extra:
+        res["_no_metadata"] = True
+    overrides = _metadata_residue(facts, skip, reader)
+    if overrides:
+        res["_metadata"] = overrides
+    kept = run.unmapped
+    if kept and (len(kept) > 1 or not isinstance(kept.get("session_name"), str)):
+        unmapped = {
+            k: v for k, v in kept.items() if not (k == "session_name" and isinstance(v, str))
+        }
+        if unmapped:
+            res["_unmapped"] = unmapped
+    if skip:
+        res["_from_span"] = skip
+    if added:
+        res["_synthetic"] = len(added)
+    if collisions:
+        res["_collisions"] = collisions
+    return res
+
+
+# --- the run -> record step ------------------------------------------------------------------
+
+
+def run_to_record(run: Run, resource: Mapping[str, AttributeValue] | None = None) -> SpanRecord:
+    """The neutral span record of one run (see the module rules)."""
+    facts = facts_of(run)
+    origin = facts.origin
+    trace, span, parent_span = _otel_ids(run, facts)
+    start_ns, end_ns = _times(run, origin)
+    own, added = _events(run, facts, start_ns, end_ns)
+    status, message = _status(run, origin)
+    attrs: dict[str, AttributeValue]
+    if origin is not None:
+        base = SpanRecord(
+            trace_id=trace,
+            span_id=span,
+            parent_span_id=parent_span,
+            name=origin.span_name if origin.span_name is not None else run.name,
+            start_ns=start_ns,
+            end_ns=end_ns,
+            attributes=origin.attributes,
+            events=tuple(own),
+            links=origin.links,
+            kind=origin.kind,
+            status_code=status,
+            status_message=message,
+            resource=origin.resource,
+            scope_name=origin.scope_name,
+            scope_version=origin.scope_version,
+            parent_is_remote=origin.parent_is_remote if parent_span is not None else None,
+            trace_state=origin.trace_state,
+            dropped_attributes=origin.dropped_attributes,
+            dropped_events=origin.dropped_events,
+            dropped_links=origin.dropped_links,
+        )
+        skip = _skipped_otel_keys(run, facts, base)
+        attrs, collisions = _attributes(run, facts, skip)
+        lineage = _identity(run, trace, parent_span, span != run.id.int, attrs)
+        record = replace(base, attributes=attrs)
+    else:
+        skip = []
+        attrs, collisions = _attributes(run, facts, skip)
+        lineage = _identity(run, trace, parent_span, span != run.id.int, attrs)
+        project = run.unmapped.get("session_name")
+        record = SpanRecord(
+            trace_id=trace,
+            span_id=span,
+            parent_span_id=parent_span,
+            name=run.name,
+            start_ns=start_ns,
+            end_ns=end_ns,
+            attributes=attrs,
+            events=(*own, *added),
+            status_code=status,
+            status_message=message,
+            resource=resource
+            if resource is not None
+            else _default_resource(project if isinstance(project, str) else None),
+            scope_name=SCOPE_NAME,
+            parent_is_remote=False if parent_span is not None else None,
+        )
+    residue = _residue(
+        run,
+        facts=facts,
+        record=record,
+        own_events=own,
+        added=added,
+        skip=skip,
+        collisions=collisions,
+        lineage=lineage,
+    )
+    attrs[ls.RUN_FIELDS] = dumps(residue)
+    return record
+
+
+_RESOURCES: dict[str | None, dict[str, AttributeValue]] = {}
+
+
+def _default_resource(project: str | None) -> dict[str, AttributeValue]:
+    """One shared attributes dict per project, so spans of a project share one resource."""
+    found = _RESOURCES.get(project)
+    if found is None:
+        if len(_RESOURCES) >= 256:
+            _RESOURCES.clear()
+        found = _RESOURCES[project] = {otel.SERVICE_NAME: project or DEFAULT_SERVICE}
+    return found

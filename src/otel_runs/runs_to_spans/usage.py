@@ -1,0 +1,100 @@
+"""A run's token usage, in LangSmith's `usage_metadata` shape, for the spans of model calls.
+
+Only runs whose type owns usage in spans -> runs (`USAGE_RUN_TYPES`: llm and embedding) get
+usage attributes: every other run's token fields are sums over the model calls below it, and
+writing them would make spans -> runs count them twice.
+
+Source order: `outputs.usage_metadata` (what the model returned), then
+`extra.metadata.usage_metadata` (what the SDK copied there), then the run's own
+`prompt_tokens` / `completion_tokens` / `total_tokens` with the token details LangSmith's API
+returns next to them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from otel_runs.conventions import langsmith as ls
+from otel_runs.convert.span_to_run import USAGE_RUN_TYPES
+from otel_runs.model.run import Run
+
+Usage = dict[str, Any]
+
+_COUNTS: Final = ("input_tokens", "output_tokens", "total_tokens")
+_DETAILS: Final = ("input_token_details", "output_token_details")
+# Names the LangSmith API uses for the token details next to prompt_tokens.
+_FIELD_DETAILS: Final = (
+    ("input_token_details", ("prompt_token_details", "input_token_details")),
+    ("output_token_details", ("completion_token_details", "output_token_details")),
+)
+
+
+def _count(value: object) -> int | None:
+    return value if type(value) is int and value >= 0 else None
+
+
+def _details(value: object) -> dict[str, int] | None:
+    if not isinstance(value, dict):
+        return None
+    found = {str(k): n for k, v in value.items() if (n := _count(v)) is not None}
+    return found or None
+
+
+def _from_object(value: object) -> Usage | None:
+    """A usage_metadata object with at least one integer count."""
+    if not isinstance(value, dict):
+        return None
+    if not any(_count(value.get(key)) is not None for key in _COUNTS):
+        return None
+    return dict(value)
+
+
+def _from_fields(run: Run) -> Usage | None:
+    counts = (run.prompt_tokens, run.completion_tokens, run.total_tokens)
+    if all(c is None for c in counts):
+        return None
+    usage: Usage = {
+        key: value for key, value in zip(_COUNTS, counts, strict=True) if value is not None
+    }
+    for group, names in _FIELD_DETAILS:
+        for name in names:
+            details = _details(run.unmapped.get(name))
+            if details:
+                usage[group] = details
+                break
+    return usage
+
+
+def run_usage(run: Run, metadata: Mapping[str, Any]) -> Usage | None:
+    """The usage a model-call run reports, or None (also for runs that own no usage)."""
+    if run.run_type not in USAGE_RUN_TYPES:
+        return None
+    outputs = run.outputs
+    if isinstance(outputs, dict):
+        found = _from_object(outputs.get(ls.META_USAGE))
+        if found is not None:
+            return found
+    found = _from_object(metadata.get(ls.META_USAGE))
+    if found is not None:
+        return found
+    return _from_fields(run)
+
+
+def counts(usage: Usage) -> tuple[int | None, int | None, int | None]:
+    """Input, output and total tokens (total derived when only the parts are given)."""
+    inp, out, total = (_count(usage.get(key)) for key in _COUNTS)
+    if total is None and inp is not None and out is not None:
+        total = inp + out
+    return inp, out, total
+
+
+def detail(usage: Usage, group: str, key: str) -> int | None:
+    """One token detail (`input_token_details.cache_read`...), when it is an integer."""
+    details = usage.get(group)
+    return _count(details.get(key)) if isinstance(details, dict) else None
+
+
+def details(usage: Usage, group: str) -> dict[str, int] | None:
+    """A whole details group with its integer entries."""
+    return _details(usage.get(group)) if group in _DETAILS else None

@@ -1,0 +1,188 @@
+"""GenAI semantic-convention attributes of a run (current names, plus the deprecated ones
+LangSmith's exporter writes: `gen_ai.system`, `gen_ai.prompt`, `gen_ai.completion`).
+
+- `gen_ai.operation.name`: llm -> chat (text_completion for completion models),
+  embedding -> embeddings, retriever -> retrieval, tool -> execute_tool; other run types are
+  written as they are, as LangSmith's exporter does.
+- Provider, models, request parameters, response id / finish reasons, messages (llm runs),
+  tool attributes (tool runs), thread id -> `gen_ai.conversation.id`, time to first chunk.
+- Usage only on runs that own it (see `usage.py`), inclusive as the conventions define it:
+  cache reads and writes inside input tokens, reasoning inside output tokens.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any, Final
+
+from otel_runs.conventions import genai as g
+from otel_runs.dotted_order import datetime_to_us
+from otel_runs.model.span_record import AttributeValue
+from otel_runs.runs_to_spans import messages, usage
+from otel_runs.runs_to_spans.facts import Facts
+from otel_runs.runs_to_spans.values import attribute_value, dumps, is_int64
+
+_OPERATIONS: Final = {
+    "llm": "chat",
+    "embedding": "embeddings",
+    "retriever": "retrieval",
+    "tool": "execute_tool",
+}
+_PARAMS: Final = (
+    ("max_tokens", g.REQUEST_MAX_TOKENS),
+    ("temperature", g.REQUEST_TEMPERATURE),
+    ("top_p", g.REQUEST_TOP_P),
+    ("top_k", g.REQUEST_TOP_K),
+    ("frequency_penalty", g.REQUEST_FREQUENCY_PENALTY),
+    ("presence_penalty", g.REQUEST_PRESENCE_PENALTY),
+    ("seed", g.REQUEST_SEED),
+)
+_DETAIL_ATTRIBUTES: Final = (
+    ("input_token_details", "cache_read", g.USAGE_CACHE_READ_INPUT_TOKENS),
+    ("input_token_details", "cache_creation", g.USAGE_CACHE_CREATION_INPUT_TOKENS),
+    ("input_token_details", "audio", g.USAGE_AUDIO_INPUT_TOKENS),
+    ("output_token_details", "reasoning", g.USAGE_REASONING_OUTPUT_TOKENS),
+    ("output_token_details", "audio", g.USAGE_AUDIO_OUTPUT_TOKENS),
+)
+_RESPONSE_KEYS: Final = (
+    ("id", g.RESPONSE_ID),
+    ("service_tier", g.RESPONSE_SERVICE_TIER),
+    ("system_fingerprint", g.RESPONSE_SYSTEM_FINGERPRINT),
+)
+
+
+def _operation(facts: Facts) -> str:
+    run_type = facts.run.run_type
+    if run_type == "llm" and (
+        facts.metadata.get("ls_model_type") == "llm" or "prompts" in facts.run.inputs
+    ):
+        return "text_completion"
+    return _OPERATIONS.get(run_type, run_type)
+
+
+def _number(value: object) -> int | float | None:
+    if is_int64(value):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    return None
+
+
+def _request(facts: Facts, out: dict[str, AttributeValue]) -> None:
+    params = facts.params
+    if params:
+        for name, key in _PARAMS:
+            found = params.get(name)
+            if found is not None:
+                value = _number(found)
+                if value is not None:
+                    out[key] = value
+    stop = params.get("stop")
+    if isinstance(stop, str):
+        stop = [stop]
+    if isinstance(stop, list) and stop and all(isinstance(s, str) for s in stop):
+        out[g.REQUEST_STOP_SEQUENCES] = list(stop)
+    inputs = facts.run.inputs
+    for name, key in (("extra_query", g.REQUEST_EXTRA_QUERY), ("extra_body", g.REQUEST_EXTRA_BODY)):
+        if inputs.get(name) is not None:
+            out[key] = attribute_value(inputs[name])
+    tools = params.get("tools")
+    if tools:
+        out[g.TOOL_DEFINITIONS] = attribute_value(tools)
+
+
+def _response(outputs: Mapping[str, Any], out: dict[str, AttributeValue]) -> None:
+    if isinstance(outputs.get("model"), str):
+        out[g.RESPONSE_MODEL] = outputs["model"]
+    for name, key in _RESPONSE_KEYS:
+        if outputs.get(name) is not None:
+            out[key] = attribute_value(outputs[name])
+    reasons = messages.finish_reasons(outputs)
+    if reasons:
+        out[g.RESPONSE_FINISH_REASONS] = reasons
+
+
+def _usage(found: usage.Usage, out: dict[str, AttributeValue]) -> None:
+    inp, outp, total = usage.counts(found)
+    if inp is not None:
+        out[g.USAGE_INPUT_TOKENS] = inp
+    if outp is not None:
+        out[g.USAGE_OUTPUT_TOKENS] = outp
+    if total is not None:
+        out[g.USAGE_TOTAL_TOKENS] = total
+    for group, name, key in _DETAIL_ATTRIBUTES:
+        count = usage.detail(found, group, name)
+        if count is not None:
+            out[key] = count
+    for group, key in (
+        ("input_token_details", g.USAGE_INPUT_TOKEN_DETAILS),
+        ("output_token_details", g.USAGE_OUTPUT_TOKEN_DETAILS),
+    ):
+        details = usage.details(found, group)
+        if details:
+            out[key] = dumps(details)
+
+
+def _messages(facts: Facts, out: dict[str, AttributeValue]) -> None:
+    inputs = facts.run.inputs
+    found = messages.input_messages(inputs)
+    if found:
+        out[g.INPUT_MESSAGES] = dumps(found)
+    system = messages.system_instructions(inputs)
+    if system:
+        out[g.SYSTEM_INSTRUCTIONS] = dumps(system)
+    outputs = facts.run.outputs
+    if isinstance(outputs, dict):
+        produced = messages.output_messages(outputs)
+        if produced:
+            out[g.OUTPUT_MESSAGES] = dumps(produced)
+
+
+def _tool(facts: Facts, out: dict[str, AttributeValue]) -> None:
+    run = facts.run
+    out[g.TOOL_NAME] = run.name
+    extra = run.extra if isinstance(run.extra, dict) else {}
+    call_id = extra.get("tool_call_id") or facts.metadata.get("tool_call_id")
+    if call_id is not None:
+        out[g.TOOL_CALL_ID] = str(call_id)
+    out[g.TOOL_CALL_ARGUMENTS] = facts.inputs_json
+    if facts.outputs_json is not None:
+        out[g.TOOL_CALL_RESULT] = facts.outputs_json
+
+
+def write(facts: Facts, out: dict[str, AttributeValue]) -> None:
+    """Add the run's GenAI attributes to `out`."""
+    run = facts.run
+    out[g.OPERATION_NAME] = _operation(facts)
+    if facts.system is not None and facts.provider is not None:
+        out[g.PROVIDER_NAME] = facts.provider
+        out[g.SYSTEM] = facts.system
+    if facts.model is not None:
+        out[g.REQUEST_MODEL] = facts.model
+    _request(facts, out)
+    if isinstance(run.outputs, dict):
+        _response(run.outputs, out)
+    if facts.usage is not None:
+        _usage(facts.usage, out)
+    if run.run_type == "llm":
+        _messages(facts, out)
+    elif run.run_type == "tool":
+        _tool(facts, out)
+    serialized = run.serialized
+    if isinstance(serialized, dict):
+        for name, key in (
+            ("name", g.SERIALIZED_NAME),
+            ("signature", g.SERIALIZED_SIGNATURE),
+            ("doc", g.SERIALIZED_DOC),
+        ):
+            if serialized.get(name) is not None:
+                out[key] = attribute_value(serialized[name])
+    if facts.thread_id is not None:
+        out[g.CONVERSATION_ID] = facts.thread_id
+    if facts.first_token_us is not None:
+        start_us = datetime_to_us(facts.run.start_time)
+        out[g.RESPONSE_TIME_TO_FIRST_CHUNK] = max(0, facts.first_token_us - start_us) / 1e6
+    out[g.PROMPT] = facts.inputs_json
+    if facts.outputs_json is not None:
+        out[g.COMPLETION] = facts.outputs_json
