@@ -296,3 +296,23 @@ def test_every_first_token_source(
     delta = run.first_token_time - run.start_time
     assert delta.seconds * 1_000_000 + delta.microseconds == offset_us
     assert any(e["name"] == ls.EVENT_NEW_TOKEN for e in run.events)
+
+
+def test_stamped_segment_times_are_kept_and_unstamped_children_follow_them() -> None:
+    """A stamped dotted_order whose segment time is not the span's start (runs that came from
+    LangSmith, clamped clock skew) is kept, and an unstamped child continues it exactly."""
+    root_id, child_id = "00000000-0000-0000-0000-000000000001", "00000000-0000-0000-0000-000000000002"
+    root_dotted = "20251122T082640000000Z" + root_id  # T0
+    child_dotted = root_dotted + ".20251122T082640000010Z" + child_id  # start is +5 µs, stamp +10
+    spans = [
+        record(1, attributes={ls.SPAN_DOTTED_ORDER: root_dotted, ls.TRACE_ID: root_id}),
+        record(2, 1, start=5_000, attributes={ls.SPAN_DOTTED_ORDER: child_dotted,
+                                              ls.TRACE_ID: root_id, ls.SPAN_PARENT_ID: root_id}),
+        record(3, 2, start=20_000, name="native"),
+    ]  # fmt: skip
+    runs = {run.name: run for run in convert_spans(spans).runs}
+    by_id = {str(run.id): run for run in runs.values()}
+    assert by_id[child_id].dotted_order == child_dotted
+    native = runs["native"]
+    assert native.dotted_order.startswith(child_dotted + ".")
+    assert str(native.parent_run_id) == child_id

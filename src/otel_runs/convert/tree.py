@@ -106,6 +106,27 @@ def stamped_lineage(ident: Identity) -> tuple[str, int] | None:
     return ident.dotted_order, segments[-1].time_us
 
 
+def _stamp_under(ident: Identity, parent_dotted: str, parent_us: int) -> tuple[str, int] | None:
+    """The child's stamped dotted_order when it is exactly one valid segment below its parent's
+    placed one. Stamped times may differ from start times (runs from LangSmith, clamped clock
+    skew); keeping the stamp keeps such a tree, and the children placed under it, exact."""
+    dotted = ident.dotted_order
+    cut = len(parent_dotted)
+    if (
+        not dotted
+        or len(dotted) != cut + 1 + SEGMENT_LEN
+        or dotted[cut] != "."
+        or not dotted.startswith(parent_dotted)
+        or dotted[-36:] != str(ident.run_id)
+    ):
+        return None
+    try:
+        segment_us = segment_time_us(dotted)
+    except DottedOrderError:
+        return None
+    return (dotted, segment_us) if segment_us >= parent_us else None
+
+
 def assemble(
     drafts: Iterable[RunDraft], known: Mapping[UUID, Lineage | None] | None = None
 ) -> list[RunDraft]:
@@ -157,12 +178,17 @@ def assemble(
             for child in children.get(parent, ()):
                 if child in placed:
                     continue
-                run = by_id[child].run
-                start_us = ns_to_us(by_id[child].record.start_ns)
-                seg_time[child] = child_segment_time(start_us, seg_time[parent])
-                run.dotted_order = (
-                    parent_run.dotted_order + "." + format_segment(seg_time[child], child)
-                )
+                draft = by_id[child]
+                run = draft.run
+                kept = _stamp_under(draft.ident, parent_run.dotted_order, seg_time[parent])
+                if kept is not None:
+                    run.dotted_order, seg_time[child] = kept
+                else:
+                    start_us = ns_to_us(draft.record.start_ns)
+                    seg_time[child] = child_segment_time(start_us, seg_time[parent])
+                    run.dotted_order = (
+                        parent_run.dotted_order + "." + format_segment(seg_time[child], child)
+                    )
                 placed.add(child)
                 stack.append(child)
 
