@@ -73,6 +73,8 @@ class _Waiting:
     record: SpanRecord
     ident: Identity
     since: float
+    stamped: bool
+    """The span carries a complete stamped lineage: it can be placed without its parent."""
 
 
 @dataclass(slots=True)
@@ -89,6 +91,19 @@ class AssemblyCounts:
     """Spans emitted as orphans early because the waiting room was full."""
     rejected: int = 0
     """Invalid spans (bad ids, impossible times)."""
+
+
+def _subtree_size(children: dict[UUID, list[UUID]], root: UUID) -> int:
+    """How many waiting spans hang below root."""
+    count, stack, seen = 0, list(children.get(root, ())), {root}
+    while stack:
+        run_id = stack.pop()
+        if run_id in seen:  # a parent cycle
+            continue
+        seen.add(run_id)
+        count += 1
+        stack.extend(children.get(run_id, ()))
+    return count
 
 
 class TraceAssembler:
@@ -140,7 +155,8 @@ class TraceAssembler:
                 continue
             ident = identity(record)
             self._waiting.pop(ident.run_id, None)  # a re-sent span replaces the held copy
-            self._waiting[ident.run_id] = _Waiting(record, ident, now)
+            stamped = stamped_lineage(ident) is not None
+            self._waiting[ident.run_id] = _Waiting(record, ident, now, stamped)
         self.counts.rejected += len(rejected)
         ready = self._anchored()
         expired = now - self.ttl_s
@@ -154,13 +170,16 @@ class TraceAssembler:
         self.counts.orphaned += len(orphans)
         overflow = len(self._waiting) - len(ready) - self.max_waiting
         if overflow > 0:
-            early = [r for r in tops if r not in orphans]  # oldest first
+            chosen = set(orphans)
+            children = self._children()
             evicted = []
-            for run_id in early:
+            for run_id in tops:  # oldest first
                 if overflow <= 0:
                     break
+                if run_id in chosen:
+                    continue
                 evicted.append(run_id)
-                overflow -= 1 + self._descendants(run_id)
+                overflow -= 1 + _subtree_size(children, run_id)
             self.counts.evicted += len(evicted)
             orphans.extend(evicted)
         if orphans:
@@ -223,17 +242,16 @@ class TraceAssembler:
         while len(self._below) > self.max_known:
             self._below.popitem(last=False)
 
-    def _descendants(self, run_id: UUID) -> int:
-        """How many waiting spans hang below a waiting span."""
-        below = {run_id}
-        grew = True
-        while grew:
-            grew = False
-            for child, item in self._waiting.items():
-                if child not in below and item.ident.parent_id in below:
-                    below.add(child)
-                    grew = True
-        return len(below) - 1
+    def _children(self) -> dict[UUID, list[UUID]]:
+        """Waiting spans by waiting parent (built once per batch: an orphan flood must not make
+        each eviction rescan the whole waiting room)."""
+        waiting = self._waiting
+        children: dict[UUID, list[UUID]] = {}
+        for run_id, item in waiting.items():
+            parent = item.ident.parent_id
+            if parent is not None and parent in waiting:
+                children.setdefault(parent, []).append(run_id)
+        return children
 
     def _anchored(self, extra_roots: set[UUID] | None = None) -> set[UUID]:
         """Run ids of waiting spans whose place in the tree is known."""
@@ -248,7 +266,7 @@ class TraceAssembler:
                 parent is None
                 or run_id in roots
                 or parent in self._known
-                or stamped_lineage(item.ident) is not None
+                or item.stamped
             ):
                 frontier.append(run_id)
             elif parent in waiting:
