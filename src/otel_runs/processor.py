@@ -166,9 +166,10 @@ def _write_stamp(span: Span, values: dict[str, AttributeValue]) -> None:
 
     `set_attributes` re-validates every value under two locks (about half of our on_start cost).
     Ours are known-good strings and a bool, and a starting span is not shared with other threads
-    yet, so they go straight into the SDK's attribute dict when its layout is the one we know
-    and there is room. They also skip the value-length limit on purpose: a truncated
-    dotted_order would be worse than none. Otherwise the public API does it.
+    yet, so they go straight into the SDK's attribute dict when its layout is the one we know.
+    They skip the value-length limit on purpose: a truncated dotted_order would be worse than
+    none. A span already at its attribute-count limit is not stamped: the SDK would evict the
+    app's own attributes to make room, and the exporter places unstamped spans anyway.
     """
     attributes = getattr(span, "_attributes", None)
     store = getattr(attributes, "_dict", None)
@@ -176,7 +177,7 @@ def _write_stamp(span: Span, values: dict[str, AttributeValue]) -> None:
         maxlen = getattr(attributes, "maxlen", None)
         if maxlen is None or len(store) + len(values) <= maxlen:
             store.update(values)
-            return
+        return
     span.set_attributes(values)
 
 
