@@ -31,6 +31,8 @@ class ScriptedSink:
             return SinkResult(stored=len(runs))
         if answer == "down":
             return SinkResult(failed=len(runs), error="503", retry=ids)
+        if answer == "slow-down":  # 429 with Retry-After: 7
+            return SinkResult(failed=len(runs), error="429", retry=ids, retry_after_s=7.0)
         if answer == "first-down":  # one run retryable, the others stored
             return SinkResult(stored=len(runs) - 1, failed=1, error="503", retry=ids[:1])
         if answer == "refused":
@@ -89,6 +91,21 @@ def test_the_backoff_doubles_per_failed_send_and_resets_after_success() -> None:
     forwarder.put(parcels("b")[0])
     forwarder.send()
     assert forwarder.wait_s() == pytest.approx(1.0, rel=0.21)
+
+
+def test_the_destinations_retry_after_is_a_floor_under_the_backoff() -> None:
+    clock = Clock()
+    forwarder = Forwarder(ScriptedSink(["slow-down", "down", "ok"]), clock=clock,
+                          first_backoff_s=1.0, max_backoff_s=60.0)  # fmt: skip
+    forwarder.put(parcels("a")[0])
+    forwarder.send()
+    assert forwarder.wait_s() == pytest.approx(7.0)  # not the 1 s backoff
+    clock.now += 6.9
+    assert forwarder.send() == []  # still waiting as asked
+    clock.now += 0.2
+    forwarder.send()
+    wait = forwarder.wait_s()
+    assert wait is not None and 1.6 <= wait <= 2.4  # no Retry-After this time: the backoff
 
 
 def test_runs_refused_for_good_are_resolved_and_counted_failed() -> None:

@@ -486,6 +486,9 @@ def test_retry_after_beyond_the_deadline_fails_without_waiting(
     assert result.failed == len(runs)
     assert result.error is not None
     assert "deadline" in result.error
+    # The caller learns how long LangSmith asked to wait, and waits at least that long.
+    assert result.retry_after_s == 20.0
+    assert set(result.retry) == {str(run.id) for run in runs}
 
 
 def test_the_api_key_never_leaks(

@@ -172,7 +172,8 @@ class RunExporter(SpanExporter):
             for run in batch:
                 if str(run.id) in retry:
                     self._buffer[run.id] = run
-            self._retry_at = time.monotonic() + self._backoff
+            asked = min(result.retry_after_s or 0.0, _MAX_BACKOFF_S)  # the destination's floor
+            self._retry_at = time.monotonic() + max(self._backoff, asked)
             self._backoff = min(self._backoff * 2, _MAX_BACKOFF_S)
             self._trim()
         else:

@@ -144,9 +144,11 @@ class Forwarder:
             )
         if retry:
             counts.retried += 1
-            self._retry_at = self._clock() + self._backoff * self._random.uniform(
-                1 - _JITTER, 1 + _JITTER
-            )
+            wait = self._backoff * self._random.uniform(1 - _JITTER, 1 + _JITTER)
+            # The destination's own Retry-After is a floor (capped, so a bad header cannot stall
+            # the receiver for hours).
+            asked = min(result.retry_after_s or 0.0, self._max_backoff)
+            self._retry_at = self._clock() + max(wait, asked)
             self._warn(
                 "the sink could not take %d runs now (%s); retrying in %.1f s",
                 len(retry),

@@ -30,6 +30,9 @@ class SinkResult:
     retry: tuple[str, ...] = ()
     """Ids of failed runs that may succeed later (the destination was unavailable: timeouts,
     connection errors, 429, 5xx); a subset of `failed`. The exporter keeps them to resend."""
+    retry_after_s: float | None = None
+    """How long the destination asked callers to wait before resending (its last Retry-After),
+    when it said; the exporter and the receiver wait at least that long."""
 
     @property
     def ok(self) -> bool:

@@ -140,6 +140,8 @@ class _Answer:
 
     status: int | None
     message: str
+    retry_after: float | None = None
+    """The server's last Retry-After (seconds) when it gave up while the server asked to wait."""
 
 
 @dataclass(slots=True)
@@ -151,6 +153,7 @@ class _Tally:
     failed: int = 0
     errors: list[str] = field(default_factory=list)
     retry: list[str] = field(default_factory=list)
+    retry_after: float | None = None
 
     def fail(self, count: int, message: str) -> None:
         self.failed += count
@@ -163,7 +166,9 @@ class _Tally:
             shown = self.errors[:3]
             more = len(self.errors) - len(shown)
             error = "; ".join(shown) + (f" (and {more} more errors)" if more else "")
-        return SinkResult(self.stored, self.duplicates, self.failed, error, tuple(self.retry))
+        return SinkResult(
+            self.stored, self.duplicates, self.failed, error, tuple(self.retry), self.retry_after
+        )
 
 
 class _RateLimit:
@@ -482,6 +487,8 @@ class LangSmithSink:
             tally.fail(len(chunk), answer.message)
         if status is None or status == 429 or status >= 500:  # LangSmith was unavailable
             tally.retry.extend(item.run_id for item in chunk)
+            if answer.retry_after is not None:
+                tally.retry_after = max(tally.retry_after or 0.0, answer.retry_after)
         return []
 
     def _post(self, chunk: list[_Encoded], batch_mode: bool, deadline: float) -> _Answer:
@@ -518,13 +525,16 @@ class LangSmithSink:
                 retry_after = parse_retry_after(response.headers.get("retry-after"))
             message = self._redact(message)
             if attempt >= self._max_retries:
-                return _Answer(status, f"{message} (gave up after {attempt + 1} attempts)")
+                return _Answer(
+                    status, f"{message} (gave up after {attempt + 1} attempts)", retry_after
+                )
             wait = self._wait(attempt, retry_after)
             if time.monotonic() + wait >= deadline:
                 return _Answer(
                     status,
                     f"{message} (no retry: waiting {wait:.1f} s would pass the"
                     f" {self._deadline:g} s write deadline)",
+                    retry_after,
                 )
             _logger.debug("retrying %s in %.2f s: %s", path, wait, message)
             if self._closed.wait(wait):
