@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 _JSON_STARTS = ("{", "[", '"')
@@ -84,14 +84,36 @@ def loads(value: object) -> Any:
         return None
     try:
         decoded = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if isinstance(decoded, str) and decoded.strip().startswith(_JSON_STARTS[:2]):
         try:  # double-encoded object or array
-            return json.loads(decoded)
-        except ValueError:
+            decoded = json.loads(decoded)
+        except (ValueError, RecursionError):
             return decoded
-    return decoded
+    # Deeper values would overflow the recursive steps downstream; such text stays text.
+    return None if _deeper_than(decoded, MAX_JSON_DEPTH) else decoded
+
+
+MAX_JSON_DEPTH = 100
+"""Deepest JSON value decoded from an attribute (the OTLP decoders' nesting limit too)."""
+
+
+def _deeper_than(value: object, limit: int) -> bool:
+    """Whether containers nest more than `limit` levels (iteratively: no recursion to overflow)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Iterable[object] = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth >= limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def as_object(value: object) -> dict[str, Any] | None:
