@@ -47,7 +47,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from otel_runs.conventions import genai as g
+from bench.common import ATTRIBUTES
 from otel_runs.convert.from_sdk import record_from_span
 from otel_runs.otlp import encode_json_request
 
@@ -59,19 +59,6 @@ TRACES_EXPORT: Final = "/opentelemetry.proto.collector.trace.v1.TraceService/Exp
 _READY: Final = re.compile(r"ready http=\S+:(?P<http>\d+) grpc=\S+:(?P<grpc>\d+)")
 _EVENT_TEXT: Final = "x" * 120
 
-ATTRIBUTES: Final[dict[str, Any]] = {
-    g.OPERATION_NAME: "chat",
-    g.REQUEST_MODEL: "gpt-4o-mini",
-    g.PROVIDER_NAME: "openai",
-    g.USAGE_INPUT_TOKENS: 120,
-    g.USAGE_OUTPUT_TOKENS: 30,
-    g.REQUEST_TEMPERATURE: 0.2,
-    "http.method": "POST",
-    "server.address": "api.example.com",
-    "app.request_id": "req-1234567890",
-    "app.flag": True,
-}
-"""Ten attributes (6 strings, 2 ints, a float, a bool), as in the reference measurements."""
 
 
 # --- the payload ------------------------------------------------------------------------------

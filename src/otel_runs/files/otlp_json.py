@@ -11,25 +11,12 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import IO
 
-from otel_runs.errors import OtlpDecodeError
 from otel_runs.files.jsonstream import array_items, json_lines
-from otel_runs.files.records import BadRecord
+from otel_runs.files.records import BadRecord, decoded_spans
 from otel_runs.files.source import Source
 from otel_runs.model.span_record import SpanRecord
 from otel_runs.otlp.decode import decode_json_request
 from otel_runs.otlp.encode_json import encode_json_request
-
-
-def _decode(body: bytes | str, where: str) -> Iterator[tuple[str, SpanRecord | BadRecord]]:
-    try:
-        decoded = decode_json_request(body)
-    except OtlpDecodeError as exc:
-        yield where, BadRecord(where, str(exc))
-        return
-    for record in decoded.records:
-        yield where, record
-    for index, reason in decoded.rejected:
-        yield where, BadRecord(f"{where}, span {index}", reason)
 
 
 def read_otlp_json(source: Source) -> Iterator[tuple[str, SpanRecord | BadRecord]]:
@@ -43,11 +30,12 @@ def read_otlp_json(source: Source) -> Iterator[tuple[str, SpanRecord | BadRecord
         whole_lines = False
     if whole_lines:
         for line, raw in json_lines(source):
-            yield from _decode(raw, f"line {line}")
+            yield from decoded_spans(decode_json_request, raw, f"line {line}")
         return
     # One document over many lines: decode its resourceSpans one at a time.
     for line, item in array_items(source, ("resourceSpans", "resource_spans")):
-        yield from _decode(json.dumps({"resourceSpans": [item]}), f"line {line}")
+        body = json.dumps({"resourceSpans": [item]})
+        yield from decoded_spans(decode_json_request, body, f"line {line}")
 
 
 class OtlpJsonWriter:

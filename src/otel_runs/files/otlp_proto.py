@@ -22,10 +22,9 @@ from typing import IO, Final
 from google.protobuf.message import DecodeError  # type: ignore[import-untyped]  # no stubs
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from otel_runs.errors import OtlpDecodeError
 from otel_runs.files import FileFormatError
 from otel_runs.files.encode_proto import encode_request
-from otel_runs.files.records import BadRecord
+from otel_runs.files.records import BadRecord, decoded_spans
 from otel_runs.files.source import Source
 from otel_runs.model.span_record import SpanRecord
 from otel_runs.otlp.decode import decode_request
@@ -176,15 +175,7 @@ def read_otlp_proto(source: Source) -> Iterator[tuple[str, SpanRecord | BadRecor
     that does not decode gives a BadRecord instead."""
     kind = framing(source)
     for where, body in _frames(source, kind):
-        try:
-            decoded = decode_request(body)
-        except OtlpDecodeError as exc:
-            yield where, BadRecord(where, str(exc))
-            continue
-        for record in decoded.records:
-            yield where, record
-        for index, reason in decoded.rejected:
-            yield where, BadRecord(f"{where}, span {index}", reason)
+        yield from decoded_spans(decode_request, body, where)
 
 
 class OtlpProtoWriter:
