@@ -195,6 +195,7 @@ def _pb_span(
         raise _Reject("endTimeUnixNano is missing or 0")
     parent = _pb_parent(span.parent_span_id)
     status = span.status
+    events, links = span.events, span.links  # most spans have none: skip the generators
     return SpanRecord(
         trace_id=_pb_id(span.trace_id, "traceId", TRACE_ID_BYTES),
         span_id=_pb_id(span.span_id, "spanId", SPAN_ID_BYTES),
@@ -203,8 +204,8 @@ def _pb_span(
         start_ns=start,
         end_ns=end,
         attributes=_pb_attributes(span.attributes, 0),
-        events=tuple(_pb_events(span.events)),
-        links=tuple(_pb_links(span.links)),
+        events=tuple(_pb_events(events)) if events else (),
+        links=tuple(_pb_links(links)) if links else (),
         kind=_kind(span.kind),
         status_code=_status(status.code),
         status_message=status.message,
