@@ -491,6 +491,22 @@ def test_retry_after_beyond_the_deadline_fails_without_waiting(
     assert set(result.retry) == {str(run.id) for run in runs}
 
 
+def test_a_retry_after_longer_than_one_wait_hands_the_runs_back(
+    fake: FakeLangSmith, make_sink: MakeSink
+) -> None:
+    """A write never blocks longer than 30 s on one wait; past that the caller waits as asked."""
+    runs = agent_runs()
+    fake.inject(Fault(429, retry_after="45"))
+    started = time.monotonic()
+
+    result = make_sink(deadline=120.0).write(runs)
+
+    assert time.monotonic() - started < 5.0
+    assert result.failed == len(runs) and set(result.retry) == {str(run.id) for run in runs}
+    assert result.retry_after_s == 45.0
+    assert result.error is not None and "Retry-After 45" in result.error
+
+
 def test_the_api_key_never_leaks(
     fake: FakeLangSmith, make_sink: MakeSink, caplog: pytest.LogCaptureFixture
 ) -> None:

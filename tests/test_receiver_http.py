@@ -297,6 +297,27 @@ def test_declared_oversized_body_is_refused_before_reading(
     _still_serving(client, intake)
 
 
+@pytest.mark.parametrize("json_body", [False, True], ids=["protobuf", "json"])
+def test_a_request_with_too_many_spans_gets_413_and_nothing_is_stored(json_body: bool) -> None:
+    """Tiny spans cost ~30x their wire size once decoded: bytes alone do not bound memory."""
+    intake = ListIntake()
+    spans = len(agent_spans())
+    limits = Limits(max_request_spans=spans - 1)
+    body, headers = (_json_body(), JSON) if json_body else (_pb_body(), PROTOBUF)
+    with (
+        running_receiver(intake, limits=limits, grpc=False) as receiver,
+        httpx.Client(base_url=receiver.http_url, timeout=30) as client,
+    ):
+        response = client.post("/v1/traces", content=body, headers=headers)
+        assert response.status_code == 413
+        message = response.json()["message"] if json_body else _status(response).message
+        assert f"more than {spans - 1} spans" in message
+        assert intake.records == []
+    with running_receiver(intake, limits=Limits(max_request_spans=spans), grpc=False) as receiver:
+        assert httpx.post(f"{receiver.http_url}/v1/traces", content=body, headers=headers).status_code == 200
+    assert len(intake.records) == spans
+
+
 @pytest.mark.parametrize("encoding", ["gzip", "deflate"])
 def test_compression_bomb_is_refused_after_one_limit_of_output(
     client: httpx.Client, intake: ListIntake, encoding: str

@@ -5,6 +5,7 @@
     ├── InvalidRunError       a run dict or Run breaks the run data format
     ├── DottedOrderError      a dotted_order string breaks LangSmith's rules
     ├── OtlpDecodeError       an OTLP request body cannot be decoded at all
+    │   └── TooManySpansError a request carries more spans than the caller allows
     ├── StoreError            a local run store cannot be opened or read (missing, locked, corrupt)
     ├── ConfigError           a constructor's configuration is missing or unusable
     ├── FileFormatError       (files/) a file `otel-runs convert` cannot read; names the line
@@ -36,6 +37,10 @@ class DottedOrderError(InvalidRunError):
 
 class OtlpDecodeError(OtelRunsError):
     """An OTLP request body that is not decodable at all (one bad span is a rejection instead)."""
+
+
+class TooManySpansError(OtlpDecodeError):
+    """An OTLP request with more spans than the decoder was allowed to build (receiver: 413)."""
 
 
 class StoreError(OtelRunsError):

@@ -28,6 +28,7 @@ from otel_runs.receiver.limits import (
     DEFAULT_HTTP_PORT,
     DEFAULT_MAX_INFLIGHT,
     DEFAULT_MAX_REQUEST_BYTES,
+    DEFAULT_MAX_REQUEST_SPANS,
     MIB,
     Limits,
 )
@@ -92,6 +93,13 @@ def register(commands: Subcommands) -> None:
         help="largest request after decompression (default %(default)g)",
     )
     parser.add_argument(
+        "--max-request-spans",
+        type=lambda text: int(positive(text)),
+        default=DEFAULT_MAX_REQUEST_SPANS,
+        metavar="N",
+        help="most spans in one request; more get 413 (default %(default)d)",
+    )
+    parser.add_argument(
         "--max-inflight",
         type=lambda text: int(positive(text)),
         default=DEFAULT_MAX_INFLIGHT,
@@ -145,7 +153,11 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError("both --http-port and --grpc-port are 0: nothing to serve")
     sink, where = _sink(args)
     service = ReceiverService(sink, spool_path=args.spool)
-    limits = Limits(int(args.max_request_mib * MIB), args.max_inflight)
+    limits = Limits(
+        int(args.max_request_mib * MIB),
+        args.max_inflight,
+        max_request_spans=args.max_request_spans,
+    )
     ingress = Ingress(service, limits, BearerAuth(args.token))
     server = ReceiverServer(
         ingress, Bind(args.host, args.http_port, args.grpc_port), grace_s=args.grace

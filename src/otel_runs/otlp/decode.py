@@ -16,8 +16,10 @@ Rules, the same for both encodings:
 - flags: `parent_is_remote` is the IS_REMOTE bit (0x200) when the HAS_IS_REMOTE bit (0x100) is
   set and the span has a parent; None otherwise. The W3C trace flags (low byte) are not kept.
 - Attribute values: str, bool, int (int64), float, bytes, list (arrayValue) and dict
-  (kvlistValue); an empty AnyValue is None; a repeated key keeps its last value. Nesting deeper
-  than 100 levels is a rejection (upb's own recursion limit).
+  (kvlistValue); an empty AnyValue is None; a repeated key keeps its last value. In OTLP/JSON,
+  attribute nesting deeper than 100 levels rejects the span. In protobuf, upb's own recursion
+  limit (100 message levels, about 48 nested arrays) refuses the whole body first: an
+  OtlpDecodeError, the other spans of that request included.
 - Every span of a resource shares one resource-attributes dict; scope name and version are
   copied. Schema URLs, scope attributes, the resource's dropped count and the links' trace
   state and flags are not kept (`SpanRecord` has no field for them).
@@ -51,7 +53,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
-from otel_runs.errors import OtlpDecodeError
+from otel_runs.errors import OtlpDecodeError, TooManySpansError
 from otel_runs.model.span_record import AttributeValue, EventRecord, LinkRecord, SpanRecord
 from otel_runs.otlp._wire import (
     FLAG_HAS_IS_REMOTE,
@@ -123,6 +125,13 @@ def _remote(flags: int, parent: int | None) -> bool | None:
     return bool(flags & FLAG_IS_REMOTE)
 
 
+def _check_count(count: int, max_spans: int) -> None:
+    if count > max_spans:
+        raise TooManySpansError(
+            f"the request holds more than {max_spans} spans; send smaller batches"
+        )
+
+
 def _reject_all(rejected: list[Rejected], first: int, count: int, problem: str) -> None:
     """Reject `count` spans from index `first` for one reason (a bad resource or scope)."""
     rejected.extend((i, f"span {i}: {problem}") for i in range(first, first + count))
@@ -131,11 +140,12 @@ def _reject_all(rejected: list[Rejected], first: int, count: int, problem: str) 
 # --- protobuf ---------------------------------------------------------------------------------
 
 
-def decode_request(body: bytes) -> Decoded:
+def decode_request(body: bytes, *, max_spans: int | None = None) -> Decoded:
     """Decode an OTLP/protobuf `ExportTraceServiceRequest` body (uncompressed).
 
     Raises OtlpDecodeError when the bytes are not such a message; an empty body is an empty
-    request.
+    request. With `max_spans`, a request holding more spans raises TooManySpansError before
+    they are built (small spans take ~30x their wire size once decoded).
     """
     try:
         request = ExportTraceServiceRequest.FromString(body)
@@ -146,6 +156,10 @@ def decode_request(body: bytes) -> Decoded:
     records: list[SpanRecord] = []
     rejected: list[Rejected] = []
     index = 0
+    if max_spans is not None:
+        _check_count(
+            sum(len(s.spans) for r in request.resource_spans for s in r.scope_spans), max_spans
+        )
     for resource_spans in request.resource_spans:
         problem: str | None = None
         try:
@@ -313,11 +327,12 @@ _BASE64_LEN: Final = {16: (22, 24), 8: (11, 12)}
 """Byte size -> lengths of its base64 form without and with padding (for the hint)."""
 
 
-def decode_json_request(body: bytes | str) -> Decoded:
+def decode_json_request(body: bytes | str, *, max_spans: int | None = None) -> Decoded:
     """Decode an OTLP/JSON `ExportTraceServiceRequest` body (uncompressed, UTF-8).
 
     Raises OtlpDecodeError when the body is not JSON, not an object, or its span lists are not
-    lists; malformed spans are rejected one by one (see the module rules).
+    lists; malformed spans are rejected one by one (see the module rules). With `max_spans`, a
+    request holding more spans raises TooManySpansError before more than that are built.
     """
     try:
         doc = json.loads(body)
@@ -327,7 +342,7 @@ def decode_json_request(body: bytes | str) -> Decoded:
         raise OtlpDecodeError(
             f"body must be a JSON object (ExportTraceServiceRequest), got {_type(doc)}"
         )
-    return _json_request(_camel(doc))
+    return _json_request(_camel(doc), max_spans)
 
 
 def _camel(message: dict[str, Any]) -> dict[str, Any]:
@@ -362,7 +377,7 @@ def _json_message(value: object, what: str) -> dict[str, Any]:
     return _camel(value)
 
 
-def _json_request(doc: dict[str, Any]) -> Decoded:
+def _json_request(doc: dict[str, Any], max_spans: int | None = None) -> Decoded:
     records: list[SpanRecord] = []
     rejected: list[Rejected] = []
     index = 0
@@ -378,6 +393,8 @@ def _json_request(doc: dict[str, Any]) -> Decoded:
         for s, scope_item in enumerate(_json_list(resource_spans.get("scopeSpans"), where)):
             scope_spans = _json_message(scope_item, f"{where}[{s}]")
             spans = _json_list(scope_spans.get("spans"), f"{where}[{s}].spans")
+            if max_spans is not None:
+                _check_count(index + len(spans), max_spans)
             problem = group_problem
             name = version = ""
             if problem is None:

@@ -23,12 +23,13 @@ from dataclasses import dataclass
 from typing import Final, Protocol, runtime_checkable
 
 from otel_runs.convert.validate import problem
-from otel_runs.errors import OtlpDecodeError
+from otel_runs.errors import OtlpDecodeError, TooManySpansError
 from otel_runs.guard import report
 from otel_runs.model.span_record import SpanRecord
 from otel_runs.otlp.decode import Decoded, Rejected, decode_json_request, decode_request
 from otel_runs.receiver.intake import Intake, SpoolFullError, SpoolUnavailableError
 from otel_runs.receiver.limits import (
+    DEFAULT_MAX_REQUEST_SPANS,
     BadEncodingError,
     BodyTooLargeError,
     UnsupportedEncodingError,
@@ -137,17 +138,22 @@ class _Warnings:
 _warnings = _Warnings()
 
 
-def handle(intake: Intake, request: ExportRequest, max_request_bytes: int) -> Outcome:
+def handle(
+    intake: Intake,
+    request: ExportRequest,
+    max_request_bytes: int,
+    max_request_spans: int = DEFAULT_MAX_REQUEST_SPANS,
+) -> Outcome:
     """Process one export to the end; never raises (an unexpected error is logged, and refused
     as UNAVAILABLE so the sender retries: nothing was stored)."""
     try:
         body = inflate(request.body, request.encoding, max_request_bytes)
         if request.signal is Signal.TRACES:
-            return _traces(intake, body, request)
+            return _traces(intake, body, request, max_request_spans)
         if request.signal is Signal.LOGS:
             return _logs(intake, body, request)
         return Accepted()  # metrics: accepted and dropped, runs have no use for them
-    except BodyTooLargeError as exc:
+    except (BodyTooLargeError, TooManySpansError) as exc:
         return Refused(Problem.TOO_LARGE, str(exc))
     except UnsupportedEncodingError as exc:
         return Refused(Problem.UNSUPPORTED, str(exc))
@@ -169,8 +175,11 @@ def handle(intake: Intake, request: ExportRequest, max_request_bytes: int) -> Ou
         )
 
 
-def _traces(intake: Intake, body: bytes, request: ExportRequest) -> Outcome:
-    decoded = decode_json_request(body) if request.json_body else decode_request(body)
+def _traces(intake: Intake, body: bytes, request: ExportRequest, max_spans: int) -> Outcome:
+    if request.json_body:
+        decoded = decode_json_request(body, max_spans=max_spans)
+    else:
+        decoded = decode_request(body, max_spans=max_spans)
     records, rejected = _validated(decoded)
     if records:
         intake.accept(records, project=request.project)

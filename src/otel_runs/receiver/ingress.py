@@ -34,7 +34,8 @@ class Ingress:
 
     def run(self, request: ExportRequest) -> Outcome:
         """Handle one export on the calling thread (a pool worker or a gRPC worker)."""
-        return handle(self.intake, request, self.limits.max_request_bytes)
+        limits = self.limits
+        return handle(self.intake, request, limits.max_request_bytes, limits.max_request_spans)
 
     def close(self) -> None:
         """Wait for running exports to finish, then stop the pool."""

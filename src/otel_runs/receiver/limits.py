@@ -1,4 +1,5 @@
-"""What one receiver process lets in (request size after decompression, requests in flight),
+"""What one receiver process lets in (request size after decompression, spans per request,
+requests in flight),
 where it listens by default, and how long shutdown waits.
 
 - `Limits`: the numbers, shared by the HTTP and gRPC front ends.
@@ -36,6 +37,10 @@ MIB: Final = 1024 * 1024
 DEFAULT_MAX_REQUEST_BYTES: Final = 20 * MIB
 """Largest request body accepted, measured after decompression (HTTP and gRPC)."""
 DEFAULT_MAX_INFLIGHT: Final = 8
+DEFAULT_MAX_REQUEST_SPANS: Final = 50_000
+"""Spans one request may hold (413 beyond). Tiny spans take ~30x their wire size once decoded,
+so bytes alone do not bound memory: 20 MiB of minimal spans is ~350,000 of them (~550 MiB).
+50,000 is six times the Collector's largest default batch (8192)."""
 """Requests decoded and spooled at once; more get 429 / RESOURCE_EXHAUSTED with a retry delay."""
 DEFAULT_BUSY_RETRY_AFTER_S: Final = 1.0
 """Retry delay suggested when the in-flight limit is reached."""
@@ -68,12 +73,15 @@ class Limits:
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
     max_inflight: int = DEFAULT_MAX_INFLIGHT
     busy_retry_after_s: float = DEFAULT_BUSY_RETRY_AFTER_S
+    max_request_spans: int = DEFAULT_MAX_REQUEST_SPANS
 
     def __post_init__(self) -> None:
         if self.max_request_bytes < 1:
             raise ValueError(f"max_request_bytes must be >= 1, got {self.max_request_bytes}")
         if self.max_inflight < 1:
             raise ValueError(f"max_inflight must be >= 1, got {self.max_inflight}")
+        if self.max_request_spans < 1:
+            raise ValueError(f"max_request_spans must be >= 1, got {self.max_request_spans}")
 
 
 def inflate(body: bytes, encoding: str, limit: int) -> bytes:

@@ -528,6 +528,12 @@ class LangSmithSink:
                 return _Answer(
                     status, f"{message} (gave up after {attempt + 1} attempts)", retry_after
                 )
+            if retry_after is not None and retry_after > _MAX_WAIT:
+                # A longer wait than this write should block: give the runs back with the
+                # server's delay, and let the exporter or the receiver wait it out.
+                return _Answer(
+                    status, f"{message} (Retry-After {retry_after:g} s: handed back)", retry_after
+                )
             wait = self._wait(attempt, retry_after)
             if time.monotonic() + wait >= deadline:
                 return _Answer(
