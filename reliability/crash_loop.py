@@ -21,11 +21,10 @@ import random
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import Any, Final
 
-from tests.support.fake_langsmith import FakeLangSmith, running_fake_langsmith, runs_from_parts
+from tests.support.fake_langsmith import FakeLangSmith, running_fake_langsmith
 from tests.support.receiver_proc import ServeProcess, start_serve
 
 from reliability.common import Figures, wait_for
@@ -93,7 +92,7 @@ def crash_loop(
             if served.process.poll() is None:
                 served.kill()
         elapsed = time.monotonic() - started
-        versions = deliveries(fake)
+        versions = fake.deliveries()
         delivered = set(versions)
         return {
             "scenario": "crash loop",
@@ -129,14 +128,6 @@ def quiet_connection_resets(fake: FakeLangSmith) -> None:
     setattr(server, "handle_error", handle_error)  # noqa: B010  # replaces a bound method
 
 
-def deliveries(fake: FakeLangSmith) -> dict[str, list[dict[str, Any]]]:
-    """Every copy of every run the fake accepted, by run id, in arrival order."""
-    seen: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for request in fake.ingest_requests():
-        if 200 <= request.status < 300:
-            for run in runs_from_parts(request.parts):
-                seen[str(run["id"])].append(run)
-    return seen
 
 
 def _identity_changed(copies: list[dict[str, Any]]) -> bool:

@@ -53,7 +53,7 @@ from otel_runs.otlp import encode_json_request
 from otel_runs.sinks.sqlite import read_runs
 from tests.support.agent_spans import MS, T0_NS, agent_trace
 from tests.support.capture import REQUEST_SPAN, capture_spans
-from tests.support.fake_langsmith import FakeLangSmith, running_fake_langsmith, runs_from_parts
+from tests.support.fake_langsmith import running_fake_langsmith
 from tests.support.fake_openai import fake_openai
 from tests.support.memory_sink import MemorySink
 from tests.support.receiver_proc import ServeProcess, serving, start_serve
@@ -320,14 +320,6 @@ class _Stream:
                     self.acked.append(index)
 
 
-def _deliveries(fake: FakeLangSmith) -> dict[str, list[dict[str, Any]]]:
-    """Every version of every run the fake accepted, by run id."""
-    seen: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for request in fake.ingest_requests():
-        if 200 <= request.status < 300:
-            for run in runs_from_parts(request.parts):
-                seen[str(run["id"])].append(run)
-    return seen
 
 
 def test_kill_9_mid_stream_loses_no_acknowledged_span(tmp_path: Path) -> None:
@@ -348,7 +340,7 @@ def test_kill_9_mid_stream_loses_no_acknowledged_span(tmp_path: Path) -> None:
         with serving(tmp_path / "ls", "--spool", spool, langsmith=True, env=env) as again:
             _wait_for(lambda: acked_ids <= set(fake.runs), "every acknowledged span delivered")
             assert again.stop() == 0
-        deliveries = _deliveries(fake)
+        deliveries = fake.deliveries()
     assert acked_ids <= set(deliveries)
     sent_ids = _run_ids(spans)
     assert set(deliveries) <= sent_ids

@@ -140,6 +140,15 @@ class FakeLangSmith:
         with self._lock:
             return [r for r in self.requests if r.path.startswith("/runs")]
 
+    def deliveries(self) -> dict[str, list[dict[str, Any]]]:
+        """Every copy of every run the fake accepted, by run id, in arrival order."""
+        seen: dict[str, list[dict[str, Any]]] = {}
+        for request in self.ingest_requests():
+            if 200 <= request.status < 300:
+                for run in runs_from_parts(request.parts):
+                    seen.setdefault(str(run["id"]), []).append(run)
+        return seen
+
     # --- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> None:
