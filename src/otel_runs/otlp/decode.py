@@ -263,9 +263,16 @@ def _pb_attributes(items: Iterable[KeyValue], depth: int) -> dict[str, Attribute
         text = value.string_value
         if text:
             out[kv.key] = text
+            continue
+        which = value.WhichOneof("value")
+        if which in _PB_SCALARS:  # ints, floats, bools: read the field without another call
+            out[kv.key] = getattr(value, which)
         else:
-            out[kv.key] = _pb_any(value, value.WhichOneof("value"), kv.key, depth)
+            out[kv.key] = _pb_any(value, which, kv.key, depth)
     return out
+
+
+_PB_SCALARS: Final = frozenset({"string_value", "int_value", "bool_value", "double_value"})
 
 
 def _pb_any(value: AnyValue, which: str | None, key: str, depth: int) -> AttributeValue:
