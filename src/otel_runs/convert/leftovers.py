@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any, Final
 
 from otel_runs.dialects.coerce import to_jsonable
 from otel_runs.dialects.view import SpanView
 from otel_runs.ids import span_id_hex, trace_id_hex
+from otel_runs.model.span_record import SpanRecord
 
 MAX_VALUE_CHARS: Final = 16_384
 """Longest string kept in the leftovers; longer ones are cut and marked."""
@@ -53,8 +55,23 @@ def cap(value: Any, limit: int = MAX_VALUE_CHARS) -> Any:
     return value
 
 
-def otel_namespace(v: SpanView, limit: int = MAX_VALUE_CHARS) -> dict[str, Any]:
-    """The span's kind, scope, resource, leftover attributes, links, status and exact times."""
+SPAN_NAME: Final = "span_name"
+"""Original span name, when it differs from the run's name."""
+EVENT_TIMES: Final = "event_times_unix_nano"
+"""Original event times in span order, when the run's events cannot give them back (not whole
+microseconds, not in time order, or a `new_token` event added by conversion)."""
+
+
+def otel_namespace(
+    v: SpanView,
+    limit: int = MAX_VALUE_CHARS,
+    *,
+    run_name: str | None = None,
+    run_event_count: int | None = None,
+) -> dict[str, Any]:
+    """The span's kind, scope, resource, leftover attributes, links, status and exact times;
+    given the run's name and event count, also what the run cannot give back of the span
+    (`note_span`), so spans -> runs -> spans is exact."""
     record = v.record
     out: dict[str, Any] = {
         "kind": record.kind,
@@ -96,4 +113,25 @@ def otel_namespace(v: SpanView, limit: int = MAX_VALUE_CHARS) -> dict[str, Any]:
         out["parent_is_remote"] = True
     if record.trace_state:
         out["trace_state"] = record.trace_state
+    if run_name is not None and run_event_count is not None:
+        note_span(record, run_name, run_event_count, out)
     return out
+
+
+def note_span(
+    record: SpanRecord, run_name: str, run_event_count: int, space: dict[str, Any]
+) -> None:
+    """What a run cannot otherwise give back of its span: the span name when the run has
+    another, a scope version without a scope name, and the event times when the run's events
+    lost their order, nanoseconds, or gained a `new_token` event."""
+    if record.name != run_name:
+        space[SPAN_NAME] = record.name
+    if record.scope_version and not record.scope_name:  # only named scopes are kept above
+        space["scope"] = {"name": "", "version": record.scope_version}
+    times = [event.time_ns for event in record.events]
+    if (
+        run_event_count != len(times)
+        or any(t % 1000 for t in times)
+        or any(b // 1000 < a // 1000 for a, b in itertools.pairwise(times))
+    ):
+        space[EVENT_TIMES] = times

@@ -195,7 +195,9 @@ def span_to_run(
     v.consume(ls.TRACEABLE)
 
     events = _events(v, first_token_ns)
-    metadata[ls.META_OTEL] = otel_namespace(v, max_value_chars)
+    metadata[ls.META_OTEL] = otel_namespace(
+        v, max_value_chars, run_name=name, run_event_count=len(events)
+    )
     extra: dict[str, Any] = {"metadata": metadata}
     if params:
         extra[ls.META_INVOCATION_PARAMS] = params

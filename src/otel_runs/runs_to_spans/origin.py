@@ -1,7 +1,7 @@
 """What a run that came from a span kept of it: `extra.metadata.otel` and the `otel_*` ids.
 
 spans -> runs keeps a span's kind, exact times, scope, resource, status, links, the attributes
-no convention consumed, and its OTel ids (`convert/leftovers.py`); `restore.finish` adds the
+no convention consumed, and its OTel ids (`convert/leftovers.py`); it also keeps the
 original span name and event times when they cannot be read off the run. This module reads
 that namespace back, tolerantly: a part with the wrong shape is ignored (and the run's own
 fields are used instead), a namespace without its times or kind means the run did not come
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from otel_runs.conventions import langsmith as ls
+from otel_runs.convert.leftovers import EVENT_TIMES, SPAN_NAME
 from otel_runs.model.span_record import AttributeValue, LinkRecord
 from otel_runs.runs_to_spans.ids import parse_hex_id
 from otel_runs.runs_to_spans.values import any_value
@@ -22,7 +23,8 @@ from otel_runs.runs_to_spans.values import any_value
 SPAN_KINDS: Final = frozenset({"INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER"})
 STATUS_CODES: Final = frozenset({"UNSET", "OK", "ERROR"})
 
-# Keys of the namespace (written by convert/leftovers.py, and by record.note_span).
+# Keys of the namespace (written by convert/leftovers.py, which also defines SPAN_NAME and
+# EVENT_TIMES).
 KIND: Final = "kind"
 START_NS: Final = "start_time_unix_nano"
 END_NS: Final = "end_time_unix_nano"
@@ -34,11 +36,6 @@ LINKS: Final = "links"
 DROPPED: Final = "dropped"
 PARENT_IS_REMOTE: Final = "parent_is_remote"
 TRACE_STATE: Final = "trace_state"
-EVENT_TIMES: Final = "event_times_unix_nano"
-"""Original event times in span order, when the run's events cannot give them back (not whole
-microseconds, or not in time order)."""
-SPAN_NAME: Final = "span_name"
-"""Original span name, when it differs from the run's name."""
 
 OTEL_ID_KEYS: Final = (ls.META_OTEL_TRACE_ID, ls.META_OTEL_SPAN_ID, ls.META_OTEL_PARENT_SPAN_ID)
 

@@ -17,7 +17,6 @@ not come back exactly goes into the residue.
 
 from __future__ import annotations
 
-import itertools
 import math
 import operator
 from collections.abc import Mapping
@@ -43,10 +42,7 @@ from otel_runs.runs_to_spans.facts import Facts, facts_of
 from otel_runs.runs_to_spans.ids import span_id_of, trace_id_of
 from otel_runs.runs_to_spans.keys import is_written
 from otel_runs.runs_to_spans.origin import (
-    EVENT_TIMES,
     OTEL_ID_KEYS,
-    SCOPE,
-    SPAN_NAME,
     Origin,
     kept_ids,
 )
@@ -223,33 +219,14 @@ def _skipped_otel_keys(run: Run, facts: Facts, record: SpanRecord) -> list[str]:
     adds_token = facts.first_token_us is not None and not any(
         event.name == ls.EVENT_NEW_TOKEN for event in record.events
     )
-    space = otel_namespace(SpanView(record))
-    note_span(record, run.name, len(record.events) + adds_token, space)
-    rebuilt[ls.META_OTEL] = space
+    rebuilt[ls.META_OTEL] = otel_namespace(
+        SpanView(record), run_name=run.name, run_event_count=len(record.events) + adds_token
+    )
     return [
         key
         for key in (ls.META_OTEL, *OTEL_ID_KEYS)
         if key in metadata and key in rebuilt and metadata[key] == rebuilt[key]
     ]
-
-
-def note_span(
-    record: SpanRecord, run_name: str, run_event_count: int, space: dict[str, Any]
-) -> None:
-    """What a run cannot otherwise give back of its span: the span name when the run has
-    another, a scope version without a scope name, and the event times when the run's events
-    lost their order, nanoseconds, or gained a `new_token` event."""
-    if record.name != run_name:
-        space[SPAN_NAME] = record.name
-    if record.scope_version and not record.scope_name:  # spans -> runs keeps named scopes only
-        space[SCOPE] = {"name": "", "version": record.scope_version}
-    times = [event.time_ns for event in record.events]
-    if (
-        run_event_count != len(times)
-        or any(t % 1000 for t in times)
-        or any(b // 1000 < a // 1000 for a, b in itertools.pairwise(times))
-    ):
-        space[EVENT_TIMES] = times
 
 
 def _attributes(

@@ -1,18 +1,14 @@
-"""spans -> runs, last step: give a span made by `runs_to_spans` its exact run back, and note
-what any run would otherwise lose of its span.
+"""spans -> runs, last step: give a span made by `runs_to_spans` its exact run back.
 
 Call `finish(record, run)` on every converted span after the tree step (and after cross-batch
-token roll-ups): it is pure, cheap for ordinary spans (one dictionary look-up, a name compare,
-a pass over the events) and idempotent.
+token roll-ups): it is pure, a single dictionary look-up for ordinary spans, and idempotent.
+(What any run would otherwise lose of its span, its name and exact event times, is kept by
+spans -> runs itself: `convert/leftovers.note_span`.)
 
-- `note_span` (every span): keeps the span name when the run's name differs, and the event
-  times in span order when the run's events cannot give them back (sub-microsecond times,
-  events out of time order, or a `new_token` event added by conversion). spans -> runs -> spans
-  then restores names and events exactly.
-- `restore` (spans carrying `otel_runs.run_fields`): every run field is read back from the
-  attributes `runs_to_spans` wrote (`decode.py`), then overridden by the residue. The OTel
-  namespace and ids spans -> runs added are kept only where the original run had them (the
-  residue lists them), or where the span gained attributes or links after it was written.
+`restore` (spans carrying `otel_runs.run_fields`): every run field is read back from the
+attributes `runs_to_spans` wrote (`decode.py`), then overridden by the residue. The OTel
+namespace and ids spans -> runs added are kept only where the original run had them (the
+residue lists them), or where the span gained attributes or links after it was written.
 """
 
 from __future__ import annotations
@@ -37,7 +33,6 @@ from otel_runs.model.span_record import SpanRecord
 from otel_runs.runs_to_spans import decode
 from otel_runs.runs_to_spans.keys import is_written
 from otel_runs.runs_to_spans.origin import ATTRIBUTES, LINKS, OTEL_ID_KEYS
-from otel_runs.runs_to_spans.record import note_span
 
 _logger = logging.getLogger(__name__)
 
@@ -52,9 +47,6 @@ _CLEARED: Final = (
 def finish(record: SpanRecord, run: Run) -> None:
     """The last step of spans -> runs for one span (see the module rules). Never raises."""
     try:
-        space = run.metadata.get(ls.META_OTEL)
-        if isinstance(space, dict):
-            note_span(record, run.name, len(run.events), space)
         raw = record.attributes.get(ls.RUN_FIELDS)
         if raw is not None:
             restore(record, run, raw)
