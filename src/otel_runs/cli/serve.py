@@ -94,14 +94,14 @@ def register(commands: Subcommands) -> None:
     )
     parser.add_argument(
         "--max-request-spans",
-        type=lambda text: int(positive(text)),
+        type=positive_int,
         default=DEFAULT_MAX_REQUEST_SPANS,
         metavar="N",
         help="most spans in one request; more get 413 (default %(default)d)",
     )
     parser.add_argument(
         "--max-inflight",
-        type=lambda text: int(positive(text)),
+        type=positive_int,
         default=DEFAULT_MAX_INFLIGHT,
         metavar="N",
         help="requests handled at once; more get 429 / RESOURCE_EXHAUSTED (default %(default)d)",
@@ -128,6 +128,11 @@ def port(text: str) -> int | None:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"not a port (0-65535 or {AUTO}): {text!r}")
     return value or None
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number > 0."""
+    return int(positive(text))
 
 
 def positive(text: str) -> float:
