@@ -2,9 +2,11 @@
 
 The OTel SDK's encoder builds one protobuf object per attribute and per value (about 4 µs an
 attribute); spans made from runs carry dozens of attributes, so this module writes the wire
-format itself: varints from a table, little-endian fixed64 times, length-delimited messages,
-keys encoded once and cached, and a text value several attributes share (`gen_ai.prompt` and
-`input.value` are the same string) encoded once per request.
+format itself: varints and length headers from tables, little-endian fixed64 times, keys
+encoded once and cached, and a long text several attributes share (`gen_ai.prompt` and
+`input.value` are the same string) encoded once per request. Each span is written as a list
+of pieces joined once; the request around the spans is framed from their lengths, so no span's
+bytes are copied into a nested message more than once.
 
 The output parses to the same message the SDK's `encode_spans` makes for the same spans
 (`tests/test_runs_to_spans_encode.py` checks it): status and flags are always written, as
@@ -17,7 +19,7 @@ Field numbers are those of opentelemetry-proto `trace/v1/trace.proto`,
 from __future__ import annotations
 
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
 from otel_runs.errors import InvalidSpanError
@@ -57,26 +59,51 @@ def _field(tag: bytes, payload: bytes) -> bytes:
     return tag + varint(len(payload)) + payload
 
 
-def _len_prefixed(payload: bytes) -> bytes:
-    return varint(len(payload)) + payload
+_NAMES: dict[str, bytes] = {}
+"""KeyValue field 1 (the key) followed by field 2's tag, per key: spans of runs repeat keys."""
+_MAX_NAMES: Final = 8192
 
 
-_KEYS: dict[str, bytes] = {}
-
-
-def _key(key: str) -> bytes:
-    """KeyValue field 1 (the key), cached: spans of runs repeat the same keys."""
-    found = _KEYS.get(key)
+def _name(key: str) -> bytes:
+    found = _NAMES.get(key)
     if found is None:
-        if len(_KEYS) > 8192:
-            _KEYS.clear()
-        found = _KEYS[key] = _field(b"\x0a", key.encode())
+        if len(_NAMES) >= _MAX_NAMES:
+            _NAMES.clear()
+        found = _NAMES[key] = _field(b"\x0a", key.encode()) + b"\x12"
     return found
 
 
-_PAIRS: dict[tuple[str, type, object], bytes] = {}
-"""Whole attribute fields of short values, keyed by key, type and value."""
-_MAX_PAIRS: Final = 16384
+def _text_head(size: int) -> bytes:
+    """What goes before `size` bytes of UTF-8 in a KeyValue's value: the AnyValue's length,
+    then its string_value tag and length."""
+    length = varint(size)
+    return varint(1 + len(length) + size) + b"\x0a" + length
+
+
+_TEXT_HEADS: Final = tuple(_text_head(size) for size in range(4096))
+_INT_BODIES: Final = tuple(
+    varint(1 + len(varint(n))) + b"\x18" + varint(n) for n in range(4096)
+)  # a KeyValue's value for a small non-negative int, length included
+_TRUE: Final = b"\x02\x10\x01"
+_FALSE: Final = b"\x02\x10\x00"
+_NONE: Final = b"\x00"
+_DOUBLE_HEAD: Final = b"\x09\x21"
+
+
+_SHORT: dict[tuple[str, str], bytes] = {}
+_MAX_SHORT: Final = 16384
+
+
+def _short_pair(key: str, value: str) -> bytes:
+    data = value.encode()
+    name = _name(key)
+    head = _text_head(len(data))
+    pair = name + head + data
+    pair = varint(len(pair)) + pair
+    if len(_SHORT) >= _MAX_SHORT:
+        _SHORT.clear()
+    _SHORT[(key, value)] = pair
+    return pair
 
 
 class _Encoder:
@@ -87,15 +114,14 @@ class _Encoder:
     def __init__(self) -> None:
         self._texts: dict[int, tuple[str, bytes]] = {}
 
-    def _string_value(self, value: str) -> bytes:
-        """AnyValue{string_value}, of a long text once per request."""
-        if len(value) < _SHARED_TEXT:
-            data = value.encode()
-            return b"\x0a" + varint(len(data)) + data
+    def _shared_text(self, value: str) -> bytes:
+        """A long text's length-prefixed AnyValue, encoded once per request."""
         found = self._texts.get(id(value))
         if found is not None and found[0] is value:
             return found[1]
-        encoded = _field(b"\x0a", value.encode())
+        data = value.encode()
+        size = len(data)
+        encoded = (_TEXT_HEADS[size] if size < 4096 else _text_head(size)) + data
         self._texts[id(value)] = (value, encoded)
         return encoded
 
@@ -103,18 +129,12 @@ class _Encoder:
         """An AnyValue message (without its own tag)."""
         kind = type(value)
         if kind is str:
-            return self._string_value(value)  # type: ignore[arg-type]
+            data = value.encode()  # type: ignore[union-attr]
+            return b"\x0a" + varint(len(data)) + data
         if kind is bool:
             return b"\x10\x01" if value else b"\x10\x00"
         if kind is int:
-            number: int = value  # type: ignore[assignment]
-            if number >= 0:
-                if number > _INT64_MAX:
-                    raise InvalidSpanError(f"integer {number} does not fit OTLP's int64")
-                return b"\x18" + varint(number)
-            if number < _INT64_MIN:
-                raise InvalidSpanError(f"integer {number} does not fit OTLP's int64")
-            return b"\x18" + _varint_slow(number + (1 << 64))  # two's complement
+            return b"\x18" + _int64(value)  # type: ignore[arg-type]
         if kind is float:
             return b"\x21" + _DOUBLE.pack(value)
         if value is None:
@@ -122,48 +142,61 @@ class _Encoder:
         if isinstance(value, bytes):
             return _field(b"\x3a", value)
         if isinstance(value, Mapping):
-            pairs = b"".join(_field(b"\x0a", self.key_value(str(k), v)) for k, v in value.items())
-            return _field(b"\x32", pairs)
+            pairs: list[bytes] = []
+            self.pairs(pairs, b"\x0a", [(str(k), v) for k, v in value.items()])
+            return _field(b"\x32", b"".join(pairs))
         if isinstance(value, Sequence) and not isinstance(value, str):
             return _field(b"\x2a", b"".join(_field(b"\x0a", self.any_value(v)) for v in value))
         raise InvalidSpanError(f"{type(value).__name__} is not an attribute type")
 
-    def key_value(self, key: str, value: AttributeValue) -> bytes:
-        inner = self.any_value(value)
-        return _key(key) + b"\x12" + varint(len(inner)) + inner
+    def attributes(
+        self, out: list[bytes], tag: bytes, attributes: Mapping[str, AttributeValue]
+    ) -> None:
+        """Append one `tag`-numbered KeyValue field per attribute to `out`."""
+        self.pairs(out, tag, attributes.items())
 
-    def attributes(self, tag: bytes, attributes: Mapping[str, AttributeValue]) -> bytes:
-        parts: list[bytes] = []
-        append = parts.append
-        pairs = _PAIRS
+    def pairs(
+        self, out: list[bytes], tag: bytes, items: Iterable[tuple[str, AttributeValue]]
+    ) -> None:
+        """Append one `tag`-numbered KeyValue field per key and value to `out`."""
+        names = _NAMES
         small = _SMALL
-        for key, value in attributes.items():
+        heads = _TEXT_HEADS
+        extend = out.extend
+        shorts = _SHORT
+        for key, value in items:
             kind = type(value)
-            if kind is str and len(value) >= 40:  # type: ignore[arg-type]
-                # Long text (inputs, outputs, messages): the common costly case, inlined.
-                inner = self._string_value(value)  # type: ignore[arg-type]
-                name = _KEYS.get(key) or _key(key)
-                size = len(inner)
-                pair_size = len(name) + 1 + len(varint(size)) + size
-                append(tag + varint(pair_size) + name + b"\x12" + varint(size))
-                append(inner)
-                continue
-            if kind is bool or kind is int or kind is str:
-                # Short values repeat across spans (kinds, models, providers, flags): cached.
-                cache_key = (key, kind, value)
-                pair = pairs.get(cache_key)
+            if kind is str and len(value) < 32:  # type: ignore[arg-type]
+                pair = shorts.get((key, value))  # type: ignore[arg-type]
                 if pair is None:
-                    pair = tag + _len_prefixed(self.key_value(key, value))
-                    if len(pairs) >= _MAX_PAIRS:
-                        pairs.clear()
-                    pairs[cache_key] = pair
-                append(pair if pair[0] == tag[0] else tag + pair[1:])
+                    pair = _short_pair(key, value)  # type: ignore[arg-type]
+                extend((tag, pair))
                 continue
-            pair = self.key_value(key, value)
-            size = len(pair)
-            append(tag + (small[size] if size < 16384 else varint(size)))
-            append(pair)
-        return b"".join(parts)
+            name = names.get(key) or _name(key)
+            if kind is str:  # most attributes: written without building the pair first
+                if len(value) < _SHARED_TEXT:  # type: ignore[arg-type]
+                    data = value.encode()  # type: ignore[union-attr]
+                    size = len(data)
+                    head = heads[size] if size < 4096 else _text_head(size)
+                    total = len(name) + len(head) + size
+                    extend(
+                        (tag, small[total] if total < 16384 else varint(total), name, head, data)
+                    )
+                    continue
+                body = self._shared_text(value)  # type: ignore[arg-type]
+            elif kind is int and 0 <= value < 4096:  # type: ignore[operator]
+                body = _INT_BODIES[value]  # type: ignore[index]
+            elif kind is bool:
+                body = _TRUE if value else _FALSE
+            elif kind is float:
+                body = _DOUBLE_HEAD + _DOUBLE.pack(value)
+            elif value is None:
+                body = _NONE
+            else:
+                inner = self.any_value(value)
+                body = varint(len(inner)) + inner
+            total = len(name) + len(body)
+            extend((tag, small[total] if total < 16384 else varint(total), name, body))
 
     def span(self, record: SpanRecord) -> bytes:
         parts = [
@@ -185,25 +218,27 @@ class _Encoder:
             + _FIXED64.pack(record.end_ns)
         )
         if record.attributes:
-            parts.append(self.attributes(b"\x4a", record.attributes))
+            self.attributes(parts, b"\x4a", record.attributes)
         if record.dropped_attributes:
             parts.append(b"\x50" + varint(record.dropped_attributes))
         for event in record.events:
-            body = b"\x09" + _FIXED64.pack(event.time_ns)
+            body = [b"\x09" + _FIXED64.pack(event.time_ns)]
             if event.name:
-                body += _field(b"\x12", event.name.encode())
+                body.append(_field(b"\x12", event.name.encode()))
             if event.attributes:
-                body += self.attributes(b"\x1a", event.attributes)
-            parts.append(_field(b"\x5a", body))
+                self.attributes(body, b"\x1a", event.attributes)
+            parts.append(_field(b"\x5a", b"".join(body)))
         if record.dropped_events:
             parts.append(b"\x60" + varint(record.dropped_events))
         for link in record.links:
-            body = b"\x0a\x10" + link.trace_id.to_bytes(16, "big")
-            body += b"\x12\x08" + link.span_id.to_bytes(8, "big")
+            body = [
+                b"\x0a\x10" + link.trace_id.to_bytes(16, "big"),
+                b"\x12\x08" + link.span_id.to_bytes(8, "big"),
+            ]
             if link.attributes:
-                body += self.attributes(b"\x22", link.attributes)
-            body += b"\x35" + _FIXED32.pack(_HAS_IS_REMOTE)
-            parts.append(_field(b"\x6a", body))
+                self.attributes(body, b"\x22", link.attributes)
+            body.append(b"\x35" + _FIXED32.pack(_HAS_IS_REMOTE))
+            parts.append(_field(b"\x6a", b"".join(body)))
         if record.dropped_links:
             parts.append(b"\x70" + varint(record.dropped_links))
         status = _field(b"\x12", record.status_message.encode()) if record.status_message else b""
@@ -216,11 +251,30 @@ class _Encoder:
         return b"".join(parts)
 
 
+def _int64(number: int) -> bytes:
+    """An int64 field's varint (two's complement for negatives)."""
+    if number >= 0:
+        if number > _INT64_MAX:
+            raise InvalidSpanError(f"integer {number} does not fit OTLP's int64")
+        return varint(number)
+    if number < _INT64_MIN:
+        raise InvalidSpanError(f"integer {number} does not fit OTLP's int64")
+    return _varint_slow(number + (1 << 64))
+
+
 def _scope(name: str, version: str) -> bytes:
     body = _field(b"\x0a", name.encode()) if name else b""
     if version:
         body += _field(b"\x12", version.encode())
     return body
+
+
+def _framed(out: list[bytes], tag: bytes, pieces: list[bytes], size: int) -> int:
+    """Append a length-delimited field made of `pieces` (`size` bytes); its size on the wire."""
+    header = tag + varint(size)
+    out.append(header)
+    out.extend(pieces)
+    return len(header) + size
 
 
 def encode_request(records: Sequence[SpanRecord]) -> bytes:
@@ -232,20 +286,38 @@ def encode_request(records: Sequence[SpanRecord]) -> bytes:
     for record in records:
         resource = resources.get(id(record.resource))
         if resource is None:
-            resource = resources[id(record.resource)] = encoder.attributes(b"\x0a", record.resource)
+            pairs: list[bytes] = []
+            encoder.attributes(pairs, b"\x0a", record.resource)
+            resource = resources[id(record.resource)] = b"".join(pairs)
         try:
             span = encoder.span(record)
         except (KeyError, OverflowError, struct.error) as exc:
             raise InvalidSpanError(
                 f"span {record.span_id:016x} cannot be encoded: {exc!r}"
             ) from None
-        scopes = groups.setdefault(resource, {})
-        scopes.setdefault((record.scope_name, record.scope_version), []).append(span)
-    out = []
+        scopes = groups.get(resource)
+        if scopes is None:
+            scopes = groups[resource] = {}
+        key = (record.scope_name, record.scope_version)
+        spans = scopes.get(key)
+        if spans is None:
+            spans = scopes[key] = []
+        spans.append(span)
+    # ResourceSpans{1: Resource, 2: ScopeSpans{1: scope, 2: Span...}...}, framed from lengths.
+    out: list[bytes] = []
+    small = _SMALL
     for resource, scopes in groups.items():
-        parts = [_field(b"\x0a", resource)]
+        body: list[bytes] = [_field(b"\x0a", resource)]
+        body_size = len(body[0])
         for (name, version), spans in scopes.items():
-            spans_bytes = b"".join(b"\x12" + varint(len(span)) + span for span in spans)
-            parts.append(_field(b"\x12", _field(b"\x0a", _scope(name, version)) + spans_bytes))
-        out.append(_field(b"\x0a", b"".join(parts)))
+            scope_spans = [_field(b"\x0a", _scope(name, version))]
+            size = len(scope_spans[0])
+            for span in spans:
+                length = len(span)
+                header = b"\x12" + (small[length] if length < 16384 else varint(length))
+                scope_spans.append(header)
+                scope_spans.append(span)
+                size += len(header) + length
+            body_size += _framed(body, b"\x12", scope_spans, size)
+        _framed(out, b"\x0a", body, body_size)
     return b"".join(out)

@@ -126,25 +126,34 @@ class Run:
         """A Run from LangSmith API or export JSON; raises InvalidRunError naming a bad field."""
         if not isinstance(data, Mapping):
             raise InvalidRunError(f"a run must be a JSON object, got {type(data).__name__}")
+        # One walk over the input's keys with one table lookup each (`_READERS`: field name,
+        # decoder, and whether the key is an alias). A null is the field's default, so it is
+        # simply not passed on (and a null alias never hides the field's value).
         values: dict[str, Any] = {}
         unmapped: JsonDict = {}
+        readers = _READERS
         for key, raw in data.items():
-            name = _ALIASES.get(key, key)
-            kind = FIELD_KINDS.get(name)
-            if kind is None or (name != key and data.get(name) is not None):
+            reader = readers.get(key)
+            if reader is None:
                 unmapped[key] = raw
                 continue
-            if name in values and raw is None:
-                continue  # an alias already gave this field a value
+            name, decode, alias = reader
+            if alias and data.get(name) is not None:
+                unmapped[key] = raw  # the field itself is given: the alias is kept as read
+                continue
+            if raw is None:
+                continue
+            if decode is None and type(raw) is str:
+                values[name] = raw  # text fields given as text: nothing to decode
+                continue
             try:
-                values[name] = _DECODERS[kind](raw)
+                values[name] = (decode or _dec_str)(raw)
             except (TypeError, ValueError, InvalidOperation, OverflowError) as exc:
                 raise InvalidRunError(f"field {key!r}: {exc}") from exc
-        for required in ("id", "name", "run_type", "start_time"):
-            if values.get(required) is None:
+        for required in _REQUIRED:
+            if required not in values:
                 raise InvalidRunError(f"field {required!r} is required")
-        values.setdefault("trace_id", values["id"])
-        if values.get("trace_id") is None:
+        if "trace_id" not in values:
             values["trace_id"] = values["id"]
         if not values.get("dotted_order"):
             # Loaded roots sometimes come without one; a root's is derivable.
@@ -153,9 +162,6 @@ class Run:
             values["dotted_order"] = format_segment(
                 datetime_to_us(values["start_time"]), values["id"]
             )
-        for name in _NOT_NULL_DEFAULTS:
-            if values.get(name) is None:
-                values.pop(name, None)
         return cls(**values, unmapped=unmapped)
 
 
@@ -212,12 +218,14 @@ _ALIASES: Final = {
     "input_cost": "prompt_cost",
     "output_cost": "completion_cost",
 }
-_NOT_NULL_DEFAULTS: Final = (
-    "inputs", "extra", "events", "tags", "status",
-    "child_run_ids", "direct_child_run_ids", "parent_run_ids",
-)  # fmt: skip
+_REQUIRED: Final = ("id", "name", "run_type", "start_time")
 
 assert set(FIELD_KINDS) == {f.name for f in fields(Run)} - {"unmapped"}
+
+
+_ISO_LENGTHS: Final = frozenset({19, 25, 26, 32})
+"""Lengths of `YYYY-MM-DDTHH:MM:SS`, with `.ffffff`, `+HH:MM` or both."""
+_fromisoformat: Final = datetime.fromisoformat
 
 
 def format_datetime(value: datetime) -> str:
@@ -232,6 +240,21 @@ def format_datetime(value: datetime) -> str:
 
 def parse_datetime(raw: object) -> datetime:
     """ISO 8601 (Z, offset or naive-as-UTC, 0-9 fractional digits) or epoch seconds/millis."""
+    if type(raw) is str and len(raw) in _ISO_LENGTHS and raw[0].isdigit() and raw[-1].isdigit():
+        # The forms LangSmith and this library write (no `Z`, no fraction or six digits, an
+        # offset or none, nothing to strip) go to fromisoformat as they are; this is what the
+        # general path below would hand it too. Anything it refuses takes that path.
+        try:
+            value = _fromisoformat(raw)
+        except ValueError:
+            pass
+        else:
+            tz = value.tzinfo
+            if tz is timezone.utc:
+                return value
+            if tz is None:
+                return value.replace(tzinfo=timezone.utc)
+            return value.astimezone(timezone.utc)
     if isinstance(raw, datetime):
         return raw if raw.tzinfo else raw.replace(tzinfo=timezone.utc)
     if isinstance(raw, bool):
@@ -257,6 +280,11 @@ def parse_datetime(raw: object) -> datetime:
     return value.astimezone(timezone.utc)
 
 
+_UUIDS: dict[str, UUID] = {}
+"""UUID texts already read: the runs of a trace repeat their trace and parent ids."""
+_MAX_UUIDS: Final = 256
+
+
 def _dec_uuid(raw: object) -> UUID | None:
     if raw is None:
         return None
@@ -264,7 +292,13 @@ def _dec_uuid(raw: object) -> UUID | None:
         return raw
     if not isinstance(raw, str):
         raise TypeError(f"expected a UUID string, got {type(raw).__name__}")
-    return UUID(raw)
+    found = _UUIDS.get(raw)
+    if found is None:
+        found = UUID(raw)  # UUIDs are immutable, so one object may serve every run
+        if len(_UUIDS) >= _MAX_UUIDS:
+            _UUIDS.clear()
+        _UUIDS[raw] = found
+    return found
 
 
 def _dec_str(raw: object) -> str | None:
@@ -276,6 +310,8 @@ def _dec_str(raw: object) -> str | None:
 
 
 def _dec_dict(raw: object) -> JsonDict | None:
+    if type(raw) is dict:
+        return raw.copy()
     if raw is None:
         return None
     if not isinstance(raw, Mapping):
@@ -365,6 +401,13 @@ _DECODERS: Final[dict[str, Callable[[Any], Any]]] = {
     "bool": _dec_bool,
     "datetime": _dec_datetime,
 }
+_READERS: Final[dict[str, tuple[str, Callable[[Any], Any] | None, bool]]] = {
+    **{name: (name, None if kind == "str" else _DECODERS[kind], False)
+       for name, kind in FIELD_KINDS.items()},
+    **{alias: (name, _DECODERS[FIELD_KINDS[name]], True) for alias, name in _ALIASES.items()},
+}  # fmt: skip
+"""Input key (field name or alias) -> field name, decoder (None: text, kept as it is), alias."""
+
 _ENCODERS: Final[dict[str, Callable[[Any], Any]]] = {
     "uuid": _enc_str,
     "str": _enc_plain,

@@ -54,7 +54,15 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from otel_runs.errors import OtlpDecodeError, TooManySpansError
-from otel_runs.model.span_record import AttributeValue, EventRecord, LinkRecord, SpanRecord
+from otel_runs.model.span_record import (
+    AttributeValue,
+    EventRecord,
+    LinkRecord,
+    SpanRecord,
+    new_event_record,
+    new_link_record,
+    new_span_record,
+)
 from otel_runs.otlp._wire import (
     FLAG_HAS_IS_REMOTE,
     FLAG_IS_REMOTE,
@@ -199,60 +207,100 @@ def _pb_parent(raw: bytes) -> int | None:
     return int.from_bytes(raw, "big") or None
 
 
+def _pb_span_problem(span: Span) -> None:
+    """Raise the first problem of a span's ids and times (the checks in the documented order)."""
+    if not span.start_time_unix_nano:
+        raise _Reject("startTimeUnixNano is missing or 0")
+    if not span.end_time_unix_nano:
+        raise _Reject("endTimeUnixNano is missing or 0")
+    _pb_parent(span.parent_span_id)
+    _pb_id(span.trace_id, "traceId", TRACE_ID_BYTES)
+    _pb_id(span.span_id, "spanId", SPAN_ID_BYTES)
+
+
 def _pb_span(
     span: Span, resource: dict[str, AttributeValue], scope_name: str, scope_version: str
 ) -> SpanRecord:
+    # The hot path of the receiver: one field read each, checks inline, and positional
+    # construction; anything odd goes to _pb_span_problem for the exact reason.
     start, end = span.start_time_unix_nano, span.end_time_unix_nano
-    if not start:
-        raise _Reject("startTimeUnixNano is missing or 0")
-    if not end:
-        raise _Reject("endTimeUnixNano is missing or 0")
-    parent = _pb_parent(span.parent_span_id)
-    status = span.status
-    events, links = span.events, span.links  # most spans have none: skip the generators
-    return SpanRecord(
-        trace_id=_pb_id(span.trace_id, "traceId", TRACE_ID_BYTES),
-        span_id=_pb_id(span.span_id, "spanId", SPAN_ID_BYTES),
-        parent_span_id=parent,
-        name=span.name,
-        start_ns=start,
-        end_ns=end,
-        attributes=_pb_attributes(span.attributes, 0),
-        events=tuple(_pb_events(events)) if events else (),
-        links=tuple(_pb_links(links)) if links else (),
-        kind=_kind(span.kind),
-        status_code=_status(status.code),
-        status_message=status.message,
-        resource=resource,
-        scope_name=scope_name,
-        scope_version=scope_version,
-        parent_is_remote=_remote(span.flags, parent),
-        trace_state=span.trace_state,
-        dropped_attributes=span.dropped_attributes_count,
-        dropped_events=span.dropped_events_count,
-        dropped_links=span.dropped_links_count,
+    raw_trace, raw_span, raw_parent = span.trace_id, span.span_id, span.parent_span_id
+    trace_id = int.from_bytes(raw_trace, "big")
+    span_id = int.from_bytes(raw_span, "big")
+    if (
+        not start
+        or not end
+        or len(raw_trace) != TRACE_ID_BYTES
+        or len(raw_span) != SPAN_ID_BYTES
+        or not trace_id
+        or not span_id
+        or (raw_parent and len(raw_parent) != SPAN_ID_BYTES)
+    ):
+        _pb_span_problem(span)
+    parent = int.from_bytes(raw_parent, "big") or None if raw_parent else None
+    attributes = _pb_attributes(span.attributes, 0)
+    raw_events, raw_links = span.events, span.links  # most spans have no links, many no events
+    events = _pb_events(raw_events) if raw_events else ()
+    links = _pb_links(raw_links) if raw_links else ()
+    kind, status, flags = span.kind, span.status, span.flags
+    if not 0 <= kind < _KIND_COUNT:
+        raise _Reject(f"kind must be 0-5, got {kind}")
+    code = status.code
+    if not 0 <= code < _STATUS_COUNT:
+        raise _Reject(f"status code must be 0 (UNSET), 1 (OK) or 2 (ERROR), got {code}")
+    return new_span_record(
+        trace_id,
+        span_id,
+        parent,
+        span.name,
+        start,
+        end,
+        attributes,
+        events,
+        links,
+        SPAN_KIND_NAMES[kind],
+        STATUS_CODE_NAMES[code],
+        status.message,
+        resource,
+        scope_name,
+        scope_version,
+        _remote(flags, parent) if flags else None,
+        span.trace_state,
+        span.dropped_attributes_count,
+        span.dropped_events_count,
+        span.dropped_links_count,
     )
 
 
-def _pb_events(events: Iterable[Span.Event]) -> Iterable[EventRecord]:
-    for i, event in enumerate(events):
+_KIND_COUNT: Final = len(SPAN_KIND_NAMES)
+_STATUS_COUNT: Final = len(STATUS_CODE_NAMES)
+
+
+def _pb_events(events: Iterable[Span.Event]) -> tuple[EventRecord, ...]:
+    out = []
+    for event in events:
         try:
             attributes = _pb_attributes(event.attributes, 0)
         except _Reject as exc:
-            raise _Reject(f"event {i}: {exc}") from None
-        yield EventRecord(event.name, event.time_unix_nano, attributes)
+            raise _Reject(f"event {len(out)}: {exc}") from None
+        out.append(new_event_record(event.name, event.time_unix_nano, attributes))
+    return tuple(out)
 
 
-def _pb_links(links: Iterable[Span.Link]) -> Iterable[LinkRecord]:
+def _pb_links(links: Iterable[Span.Link]) -> tuple[LinkRecord, ...]:
+    out = []
     for i, link in enumerate(links):
         try:
-            yield LinkRecord(
-                _pb_id(link.trace_id, "traceId", TRACE_ID_BYTES),
-                _pb_id(link.span_id, "spanId", SPAN_ID_BYTES),
-                _pb_attributes(link.attributes, 0),
+            out.append(
+                new_link_record(
+                    _pb_id(link.trace_id, "traceId", TRACE_ID_BYTES),
+                    _pb_id(link.span_id, "spanId", SPAN_ID_BYTES),
+                    _pb_attributes(link.attributes, 0),
+                )
             )
         except _Reject as exc:
             raise _Reject(f"link {i}: {exc}") from None
+    return tuple(out)
 
 
 def _pb_attributes(items: Iterable[KeyValue], depth: int) -> dict[str, AttributeValue]:
@@ -532,27 +580,27 @@ def _json_span(
     parent = _json_parent(span.get("parentSpanId"))
     flags, dropped_attributes, dropped_events, dropped_links = _json_counts(span)
     code, message = _json_status(span.get("status"))
-    return SpanRecord(
-        trace_id=_json_hex(span.get("traceId"), "traceId", TRACE_ID_BYTES),
-        span_id=_json_hex(span.get("spanId"), "spanId", SPAN_ID_BYTES),
-        parent_span_id=parent,
-        name=_json_str(span.get("name"), "name"),
-        start_ns=_json_time(span.get("startTimeUnixNano"), "startTimeUnixNano"),
-        end_ns=_json_time(span.get("endTimeUnixNano"), "endTimeUnixNano"),
-        attributes=_json_attributes(span.get("attributes"), 0),
-        events=_json_events(span.get("events")),
-        links=_json_links(span.get("links")),
-        kind=_kind(_json_enum(span.get("kind"), "kind", SPAN_KIND_ENUM_NAMES)),
-        status_code=code,
-        status_message=message,
-        resource=resource,
-        scope_name=scope_name,
-        scope_version=scope_version,
-        parent_is_remote=_remote(flags, parent),
-        trace_state=_json_str(span.get("traceState"), "traceState"),
-        dropped_attributes=dropped_attributes,
-        dropped_events=dropped_events,
-        dropped_links=dropped_links,
+    return new_span_record(
+        _json_hex(span.get("traceId"), "traceId", TRACE_ID_BYTES),
+        _json_hex(span.get("spanId"), "spanId", SPAN_ID_BYTES),
+        parent,
+        _json_str(span.get("name"), "name"),
+        _json_time(span.get("startTimeUnixNano"), "startTimeUnixNano"),
+        _json_time(span.get("endTimeUnixNano"), "endTimeUnixNano"),
+        _json_attributes(span.get("attributes"), 0),
+        _json_events(span.get("events")),
+        _json_links(span.get("links")),
+        _kind(_json_enum(span.get("kind"), "kind", SPAN_KIND_ENUM_NAMES)),
+        code,
+        message,
+        resource,
+        scope_name,
+        scope_version,
+        _remote(flags, parent),
+        _json_str(span.get("traceState"), "traceState"),
+        dropped_attributes,
+        dropped_events,
+        dropped_links,
     )
 
 
@@ -612,7 +660,7 @@ def _json_event(item: object) -> EventRecord:
     time = event.get("timeUnixNano")
     if type(time) is not str or not time.isdecimal() or len(time) > 19 or not time.isascii():
         time = _json_uint(time, "timeUnixNano", UINT64_MAX)
-    return EventRecord(name, int(time), _json_attributes(event.get("attributes"), 0))
+    return new_event_record(name, int(time), _json_attributes(event.get("attributes"), 0))
 
 
 def _json_links(value: object) -> tuple[LinkRecord, ...]:
@@ -623,7 +671,7 @@ def _json_links(value: object) -> tuple[LinkRecord, ...]:
                 raise _Reject(f"must be an object, got {_type(item)}")
             link = _camel(item)
             links.append(
-                LinkRecord(
+                new_link_record(
                     _json_hex(link.get("traceId"), "traceId", TRACE_ID_BYTES),
                     _json_hex(link.get("spanId"), "spanId", SPAN_ID_BYTES),
                     _json_attributes(link.get("attributes"), 0),

@@ -27,7 +27,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
 from otel_runs.convert.tree import Lineage
-from otel_runs.model.span_record import EventRecord, LinkRecord, SpanRecord
+from otel_runs.model.span_record import (
+    EventRecord,
+    LinkRecord,
+    SpanRecord,
+    new_event_record,
+    new_link_record,
+    new_span_record,
+)
 from otel_runs.receiver.intake import LogEvent
 
 FORMAT: Final = 1
@@ -96,7 +103,7 @@ def _loads(blob: bytes, kind: int) -> list[tuple[Any, ...]]:
 
 
 def _events(items: tuple[tuple[Any, ...], ...]) -> tuple[EventRecord, ...]:
-    return tuple([EventRecord(name, time_ns, attrs) for name, time_ns, attrs in items])
+    return tuple([new_event_record(name, time_ns, attrs) for name, time_ns, attrs in items])
 
 
 def decode_spans(blob: bytes) -> list[SpanRecord]:
@@ -108,10 +115,10 @@ def decode_spans(blob: bytes) -> list[SpanRecord]:
             status_code, status_message, resource, scope_name, scope_version, remote,
             trace_state, dropped_attributes, dropped_events, dropped_links,
         ) in _loads(blob, _SPANS):  # fmt: skip
-            record = SpanRecord(
+            record = new_span_record(
                 trace_id, span_id, parent, name, start, end, attributes,
                 _events(events) if events else (),
-                tuple([LinkRecord(*link) for link in links]) if links else (),
+                tuple([new_link_record(*link) for link in links]) if links else (),
                 kind, status_code, status_message, resource, scope_name, scope_version,
                 remote, trace_state, dropped_attributes, dropped_events, dropped_links,
             )  # fmt: skip

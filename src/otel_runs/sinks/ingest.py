@@ -20,6 +20,8 @@ from decimal import Decimal
 from typing import Any, Final, TypedDict
 from uuid import UUID
 
+import orjson
+
 from otel_runs.conventions import langsmith as ls
 from otel_runs.model.run import Run, format_datetime
 
@@ -126,9 +128,22 @@ def split_out_of_band(payload: IngestRun) -> tuple[dict[str, Any], dict[str, Any
     return main, fields
 
 
+# Datetimes go through `_default` (our six-digit format), dataclasses too (as the stdlib
+# path would); everything orjson writes natively it writes as the stdlib would, only ~8x faster.
+_ORJSON_OPTIONS: Final = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
 def dumps(value: object) -> bytes:
     """Compact UTF-8 JSON. Non-finite floats become null (the server rejects NaN); UUIDs,
     datetimes and Decimals are written as LangSmith's SDK writes them."""
+    try:
+        return orjson.dumps(value, default=_default, option=_ORJSON_OPTIONS)
+    except TypeError:  # non-str keys, lone surrogates, integers past 64 bits, deep nesting
+        return _dumps_stdlib(value)
+
+
+def _dumps_stdlib(value: object) -> bytes:
+    """The slow path for what orjson refuses: same output, parsed."""
     try:
         text = json.dumps(
             value, default=_default, ensure_ascii=False, separators=(",", ":"), allow_nan=False
