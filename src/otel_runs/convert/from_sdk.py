@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Mapping, Sequence
 
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.trace import SpanKind, StatusCode
+from opentelemetry.sdk.trace import Event, ReadableSpan
+from opentelemetry.trace import Link, SpanKind, StatusCode
 
 from otel_runs.errors import InvalidSpanError
 from otel_runs.model.span_record import Attributes, EventRecord, LinkRecord, SpanRecord
@@ -24,6 +25,19 @@ def _span_attrs(span: ReadableSpan) -> Attributes:
     if type(inner) is dict:
         return dict(inner)
     return _attrs(span.attributes)
+
+
+# A finished span's events and links, read without the public properties' copies: those go
+# through the SDK's BoundedList, which takes a lock and runs Python code per item, even when
+# there is none. A finished span's lists no longer change.
+def _events(span: ReadableSpan) -> Sequence[Event]:
+    inner = getattr(getattr(span, "_events", None), "_dq", None)
+    return inner if type(inner) is deque else span.events
+
+
+def _links(span: ReadableSpan) -> Sequence[Link]:
+    inner = getattr(getattr(span, "_links", None), "_dq", None)
+    return inner if type(inner) is deque else span.links
 
 
 # Enum `.name` is a descriptor call; these tables make it a dict look-up.
@@ -58,6 +72,8 @@ def record_from_span(span: ReadableSpan) -> SpanRecord:
     status = span.status
     scope = span.instrumentation_scope
     resource = span.resource
+    events = _events(span)
+    links = _links(span)
     return SpanRecord(
         trace_id=context.trace_id,
         span_id=context.span_id,
@@ -66,11 +82,15 @@ def record_from_span(span: ReadableSpan) -> SpanRecord:
         start_ns=span.start_time,
         end_ns=span.end_time,
         attributes=_span_attrs(span),
-        events=tuple(EventRecord(e.name, e.timestamp, _attrs(e.attributes)) for e in span.events),
+        events=tuple(EventRecord(e.name, e.timestamp, _attrs(e.attributes)) for e in events)
+        if events
+        else (),
         links=tuple(
             LinkRecord(link.context.trace_id, link.context.span_id, _attrs(link.attributes))
-            for link in span.links
-        ),
+            for link in links
+        )
+        if links
+        else (),
         kind=_KIND_NAMES.get(span.kind) or span.kind.name,
         status_code=_STATUS_NAMES.get(status.status_code) or status.status_code.name,
         status_message=status.description or "",

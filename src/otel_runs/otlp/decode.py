@@ -46,7 +46,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 from google.protobuf.message import DecodeError  # type: ignore[import-untyped]  # no stubs
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -207,7 +207,7 @@ def _pb_parent(raw: bytes) -> int | None:
     return int.from_bytes(raw, "big") or None
 
 
-def _pb_span_problem(span: Span) -> None:
+def _pb_span_problem(span: Span) -> NoReturn:
     """Raise the first problem of a span's ids and times (the checks in the documented order)."""
     if not span.start_time_unix_nano:
         raise _Reject("startTimeUnixNano is missing or 0")
@@ -216,6 +216,7 @@ def _pb_span_problem(span: Span) -> None:
     _pb_parent(span.parent_span_id)
     _pb_id(span.trace_id, "traceId", TRACE_ID_BYTES)
     _pb_id(span.span_id, "spanId", SPAN_ID_BYTES)
+    raise AssertionError("called for a span whose ids and times are fine")
 
 
 def _pb_span(
@@ -237,7 +238,7 @@ def _pb_span(
         or (raw_parent and len(raw_parent) != SPAN_ID_BYTES)
     ):
         _pb_span_problem(span)
-    parent = int.from_bytes(raw_parent, "big") or None if raw_parent else None
+    parent = (int.from_bytes(raw_parent, "big") or None) if raw_parent else None
     attributes = _pb_attributes(span.attributes, 0)
     raw_events, raw_links = span.events, span.links  # most spans have no links, many no events
     events = _pb_events(raw_events) if raw_events else ()
@@ -277,7 +278,7 @@ _STATUS_COUNT: Final = len(STATUS_CODE_NAMES)
 
 
 def _pb_events(events: Iterable[Span.Event]) -> tuple[EventRecord, ...]:
-    out = []
+    out: list[EventRecord] = []
     for event in events:
         try:
             attributes = _pb_attributes(event.attributes, 0)
@@ -288,7 +289,7 @@ def _pb_events(events: Iterable[Span.Event]) -> tuple[EventRecord, ...]:
 
 
 def _pb_links(links: Iterable[Span.Link]) -> tuple[LinkRecord, ...]:
-    out = []
+    out: list[LinkRecord] = []
     for i, link in enumerate(links):
         try:
             out.append(

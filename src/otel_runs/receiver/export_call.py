@@ -195,20 +195,20 @@ def _traces(intake: Intake, body: bytes, request: ExportRequest, max_spans: int)
 
 def _validated(decoded: Decoded) -> tuple[list[SpanRecord], list[Rejected]]:
     """The decoded records that can become runs, and every rejection in request order."""
+    records = decoded.records
     rejected = list(decoded.rejected)
-    if not decoded.records:
-        return [], rejected
+    reasons = list(map(problem, records))
+    if reasons.count(None) == len(reasons):  # the usual case: every decoded span is usable
+        return records, rejected
     skipped = {index for index, _ in rejected}
-    indices = (i for i in range(len(decoded.records) + len(skipped)) if i not in skipped)
+    indices = (i for i in range(len(records) + len(skipped)) if i not in skipped)
     good: list[SpanRecord] = []
-    for index, record in zip(indices, decoded.records, strict=False):
-        reason = problem(record)
+    for index, record, reason in zip(indices, records, reasons, strict=False):
         if reason is None:
             good.append(record)
         else:
             rejected.append((index, f"span {index}: {reason}"))
-    if len(good) != len(decoded.records):
-        rejected.sort()
+    rejected.sort()
     return good, rejected
 
 

@@ -25,7 +25,7 @@ from otel_runs.conventions import openinference as oi
 from otel_runs.conventions import otel
 from otel_runs.dotted_order import datetime_to_us
 from otel_runs.model.run import parse_datetime
-from otel_runs.model.span_record import AttributeValue, EventRecord
+from otel_runs.model.span_record import AttributeValue, EventRecord, new_event_record
 from otel_runs.runs_to_spans.values import any_value, attribute_value
 
 _ERROR_TYPE: Final = re.compile(r"^([A-Za-z_][\w.]*)(?:\(|: )")
@@ -72,7 +72,7 @@ def run_events(
         if exact_times is not None and index < len(exact_times):
             time_ns = exact_times[index]
         out.append(
-            EventRecord(
+            new_event_record(
                 name if isinstance(name, str) else "event",
                 time_ns,
                 _kwargs(event.get("kwargs"), from_span),
@@ -83,7 +83,7 @@ def run_events(
 
 def first_token_event(first_token_us: int) -> EventRecord:
     """OpenInference's first-token event."""
-    return EventRecord(oi.EVENT_FIRST_TOKEN, first_token_us * 1000, {})
+    return new_event_record(oi.EVENT_FIRST_TOKEN, first_token_us * 1000, {})
 
 
 def error_type(error: str) -> str:
@@ -96,7 +96,7 @@ def exception_event(error: str, time_ns: int) -> EventRecord:
     """The `exception` event of a failed run."""
     at = error.find(_TRACEBACK)
     stack = error[at:] if at >= 0 else error
-    return EventRecord(
+    return new_event_record(
         otel.EVENT_EXCEPTION,
         time_ns,
         {

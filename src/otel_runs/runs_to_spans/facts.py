@@ -11,7 +11,7 @@ from otel_runs.conventions.providers import FROM_LS_PROVIDER, LEGACY_TO_CURRENT,
 from otel_runs.dotted_order import datetime_to_us
 from otel_runs.model.run import Run, parse_datetime
 from otel_runs.runs_to_spans.origin import Origin, origin_of
-from otel_runs.runs_to_spans.usage import Usage, run_usage
+from otel_runs.runs_to_spans.usage import Usage, run_usage, tokens
 from otel_runs.runs_to_spans.values import dumps
 
 
@@ -27,6 +27,8 @@ class Facts:
     inputs_json: str
     outputs_json: str | None
     usage: Usage | None
+    tokens: tuple[int | None, ...] | None
+    """`usage.tokens(usage)`: counts and details, when the run has usage."""
     model: str | None
     system: str | None
     """Provider as `gen_ai.system` (the spelling LangSmith's SDK writes)."""
@@ -102,6 +104,7 @@ def facts_of(run: Run) -> Facts:
     for source in (metadata.get(ls.META_INVOCATION_PARAMS), extra.get(ls.META_INVOCATION_PARAMS)):
         if isinstance(source, dict):
             params.update(source)
+    usage = run_usage(run, metadata)
     model = _model(run, metadata, params)
     system, provider = _providers(metadata, model)
     thread = None
@@ -116,7 +119,8 @@ def facts_of(run: Run) -> Facts:
         origin=origin_of(metadata),
         inputs_json=dumps(run.inputs),
         outputs_json=dumps(run.outputs) if run.outputs is not None else None,
-        usage=run_usage(run, metadata),
+        usage=usage,
+        tokens=tokens(usage) if usage is not None else None,
         model=model,
         system=system,
         provider=provider,

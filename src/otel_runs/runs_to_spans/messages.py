@@ -19,6 +19,8 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
+import orjson
+
 Message = dict[str, Any]
 Part = dict[str, Any]
 
@@ -51,6 +53,10 @@ _CLASS_ROLES: Final = {
 def _arguments(raw: object) -> object:
     """Tool call arguments as an object when they are JSON text (OpenAI sends text)."""
     if isinstance(raw, str):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass  # NaN, integers beyond 64 bits...: the standard library may still read them
         try:
             return json.loads(raw)
         except ValueError:

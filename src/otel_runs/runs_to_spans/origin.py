@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from otel_runs.conventions import langsmith as ls
 from otel_runs.convert.leftovers import EVENT_TIMES, SPAN_NAME
-from otel_runs.model.span_record import AttributeValue, LinkRecord
+from otel_runs.model.span_record import AttributeValue, LinkRecord, new_link_record
 from otel_runs.runs_to_spans.ids import parse_hex_id
 from otel_runs.runs_to_spans.values import any_value
 
@@ -106,7 +106,7 @@ def _links(value: object) -> tuple[LinkRecord, ...]:
         span_id = parse_hex_id(item.get("span_id"), 64)
         if trace_id is None or span_id is None:
             continue
-        links.append(LinkRecord(trace_id, span_id, _attributes(item.get(ATTRIBUTES))))
+        links.append(new_link_record(trace_id, span_id, _attributes(item.get(ATTRIBUTES))))
     return tuple(links)
 
 

@@ -83,18 +83,42 @@ def run_usage(run: Run, metadata: Mapping[str, Any]) -> Usage | None:
 
 def counts(usage: Usage) -> tuple[int | None, int | None, int | None]:
     """Input, output and total tokens (total derived when only the parts are given)."""
-    inp, out, total = (_count(usage.get(key)) for key in _COUNTS)
+    inp = _count(usage.get("input_tokens"))
+    out = _count(usage.get("output_tokens"))
+    total = _count(usage.get("total_tokens"))
     if total is None and inp is not None and out is not None:
         total = inp + out
     return inp, out, total
 
 
-def detail(usage: Usage, group: str, key: str) -> int | None:
-    """One token detail (`input_token_details.cache_read`...), when it is an integer."""
-    details = usage.get(group)
-    return _count(details.get(key)) if isinstance(details, dict) else None
-
-
 def details(usage: Usage, group: str) -> dict[str, int] | None:
     """A whole details group with its integer entries."""
     return _details(usage.get(group)) if group in _DETAILS else None
+
+
+DETAIL_KEYS: Final = (
+    ("input_token_details", "cache_read"),
+    ("input_token_details", "cache_creation"),
+    ("input_token_details", "audio"),
+    ("output_token_details", "reasoning"),
+    ("output_token_details", "audio"),
+)
+"""The token details GenAI and OpenInference both have attributes for, in `tokens()` order."""
+
+
+def tokens(usage: Usage) -> tuple[int | None, ...]:
+    """`counts()`, then each of `DETAIL_KEYS` (`detail()`): what the GenAI and OpenInference
+    writers both write, found once per run."""
+    inputs, outputs = usage.get("input_token_details"), usage.get("output_token_details")
+    if not isinstance(inputs, dict):
+        inputs = {}
+    if not isinstance(outputs, dict):
+        outputs = {}
+    return (
+        *counts(usage),
+        _count(inputs.get("cache_read")),
+        _count(inputs.get("cache_creation")),
+        _count(inputs.get("audio")),
+        _count(outputs.get("reasoning")),
+        _count(outputs.get("audio")),
+    )

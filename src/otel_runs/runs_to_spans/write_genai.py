@@ -38,13 +38,18 @@ _PARAMS: Final = (
     ("presence_penalty", g.REQUEST_PRESENCE_PENALTY),
     ("seed", g.REQUEST_SEED),
 )
-_DETAIL_ATTRIBUTES: Final = (
-    ("input_token_details", "cache_read", g.USAGE_CACHE_READ_INPUT_TOKENS),
-    ("input_token_details", "cache_creation", g.USAGE_CACHE_CREATION_INPUT_TOKENS),
-    ("input_token_details", "audio", g.USAGE_AUDIO_INPUT_TOKENS),
-    ("output_token_details", "reasoning", g.USAGE_REASONING_OUTPUT_TOKENS),
-    ("output_token_details", "audio", g.USAGE_AUDIO_OUTPUT_TOKENS),
+_TOKEN_ATTRIBUTES: Final = (
+    g.USAGE_INPUT_TOKENS,
+    g.USAGE_OUTPUT_TOKENS,
+    g.USAGE_TOTAL_TOKENS,
+    # usage.DETAIL_KEYS
+    g.USAGE_CACHE_READ_INPUT_TOKENS,
+    g.USAGE_CACHE_CREATION_INPUT_TOKENS,
+    g.USAGE_AUDIO_INPUT_TOKENS,
+    g.USAGE_REASONING_OUTPUT_TOKENS,
+    g.USAGE_AUDIO_OUTPUT_TOKENS,
 )
+"""Attribute of each of `usage.tokens()`."""
 _RESPONSE_KEYS: Final = (
     ("id", g.RESPONSE_ID),
     ("service_tier", g.RESPONSE_SERVICE_TIER),
@@ -103,16 +108,10 @@ def _response(outputs: Mapping[str, Any], out: dict[str, AttributeValue]) -> Non
         out[g.RESPONSE_FINISH_REASONS] = reasons
 
 
-def _usage(found: usage.Usage, out: dict[str, AttributeValue]) -> None:
-    inp, outp, total = usage.counts(found)
-    if inp is not None:
-        out[g.USAGE_INPUT_TOKENS] = inp
-    if outp is not None:
-        out[g.USAGE_OUTPUT_TOKENS] = outp
-    if total is not None:
-        out[g.USAGE_TOTAL_TOKENS] = total
-    for group, name, key in _DETAIL_ATTRIBUTES:
-        count = usage.detail(found, group, name)
+def _usage(facts: Facts, out: dict[str, AttributeValue]) -> None:
+    found, counts = facts.usage, facts.tokens
+    assert found is not None and counts is not None  # both are there or neither
+    for key, count in zip(_TOKEN_ATTRIBUTES, counts, strict=True):
         if count is not None:
             out[key] = count
     for group, key in (
@@ -164,7 +163,7 @@ def write(facts: Facts, out: dict[str, AttributeValue]) -> None:
     if isinstance(run.outputs, dict):
         _response(run.outputs, out)
     if facts.usage is not None:
-        _usage(facts.usage, out)
+        _usage(facts, out)
     if run.run_type == "llm":
         _messages(facts, out)
     elif run.run_type == "tool":

@@ -8,12 +8,23 @@ Identity attributes (`langsmith.span.id`, `langsmith.trace.id`, `langsmith.span.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from otel_runs.conventions import langsmith as ls
 from otel_runs.model.span_record import AttributeValue
 from otel_runs.runs_to_spans.facts import Facts
 from otel_runs.runs_to_spans.values import attribute_value, dumps
+
+_NAMES: dict[object, str] = {}
+"""`langsmith.metadata.<key>` per metadata key: runs of an app repeat the same keys."""
+_MAX_NAMES: Final = 1024
+
+
+def _name(key: object) -> str:
+    if len(_NAMES) >= _MAX_NAMES:
+        _NAMES.clear()
+    name = _NAMES[key] = ls.METADATA_PREFIX + str(key)
+    return name
 
 
 def write(facts: Facts, out: dict[str, AttributeValue], skip_meta: frozenset[str]) -> None:
@@ -29,11 +40,12 @@ def write(facts: Facts, out: dict[str, AttributeValue], skip_meta: frozenset[str
         out[ls.SESSION_NAME] = session_name
     if run.tags:
         out[ls.SPAN_TAGS] = ", ".join(run.tags)
-    prefix = ls.METADATA_PREFIX
+    names = _NAMES
     for key, value in facts.metadata.items():
         if value is None or key in skip_meta:
             continue
-        out[prefix + str(key)] = value if type(value) is str else attribute_value(value)
+        name = names.get(key) or _name(key)
+        out[name] = value if type(value) is str else attribute_value(value)
     if facts.usage is not None:
         out[ls.USAGE_METADATA] = dumps(facts.usage)
     if run.reference_example_id is not None:

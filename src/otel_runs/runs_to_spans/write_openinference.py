@@ -8,17 +8,21 @@ from typing import Final
 
 from otel_runs.conventions import openinference as oi
 from otel_runs.model.span_record import AttributeValue
-from otel_runs.runs_to_spans import usage
 from otel_runs.runs_to_spans.facts import Facts
 from otel_runs.runs_to_spans.values import dumps
 
-_DETAILS: Final = (
-    ("input_token_details", "cache_read", oi.TOKEN_COUNT_CACHE_READ),
-    ("input_token_details", "cache_creation", oi.TOKEN_COUNT_CACHE_WRITE),
-    ("input_token_details", "audio", oi.TOKEN_COUNT_PROMPT_AUDIO),
-    ("output_token_details", "reasoning", oi.TOKEN_COUNT_REASONING),
-    ("output_token_details", "audio", oi.TOKEN_COUNT_COMPLETION_AUDIO),
+_TOKEN_ATTRIBUTES: Final = (
+    oi.TOKEN_COUNT_PROMPT,
+    oi.TOKEN_COUNT_COMPLETION,
+    oi.TOKEN_COUNT_TOTAL,
+    # usage.DETAIL_KEYS
+    oi.TOKEN_COUNT_CACHE_READ,
+    oi.TOKEN_COUNT_CACHE_WRITE,
+    oi.TOKEN_COUNT_PROMPT_AUDIO,
+    oi.TOKEN_COUNT_REASONING,
+    oi.TOKEN_COUNT_COMPLETION_AUDIO,
 )
+"""Attribute of each of `usage.tokens()`."""
 
 
 def write(facts: Facts, out: dict[str, AttributeValue]) -> None:
@@ -36,17 +40,8 @@ def write(facts: Facts, out: dict[str, AttributeValue]) -> None:
             out[oi.LLM_INVOCATION_PARAMETERS] = dumps(facts.params)
     elif facts.model is not None and run.run_type == "embedding":
         out[oi.EMBEDDING_MODEL_NAME] = facts.model
-    if facts.usage is not None:
-        inp, outp, total = usage.counts(facts.usage)
-        for key, count in (
-            (oi.TOKEN_COUNT_PROMPT, inp),
-            (oi.TOKEN_COUNT_COMPLETION, outp),
-            (oi.TOKEN_COUNT_TOTAL, total),
-        ):
-            if count is not None:
-                out[key] = count
-        for group, name, key in _DETAILS:
-            count = usage.detail(facts.usage, group, name)
+    if facts.tokens is not None:
+        for key, count in zip(_TOKEN_ATTRIBUTES, facts.tokens, strict=True):
             if count is not None:
                 out[key] = count
     if facts.thread_id is not None:
