@@ -262,12 +262,7 @@ class TraceAssembler:
         frontier = []
         for run_id, item in waiting.items():
             parent = item.ident.parent_id
-            if (
-                parent is None
-                or run_id in roots
-                or parent in self._known
-                or item.stamped
-            ):
+            if parent is None or run_id in roots or parent in self._known or item.stamped:
                 frontier.append(run_id)
             elif parent in waiting:
                 children.setdefault(parent, []).append(run_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 from uuid import UUID
 
 from otel_runs.conventions import langsmith as ls
@@ -15,9 +15,12 @@ IDENTITY_KEYS = (
 )  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """Who a run is and who it says its parent is, before the tree is built."""
+_IDENTITY_KEY_SET = frozenset(IDENTITY_KEYS)
+
+
+class Identity(NamedTuple):
+    """Who a run is and who it says its parent is, before the tree is built. (A tuple: built
+    for every span, and a tuple is three times cheaper to build than a frozen dataclass.)"""
 
     run_id: UUID
     parent_id: UUID | None
@@ -29,6 +32,15 @@ class Identity:
 def identity(record: SpanRecord) -> Identity:
     """Run id = zero-padded span id unless `langsmith.span.id` says otherwise; likewise parent."""
     attrs = record.attributes
+    if _IDENTITY_KEY_SET.isdisjoint(attrs):  # no langsmith.* identity: the ids decide alone
+        parent = record.parent_span_id
+        return Identity(
+            run_id_from_span_id(record.span_id),
+            run_id_from_span_id(parent) if parent is not None else None,
+            False,
+            None,
+            None,
+        )
     run_id = parse_uuid(attrs.get(ls.SPAN_ID)) or run_id_from_span_id(record.span_id)
     forced_root = bool(as_bool(attrs.get(ls.IS_ROOT)) or as_bool(attrs.get(ls.ROOT_SPAN)))
     parent_id = parse_uuid(attrs.get(ls.SPAN_PARENT_ID))

@@ -68,20 +68,20 @@ class Source(Generic[T]):
         return True
 
 
+def applicable(view: SpanView, sources: Sequence[Source[T]]) -> tuple[Source[T], ...]:
+    """The sources of a table that can apply to the span: worked out once per span shape."""
+    plans = view.shape.plans
+    plan = plans.get(id(sources))
+    if plan is not None and plan[0] is sources:
+        return plan[1]
+    found = tuple(source for source in sources if source.applies(view))
+    plans[id(sources)] = (sources, found)
+    return found
+
+
 def first(view: SpanView, sources: Sequence[Source[T]]) -> T | None:
     """The first applicable source's value that is not None."""
-    keys = view.attrs.keys()
-    families = view.families
-    for source in sources:
-        gating = source.gating
-        if gating == "keys":
-            if keys.isdisjoint(source.gate):
-                continue
-        elif gating == "family":
-            if source.gate.isdisjoint(families):
-                continue
-        elif gating == "events" and source.gate.isdisjoint(view.event_names):
-            continue
+    for source in applicable(view, sources):
         value = source.get(view)
         if value is not None:
             return value
@@ -91,11 +91,10 @@ def first(view: SpanView, sources: Sequence[Source[T]]) -> T | None:
 def each(view: SpanView, sources: Sequence[Source[T]]) -> list[T]:
     """Every applicable source's value that is not None, in table order."""
     found = []
-    for source in sources:
-        if source.applies(view):
-            value = source.get(view)
-            if value is not None:
-                found.append(value)
+    for source in applicable(view, sources):
+        value = source.get(view)
+        if value is not None:
+            found.append(value)
     return found
 
 

@@ -8,14 +8,51 @@ value no dialect understood is never lost.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any, Final
 
 from otel_runs.model.span_record import AttributeValue, EventRecord, SpanRecord
+
+
+class Shape:
+    """What a span's keys and event names decide, shared by every span with the same ones.
+
+    Spans from one instrumentation point carry the same keys, so which precedence sources can
+    apply to them is worked out once per shape (`precedence.applicable`), not once per span.
+    """
+
+    __slots__ = ("event_names", "families", "plans")
+
+    def __init__(self, keys: tuple[str, ...], event_names: frozenset[str]) -> None:
+        # First dotted segment of every key: lets a dialect that cannot apply be skipped with
+        # one set test instead of a dozen dict look-ups.
+        self.families = frozenset(key.partition(".")[0] for key in keys)
+        self.event_names = event_names
+        self.plans: dict[int, tuple[object, tuple[Any, ...]]] = {}
+        """Per precedence table (by id, with the table itself to check): its applicable
+        sources."""
+
+
+_SHAPES: dict[tuple[tuple[str, ...], frozenset[str]], Shape] = {}
+_MAX_SHAPES: Final = 1024
+
+
+def shape_of(record: SpanRecord) -> Shape:
+    """The record's shape, from the cache when a span with the same keys came before."""
+    key = (tuple(record.attributes), frozenset(event.name for event in record.events))
+    shape = _SHAPES.get(key)
+    if shape is None:
+        if len(_SHAPES) >= _MAX_SHAPES:  # high-cardinality keys must not grow memory
+            _SHAPES.clear()
+        shape = _SHAPES[key] = Shape(*key)
+    return shape
 
 
 class SpanView:
     """Attributes and events of one span, with a record of the keys used."""
 
-    __slots__ = ("attrs", "event_names", "families", "record", "run_type", "used", "used_events")
+    __slots__ = (
+        "attrs", "event_names", "families", "record", "run_type", "shape", "used", "used_events",
+    )  # fmt: skip
 
     def __init__(self, record: SpanRecord) -> None:
         self.record = record
@@ -23,10 +60,9 @@ class SpanView:
         self.used: set[str] = set()
         self.used_events: set[int] = set()
         self.run_type = "chain"
-        # First dotted segment of every key and event name: lets a dialect that cannot apply
-        # be skipped with one set test instead of a dozen dict look-ups.
-        self.families = {key.partition(".")[0] for key in record.attributes}
-        self.event_names = {event.name for event in record.events}
+        self.shape = shape = shape_of(record)
+        self.families = shape.families
+        self.event_names = shape.event_names
 
     def get(self, key: str) -> AttributeValue:
         """The value (None when absent), and mark the key consumed when present."""

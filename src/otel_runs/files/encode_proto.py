@@ -106,6 +106,22 @@ def _short_pair(key: str, value: str) -> bytes:
     return pair
 
 
+_KIND_AND_TIMES: Final = struct.Struct("<BBBQBQ")
+"""Span fields 6 (kind, 1-5: a one-byte varint), 7 and 8 (start and end, fixed64)."""
+
+
+_FLAGS: Final = tuple(
+    b"\x85\x01" + _FIXED32.pack(_HAS_IS_REMOTE | (_IS_REMOTE if remote else 0))
+    for remote in (False, True)
+)
+"""Span field 16 (flags), for a local and for a remote parent."""
+_STATUS_AND_FLAGS: Final = tuple(
+    tuple(_field(b"\x7a", b"\x18" + varint(code) if code else b"") + flags for flags in _FLAGS)
+    for code in range(3)
+)
+"""Span field 15 (status, no message) and the flags, by status code and remote parent."""
+
+
 class _Encoder:
     """Encodes the spans of one request, remembering long texts already encoded."""
 
@@ -139,6 +155,9 @@ class _Encoder:
             return b"\x21" + _DOUBLE.pack(value)
         if value is None:
             return b""
+        if kind is list or kind is tuple:  # arrays (tags, finish reasons): before the ABCs
+            items = [self.any_value(item) for item in value]  # type: ignore[union-attr]
+            return _field(b"\x2a", b"".join([b"\x0a" + varint(len(i)) + i for i in items]))
         if isinstance(value, bytes):
             return _field(b"\x3a", value)
         if isinstance(value, Mapping):
@@ -200,8 +219,10 @@ class _Encoder:
 
     def span(self, record: SpanRecord) -> bytes:
         parts = [
-            b"\x0a\x10" + record.trace_id.to_bytes(16, "big"),
-            b"\x12\x08" + record.span_id.to_bytes(8, "big"),
+            b"\x0a\x10"
+            + record.trace_id.to_bytes(16, "big")
+            + b"\x12\x08"
+            + record.span_id.to_bytes(8, "big")
         ]
         if record.trace_state:
             parts.append(_field(b"\x1a", record.trace_state.encode()))
@@ -209,14 +230,8 @@ class _Encoder:
             parts.append(b"\x22\x08" + record.parent_span_id.to_bytes(8, "big"))
         if record.name:
             parts.append(_field(b"\x2a", record.name.encode()))
-        parts.append(
-            b"\x30"
-            + varint(_KINDS[record.kind])
-            + b"\x39"
-            + _FIXED64.pack(record.start_ns)
-            + b"\x41"
-            + _FIXED64.pack(record.end_ns)
-        )
+        kind = _KINDS[record.kind]
+        parts.append(_KIND_AND_TIMES.pack(0x30, kind, 0x39, record.start_ns, 0x41, record.end_ns))
         if record.attributes:
             self.attributes(parts, b"\x4a", record.attributes)
         if record.dropped_attributes:
@@ -241,13 +256,15 @@ class _Encoder:
             parts.append(_field(b"\x6a", b"".join(body)))
         if record.dropped_links:
             parts.append(b"\x70" + varint(record.dropped_links))
-        status = _field(b"\x12", record.status_message.encode()) if record.status_message else b""
         code = _CODES[record.status_code]
-        if code:
-            status += b"\x18" + varint(code)
-        parts.append(_field(b"\x7a", status))
-        flags = _HAS_IS_REMOTE | (_IS_REMOTE if record.parent_is_remote else 0)
-        parts.append(b"\x85\x01" + _FIXED32.pack(flags))
+        if record.status_message:
+            status = _field(b"\x12", record.status_message.encode())
+            if code:
+                status += b"\x18" + varint(code)
+            parts.append(_field(b"\x7a", status))
+            parts.append(_FLAGS[bool(record.parent_is_remote)])
+        else:  # status and flags without a message: from a table
+            parts.append(_STATUS_AND_FLAGS[code][bool(record.parent_is_remote)])
         return b"".join(parts)
 
 

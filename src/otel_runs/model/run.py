@@ -124,45 +124,55 @@ class Run:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Run:
         """A Run from LangSmith API or export JSON; raises InvalidRunError naming a bad field."""
-        if not isinstance(data, Mapping):
-            raise InvalidRunError(f"a run must be a JSON object, got {type(data).__name__}")
-        # One walk over the input's keys with one table lookup each (`_READERS`: field name,
-        # decoder, and whether the key is an alias). A null is the field's default, so it is
-        # simply not passed on (and a null alias never hides the field's value).
-        values: dict[str, Any] = {}
-        unmapped: JsonDict = {}
-        readers = _READERS
-        for key, raw in data.items():
-            reader = readers.get(key)
-            if reader is None:
-                unmapped[key] = raw
-                continue
-            name, decode, alias = reader
-            if alias and data.get(name) is not None:
-                unmapped[key] = raw  # the field itself is given: the alias is kept as read
-                continue
-            if raw is None:
-                continue
-            if decode is None and type(raw) is str:
-                values[name] = raw  # text fields given as text: nothing to decode
-                continue
-            try:
-                values[name] = (decode or _dec_str)(raw)
-            except (TypeError, ValueError, InvalidOperation, OverflowError) as exc:
-                raise InvalidRunError(f"field {key!r}: {exc}") from exc
-        for required in _REQUIRED:
-            if required not in values:
-                raise InvalidRunError(f"field {required!r} is required")
-        if "trace_id" not in values:
-            values["trace_id"] = values["id"]
-        if not values.get("dotted_order"):
-            # Loaded roots sometimes come without one; a root's is derivable.
-            from otel_runs.dotted_order import format_segment
+        return cls(**_read(data, _READERS))
 
-            values["dotted_order"] = format_segment(
-                datetime_to_us(values["start_time"]), values["id"]
-            )
-        return cls(**values, unmapped=unmapped)
+
+def run_sharing_input(data: Mapping[str, Any]) -> Run:
+    """`Run.from_dict(data)`, except that the run holds the input's own dicts and lists
+    (inputs, outputs, extra, events...) instead of copies: for code that reads a run once,
+    changes nothing in it and lets it go (runs -> spans), which saves a copy of each."""
+    return Run(**_read(data, _SHARING_READERS))
+
+
+def _read(data: Mapping[str, Any], readers: _Readers) -> dict[str, Any]:
+    """Run constructor arguments from run JSON (see from_dict)."""
+    if not isinstance(data, Mapping):
+        raise InvalidRunError(f"a run must be a JSON object, got {type(data).__name__}")
+    # One walk over the input's keys with one table lookup each (field name, decoder, and
+    # whether the key is an alias). A null is the field's default, so it is simply not passed
+    # on (and a null alias never hides the field's value).
+    values: dict[str, Any] = {}
+    unmapped: JsonDict = {}
+    for key, raw in data.items():
+        reader = readers.get(key)
+        if reader is None:
+            unmapped[key] = raw
+            continue
+        name, decode, alias = reader
+        if alias and data.get(name) is not None:
+            unmapped[key] = raw  # the field itself is given: the alias is kept as read
+            continue
+        if raw is None:
+            continue
+        if decode is None and type(raw) is str:
+            values[name] = raw  # text fields given as text: nothing to decode
+            continue
+        try:
+            values[name] = (decode or _dec_str)(raw)
+        except (TypeError, ValueError, InvalidOperation, OverflowError) as exc:
+            raise InvalidRunError(f"field {key!r}: {exc}") from exc
+    for required in _REQUIRED:
+        if required not in values:
+            raise InvalidRunError(f"field {required!r} is required")
+    if "trace_id" not in values:
+        values["trace_id"] = values["id"]
+    if not values.get("dotted_order"):
+        # Loaded roots sometimes come without one; a root's is derivable.
+        from otel_runs.dotted_order import format_segment
+
+        values["dotted_order"] = format_segment(datetime_to_us(values["start_time"]), values["id"])
+    values["unmapped"] = unmapped
+    return values
 
 
 # --- field table: one entry per run-format field, in the format's order -----------------------
@@ -401,12 +411,35 @@ _DECODERS: Final[dict[str, Callable[[Any], Any]]] = {
     "bool": _dec_bool,
     "datetime": _dec_datetime,
 }
-_READERS: Final[dict[str, tuple[str, Callable[[Any], Any] | None, bool]]] = {
+_Readers = dict[str, tuple[str, Callable[[Any], Any] | None, bool]]
+_READERS: Final[_Readers] = {
     **{name: (name, None if kind == "str" else _DECODERS[kind], False)
        for name, kind in FIELD_KINDS.items()},
     **{alias: (name, _DECODERS[FIELD_KINDS[name]], True) for alias, name in _ALIASES.items()},
 }  # fmt: skip
 """Input key (field name or alias) -> field name, decoder (None: text, kept as it is), alias."""
+
+
+def _share_dict(raw: object) -> JsonDict | None:
+    return raw if type(raw) is dict else _dec_dict(raw)
+
+
+def _share_list(raw: object) -> list[Any] | None:
+    return raw if type(raw) is list else _dec_list(raw)
+
+
+def _share_strlist(raw: object) -> list[str] | None:
+    if type(raw) is list and all(type(item) is str for item in raw):
+        return raw
+    return _dec_strlist(raw)
+
+
+_SHARING: Final = {_dec_dict: _share_dict, _dec_list: _share_list, _dec_strlist: _share_strlist}
+_SHARING_READERS: Final[_Readers] = {
+    key: (name, _SHARING.get(decode, decode) if decode is not None else None, alias)
+    for key, (name, decode, alias) in _READERS.items()
+}
+"""`_READERS` for run_sharing_input: containers are taken as they are."""
 
 _ENCODERS: Final[dict[str, Callable[[Any], Any]]] = {
     "uuid": _enc_str,
