@@ -20,7 +20,7 @@ class Shape:
     apply to them is worked out once per shape (`precedence.applicable`), not once per span.
     """
 
-    __slots__ = ("event_names", "families", "plans")
+    __slots__ = ("event_names", "families", "plans", "under")
 
     def __init__(self, keys: tuple[str, ...], event_names: frozenset[str]) -> None:
         # First dotted segment of every key: lets a dialect that cannot apply be skipped with
@@ -30,6 +30,8 @@ class Shape:
         self.plans: dict[int, tuple[object, tuple[Any, ...]]] = {}
         """Per precedence table (by id, with the table itself to check): its applicable
         sources."""
+        self.under: dict[str, tuple[str, ...]] = {}
+        """Per key prefix: the keys that start with it, in span order."""
 
 
 _SHAPES: dict[tuple[tuple[str, ...], frozenset[str]], Shape] = {}
@@ -81,21 +83,29 @@ class SpanView:
             if key in self.attrs:
                 self.used.add(key)
 
+    def _keys_under(self, prefix: str) -> tuple[str, ...]:
+        under = self.shape.under
+        keys = under.get(prefix)
+        if keys is None:
+            if prefix.partition(".")[0] not in self.families:
+                keys = ()
+            else:
+                keys = tuple(key for key in self.attrs if key.startswith(prefix))
+            under[prefix] = keys
+        return keys
+
     def has_prefix(self, prefix: str) -> bool:
         """Whether any key starts with prefix."""
-        if prefix.partition(".")[0] not in self.families:
-            return False
-        for key in self.attrs:  # noqa: SIM110 (a loop: any() over a generator costs 2x here)
-            if key.startswith(prefix):
-                return True
-        return False
+        return bool(self._keys_under(prefix))
 
     def prefixed(self, prefix: str) -> dict[str, AttributeValue]:
         """Keys under prefix, with the prefix removed; marks them consumed."""
         found: dict[str, AttributeValue] = {}
         cut = len(prefix)
-        for key, value in self.attrs.items():
-            if key.startswith(prefix) and value is not None:
+        attrs = self.attrs
+        for key in self._keys_under(prefix):
+            value = attrs[key]
+            if value is not None:
                 found[key[cut:]] = value
                 self.used.add(key)
         return found

@@ -434,7 +434,11 @@ def _share_strlist(raw: object) -> list[str] | None:
     return _dec_strlist(raw)
 
 
-_SHARING: Final = {_dec_dict: _share_dict, _dec_list: _share_list, _dec_strlist: _share_strlist}
+_SHARING: Final[dict[Callable[[Any], Any], Callable[[Any], Any]]] = {
+    _dec_dict: _share_dict,
+    _dec_list: _share_list,
+    _dec_strlist: _share_strlist,
+}
 _SHARING_READERS: Final[_Readers] = {
     key: (name, _SHARING.get(decode, decode) if decode is not None else None, alias)
     for key, (name, decode, alias) in _READERS.items()

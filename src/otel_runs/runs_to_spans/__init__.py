@@ -23,7 +23,7 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan
 
 from otel_runs.errors import InvalidRunError
-from otel_runs.model.run import Run
+from otel_runs.model.run import Run, run_sharing_input
 from otel_runs.model.span_record import AttributeValue, SpanRecord
 from otel_runs.runs_to_spans.record import run_to_record
 from otel_runs.runs_to_spans.sdk import to_readable_span
@@ -42,11 +42,22 @@ def as_run(item: RunLike, index: int = 0) -> Run:
         raise InvalidRunError(f"run {index}: {exc}") from None
 
 
+def _read_once(item: RunLike, index: int) -> Run:
+    """`as_run`, for a run that is read once and dropped: a dict's containers are not copied
+    (a record never holds a run's own dicts or lists)."""
+    if isinstance(item, Run):
+        return item
+    try:
+        return run_sharing_input(item)
+    except InvalidRunError as exc:
+        raise InvalidRunError(f"run {index}: {exc}") from None
+
+
 def runs_to_records(
     runs: Iterable[RunLike], *, resource: Mapping[str, AttributeValue] | None = None
 ) -> list[SpanRecord]:
     """One neutral span record per run, in the runs' order."""
-    return [run_to_record(as_run(item, i), resource) for i, item in enumerate(runs)]
+    return [run_to_record(_read_once(item, i), resource) for i, item in enumerate(runs)]
 
 
 def runs_to_spans(

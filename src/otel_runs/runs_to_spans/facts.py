@@ -101,31 +101,38 @@ def facts_of(run: Run) -> Facts:
     raw_meta = extra.get("metadata")
     metadata: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
     params: dict[str, Any] = {}
-    for source in (metadata.get(ls.META_INVOCATION_PARAMS), extra.get(ls.META_INVOCATION_PARAMS)):
+    thread = user = origin = None
+    if metadata:
+        source = metadata.get(ls.META_INVOCATION_PARAMS)
         if isinstance(source, dict):
             params.update(source)
-    usage = run_usage(run, metadata)
-    model = _model(run, metadata, params)
-    system, provider = _providers(metadata, model)
-    thread = None
-    if metadata:
         for key in ls.META_THREAD_KEYS:
             thread = _text(metadata.get(key))
             if thread is not None:
                 break
-    return Facts(
-        run=run,
-        metadata=metadata,
-        origin=origin_of(metadata),
-        inputs_json=dumps(run.inputs),
-        outputs_json=dumps(run.outputs) if run.outputs is not None else None,
-        usage=usage,
-        tokens=tokens(usage) if usage is not None else None,
-        model=model,
-        system=system,
-        provider=provider,
-        params=params,
-        thread_id=thread,
-        user_id=_text(metadata.get(ls.META_USER_ID)) if metadata else None,
-        first_token_us=_first_token_us(run) if run.events or run.first_token_time else None,
+        user = _text(metadata.get(ls.META_USER_ID))
+        if ls.META_OTEL in metadata:
+            origin = origin_of(metadata)
+    source = extra.get(ls.META_INVOCATION_PARAMS)
+    if isinstance(source, dict):
+        params.update(source)
+    usage = run_usage(run, metadata)
+    model = _model(run, metadata, params)
+    system, provider = _providers(metadata, model)
+    outputs = run.outputs
+    return Facts(  # positional, in field order: a keyword call costs twice as much
+        run,
+        metadata,
+        origin,
+        dumps(run.inputs),
+        dumps(outputs) if outputs is not None else None,
+        usage,
+        tokens(usage) if usage is not None else None,
+        model,
+        system,
+        provider,
+        params,
+        thread,
+        user,
+        _first_token_us(run) if run.events or run.first_token_time else None,
     )

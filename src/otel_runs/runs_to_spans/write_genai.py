@@ -38,6 +38,11 @@ _PARAMS: Final = (
     ("presence_penalty", g.REQUEST_PRESENCE_PENALTY),
     ("seed", g.REQUEST_SEED),
 )
+_PARAM_NAMES: Final = frozenset(name for name, _ in _PARAMS)
+_EXTRA_REQUEST: Final = (
+    ("extra_query", g.REQUEST_EXTRA_QUERY),
+    ("extra_body", g.REQUEST_EXTRA_BODY),
+)
 _TOKEN_ATTRIBUTES: Final = (
     g.USAGE_INPUT_TOKENS,
     g.USAGE_OUTPUT_TOKENS,
@@ -77,22 +82,23 @@ def _number(value: object) -> int | float | None:
 def _request(facts: Facts, out: dict[str, AttributeValue]) -> None:
     params = facts.params
     if params:
-        for name, key in _PARAMS:
-            found = params.get(name)
-            if found is not None:
-                value = _number(found)
-                if value is not None:
-                    out[key] = value
-    stop = params.get("stop")
-    if isinstance(stop, str):
-        stop = [stop]
-    if isinstance(stop, list) and stop and all(isinstance(s, str) for s in stop):
-        out[g.REQUEST_STOP_SEQUENCES] = list(stop)
+        if not _PARAM_NAMES.isdisjoint(params):
+            for name, key in _PARAMS:
+                found = params.get(name)
+                if found is not None:
+                    value = _number(found)
+                    if value is not None:
+                        out[key] = value
+        stop = params.get("stop")
+        if isinstance(stop, str):
+            stop = [stop]
+        if isinstance(stop, list) and stop and all(isinstance(s, str) for s in stop):
+            out[g.REQUEST_STOP_SEQUENCES] = list(stop)
     inputs = facts.run.inputs
-    for name, key in (("extra_query", g.REQUEST_EXTRA_QUERY), ("extra_body", g.REQUEST_EXTRA_BODY)):
+    for name, key in _EXTRA_REQUEST:
         if inputs.get(name) is not None:
             out[key] = attribute_value(inputs[name])
-    tools = params.get("tools")
+    tools = params.get("tools") if params else None
     if tools:
         out[g.TOOL_DEFINITIONS] = attribute_value(tools)
 
