@@ -60,7 +60,6 @@ _READY: Final = re.compile(r"ready http=\S+:(?P<http>\d+) grpc=\S+:(?P<grpc>\d+)
 _EVENT_TEXT: Final = "x" * 120
 
 
-
 # --- the payload ------------------------------------------------------------------------------
 
 

@@ -8,9 +8,9 @@ Three dimensions, each varied from the reference shape (10 GenAI-like attributes
 
 Per point, two ratios measured as everywhere else (interleaved rounds, medians):
 conversion CPU per span (`RunExporter.export` into a serializing sink vs the SDK's OTLP encoder
-+ SerializeToString), and app-thread CPU per span (`RunSpanProcessor` vs `BatchSpanProcessor`
-+ no-op exporter, one thread). Large messages make every span expensive, so fewer spans are
-used there (the figures are per span either way).
++ SerializeToString, both on 512-span batches), and app-thread CPU per span
+(`RunSpanProcessor` vs `BatchSpanProcessor` + no-op exporter, one thread). Large messages
+make every span expensive, so fewer spans are used there (the figures are per span either way).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcess
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from bench.common import ATTRIBUTES, NoOpExporter, NullSink, Row, cpu_us, interleaved, row
-from bench.conversion import ENCODER
+from bench.conversion import ENCODER, in_batches
 from otel_runs import RunExporter, RunSpanProcessor
 from otel_runs.conventions import genai as g
 
@@ -149,8 +149,11 @@ def _point(shape: Shape, n: int, rounds: int) -> list[Row]:
     with _attribute_limit_warnings_off():
         medians = interleaved(
             rounds,
-            encoder=lambda: cpu_us(lambda: encode_spans(spans).SerializeToString(), len(spans)),
-            convert=lambda: cpu_us(lambda: exporter.export(spans), len(spans)),
+            encoder=lambda: cpu_us(
+                in_batches(spans, lambda batch: encode_spans(batch).SerializeToString()),
+                len(spans),
+            ),
+            convert=lambda: cpu_us(in_batches(spans, exporter.export), len(spans)),
             bsp=lambda: hot(_bsp_noop),
             ours=lambda: hot(_ours),
         )

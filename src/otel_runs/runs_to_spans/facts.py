@@ -39,6 +39,9 @@ class Facts:
     thread_id: str | None
     user_id: str | None
     first_token_us: int | None
+    start_us: int
+    end_us: int | None
+    """start_time and end_time in Unix microseconds."""
 
 
 def _text(value: object) -> str | None:
@@ -135,4 +138,6 @@ def facts_of(run: Run) -> Facts:
         thread,
         user,
         _first_token_us(run) if run.events or run.first_token_time else None,
+        datetime_to_us(run.start_time),
+        datetime_to_us(run.end_time) if run.end_time is not None else None,
     )

@@ -108,6 +108,8 @@ def _block(block: object) -> Part | None:
 
 
 def _parts(content: object) -> list[Part]:
+    if type(content) is str:  # the common case first
+        return [{"type": "text", "content": content}] if content else []
     if content is None or content == "":
         return []
     if isinstance(content, list):
@@ -134,13 +136,14 @@ def _fields(message: Mapping[str, Any]) -> tuple[str | None, Mapping[str, Any]]:
 
 def to_genai(message: object, default_role: str = "user") -> Message | None:
     """One message as a GenAI message; None for something that is not a message."""
-    if isinstance(message, str):
-        return {"role": default_role, "parts": [{"type": "text", "content": message}]}
-    if isinstance(message, (list, tuple)) and len(message) == 2 and isinstance(message[0], str):
-        role = _ROLES.get(message[0], message[0])  # LangChain ("human", "text") tuples
-        return {"role": role, "parts": _parts(message[1])}
-    if not isinstance(message, dict):
-        return None
+    if type(message) is not dict:  # (a plain dict, the common case, goes straight on)
+        if isinstance(message, str):
+            return {"role": default_role, "parts": [{"type": "text", "content": message}]}
+        if isinstance(message, (list, tuple)) and len(message) == 2 and isinstance(message[0], str):
+            role = _ROLES.get(message[0], message[0])  # LangChain ("human", "text") tuples
+            return {"role": role, "parts": _parts(message[1])}
+        if not isinstance(message, dict):
+            return None
     found_role, body = _fields(message)
     if found_role is None and "content" not in body:
         return None

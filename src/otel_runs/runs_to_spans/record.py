@@ -130,9 +130,9 @@ def _identity(
 # --- times, status, events ------------------------------------------------------------------
 
 
-def _times(run: Run, origin: Origin | None) -> tuple[int, int]:
-    start_us = datetime_to_us(run.start_time)
-    end_us = datetime_to_us(run.end_time) if run.end_time is not None else start_us
+def _times(facts: Facts, origin: Origin | None) -> tuple[int, int]:
+    start_us = facts.start_us
+    end_us = facts.end_us if facts.end_us is not None else start_us
     start_ns, end_ns = start_us * 1000, max(end_us, start_us) * 1000
     if origin is not None:  # exact nanoseconds, unless the run's times changed since
         if origin.start_ns // 1000 == start_us:
@@ -291,7 +291,7 @@ def _residue(
     reader = decode.Reader(record.attributes, collisions)
     res: dict[str, Any] = {}
     end_time = run.end_time
-    if end_time is None or datetime_to_us(end_time) != record.end_ns // 1000:
+    if end_time is None or facts.end_us != record.end_ns // 1000:
         res["end_time"] = _encode("end_time", end_time)  # unfinished, or ends before it starts
     error = first = None  # the added exception and first-token events
     for event in added:
@@ -377,7 +377,7 @@ def run_to_record(run: Run, resource: Mapping[str, AttributeValue] | None = None
     facts = facts_of(run)
     origin = facts.origin
     trace, span, parent_span = _otel_ids(run, facts)
-    start_ns, end_ns = _times(run, origin)
+    start_ns, end_ns = _times(facts, origin)
     own, added = _events(run, facts, start_ns, end_ns)
     status, message = _status(run, origin)
     attrs: dict[str, AttributeValue]

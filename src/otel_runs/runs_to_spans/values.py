@@ -44,6 +44,9 @@ def is_int64(value: object) -> TypeGuard[int]:
 
 def attribute_value(value: object) -> AttributeValue:
     """A run value as an attribute value (see the module rules); None for None."""
+    kind = type(value)
+    if kind is dict or kind is list:  # the common costly case, decided before the ABC checks
+        return dumps(value)
     if isinstance(value, (str, bool)) or value is None:
         return value
     if type(value) is int:

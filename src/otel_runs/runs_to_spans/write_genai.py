@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from otel_runs.conventions import genai as g
-from otel_runs.dotted_order import datetime_to_us
 from otel_runs.model.span_record import AttributeValue
 from otel_runs.runs_to_spans import messages, usage
 from otel_runs.runs_to_spans.facts import Facts
@@ -186,7 +185,7 @@ def write(facts: Facts, out: dict[str, AttributeValue]) -> None:
     if facts.thread_id is not None:
         out[g.CONVERSATION_ID] = facts.thread_id
     if facts.first_token_us is not None:
-        start_us = datetime_to_us(facts.run.start_time)
+        start_us = facts.start_us
         out[g.RESPONSE_TIME_TO_FIRST_CHUNK] = max(0, facts.first_token_us - start_us) / 1e6
     out[g.PROMPT] = facts.inputs_json
     if facts.outputs_json is not None:
