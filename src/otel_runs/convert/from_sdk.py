@@ -10,7 +10,13 @@ from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.trace import Link, SpanKind, StatusCode
 
 from otel_runs.errors import InvalidSpanError
-from otel_runs.model.span_record import Attributes, EventRecord, LinkRecord, SpanRecord
+from otel_runs.model.span_record import (
+    Attributes,
+    SpanRecord,
+    new_event_record,
+    new_link_record,
+    new_span_record,
+)
 
 
 def _attrs(attributes: Mapping[str, object] | None) -> Attributes:
@@ -74,32 +80,32 @@ def record_from_span(span: ReadableSpan) -> SpanRecord:
     resource = span.resource
     events = _events(span)
     links = _links(span)
-    return SpanRecord(
-        trace_id=context.trace_id,
-        span_id=context.span_id,
-        parent_span_id=parent.span_id if parent is not None and parent.span_id else None,
-        name=span.name,
-        start_ns=span.start_time,
-        end_ns=span.end_time,
-        attributes=_span_attrs(span),
-        events=tuple(EventRecord(e.name, e.timestamp, _attrs(e.attributes)) for e in events)
+    return new_span_record(  # positional, in field order: the fast constructor
+        context.trace_id,
+        context.span_id,
+        parent.span_id if parent is not None and parent.span_id else None,
+        span.name,
+        span.start_time,
+        span.end_time,
+        _span_attrs(span),
+        tuple(new_event_record(e.name, e.timestamp, _attrs(e.attributes)) for e in events)
         if events
         else (),
-        links=tuple(
-            LinkRecord(link.context.trace_id, link.context.span_id, _attrs(link.attributes))
+        tuple(
+            new_link_record(link.context.trace_id, link.context.span_id, _attrs(link.attributes))
             for link in links
         )
         if links
         else (),
-        kind=_KIND_NAMES.get(span.kind) or span.kind.name,
-        status_code=_STATUS_NAMES.get(status.status_code) or status.status_code.name,
-        status_message=status.description or "",
-        resource=_resource_attributes(resource) if resource is not None else {},
-        scope_name=scope.name if scope is not None else "",
-        scope_version=(scope.version or "") if scope is not None else "",
-        parent_is_remote=parent.is_remote if parent is not None else None,
-        trace_state=context.trace_state.to_header() if context.trace_state else "",
-        dropped_attributes=span.dropped_attributes,
-        dropped_events=span.dropped_events,
-        dropped_links=span.dropped_links,
+        _KIND_NAMES.get(span.kind) or span.kind.name,
+        _STATUS_NAMES.get(status.status_code) or status.status_code.name,
+        status.description or "",
+        _resource_attributes(resource) if resource is not None else {},
+        scope.name if scope is not None else "",
+        (scope.version or "") if scope is not None else "",
+        parent.is_remote if parent is not None else None,
+        context.trace_state.to_header() if context.trace_state else "",
+        span.dropped_attributes,
+        span.dropped_events,
+        span.dropped_links,
     )

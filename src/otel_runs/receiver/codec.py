@@ -9,7 +9,9 @@ tuples, lists and dicts, tagged with our own format number. Why marshal:
   list, dict), and it round-trips them exactly: a 128-bit trace id, a tuple-valued attribute
   and a list-valued one all come back as they went in.
 - One `dumps` per request writes a resource dict shared by many spans once (marshal keeps
-  references within one call), and `loads` shares it again, as the OTLP decoder does.
+  references within one call), and `loads` shares it again, as the OTLP decoder does; the same
+  goes for the attribute keys, short values and names the decoder shares between the spans of
+  a request (a third of the blob on GenAI-like spans).
 - It cannot run code when loading, unlike pickle.
 
 The spool is a private file of the receiver, not an exchange format: a spool written by one
