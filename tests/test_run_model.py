@@ -10,7 +10,13 @@ from uuid import UUID
 import pytest
 
 from otel_runs import InvalidRunError, Run
-from otel_runs.model.run import _ENCODERS, FIELD_KINDS, RUN_FORMAT_FIELDS
+from otel_runs.model.run import (
+    _ENCODERS,
+    FIELD_KINDS,
+    RUN_FORMAT_FIELDS,
+    run_sharing_input,
+    uuid_text,
+)
 
 # The field list of the run data format (docs.langchain.com/langsmith/run-data-format).
 FORMAT_FIELDS = [
@@ -101,6 +107,21 @@ def test_from_dict_keeps_what_is_not_a_format_field() -> None:
             "2024-09-19T17:16:48.521691999Z", "2024-09-19T17:16:48.521691+00:00", id="nanos"
         ),
         pytest.param("2024-09-19T17:16:48Z", "2024-09-19T17:16:48.000000+00:00", id="no-fraction"),
+        pytest.param("2024-09-19T17:16:48", "2024-09-19T17:16:48.000000+00:00", id="naive-whole"),
+        pytest.param(
+            "2024-09-19T19:16:48+02:00", "2024-09-19T17:16:48.000000+00:00", id="offset-whole"
+        ),
+        pytest.param(
+            "2024-09-19T12:16:48.521691-05:00",
+            "2024-09-19T17:16:48.521691+00:00",
+            id="offset-micros",
+        ),
+        pytest.param(
+            " 2024-09-19T17:16:48.521691 ", "2024-09-19T17:16:48.521691+00:00", id="spaces"
+        ),
+        pytest.param(
+            "2024-09-19T17:16:48.5216+00:00", "2024-09-19T17:16:48.521600+00:00", id="4-digits"
+        ),
         pytest.param(1726766208521, "2024-09-19T17:16:48.521000+00:00", id="epoch-ms"),
         pytest.param(1726766208.5, "2024-09-19T17:16:48.500000+00:00", id="epoch-s"),
     ],
@@ -140,3 +161,33 @@ def test_missing_dotted_order_of_a_root_is_derived() -> None:
     assert run.dotted_order == "20240919T171648521691Z" + RUN_ID
     assert run.trace_id == UUID(RUN_ID)
     assert run.start_time == datetime(2024, 9, 19, 17, 16, 48, 521691, tzinfo=timezone.utc)
+
+
+def test_run_sharing_input_reads_what_from_dict_reads_without_copying() -> None:
+    data = api_run(events=[{"name": "start"}], extra={"metadata": {"a": 1}}, input_tokens=3)
+    shared, copied = run_sharing_input(data), Run.from_dict(data)
+    assert shared == copied
+    assert shared.inputs is data["inputs"] and shared.tags is data["tags"]
+    assert shared.extra is data["extra"] and shared.events is data["events"]
+    assert copied.inputs is not data["inputs"] and copied.tags is not data["tags"]
+
+
+def test_run_sharing_input_still_converts_tags_that_are_not_text() -> None:
+    data = api_run(tags=["a", 2])
+    assert run_sharing_input(data).tags == ["a", "2"] == Run.from_dict(data).tags
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(RUN_ID, id="canonical"),
+        pytest.param(RUN_ID.upper(), id="upper-case"),
+        pytest.param("{" + RUN_ID + "}", id="braces"),
+        pytest.param(RUN_ID.replace("-", ""), id="no-hyphens"),
+    ],
+)
+def test_ids_read_from_any_uuid_spelling_are_written_canonically(text: str) -> None:
+    run = Run.from_dict(api_run(id=text, trace_id=text, dotted_order=None))
+    assert run.id == UUID(RUN_ID)
+    assert uuid_text(run.id) == str(run.id) == RUN_ID
+    assert run.to_dict()["id"] == RUN_ID

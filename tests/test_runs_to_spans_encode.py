@@ -11,11 +11,11 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from otel_runs import InvalidSpanError, Run
 from otel_runs.files.encode_proto import encode_request, varint
-from otel_runs.model.span_record import SpanRecord
+from otel_runs.model.span_record import AttributeValue, SpanRecord
 from otel_runs.otlp.decode import decode_request
 from otel_runs.runs_to_spans import runs_to_records
 from otel_runs.runs_to_spans.sdk import to_readable_span
-from tests.fixtures.runs.roundtrip import langsmith_runs, span_forests
+from tests.fixtures.runs.roundtrip import back_to_runs, comparable, langsmith_runs, span_forests
 from tests.support.records import record
 from tests.support.strategies import PROPERTIES
 
@@ -85,3 +85,44 @@ def test_the_runs_to_spans_benchmark_runs() -> None:
     assert rows[0]["benchmark"] == "runs -> spans -> OTLP bytes, from Run objects"
     for row in rows:
         assert row["baseline_us"] > 0 and row["otel_runs_us"] > 0
+
+
+def test_token_counts_beyond_int64_still_encode_and_come_back() -> None:
+    """OTLP integers are int64: a larger count is left out of the usage attributes (and kept in
+    the residue), so the span still encodes and the run comes back exactly."""
+    huge = 2**70
+    run = Run.from_dict(
+        {
+            "id": "00000000-0000-0000-ff5d-02ce52aea886",
+            "name": "model",
+            "run_type": "llm",
+            "start_time": "2024-09-19T17:16:48.521691",
+            "end_time": "2024-09-19T17:16:49.000001",
+            "prompt_tokens": huge,
+            "completion_tokens": 3,
+            "outputs": {"usage_metadata": {"input_tokens": huge, "output_tokens": 3}},
+        }
+    )
+    decoded = decode_request(encode_request(runs_to_records([run])))
+    assert decoded.rejected == []
+    (back,) = back_to_runs(decoded.records)
+    assert back.prompt_tokens == huge
+    assert back.outputs == run.outputs
+    assert comparable(back) == comparable(run)
+
+
+def test_long_keys_and_values_need_longer_length_prefixes() -> None:
+    """Keys and values whose lengths take two or three varint bytes, where the encoder leaves
+    its tables of one-byte lengths."""
+    attributes: dict[str, AttributeValue] = {
+        "k" * 20_000: "short",
+        "long": "x" * 20_000,
+        "wide": "é" * 3_000,
+        "q" * 17_000: "y" * 100,
+        "count": 5_000,
+        "negative": -3,
+        "mixed": ["a" * 200, "b"],
+        "nested": {"k" * 300: "v" * 300},
+    }
+    spans = [record(1, attributes=attributes), record(2, parent=1, attributes=attributes)]
+    assert _parsed(encode_request(spans)) == _sdk(spans)

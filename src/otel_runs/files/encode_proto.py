@@ -59,17 +59,19 @@ def _field(tag: bytes, payload: bytes) -> bytes:
     return tag + varint(len(payload)) + payload
 
 
-_NAMES: dict[str, bytes] = {}
-"""KeyValue field 1 (the key) followed by field 2's tag, per key: spans of runs repeat keys."""
+_NAMES: dict[str, tuple[bytes, int]] = {}
+"""KeyValue field 1 (the key) followed by field 2's tag, and its length, per key: spans of runs
+repeat their keys."""
 _MAX_NAMES: Final = 8192
 
 
-def _name(key: str) -> bytes:
+def _name(key: str) -> tuple[bytes, int]:
     found = _NAMES.get(key)
     if found is None:
         if len(_NAMES) >= _MAX_NAMES:
             _NAMES.clear()
-        found = _NAMES[key] = _field(b"\x0a", key.encode()) + b"\x12"
+        name = _field(b"\x0a", key.encode()) + b"\x12"
+        found = _NAMES[key] = (name, len(name))
     return found
 
 
@@ -81,6 +83,8 @@ def _text_head(size: int) -> bytes:
 
 
 _TEXT_HEADS: Final = tuple(_text_head(size) for size in range(4096))
+_TEXT_SIZES: Final = tuple(len(head) + size for size, head in enumerate(_TEXT_HEADS))
+"""A KeyValue's value size (length prefix included) for a text of so many bytes."""
 _INT_BODIES: Final = tuple(
     varint(1 + len(varint(n))) + b"\x18" + varint(n) for n in range(4096)
 )  # a KeyValue's value for a small non-negative int, length included
@@ -91,12 +95,15 @@ _DOUBLE_HEAD: Final = b"\x09\x21"
 
 
 _SHORT: dict[tuple[str, str], bytes] = {}
+"""Whole KeyValue fields (length first, tag left out) of short texts, by key and text: kinds,
+names, models, providers, MIME types and metadata repeat from span to span."""
 _MAX_SHORT: Final = 16384
 
 
 def _short_pair(key: str, value: str) -> bytes:
+    """The `_SHORT` entry of a key and text, made and remembered."""
     data = value.encode()
-    name = _name(key)
+    name = _name(key)[0]
     head = _text_head(len(data))
     pair = name + head + data
     pair = varint(len(pair)) + pair
@@ -181,40 +188,45 @@ class _Encoder:
         names = _NAMES
         small = _SMALL
         heads = _TEXT_HEADS
+        sizes = _TEXT_SIZES
         extend = out.extend
         shorts = _SHORT
         for key, value in items:
             kind = type(value)
-            if kind is str and len(value) < 32:  # type: ignore[arg-type]
-                pair = shorts.get((key, value))  # type: ignore[arg-type]
-                if pair is None:
-                    pair = _short_pair(key, value)  # type: ignore[arg-type]
-                extend((tag, pair))
-                continue
-            name = names.get(key) or _name(key)
             if kind is str:  # most attributes: written without building the pair first
-                if len(value) < _SHARED_TEXT:  # type: ignore[arg-type]
+                length = len(value)  # type: ignore[arg-type]
+                if length < 32:  # short texts repeat (kinds, models, ids of a trace): cached
+                    pair = shorts.get((key, value))  # type: ignore[arg-type]
+                    if pair is None:
+                        pair = _short_pair(key, value)  # type: ignore[arg-type]
+                    extend((tag, pair))
+                    continue
+                name, name_size = names.get(key) or _name(key)
+                if length < _SHARED_TEXT:
                     data = value.encode()  # type: ignore[union-attr]
                     size = len(data)
-                    head = heads[size] if size < 4096 else _text_head(size)
-                    total = len(name) + len(head) + size
-                    extend(
-                        (tag, small[total] if total < 16384 else varint(total), name, head, data)
-                    )
-                    continue
-                body = self._shared_text(value)  # type: ignore[arg-type]
-            elif kind is int and 0 <= value < 4096:  # type: ignore[operator]
-                body = _INT_BODIES[value]  # type: ignore[index]
-            elif kind is bool:
-                body = _TRUE if value else _FALSE
-            elif kind is float:
-                body = _DOUBLE_HEAD + _DOUBLE.pack(value)
-            elif value is None:
-                body = _NONE
+                    if size < 4096:
+                        total = name_size + sizes[size]
+                        head = small[total] if total < 16384 else varint(total)
+                        extend((tag, head, name, heads[size], data))
+                        continue
+                    body = _text_head(size) + data
+                else:
+                    body = self._shared_text(value)  # type: ignore[arg-type]
             else:
-                inner = self.any_value(value)
-                body = varint(len(inner)) + inner
-            total = len(name) + len(body)
+                name, name_size = names.get(key) or _name(key)
+                if kind is int and 0 <= value < 4096:  # type: ignore[operator]
+                    body = _INT_BODIES[value]  # type: ignore[index]
+                elif kind is bool:
+                    body = _TRUE if value else _FALSE
+                elif kind is float:
+                    body = _DOUBLE_HEAD + _DOUBLE.pack(value)
+                elif value is None:
+                    body = _NONE
+                else:
+                    inner = self.any_value(value)
+                    body = varint(len(inner)) + inner
+            total = name_size + len(body)
             extend((tag, small[total] if total < 16384 else varint(total), name, body))
 
     def span(self, record: SpanRecord) -> bytes:

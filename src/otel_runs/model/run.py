@@ -8,12 +8,13 @@ API and export JSON (ISO strings with `Z`, an offset or none; epoch numbers; ali
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
-from uuid import UUID
+from uuid import UUID, SafeUUID
 
 from otel_runs.dotted_order import datetime_to_us, us_to_datetime
 from otel_runs.errors import InvalidRunError
@@ -148,17 +149,17 @@ def _read(data: Mapping[str, Any], readers: _Readers) -> dict[str, Any]:
         if reader is None:
             unmapped[key] = raw
             continue
-        name, decode, alias = reader
+        name, decode, alias, as_is = reader
         if alias and data.get(name) is not None:
             unmapped[key] = raw  # the field itself is given: the alias is kept as read
             continue
         if raw is None:
             continue
-        if decode is None and type(raw) is str:
-            values[name] = raw  # text fields given as text: nothing to decode
+        if type(raw) is as_is:
+            values[name] = raw  # (text given as text...): what the decoder would return
             continue
         try:
-            values[name] = (decode or _dec_str)(raw)
+            values[name] = decode(raw)
         except (TypeError, ValueError, InvalidOperation, OverflowError) as exc:
             raise InvalidRunError(f"field {key!r}: {exc}") from exc
     for required in _REQUIRED:
@@ -292,6 +293,8 @@ def parse_datetime(raw: object) -> datetime:
 
 _UUIDS: dict[str, UUID] = {}
 """UUID texts already read: the runs of a trace repeat their trace and parent ids."""
+_TEXTS: dict[int, str] = {}
+"""The other way: canonical texts of UUIDs read or written lately."""
 _MAX_UUIDS: Final = 256
 
 
@@ -304,10 +307,70 @@ def _dec_uuid(raw: object) -> UUID | None:
         raise TypeError(f"expected a UUID string, got {type(raw).__name__}")
     found = _UUIDS.get(raw)
     if found is None:
-        found = UUID(raw)  # UUIDs are immutable, so one object may serve every run
+        # UUIDs are immutable, so one object may serve every run.
+        if _canonical(raw) is not None:  # str(found) will be raw: remember that too
+            found = _uuid_of_int(int(raw.replace("-", ""), 16)) if _FAST_UUID else UUID(raw)
+            _remember_text(found.int, raw)
+        else:
+            found = UUID(raw)
         if len(_UUIDS) >= _MAX_UUIDS:
             _UUIDS.clear()
         _UUIDS[raw] = found
+    return found
+
+
+_canonical: Final = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+).fullmatch
+"""The text str(UUID) writes."""
+_new_object: Final = object.__new__
+_set_slot: Final = object.__setattr__
+
+
+def _uuid_of_int(number: int) -> UUID:
+    """`UUID(int=number)` for a number read from canonical text (so in range): the two slots
+    `UUID.__init__` sets, without its argument parsing, which costs as much again."""
+    value: UUID = _new_object(UUID)
+    _set_slot(value, "int", number)
+    _set_slot(value, "is_safe", SafeUUID.unknown)
+    return value
+
+
+def _fast_uuid_works() -> bool:
+    """Whether `_uuid_of_int` makes the very UUID the constructor makes (checked once, in
+    case a Python version stores UUIDs differently)."""
+    sample = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+    try:
+        made = _uuid_of_int(int(sample.replace("-", ""), 16))
+        reference = UUID(sample)
+        return (
+            made == reference
+            and hash(made) == hash(reference)
+            and str(made) == sample
+            and made.is_safe is reference.is_safe
+        )
+    except (AttributeError, TypeError):
+        return False
+
+
+_FAST_UUID: Final = _fast_uuid_works()
+
+
+def _remember_text(number: int, text: str) -> None:
+    if len(_TEXTS) >= _MAX_UUIDS:
+        _TEXTS.clear()
+    _TEXTS[number] = text
+
+
+def uuid_text(value: UUID) -> str:
+    """`str(value)`, remembered for a while (formatting a UUID costs ten dictionary look-ups):
+    runs of a trace repeat the trace id and parent ids, and a run read from JSON gives its
+    own id's text."""
+    number = value.int
+    found = _TEXTS.get(number)
+    if found is None:
+        found = str(value)
+        _remember_text(number, found)
     return found
 
 
@@ -411,38 +474,35 @@ _DECODERS: Final[dict[str, Callable[[Any], Any]]] = {
     "bool": _dec_bool,
     "datetime": _dec_datetime,
 }
-_Readers = dict[str, tuple[str, Callable[[Any], Any] | None, bool]]
+_Readers = dict[str, tuple[str, Callable[[Any], Any], bool, type | None]]
+# Values of these exact types are what the decoder of their kind returns them as.
+_AS_IS: Final[dict[str, type]] = {"str": str, "uuid": UUID, "int": int, "bool": bool}
 _READERS: Final[_Readers] = {
-    **{name: (name, None if kind == "str" else _DECODERS[kind], False)
+    **{name: (name, _DECODERS[kind], False, _AS_IS.get(kind))
        for name, kind in FIELD_KINDS.items()},
-    **{alias: (name, _DECODERS[FIELD_KINDS[name]], True) for alias, name in _ALIASES.items()},
+    **{alias: (name, _DECODERS[FIELD_KINDS[name]], True, _AS_IS.get(FIELD_KINDS[name]))
+       for alias, name in _ALIASES.items()},
 }  # fmt: skip
-"""Input key (field name or alias) -> field name, decoder (None: text, kept as it is), alias."""
-
-
-def _share_dict(raw: object) -> JsonDict | None:
-    return raw if type(raw) is dict else _dec_dict(raw)
-
-
-def _share_list(raw: object) -> list[Any] | None:
-    return raw if type(raw) is list else _dec_list(raw)
+"""Input key (field name or alias) -> field name, decoder, alias or not, and the type taken as
+it is."""
 
 
 def _share_strlist(raw: object) -> list[str] | None:
-    if type(raw) is list and all(type(item) is str for item in raw):
-        return raw
+    if type(raw) is list:
+        for item in raw:  # (a loop: all() and a generator cost more on one or two tags)
+            if type(item) is not str:
+                break
+        else:
+            return raw
     return _dec_strlist(raw)
 
 
-_SHARING: Final[dict[Callable[[Any], Any], Callable[[Any], Any]]] = {
-    _dec_dict: _share_dict,
-    _dec_list: _share_list,
-    _dec_strlist: _share_strlist,
-}
+_SHARED_AS_IS: Final[dict[str, type]] = {**_AS_IS, "dict": dict, "list": list}
 _SHARING_READERS: Final[_Readers] = {
-    key: (name, _SHARING.get(decode, decode) if decode is not None else None, alias)
-    for key, (name, decode, alias) in _READERS.items()
-}
+    key: (name, _share_strlist if decode is _dec_strlist else decode, alias,
+          _SHARED_AS_IS.get(FIELD_KINDS[name]))
+    for key, (name, decode, alias, _) in _READERS.items()
+}  # fmt: skip
 """`_READERS` for run_sharing_input: containers are taken as they are."""
 
 _ENCODERS: Final[dict[str, Callable[[Any], Any]]] = {

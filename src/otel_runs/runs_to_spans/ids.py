@@ -51,19 +51,3 @@ def parse_hex_id(value: object, bits: int) -> int | None:
     if not number or f"{number:0{bits // 4}x}" != value:
         return None
     return number
-
-
-_TEXTS: dict[int, str] = {}
-_MAX_TEXTS: Final = 256
-
-
-def uuid_text(value: UUID) -> str:
-    """`str(value)`, remembered for a while: the runs of a trace repeat its trace id and their
-    parents' ids, and formatting a UUID costs ten dictionary look-ups."""
-    number = value.int
-    found = _TEXTS.get(number)
-    if found is None:
-        if len(_TEXTS) >= _MAX_TEXTS:
-            _TEXTS.clear()
-        found = _TEXTS[number] = str(value)
-    return found

@@ -170,7 +170,7 @@ def _message_list(raw: object) -> list[Message] | None:
     if not isinstance(raw, list):
         return None
     items: list[Any] = raw
-    if items and all(isinstance(item, list) for item in items):
+    if items and isinstance(items[0], list) and all(isinstance(item, list) for item in items):
         items = items[0]  # LangChain batches: [[messages of the first prompt], ...]
     found = [m for item in items if (m := to_genai(item)) is not None]
     return found or None

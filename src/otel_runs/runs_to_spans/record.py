@@ -28,7 +28,7 @@ from otel_runs.convert.leftovers import otel_namespace
 from otel_runs.dialects.view import SpanView
 from otel_runs.dotted_order import datetime_to_us
 from otel_runs.ids import span_id_hex, trace_id_hex
-from otel_runs.model.run import FIELD_KINDS, Run, format_datetime
+from otel_runs.model.run import FIELD_KINDS, Run, format_datetime, uuid_text
 from otel_runs.model.span_record import AttributeValue, EventRecord, SpanRecord, new_span_record
 from otel_runs.runs_to_spans import (
     decode,
@@ -38,7 +38,7 @@ from otel_runs.runs_to_spans import (
     write_openinference,
 )
 from otel_runs.runs_to_spans.facts import Facts, facts_of
-from otel_runs.runs_to_spans.ids import span_id_of, trace_id_of, uuid_text
+from otel_runs.runs_to_spans.ids import span_id_of, trace_id_of
 from otel_runs.runs_to_spans.keys import is_written
 from otel_runs.runs_to_spans.origin import (
     OTEL_ID_KEYS,
@@ -305,9 +305,9 @@ def _residue(
     if (own_events or run.events) and decode.events(own_events) != run.events:
         res["events"] = run.events
     written_tags, tags = reader.get(ls.SPAN_TAGS), run.tags
-    if (written_tags is not None or tags or type(tags) is not list) and decode.tags(
-        written_tags
-    ) != tags:
+    if (written_tags is not None or tags or type(tags) is not list) and not decode.tags_read_back(
+        written_tags, tags
+    ):
         res["tags"] = tags
     parent, ancestors = lineage
     if run.parent_run_id is None and parent is not None:
@@ -340,12 +340,11 @@ def _residue(
             if value is not None:
                 res[name] = _encode(name, value)
     extra = run.extra if isinstance(run.extra, dict) else {}
-    if len(extra) > 1 or (extra and "metadata" not in extra):
-        rest = {k: v for k, v in extra.items() if k != "metadata"}
-    else:
-        rest = {}
-    if "metadata" in extra and not isinstance(extra["metadata"], dict):
-        rest["metadata"] = extra["metadata"]
+    rest = dict(extra)  # extra without its metadata (last, when it is not an object)
+    if "metadata" in rest:
+        metadata = rest.pop("metadata")
+        if not isinstance(metadata, dict):
+            rest["metadata"] = metadata
     if rest:
         res["extra"] = rest
     if "metadata" not in extra:
@@ -423,7 +422,7 @@ def run_to_record(run: Run, resource: Mapping[str, AttributeValue] | None = None
         collisions=collisions,
         lineage=lineage,
     )
-    attrs[ls.RUN_FIELDS] = dumps(residue)
+    attrs[ls.RUN_FIELDS] = dumps(residue) if residue else "{}"
     return record
 
 

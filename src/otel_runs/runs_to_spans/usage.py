@@ -18,6 +18,7 @@ from typing import Any, Final
 from otel_runs.conventions import langsmith as ls
 from otel_runs.convert.span_to_run import USAGE_RUN_TYPES
 from otel_runs.model.run import Run
+from otel_runs.runs_to_spans.values import INT64_MAX
 
 Usage = dict[str, Any]
 
@@ -31,7 +32,8 @@ _FIELD_DETAILS: Final = (
 
 
 def _count(value: object) -> int | None:
-    return value if type(value) is int and value >= 0 else None
+    """A token count an attribute can carry (OTLP integers are int64)."""
+    return value if type(value) is int and 0 <= value <= INT64_MAX else None
 
 
 def _details(value: object) -> dict[str, int] | None:
@@ -107,18 +109,18 @@ DETAIL_KEYS: Final = (
 
 
 def tokens(usage: Usage) -> tuple[int | None, ...]:
-    """`counts()`, then each of `DETAIL_KEYS` (`detail()`): what the GenAI and OpenInference
-    writers both write, found once per run."""
+    """`counts()`, then each of `DETAIL_KEYS` (as `details()` reads them): what the GenAI and
+    OpenInference writers both write, found once per run."""
     inputs, outputs = usage.get("input_token_details"), usage.get("output_token_details")
     if not isinstance(inputs, dict):
         inputs = {}
     if not isinstance(outputs, dict):
         outputs = {}
-    return (
-        *counts(usage),
-        _count(inputs.get("cache_read")),
-        _count(inputs.get("cache_creation")),
-        _count(inputs.get("audio")),
-        _count(outputs.get("reasoning")),
-        _count(outputs.get("audio")),
+    found = (
+        inputs.get("cache_read"),
+        inputs.get("cache_creation"),
+        inputs.get("audio"),
+        outputs.get("reasoning"),
+        outputs.get("audio"),
     )
+    return (*counts(usage), *[n if type(n) is int and 0 <= n <= INT64_MAX else None for n in found])
