@@ -194,6 +194,34 @@ def test_every_wire_stores_the_runs_spans_to_runs_makes(tmp_path: Path, openai_u
     assert _stored_ids(store) == expected_ids
 
 
+def test_stats_counts_what_the_receiver_did(tmp_path: Path, openai_url: str) -> None:
+    spans = _agent_spans(openai_url)
+    store = tmp_path / "runs.sqlite"
+    with serving(store, "--token", "s3cret", grpc=False, env=FAST) as served:
+        stats_url = f"{served.http_url}/stats"
+        auth = {"authorization": "Bearer s3cret"}
+        assert httpx.get(stats_url, timeout=10).status_code == 401
+        assert httpx.post(stats_url, headers=auth, timeout=10).status_code == 405
+        before = httpx.get(stats_url, headers=auth, timeout=10).json()
+        assert before["accepted"] == 0 and before["delivered"] == 0
+
+        exporter = OTLPSpanExporter(endpoint=f"{served.http_url}/v1/traces", headers=auth)
+        try:
+            assert exporter.export(spans) is SpanExportResult.SUCCESS
+        finally:
+            exporter.shutdown()  # type: ignore[no-untyped-call]
+
+        def delivered() -> bool:
+            counts = httpx.get(stats_url, headers=auth, timeout=10).json()
+            return bool(counts["delivered"] == len(spans))
+
+        _wait_for(delivered, "every run delivered")
+        after = httpx.get(stats_url, headers=auth, timeout=10).json()
+    assert after["accepted"] == after["converted"] == len(spans)
+    assert after["pending"] == after["failed"] == after["rejected"] == 0
+    assert len(_stored_ids(store)) == len(spans)
+
+
 def test_genai_content_sent_as_log_events_joins_its_span(tmp_path: Path, openai_url: str) -> None:
     store = tmp_path / "runs.sqlite"
     with serving(store, grpc=False) as served:  # default settle time: logs may trail spans

@@ -1,4 +1,4 @@
-"""OTLP/HTTP as a raw ASGI app: `POST /v1/traces`, `/v1/logs`, `/v1/metrics`.
+"""OTLP/HTTP as a raw ASGI app: `POST /v1/traces`, `/v1/logs`, `/v1/metrics`; `GET /stats`.
 
 Per request, in this order (each refusal answers in the request's encoding, as a
 `google.rpc.Status`, and never reads the body it refuses):
@@ -17,6 +17,10 @@ Per request, in this order (each refusal answers in the request's encoding, as a
 | spool full / cannot write              | 503    | `Retry-After`, RetryInfo                |
 | decoded                                | 200    | `partial_success` when spans were bad   |
 
+`GET /stats` answers the receiver's counters as a JSON object (`ReceiverService.stats()`: spans
+accepted, refused, pending in the spool, converted, delivered, failed...), behind the same bearer
+token; anything but GET gets 405.
+
 The reply's Content-Type is the request's (`application/x-protobuf` or `application/json`);
 requests of an unsupported type get protobuf. Decoding and the durable write run on the
 ingress pool, never on the event loop.
@@ -25,6 +29,7 @@ ingress pool, never on the event loop.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Final
@@ -59,6 +64,8 @@ PATHS: Final = {
     "/v1/logs": Signal.LOGS,
     "/v1/metrics": Signal.METRICS,
 }
+STATS_PATH: Final = "/stats"
+"""Where the receiver's counters are read (GET, JSON)."""
 _PROTOBUF_TYPES: Final = frozenset({PROTOBUF, "application/protobuf"})
 _STATUS: Final = {
     Problem.UNDECODABLE: 400,
@@ -94,7 +101,11 @@ class OtlpHttpApp:
         media = headers.get("content-type", "").partition(";")[0].strip().lower()
         json_body = media == JSON
         reply = _Reply(send, json_body)
-        signal = PATHS.get(scope["path"].rstrip("/") or "/")
+        path = scope["path"].rstrip("/") or "/"
+        if path == STATS_PATH:
+            await self._stats(scope, headers, send)
+            return
+        signal = PATHS.get(path)
         if signal is None:
             await reply.status(404, CODE_NOT_FOUND, f"no OTLP endpoint at {scope['path']!r}")
             return
@@ -103,12 +114,7 @@ class OtlpHttpApp:
             return
         ingress = self._ingress
         if not ingress.auth.allows(headers.get("authorization")):
-            await reply.status(
-                401,
-                CODE_UNAUTHENTICATED,
-                "missing or wrong bearer token",
-                extra=[(b"www-authenticate", b"Bearer")],
-            )
+            await reply.unauthenticated()
             return
         if not json_body and media not in _PROTOBUF_TYPES:
             shown = media or "none"
@@ -136,6 +142,22 @@ class OtlpHttpApp:
             await self._export(scope, receive, reply, headers, signal)
         finally:
             ingress.limiter.release()
+
+    async def _stats(self, scope: Scope, headers: dict[str, str], send: Send) -> None:
+        reply = _Reply(send, json_body=True)
+        if scope["method"] != "GET":
+            await reply.status(405, CODE_UNIMPLEMENTED, "use GET", extra=[(b"allow", b"GET")])
+            return
+        if not self._ingress.auth.allows(headers.get("authorization")):
+            await reply.unauthenticated()
+            return
+        read = getattr(self._ingress.intake, "stats", None)
+        if not callable(read):
+            await reply.status(404, CODE_NOT_FOUND, "this receiver keeps no counters")
+            return
+        # Off the event loop: the counters share a lock with the spool's writers.
+        counts = await asyncio.to_thread(read)
+        await reply.json(200, json.dumps(counts, sort_keys=True).encode())
 
     async def _export(
         self, scope: Scope, receive: Receive, reply: _Reply, headers: dict[str, str], signal: Signal
@@ -197,6 +219,19 @@ class _Reply:
     ) -> None:
         body = status_body(code, message, retry_after_s, json_body=self.json_body)
         await self._body(http_status, body, extra or [])
+
+    async def unauthenticated(self) -> None:
+        await self.status(
+            401,
+            CODE_UNAUTHENTICATED,
+            "missing or wrong bearer token",
+            extra=[(b"www-authenticate", b"Bearer")],
+        )
+
+    async def json(self, status: int, body: bytes) -> None:
+        """A JSON body that is not an OTLP message."""
+        self.json_body = True
+        await self._body(status, body, [])
 
     async def _body(self, status: int, body: bytes, extra: list[tuple[bytes, bytes]]) -> None:
         content_type = JSON if self.json_body else PROTOBUF
