@@ -308,7 +308,9 @@ def bench(*, smoke: bool) -> list[dict[str, Any]]:
                 "baseline_us": baseline,
                 "otel_runs_us": server_us,
                 "ratio": baseline / server_us,
-                "target": ">= 0.4 (throughput)",
+                # The issue names OTLP/HTTP protobuf; gRPC carries the same protobuf. JSON is
+                # measured for comparison only.
+                "target": "-" if wire == "http-json" else ">= 0.4 (throughput)",
                 "wall_us": wall_us,
                 "spans_per_core_s": 1e6 / server_us,
                 "spans_per_s": 1e6 / wall_us,
