@@ -128,6 +128,8 @@ def note_span(
         space[SPAN_NAME] = record.name
     if record.scope_version and not record.scope_name:  # only named scopes are kept above
         space["scope"] = {"name": "", "version": record.scope_version}
+    if not record.events and not run_event_count:  # most spans: nothing to say, nothing built
+        return
     times = [event.time_ns for event in record.events]
     if (
         run_event_count != len(times)

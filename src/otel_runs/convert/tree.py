@@ -46,13 +46,17 @@ class Lineage:
 def lineage_of(run: Run) -> Lineage:
     """The lineage of an assembled run."""
     meta = run.metadata
-    project = [("session_name", run.unmapped.get("session_name")), ("session_id", run.session_id)]
+    name, session = run.unmapped.get("session_name"), run.session_id
+    project: tuple[tuple[str, str], ...] = ()
+    if name or session:  # most runs name no project: no tuples to build
+        found = (("session_name", name), ("session_id", session))
+        project = tuple([(k, str(v)) for k, v in found if v])
     return Lineage(
         dotted_order=run.dotted_order,
         segment_us=segment_time_us(run.dotted_order),
         thread_id=meta.get(ls.META_THREAD_ID),
         user_id=meta.get(ls.META_USER_ID),
-        project=tuple((k, str(v)) for k, v in project if v),
+        project=project,
     )
 
 
@@ -313,7 +317,7 @@ def _spread_trace_values(ordered: list[RunDraft], known: Mapping[UUID, Lineage |
         run = draft.run
         found = firsts[run.trace_id]
         meta = run.metadata
-        if ls.META_THREAD_ID in found and not any(k in meta for k in ls.META_THREAD_KEYS):
+        if ls.META_THREAD_ID in found and meta.keys().isdisjoint(ls.META_THREAD_KEYS):
             meta[ls.META_THREAD_ID] = found[ls.META_THREAD_ID]
         if ls.META_USER_ID in found:
             meta.setdefault(ls.META_USER_ID, found[ls.META_USER_ID])

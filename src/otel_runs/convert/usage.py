@@ -118,7 +118,7 @@ def extract(v: SpanView) -> tuple[Usage | None, list[str]]:
     """The span's usage (or None) and the normalization rules that fired."""
     whole = langsmith.usage(v)
     usage = _clean(whole) if whole else _from_attributes(v)
-    if not any(key in usage for key in _TOP):
+    if usage.keys().isdisjoint(_TOP):
         return None, []
     return normalize(usage)
 

@@ -34,13 +34,15 @@ class Shape:
         """Per key prefix: the keys that start with it, in span order."""
 
 
+_NO_NAMES: Final = frozenset[str]()
 _SHAPES: dict[tuple[tuple[str, ...], frozenset[str]], Shape] = {}
 _MAX_SHAPES: Final = 1024
 
 
 def shape_of(record: SpanRecord) -> Shape:
     """The record's shape, from the cache when a span with the same keys came before."""
-    key = (tuple(record.attributes), frozenset(event.name for event in record.events))
+    events = record.events
+    key = (tuple(record.attributes), frozenset([e.name for e in events]) if events else _NO_NAMES)
     shape = _SHAPES.get(key)
     if shape is None:
         if len(_SHAPES) >= _MAX_SHAPES:  # high-cardinality keys must not grow memory
