@@ -7,9 +7,9 @@
 
 Rounds are interleaved (baseline, candidate, baseline, ...) and medians reported, because these
 machines are noisy. Nothing here is a pass/fail test; targets are printed next to the figures.
-One module per benchmark: hot_path.py, conversion.py, receiver.py, peers.py, memory.py,
-scaling.py; plots.py draws the rows. A benchmark that cannot run here (a peer not installed)
-prints a row saying why; `main` returns the measured rows only.
+One module per benchmark: hot_path.py, conversion.py, receiver.py, forwarding.py, peers.py,
+memory.py, scaling.py; plots.py draws the rows. A benchmark that cannot run here (a peer not
+installed) prints a row saying why; `main` returns the measured rows only.
 """
 
 from __future__ import annotations
@@ -31,7 +31,10 @@ from bench.scaling import scaling
 PLOTS_DIR = plots.DEFAULT_DIR
 
 
-BENCHMARKS = ("hot_path", "conversion", "peers", "receiver", "runs_to_spans", "memory", "scaling")
+BENCHMARKS = (
+    "hot_path", "conversion", "peers", "receiver", "forwarding", "runs_to_spans", "memory",
+    "scaling",
+)  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> list[Row]:
@@ -79,6 +82,10 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
         from bench.receiver import bench as receiver  # starts an `otel-runs serve` subprocess
 
         rows += receiver(smoke=args.smoke)
+    if "forwarding" in only:
+        from bench.forwarding import forwarding
+
+        rows += forwarding(2 if args.smoke else 40, 1 if args.smoke else 3)
     if "runs_to_spans" in only:
         from bench.runs_to_spans import measure as runs_to_spans  # needs the langsmith SDK
 
@@ -113,10 +120,11 @@ def print_table(rows: list[Row], rounds: int) -> None:
                 f"{item['skipped']}"
             )
             continue
+        rate = f"  ({item['spans_per_s']:,.0f} spans/s wall)" if "spans_per_s" in item else ""
         print(
             f"{item['benchmark']:{wide}} {item['baseline'][:base]:{base}}"
             f" {item['baseline_us']:9.1f} {item['otel_runs_us']:9.1f} {item.get('unit', 'µs'):4}"
-            f" {item['ratio']:6.2f}  {item['target']}"
+            f" {item['ratio']:6.2f}  {item['target']}{rate}"
         )
     print(f"\n(medians of {rounds} interleaved rounds)")
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -277,6 +278,25 @@ def test_sqlite_closed_sink_and_unencodable_run(tmp_path: Path) -> None:
     sink.close()
     sink.close()
     assert sink.write(runs[:1]) == SinkResult(failed=1, error=f"{sink!r} is closed")
+
+
+def test_sqlite_stores_what_the_fast_json_writer_refuses(tmp_path: Path) -> None:
+    """Values orjson cannot write (a lone surrogate, an integer past 64 bits, a non-string key)
+    still go in through the standard library and come back; NaN is stored as null. A lone
+    surrogate in a name used to fail the whole write (SQLite takes only UTF-8)."""
+    runs = agent_runs(1)
+    odd: dict[Any, Any] = {"text": "half a pair: \ud800", "big": 2**70, 7: "int key"}
+    runs[1].inputs = odd
+    runs[2].outputs = {"score": float("nan")}
+    runs[3].name = "a span name with \udc80 in it"  # an app can name a span anything
+    path = tmp_path / "runs.sqlite"
+    sink = SqliteSink(path)
+    assert sink.write(runs) == SinkResult(stored=len(runs))
+    sink.close()
+    back = {run.id: run for run in read_runs(path)}
+    assert back[runs[1].id].inputs == {"text": "half a pair: \ud800", "big": 2**70, "7": "int key"}
+    assert back[runs[2].id].outputs == {"score": None}
+    assert back[runs[3].id].name == "a span name with \udc80 in it"
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Final
 
+import orjson
+
 from otel_runs.errors import OtelRunsError, StoreError
 from otel_runs.model.run import FIELD_KINDS, Run
 
@@ -128,13 +130,33 @@ def encode(run: Run) -> Row:
         data["trace_id"],
         data["dotted_order"],
         data["parent_run_id"],
-        data["name"],
-        data["run_type"],
+        _column_text(data["name"]),
+        _column_text(data["run_type"]),
         data["start_time"],
-        data["status"],
-        project if isinstance(project, str) else None,
-        json.dumps({**data, **extra}, ensure_ascii=False),
+        _column_text(data["status"]),
+        _column_text(project) if isinstance(project, str) else None,
+        _json_text({**data, **extra}),
     )
+
+
+def _column_text(text: str) -> str:
+    """Text SQLite can take: a lone surrogate (possible in a name an app gave its span) cannot be
+    UTF-8 and would fail the whole write; it becomes "?" in the query columns, while `data`
+    keeps the exact text."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _json_text(value: dict[str, Any]) -> str:
+    """orjson where it can (several times faster; NaN and infinities become null), the standard
+    library for what it refuses (lone surrogates, integers past 64 bits, deep nesting), which
+    raises TypeError/ValueError for what JSON cannot carry at all. The slow path escapes
+    non-ASCII text, so a lone surrogate is stored as an escape and read back as it was."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return json.dumps(value)
 
 
 def decode(data: str, path: Path) -> Run:

@@ -42,6 +42,8 @@ DEFAULT_STORE_NAME: Final = "otel-runs.sqlite"
 """The store's file name in the working directory when nothing else names one."""
 DEFAULT_TIMEOUT: Final = 5.0
 """Seconds a write or read waits for another connection's lock before failing."""
+_IDS_PER_QUERY: Final = 500
+"""Run ids looked up per query (SQLite caps a statement's parameters)."""
 
 StorePath = str | os.PathLike[str]
 
@@ -134,10 +136,16 @@ class SqliteSink:
         duplicates = 0
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for row in rows:
-                if conn.execute("SELECT 1 FROM runs WHERE id = ?", (row[0],)).fetchone():
-                    duplicates += 1
-                conn.execute(_schema.UPSERT, row)
+            for start in range(0, len(rows), _IDS_PER_QUERY):
+                chunk = rows[start : start + _IDS_PER_QUERY]
+                ids = [row[0] for row in chunk]
+                query = f"SELECT id FROM runs WHERE id IN ({', '.join('?' * len(ids))})"
+                seen = {found for (found,) in conn.execute(query, ids)}
+                for run_id in ids:  # stored before, or twice in this write: a duplicate
+                    if run_id in seen:
+                        duplicates += 1
+                    seen.add(run_id)
+                conn.executemany(_schema.UPSERT, chunk)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
