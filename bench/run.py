@@ -126,7 +126,8 @@ def print_table(rows: list[Row], rounds: int) -> None:
             f" {item['baseline_us']:9.1f} {item['otel_runs_us']:9.1f} {item.get('unit', 'µs'):4}"
             f" {item['ratio']:6.2f}  {item['target']}{rate}"
         )
-    print(f"\n(medians of {rounds} interleaved rounds)")
+    fewer = "" if rounds < 3 else "; scaling and forwarding: 3"
+    print(f"\n(medians of {rounds} interleaved rounds{fewer})")
 
 
 if __name__ == "__main__":
