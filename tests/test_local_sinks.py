@@ -408,6 +408,21 @@ def test_jsonl_concurrent_writers(tmp_path: Path) -> None:
         assert [run.dotted_order for run in trace] == sorted(run.dotted_order for run in trace)
 
 
+def test_jsonl_writes_what_the_fast_json_writer_refuses(tmp_path: Path) -> None:
+    """A lone surrogate (once a failed run) is written as an escape and read back; NaN is
+    written as null, which every JSON reader takes."""
+    runs = agent_runs(1)
+    runs[1].inputs = {"text": "half a pair: \ud800", "big": 2**70}
+    runs[2].outputs = {"score": float("nan")}
+    path = tmp_path / "runs.jsonl"
+    sink = JsonlSink(path)
+    assert sink.write(runs) == SinkResult(stored=len(runs))
+    sink.close()
+    back = {run.id: run for run in read_jsonl(path).runs}
+    assert back[runs[1].id].inputs == {"text": "half a pair: \ud800", "big": 2**70}
+    assert back[runs[2].id].outputs == {"score": None}
+
+
 def test_jsonl_errors(tmp_path: Path) -> None:
     runs = agent_runs(1)
     path = tmp_path / "missing" / "runs.jsonl"

@@ -16,10 +16,9 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Final
 
-import orjson
-
 from otel_runs.errors import OtelRunsError, StoreError
 from otel_runs.model.run import FIELD_KINDS, Run
+from otel_runs.sinks._json import json_text
 
 _logger = logging.getLogger(__name__)
 
@@ -135,7 +134,7 @@ def encode(run: Run) -> Row:
         data["start_time"],
         _column_text(data["status"]),
         _column_text(project) if isinstance(project, str) else None,
-        _json_text({**data, **extra}),
+        json_text({**data, **extra}),
     )
 
 
@@ -146,17 +145,6 @@ def _column_text(text: str) -> str:
     if text.isascii():
         return text
     return text.encode("utf-8", "replace").decode("utf-8")
-
-
-def _json_text(value: dict[str, Any]) -> str:
-    """orjson where it can (several times faster; NaN and infinities become null), the standard
-    library for what it refuses (lone surrogates, integers past 64 bits, deep nesting), which
-    raises TypeError/ValueError for what JSON cannot carry at all. The slow path escapes
-    non-ASCII text, so a lone surrogate is stored as an escape and read back as it was."""
-    try:
-        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
-    except TypeError:
-        return json.dumps(value)
 
 
 def decode(data: str, path: Path) -> Run:

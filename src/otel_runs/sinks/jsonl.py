@@ -20,6 +20,7 @@ from typing import IO
 from otel_runs.errors import OtelRunsError, StoreError
 from otel_runs.model.run import Run
 from otel_runs.sinks import SinkResult
+from otel_runs.sinks._json import json_text
 
 _logger = logging.getLogger(__name__)
 
@@ -69,8 +70,8 @@ class JsonlSink:
         bad: list[str] = []
         for run in runs:
             try:
-                lines.append(json.dumps(run.to_dict(), ensure_ascii=False).encode() + b"\n")
-            except (TypeError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
+                lines.append(json_text(run.to_dict()).encode() + b"\n")
+            except (TypeError, ValueError) as exc:  # a value JSON cannot carry (a set, an object)
                 bad.append(f"run {run.id} cannot be written as JSON: {exc}")
         with self._lock:
             if self._closed:
