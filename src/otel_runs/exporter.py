@@ -24,6 +24,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from otel_runs.convert.assembler import TraceAssembler
 from otel_runs.convert.from_sdk import record_from_span
 from otel_runs.convert.spans_to_runs import Keep, Rejection, _reject
+from otel_runs.env_values import choice, number
 from otel_runs.errors import InvalidSpanError
 from otel_runs.guard import internal_errors
 from otel_runs.model.run import Run
@@ -52,25 +53,7 @@ def keep_from_env(value: Keep | None) -> Keep:
     """Argument > `OTEL_RUNS_KEEP` > "all"; a bad environment value warns and falls back."""
     if value is not None:
         return value
-    raw = os.environ.get(ENV_KEEP, "all").strip().lower()
-    if raw in ("all", "genai"):
-        return raw  # type: ignore[return-value]
-    _logger.warning("%s=%r is not 'all' or 'genai'; using 'all'", ENV_KEEP, raw)
-    return "all"
-
-
-def _number_from_env(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if value <= 0:
-        _logger.warning("%s=%r is not a positive number; using %s", name, raw, default)
-        return default
-    return value
+    return choice("keep", None, ENV_KEEP, ("all", "genai"), "all")  # type: ignore[return-value]
 
 
 class RunExporter(SpanExporter):
@@ -94,14 +77,17 @@ class RunExporter(SpanExporter):
         self._privacy = privacy or Privacy.from_env()
         self._assembler = TraceAssembler(
             keep=keep_from_env(keep),
-            ttl_s=assembly_ttl_s or _number_from_env(ENV_TTL, 30.0),
-            max_waiting=max_waiting_spans or int(_number_from_env(ENV_MAX_WAITING, 10_000)),
+            ttl_s=assembly_ttl_s or number("assembly_ttl_s", None, ENV_TTL, 30.0),
+            max_waiting=max_waiting_spans
+            or int(number("max_waiting_spans", None, ENV_MAX_WAITING, 10_000, minimum=1)),
         )
         # Runs the sink could not deliver because the destination was down, oldest first; they
         # go again with the next batch once the backoff has passed. Bounded: past the cap the
         # oldest are dropped, counted and logged.
         self._buffer: OrderedDict[UUID, Run] = OrderedDict()
-        self._max_buffered = max_buffered_runs or int(_number_from_env(ENV_MAX_BUFFERED, 10_000))
+        self._max_buffered = max_buffered_runs or int(
+            number("max_buffered_runs", None, ENV_MAX_BUFFERED, 10_000, minimum=1)
+        )
         self._retry_at = 0.0
         self._backoff = _FIRST_BACKOFF_S
         self._dropped = 0

@@ -27,6 +27,7 @@ from types import TracebackType
 from typing import Final
 
 from otel_runs.convert.spans_to_runs import Keep
+from otel_runs.env_values import choice, number
 from otel_runs.errors import ConfigError
 from otel_runs.exporter import ENV_MAX_WAITING, ENV_TTL, keep_from_env
 from otel_runs.guard import internal_errors
@@ -99,7 +100,7 @@ class ReceiverService:
             raise ConfigError("retry_backoff_s must be > 0 and lock_timeout_s >= 0 seconds")
         path = Path(spool_path) if spool_path is not None else settings.default_spool_path()
         max_bytes = int(
-            settings.number(
+            number(
                 "max_spool_bytes",
                 max_spool_bytes,
                 settings.ENV_SPOOL_MAX_BYTES,
@@ -107,19 +108,17 @@ class ReceiverService:
                 minimum=settings.MIN_SPOOL_BYTES,
             )
         )
-        sync = settings.choice(
+        sync = choice(
             "synchronous", synchronous, settings.ENV_SPOOL_SYNC, ("full", "normal"), "full"
         )
-        ttl_s = settings.number("assembly_ttl_s", assembly_ttl_s, ENV_TTL, 30.0)
+        ttl_s = number("assembly_ttl_s", assembly_ttl_s, ENV_TTL, 30.0)
         max_waiting = int(
-            settings.number(
-                "max_waiting_spans", max_waiting_spans, ENV_MAX_WAITING, 10_000, minimum=1
-            )
+            number("max_waiting_spans", max_waiting_spans, ENV_MAX_WAITING, 10_000, minimum=1)
         )
-        settle_s = settings.number(
+        settle_s = number(
             "log_settle_s", log_settle_s, settings.ENV_LOG_SETTLE, settings.DEFAULT_LOG_SETTLE_S
         )
-        wait_s = settings.number(
+        wait_s = number(
             "log_wait_s", log_wait_s, settings.ENV_LOG_WAIT, settings.DEFAULT_LOG_WAIT_S
         )
         keep = keep_from_env(keep)
