@@ -20,7 +20,8 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from types import TracebackType
@@ -191,14 +192,8 @@ class ReceiverService:
             return
         body = encode_spans(records)
         project = project.strip() if project else None
-        try:
+        with self._counting_refusals():
             self._spool.append_spans(body, len(records), project or None)
-        except SpoolFullError:
-            self._count("refused_full", 1)
-            raise
-        except SpoolUnavailableError:
-            self._count("refused_unavailable", 1)
-            raise
         self._count("accepted", len(records))
         self._wake.set()
 
@@ -208,16 +203,22 @@ class ReceiverService:
         if not events:
             return
         body = encode_log_events(events)
-        try:
+        with self._counting_refusals():
             self._spool.append_log_events(body, len(events))
+        self._count("accepted_log_events", len(events))
+        self._wake.set()
+
+    @contextmanager
+    def _counting_refusals(self) -> Iterator[None]:
+        """Count a spool refusal by kind; the error still reaches the front end."""
+        try:
+            yield
         except SpoolFullError:
             self._count("refused_full", 1)
             raise
         except SpoolUnavailableError:
             self._count("refused_unavailable", 1)
             raise
-        self._count("accepted_log_events", len(events))
-        self._wake.set()
 
     def count_rejected(self, spans: int = 0, log_records: int = 0) -> None:
         """For the front ends: items they rejected (undecodable, invalid) before `accept`."""
