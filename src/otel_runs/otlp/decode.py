@@ -214,11 +214,12 @@ def _pb_id(raw: bytes, what: str, size: int) -> int:
     return value
 
 
-def _pb_parent(raw: bytes) -> int | None:
+def _pb_optional_id(raw: bytes, what: str, size: int) -> int | None:
+    """An id that may be absent (a parent, a log record's span): empty or all zero is None."""
     if not raw:
         return None
-    if len(raw) != SPAN_ID_BYTES:
-        raise _Reject(f"parentSpanId must be {SPAN_ID_BYTES} bytes or empty, got {len(raw)}")
+    if len(raw) != size:
+        raise _Reject(f"{what} must be {size} bytes or empty, got {len(raw)}")
     return int.from_bytes(raw, "big") or None
 
 
@@ -228,7 +229,7 @@ def _pb_span_problem(span: Span) -> NoReturn:
         raise _Reject("startTimeUnixNano is missing or 0")
     if not span.end_time_unix_nano:
         raise _Reject("endTimeUnixNano is missing or 0")
-    _pb_parent(span.parent_span_id)
+    _pb_optional_id(span.parent_span_id, "parentSpanId", SPAN_ID_BYTES)
     _pb_id(span.trace_id, "traceId", TRACE_ID_BYTES)
     _pb_id(span.span_id, "spanId", SPAN_ID_BYTES)
     raise AssertionError("called for a span whose ids and times are fine")

@@ -49,6 +49,7 @@ from otel_runs.otlp.decode import (
     _json_uint,
     _pb_any,
     _pb_attributes,
+    _pb_optional_id,
     _Reject,
     _type,
 )
@@ -122,18 +123,10 @@ def decode_logs_request(body: bytes) -> DecodedLogs:
     return out.result()
 
 
-def _pb_id(raw: bytes, what: str, size: int) -> int | None:
-    if not raw:
-        return None
-    if len(raw) != size:
-        raise _Reject(f"{what} must be {size} bytes or empty, got {len(raw)}")
-    return int.from_bytes(raw, "big") or None
-
-
 def _pb_record(record: LogRecord) -> SpanEvent:
     trace_id, span_id = _bound(
-        _pb_id(record.trace_id, "traceId", TRACE_ID_BYTES),
-        _pb_id(record.span_id, "spanId", SPAN_ID_BYTES),
+        _pb_optional_id(record.trace_id, "traceId", TRACE_ID_BYTES),
+        _pb_optional_id(record.span_id, "spanId", SPAN_ID_BYTES),
     )
     body = _pb_any(record.body, record.body.WhichOneof("value"), "body", 0)
     name, attributes = _event_attributes(body, _pb_attributes(record.attributes, 0))
