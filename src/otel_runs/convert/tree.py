@@ -60,7 +60,6 @@ def lineage_of(run: Run) -> Lineage:
     )
 
 
-_ZERO = Decimal(0)
 _COST_FIELDS = (
     ("input_cost", "prompt_cost"),
     ("output_cost", "completion_cost"),
@@ -270,15 +269,6 @@ def _roll_up(ordered: list[RunDraft]) -> None:
 
 def _set_tokens(draft: RunDraft, carriers: list[RunDraft]) -> None:
     run = draft.run
-    if len(carriers) == 1:  # a leaf LLM call, the common case: its own counts, nothing to sum
-        usage, costs = carriers[0].usage or {}, carriers[0].costs or {}
-        run.prompt_tokens = usage.get("input_tokens", 0)
-        run.completion_tokens = usage.get("output_tokens", 0)
-        run.total_tokens = usage.get("total_tokens", 0)
-        for usage_key, field in _COST_FIELDS:  # + 0, exactly as the sum below writes it
-            amount = costs.get(usage_key)
-            setattr(run, field, None if amount is None else amount + _ZERO)
-        return
     total = aggregate([c.usage for c in carriers if c.usage is not None])
     run.prompt_tokens = total["input_tokens"]
     run.completion_tokens = total["output_tokens"]
