@@ -46,17 +46,13 @@ class Lineage:
 def lineage_of(run: Run) -> Lineage:
     """The lineage of an assembled run."""
     meta = run.metadata
-    name, session = run.unmapped.get("session_name"), run.session_id
-    project: tuple[tuple[str, str], ...] = ()
-    if name or session:  # most runs name no project: no tuples to build
-        found = (("session_name", name), ("session_id", session))
-        project = tuple([(k, str(v)) for k, v in found if v])
+    project = [("session_name", run.unmapped.get("session_name")), ("session_id", run.session_id)]
     return Lineage(
         dotted_order=run.dotted_order,
         segment_us=segment_time_us(run.dotted_order),
         thread_id=meta.get(ls.META_THREAD_ID),
         user_id=meta.get(ls.META_USER_ID),
-        project=project,
+        project=tuple((k, str(v)) for k, v in project if v),
     )
 
 
