@@ -106,3 +106,37 @@ def row(benchmark: str, baseline: str, baseline_us: float, ours_us: float, targe
         "ratio": ours_us / baseline_us,
         "target": target,
     }
+
+
+_MASK64 = (1 << 64) - 1
+
+
+class Reidentifier:
+    """Rewrites one OTLP trace request's ids in place so each copy is new: every trace, span
+    and parent id XOR-ed by a mask drawn from the copy's number, so parent links (and parents
+    that are missing on purpose) stay consistent inside a copy and unique across copies."""
+
+    def __init__(self, request: Any) -> None:
+        self.request = request
+        self._spans = [
+            span
+            for resource_spans in request.resource_spans
+            for scope_spans in resource_spans.scope_spans
+            for span in scope_spans.spans
+        ]
+        self._original = [(s.trace_id, s.span_id, s.parent_span_id) for s in self._spans]
+
+    def __len__(self) -> int:
+        return len(self._spans)
+
+    def rewrite(self, number: int) -> None:
+        """Give the request the ids of copy `number` (1, 2, ...)."""
+        mask = (number * 0x9E3779B97F4A7C15) & _MASK64
+        for span, (trace_id, span_id, parent_id) in zip(self._spans, self._original, strict=True):
+            span.trace_id = trace_id[:8] + _xor(trace_id[8:], mask)
+            span.span_id = _xor(span_id, mask)
+            span.parent_span_id = _xor(parent_id, mask) if parent_id else b""
+
+
+def _xor(raw: bytes, mask: int) -> bytes:
+    return (int.from_bytes(raw, "big") ^ mask).to_bytes(8, "big")

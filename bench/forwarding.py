@@ -20,7 +20,7 @@ from pathlib import Path
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from bench.common import Row
+from bench.common import Reidentifier, Row
 from bench.receiver import baseline_us, payload
 from otel_runs.receiver.export_call import ExportRequest, Signal, handle
 from otel_runs.receiver.service import ReceiverService
@@ -31,22 +31,12 @@ _TIMEOUT_S = 600.0
 
 def _fresh_ids(body: bytes, count: int) -> list[bytes]:
     """`count` copies of the request, each with its own trace, span and parent ids."""
-    copies = []
-    for index in range(1, count + 1):
-        message = ExportTraceServiceRequest.FromString(body)
-        for resource_spans in message.resource_spans:
-            for scope_spans in resource_spans.scope_spans:
-                for span in scope_spans.spans:
-                    span.trace_id = _xor(span.trace_id, index)
-                    span.span_id = _xor(span.span_id, index << 40)
-                    if span.parent_span_id:
-                        span.parent_span_id = _xor(span.parent_span_id, index << 40)
-        copies.append(message.SerializeToString())
-    return copies
-
-
-def _xor(raw: bytes, mask: int) -> bytes:
-    return (int.from_bytes(raw, "big") ^ mask).to_bytes(len(raw), "big")
+    copies = Reidentifier(ExportTraceServiceRequest.FromString(body))
+    out = []
+    for number in range(1, count + 1):
+        copies.rewrite(number)
+        out.append(copies.request.SerializeToString())
+    return out
 
 
 def _end_to_end(bodies: list[bytes], spans: int, workdir: Path) -> tuple[float, float]:
@@ -71,14 +61,7 @@ def _end_to_end(bodies: list[bytes], spans: int, workdir: Path) -> tuple[float, 
 
 def forwarding(requests: int, rounds: int) -> list[Row]:
     body, _ = payload()
-    per_request = len(
-        [
-            span
-            for resource_spans in ExportTraceServiceRequest.FromString(body).resource_spans
-            for scope_spans in resource_spans.scope_spans
-            for span in scope_spans.spans
-        ]
-    )
+    per_request = len(Reidentifier(ExportTraceServiceRequest.FromString(body)))
     base, ours, rates = [], [], []
     for round_index in range(rounds):
         bodies = _fresh_ids(body, requests)

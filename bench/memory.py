@@ -47,7 +47,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.common import Row, row
+from bench.common import Reidentifier, Row, row
 
 BATCH = 512
 WAITING_CAP = 10_000
@@ -55,7 +55,6 @@ WAITING_CAP = 10_000
 TARGET = "<= 1.2 (flat: bounded by the caps)"
 _SAMPLES = 100
 _ROOT = Path(__file__).resolve().parent.parent
-_MASK64 = (1 << 64) - 1
 _RUSAGE_PER_MIB = 1024 * 1024 if sys.platform == "darwin" else 1024  # bytes on macOS, else KiB
 
 
@@ -222,29 +221,19 @@ def _template() -> Any:
 
 
 def _requests(total: int) -> Iterator[tuple[int, bytes]]:
-    """(spans, body) per request: the template with every id XOR-ed by a per-request mask, so
-    parent links (and missing parents) stay consistent inside a request and unique across."""
+    """(spans, body) per request: the template with fresh ids per request (`Reidentifier`)."""
     template = _template()
-    spans = [s for rs in template.resource_spans for ss in rs.scope_spans for s in ss.spans]
-    original = [(s.trace_id, s.span_id, s.parent_span_id) for s in spans]
+    copies = Reidentifier(template)
     sent = 0
     number = 0
     while sent < total:
         number += 1
-        mask = (number * 0x9E3779B97F4A7C15) & _MASK64
-        for span, (trace_id, span_id, parent_id) in zip(spans, original, strict=True):
-            span.trace_id = trace_id[:8] + _xor(trace_id[8:], mask)
-            span.span_id = _xor(span_id, mask)
-            span.parent_span_id = _xor(parent_id, mask) if parent_id else b""
+        copies.rewrite(number)
         count = min(BATCH, total - sent)
         if count < BATCH:
             del template.resource_spans[0].scope_spans[0].spans[count:]
         sent += count
         yield count, template.SerializeToString()
-
-
-def _xor(raw: bytes, mask: int) -> bytes:
-    return (int.from_bytes(raw, "big") ^ mask).to_bytes(8, "big")
 
 
 def _hwm_mib(pid: int) -> float:
