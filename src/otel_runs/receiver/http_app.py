@@ -157,7 +157,7 @@ class OtlpHttpApp:
             return
         # Off the event loop: the counters share a lock with the spool's writers.
         counts = await asyncio.to_thread(read)
-        await reply.json(200, json.dumps(counts, sort_keys=True).encode())
+        await reply.body(200, json.dumps(counts, sort_keys=True).encode())
 
     async def _export(
         self, scope: Scope, receive: Receive, reply: _Reply, headers: dict[str, str], signal: Signal
@@ -228,9 +228,8 @@ class _Reply:
             extra=[(b"www-authenticate", b"Bearer")],
         )
 
-    async def json(self, status: int, body: bytes) -> None:
-        """A JSON body that is not an OTLP message."""
-        self.json_body = True
+    async def body(self, status: int, body: bytes) -> None:
+        """A body that is not an OTLP message, in the reply's content type."""
         await self._body(status, body, [])
 
     async def _body(self, status: int, body: bytes, extra: list[tuple[bytes, bytes]]) -> None:
