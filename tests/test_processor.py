@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 
 import pytest
-from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, TracerProvider
+from opentelemetry import trace
+from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import (
     BatchSpanProcessor,
     SimpleSpanProcessor,
@@ -21,6 +24,7 @@ from otel_runs import Run, dotted_order
 from otel_runs.configure import configure
 from otel_runs.conventions import genai as g
 from otel_runs.conventions import langsmith as ls
+from otel_runs.convert.from_sdk import FinishedSpan
 from otel_runs.convert.spans_to_runs import convert_spans
 from otel_runs.exporter import RunExporter
 from otel_runs.processor import RunSpanProcessor
@@ -282,7 +286,7 @@ def test_spans_the_full_batch_queue_drops_are_counted(sink: MemorySink) -> None:
     entered, release = threading.Event(), threading.Event()
     original = processor.exporter.export
 
-    def slow_export(spans: Sequence[ReadableSpan]) -> SpanExportResult:
+    def slow_export(spans: Sequence[ReadableSpan | FinishedSpan]) -> SpanExportResult:
         entered.set()
         release.wait(10)
         return original(spans)
@@ -299,3 +303,66 @@ def test_spans_the_full_batch_queue_drops_are_counted(sink: MemorySink) -> None:
     stats = processor.exporter.stats()
     assert stats["queue_dropped"] == 20
     assert stats["delivered"] == 10
+
+
+class _KeepsHandle(SpanProcessor):
+    """A processor ahead of ours that only remembers, weakly, each span handed to on_end."""
+
+    def __init__(self) -> None:
+        self.ended: list[weakref.ref[ReadableSpan]] = []
+
+    def on_end(self, span: ReadableSpan) -> None:
+        self.ended.append(weakref.ref(span))
+
+
+def test_the_queue_does_not_keep_the_sdk_spans_alive(sink: MemorySink) -> None:
+    """What waits in the batch queue is the small `FinishedSpan`, not the SDK's span object
+    with its wrappers (a backlog of those is what the app thread's collections would scan)."""
+    tp = TracerProvider()
+    probe = _KeepsHandle()
+    tp.add_span_processor(probe)
+    processor = RunSpanProcessor(sink, schedule_delay_millis=60_000, max_export_batch_size=512)
+    tp.add_span_processor(processor)
+    tracer = tp.get_tracer("app")
+    with tracer.start_as_current_span("agent"):
+        tracer.start_span("chat", attributes=LLM).end()
+    gc.collect()
+    assert len(probe.ended) == 2
+    assert [ref() for ref in probe.ended] == [None, None]  # still queued, yet freed
+    assert sink.runs == {}
+    assert processor.force_flush(5_000)
+    runs = sink.by_name()
+    assert runs["chat"].parent_run_id == runs["agent"].id
+    assert runs["chat"].prompt_tokens == 10
+    tp.shutdown()
+
+
+def test_runs_through_the_processor_equal_runs_from_the_sdk_spans(sink: MemorySink) -> None:
+    """Every field a span can carry reaches the run the same way whether the processor queues
+    its `FinishedSpan` or an exporter gets the SDK's span."""
+    tp = TracerProvider(span_limits=SpanLimits(max_span_attributes=6, max_events=2, max_links=1))
+    memory = InMemorySpanExporter()
+    tp.add_span_processor(SimpleSpanProcessor(memory))
+    processor = RunSpanProcessor(sink, schedule_delay_millis=50)
+    tp.add_span_processor(processor)
+    tracer = tp.get_tracer("app", "1.2.3")
+    other = trace.SpanContext(0xABC, 0xDEF, is_remote=True, trace_flags=trace.TraceFlags(1))
+    with tracer.start_as_current_span("agent", kind=trace.SpanKind.SERVER) as agent:
+        agent.add_event("note", {"k": "v"})
+        with tracer.start_as_current_span(
+            "chat",
+            attributes={**LLM, "a": 1, "b": (1, 2), "c": True},
+            links=[trace.Link(other, {"l": 1})],
+        ) as chat:
+            chat.add_event("e1")
+            chat.add_event("e2")
+            chat.add_event("e3")  # over the limit: dropped and counted
+            chat.set_status(trace.StatusCode.ERROR, "boom")
+    assert processor.force_flush(5_000)
+    expected = {run.id: run.to_dict() for run in convert_spans(memory.get_finished_spans()).runs}
+    got = {run.id: run.to_dict() for run in sink.runs.values()}
+    assert got == expected
+    chat_run = sink.by_name()["chat"]
+    assert chat_run.error == "boom"
+    assert chat_run.metadata["otel"]["dropped"] == {"attributes": 1, "events": 1}
+    tp.shutdown()

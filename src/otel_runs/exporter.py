@@ -22,7 +22,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from otel_runs.convert.assembler import TraceAssembler
-from otel_runs.convert.from_sdk import record_from_span
+from otel_runs.convert.from_sdk import FinishedSpan, record_from_span
 from otel_runs.convert.spans_to_runs import Keep, Rejection, _reject
 from otel_runs.env_values import choice, number
 from otel_runs.errors import InvalidSpanError
@@ -106,14 +106,15 @@ class RunExporter(SpanExporter):
         self.queue_dropped = 0
         """Spans the SDK's batch queue dropped because it was full (counted by the processor)."""
 
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        """Convert a batch and deliver what can be delivered now."""
+    def export(self, spans: Sequence[ReadableSpan | FinishedSpan]) -> SpanExportResult:
+        """Convert a batch and deliver what can be delivered now (SDK spans, or the finished
+        spans `RunSpanProcessor` queues)."""
         ok = False
         with internal_errors("exporting %d spans", len(spans)):
             ok = self._export(spans, flush=False)
         return SpanExportResult.SUCCESS if ok else SpanExportResult.FAILURE
 
-    def _export(self, spans: Sequence[ReadableSpan], *, flush: bool) -> bool:
+    def _export(self, spans: Sequence[ReadableSpan | FinishedSpan], *, flush: bool) -> bool:
         records: list[SpanRecord] = []
         rejected: list[Rejection] = []
         for span in spans:

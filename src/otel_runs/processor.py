@@ -5,6 +5,8 @@ At span start it stamps the run identity (`langsmith.trace.id`, `langsmith.span.
 earlier in this process. Export is then stateless and order-independent, and even a plain OTLP
 export to LangSmith's own endpoint keeps the hierarchy. Queueing, batching, fork handling and
 flush timeouts are the SDK's `BatchSpanProcessor`'s; conversion runs on its worker thread.
+What it queues is a `FinishedSpan` taken at span end, not the SDK's span: a backlog of those
+costs the app thread's garbage collections far less (docs/benchmarks.md, hot path).
 Hooks never raise into the application.
 """
 
@@ -20,6 +22,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from otel_runs.conventions import langsmith as ls
+from otel_runs.convert.from_sdk import finished_span
 from otel_runs.convert.spans_to_runs import Keep, _keep_predicate
 from otel_runs.dotted_order import child_segment_time, format_segment, segment_time_us
 from otel_runs.exporter import RunExporter, keep_from_env
@@ -83,14 +86,21 @@ class RunSpanProcessor(SpanProcessor):
             report(exc, "stamping span %r", span.name)
 
     def on_end(self, span: ReadableSpan) -> None:
-        context = span.context
+        try:
+            finished = finished_span(span)
+        except Exception as exc:  # queue the span itself: the exporter reads either
+            report(exc, "reading finished span %r", span.name)
+            finished = span  # type: ignore[assignment]
+        context = finished.context
         if context is not None:
             self._open.pop(context.span_id, None)
             queue = self._queue
             full = queue is not None and len(queue) >= self._queue_limit
             if full and context.trace_flags.sampled:
                 self.exporter.queue_dropped += 1  # approximate under races; never blocks
-        self._batch.on_end(span)
+        # The batch processor only reads `context` of what it queues and hands it to the
+        # exporter, which takes finished spans too.
+        self._batch.on_end(finished)  # type: ignore[arg-type]
 
     def shutdown(self) -> None:
         self._batch.shutdown()  # type: ignore[no-untyped-call]

@@ -1,13 +1,17 @@
-"""OpenTelemetry SDK `ReadableSpan` -> `SpanRecord`."""
+"""OpenTelemetry SDK `ReadableSpan` -> `FinishedSpan` -> `SpanRecord`."""
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
+from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan
-from opentelemetry.trace import Link, SpanKind, StatusCode
+from opentelemetry.sdk.util import BoundedList
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode
+from opentelemetry.util.types import AttributeValue
 
 from otel_runs.errors import InvalidSpanError
 from otel_runs.model.span_record import (
@@ -23,27 +27,97 @@ def _attrs(attributes: Mapping[str, object] | None) -> Attributes:
     return dict(attributes) if attributes else {}  # type: ignore[arg-type]
 
 
-def _span_attrs(span: ReadableSpan) -> Attributes:
-    """The span's attributes as a dict. The public property wraps the SDK's BoundedAttributes in
-    a read-only proxy whose iteration takes a lock and calls Python code per key; copying the
-    dict underneath is several times cheaper. A finished span's attributes no longer change."""
-    inner = getattr(getattr(span, "_attributes", None), "_dict", None)
-    if type(inner) is dict:
-        return dict(inner)
-    return _attrs(span.attributes)
+class FinishedSpan(NamedTuple):
+    """What a run needs of a finished SDK span, taken when the span ends.
+
+    `RunSpanProcessor` queues this instead of the span: a queued `ReadableSpan` keeps about ten
+    GC-tracked objects alive (its wrappers, locks and lists), this keeps the tuple and the
+    span context, and the attribute dict it shares holds only atomic values, which the
+    collector stops tracking. When the worker falls behind, the backlog is what the app
+    thread's full collections scan (docs/benchmarks.md, hot path). A finished span's fields no
+    longer change, so sharing them is safe.
+    """
+
+    context: SpanContext | None
+    parent: SpanContext | None
+    name: str
+    start_time: int | None
+    end_time: int | None
+    attributes: Mapping[str, AttributeValue]
+    events: Sequence[Event]
+    links: Sequence[Link]
+    kind: SpanKind
+    status: Status
+    resource: Resource | None
+    instrumentation_scope: InstrumentationScope | None
+    dropped_attributes: int
+    dropped_events: int
+    dropped_links: int
 
 
-# A finished span's events and links, read without the public properties' copies: those go
-# through the SDK's BoundedList, which takes a lock and runs Python code per item, even when
-# there is none. A finished span's lists no longer change.
-def _events(span: ReadableSpan) -> Sequence[Event]:
-    inner = getattr(getattr(span, "_events", None), "_dq", None)
-    return inner if type(inner) is deque else span.events
+def finished_span(span: ReadableSpan) -> FinishedSpan:
+    """The parts of a finished span a run needs, sharing its attribute dict and event lists.
+
+    Called on the app thread for every span, so the span the SDK hands to processors (exactly
+    a `ReadableSpan`) is read field by field (0.3 us): its properties, with the SDK's
+    BoundedAttributes and BoundedLists around the dict and deques, cost six times as much. Any
+    other span type, or another layout, is read through its public properties.
+    """
+    if type(span) is not ReadableSpan:
+        return _from_properties(span)
+    attributes, events, links = span._attributes, span._events, span._links
+    if not (
+        type(attributes) is BoundedAttributes
+        and type(events) is BoundedList
+        and type(links) is BoundedList
+    ):
+        return _from_properties(span)
+    return _new_finished_span(  # positional, in field order
+        FinishedSpan,
+        (
+            span._context,
+            span._parent,
+            span._name,
+            span._start_time,
+            span._end_time,
+            attributes._dict,
+            # (an empty deque would be one more tracked object kept alive; `_dq` is typed by a
+            # comment mypy does not read)
+            events._dq or (),  # type: ignore[attr-defined]
+            links._dq or (),  # type: ignore[attr-defined]
+            span._kind,
+            span._status,
+            span._resource,
+            span._instrumentation_scope,
+            attributes.dropped,
+            events.dropped,
+            links.dropped,
+        ),
+    )
 
 
-def _links(span: ReadableSpan) -> Sequence[Link]:
-    inner = getattr(getattr(span, "_links", None), "_dq", None)
-    return inner if type(inner) is deque else span.links
+_new_finished_span = tuple.__new__
+"""A NamedTuple's own `__new__` is Python code taking each field by name; this is not."""
+
+
+def _from_properties(span: ReadableSpan) -> FinishedSpan:
+    return FinishedSpan(
+        span.context,
+        span.parent,
+        span.name,
+        span.start_time,
+        span.end_time,
+        span.attributes or {},
+        span.events,
+        span.links,
+        span.kind,
+        span.status,
+        span.resource,
+        span.instrumentation_scope,
+        span.dropped_attributes,
+        span.dropped_events,
+        span.dropped_links,
+    )
 
 
 # Enum `.name` is a descriptor call; these tables make it a dict look-up.
@@ -67,8 +141,10 @@ def _resource_attributes(resource: Resource) -> Attributes:
     return copy
 
 
-def record_from_span(span: ReadableSpan) -> SpanRecord:
-    """Copy what a run needs out of a finished SDK span; raise InvalidSpanError if unfinished."""
+def record_from_span(span: ReadableSpan | FinishedSpan) -> SpanRecord:
+    """Copy what a run needs out of a finished span; raise InvalidSpanError if unfinished."""
+    if not isinstance(span, FinishedSpan):
+        span = finished_span(span)
     context = span.context
     if context is None:
         raise InvalidSpanError(f"span {span.name!r} has no span context")
@@ -78,8 +154,8 @@ def record_from_span(span: ReadableSpan) -> SpanRecord:
     status = span.status
     scope = span.instrumentation_scope
     resource = span.resource
-    events = _events(span)
-    links = _links(span)
+    events = span.events
+    links = span.links
     return new_span_record(  # positional, in field order: the fast constructor
         context.trace_id,
         context.span_id,
@@ -87,7 +163,7 @@ def record_from_span(span: ReadableSpan) -> SpanRecord:
         span.name,
         span.start_time,
         span.end_time,
-        _span_attrs(span),
+        _attrs(span.attributes),
         tuple(new_event_record(e.name, e.timestamp, _attrs(e.attributes)) for e in events)
         if events
         else (),
