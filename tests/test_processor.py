@@ -6,6 +6,7 @@ import asyncio
 import gc
 import sys
 import threading
+import time
 import weakref
 from collections.abc import Iterator, Sequence
 
@@ -28,6 +29,7 @@ from otel_runs.convert.from_sdk import FinishedSpan
 from otel_runs.convert.spans_to_runs import convert_spans
 from otel_runs.exporter import RunExporter
 from otel_runs.processor import RunSpanProcessor
+from otel_runs.sinks import SinkResult
 from tests.support.memory_sink import MemorySink
 
 LLM: dict[str, AttributeValue] = {g.OPERATION_NAME: "chat", g.REQUEST_MODEL: "gpt-4o-mini", g.USAGE_INPUT_TOKENS: 10,
@@ -365,4 +367,64 @@ def test_runs_through_the_processor_equal_runs_from_the_sdk_spans(sink: MemorySi
     chat_run = sink.by_name()["chat"]
     assert chat_run.error == "boom"
     assert chat_run.metadata["otel"]["dropped"] == {"attributes": 1, "events": 1}
+    tp.shutdown()
+
+
+class _StuckSink(MemorySink):
+    """A destination that takes `seconds` to answer each write (a slow or hanging LangSmith)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self.release = threading.Event()
+
+    def write(self, runs: Sequence[Run]) -> SinkResult:
+        self.release.wait(self.seconds)
+        return super().write(runs)
+
+
+def test_force_flush_returns_by_its_timeout_when_the_sink_hangs() -> None:
+    sink = _StuckSink(30)
+    tp = TracerProvider()
+    processor = RunSpanProcessor(sink, schedule_delay_millis=60_000)
+    tp.add_span_processor(processor)
+    tp.get_tracer("app").start_span("one").end()
+    started = time.monotonic()
+    assert processor.force_flush(300) is False  # not done in time, and says so
+    assert time.monotonic() - started < 2
+    sink.release.set()  # the destination answers: the flush that went on finishes
+    assert processor.force_flush(5_000) is True
+    assert list(sink.by_name()) == ["one"]
+    tp.shutdown()
+
+
+def test_shutdown_returns_by_its_timeout_when_the_sink_hangs() -> None:
+    sink = _StuckSink(30)
+    tp = TracerProvider()
+    processor = RunSpanProcessor(sink, schedule_delay_millis=60_000)
+    tp.add_span_processor(processor)
+    tp.get_tracer("app").start_span("one").end()
+    started = time.monotonic()
+    processor.shutdown(timeout_millis=300)
+    assert time.monotonic() - started < 2
+    sink.release.set()
+
+
+def test_flush_runs_in_place_when_no_thread_can_start(
+    sink: MemorySink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the interpreter finalizes (an atexit flush), new threads are refused: the flush
+    then runs on the caller's thread rather than not at all."""
+    tp = TracerProvider()
+    processor = RunSpanProcessor(sink, schedule_delay_millis=60_000)
+    tp.add_span_processor(processor)
+    tp.get_tracer("app").start_span("one").end()
+
+    def refuse(self: threading.Thread) -> None:
+        raise RuntimeError("can't create new thread at interpreter shutdown")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(threading.Thread, "start", refuse)
+        assert processor.force_flush(5_000) is True
+    assert list(sink.by_name()) == ["one"]
     tp.shutdown()

@@ -13,6 +13,7 @@ Hooks never raise into the application.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sized
 from typing import Final
 
@@ -102,11 +103,15 @@ class RunSpanProcessor(SpanProcessor):
         # exporter, which takes finished spans too.
         self._batch.on_end(finished)  # type: ignore[arg-type]
 
-    def shutdown(self) -> None:
-        self._batch.shutdown()  # type: ignore[no-untyped-call]
+    def shutdown(self, timeout_millis: int = 30_000) -> None:
+        """Export what is queued, emit the spans still waiting for a parent and close the sink,
+        for at most `timeout_millis`; past it the work goes on in the background until the
+        process exits, and the caller gets control back."""
+        _within(timeout_millis, self._batch.shutdown, "shutting down")
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        return self._batch.force_flush(timeout_millis)
+        """Export what is queued; False when that did not finish within `timeout_millis`."""
+        return _within(timeout_millis, lambda: self._batch.force_flush(timeout_millis), "flushing")
 
     # --- identity ------------------------------------------------------------------------------
 
@@ -169,6 +174,30 @@ class RunSpanProcessor(SpanProcessor):
         if caller is None:
             return False, None
         return True, (caller.dotted_order, caller.segment_us, caller.trace_id)
+
+
+def _within(timeout_millis: float, work: Callable[[], object], what: str) -> bool:
+    """Run work on a helper thread and wait at most timeout_millis: whether it finished in time
+    and returned a true value (None counts as true). The SDK's batch processor ignores its
+    flush timeout and waits on the exporter without limit, and a destination that hangs must
+    not hang the app's flush or its exit."""
+    finished = threading.Event()
+    outcome: list[object] = [False]
+
+    def run() -> None:
+        try:
+            result = work()
+            outcome[0] = True if result is None else bool(result)
+        except Exception as exc:
+            report(exc, what)
+        finally:
+            finished.set()
+
+    try:
+        threading.Thread(target=run, name=f"otel-runs {what}", daemon=True).start()
+    except RuntimeError:  # no new thread while the interpreter finalizes: do it here, unbounded
+        run()
+    return finished.wait(max(timeout_millis, 0) / 1000) and bool(outcome[0])
 
 
 def _write_stamp(span: Span, values: dict[str, AttributeValue]) -> None:
