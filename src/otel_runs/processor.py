@@ -3,10 +3,11 @@
 At span start it stamps the run identity (`langsmith.trace.id`, `langsmith.span.dotted_order`,
 `langsmith.span.parent_id` or `langsmith.is_root`) computed from the parent, which started
 earlier in this process. Export is then stateless and order-independent, and even a plain OTLP
-export to LangSmith's own endpoint keeps the hierarchy. Queueing, batching, fork handling and
-flush timeouts are the SDK's `BatchSpanProcessor`'s; conversion runs on its worker thread.
-What it queues is a `FinishedSpan` taken at span end, not the SDK's span: a backlog of those
-costs the app thread's garbage collections far less (docs/benchmarks.md, hot path).
+export to LangSmith's own endpoint keeps the hierarchy. Queueing, batching and fork handling
+are the SDK's `BatchSpanProcessor`'s; conversion runs on its worker thread. What it queues is a
+`FinishedSpan` taken at span end, not the SDK's span: a backlog of those costs the app thread's
+garbage collections far less (docs/benchmarks.md, hot path). Flush and shutdown timeouts are
+enforced here, because the SDK's processor waits on its exporter without limit.
 Hooks never raise into the application.
 """
 

@@ -31,11 +31,12 @@ class FinishedSpan(NamedTuple):
     """What a run needs of a finished SDK span, taken when the span ends.
 
     `RunSpanProcessor` queues this instead of the span: a queued `ReadableSpan` keeps about ten
-    GC-tracked objects alive (its wrappers, locks and lists), this keeps the tuple and the
-    span context, and the attribute dict it shares holds only atomic values, which the
-    collector stops tracking. When the worker falls behind, the backlog is what the app
-    thread's full collections scan (docs/benchmarks.md, hot path). A finished span's fields no
-    longer change, so sharing them is safe.
+    GC-tracked objects alive (itself, its attribute and list wrappers with their locks, its
+    deques), this tuple keeps itself and shares the rest (contexts, status, the attribute dict,
+    which holds only atomic values and so is not tracked by the collector). When the worker
+    falls behind, the backlog is what the app thread's full collections scan
+    (docs/benchmarks.md, hot path). A finished span's fields no longer change, so sharing them
+    is safe.
     """
 
     context: SpanContext | None
