@@ -32,8 +32,8 @@ class FinishedSpan(NamedTuple):
 
     `RunSpanProcessor` queues this instead of the span: a queued `ReadableSpan` keeps about ten
     GC-tracked objects alive (itself, its attribute and list wrappers with their locks, its
-    deques), this tuple keeps itself and shares the rest (contexts, status, the attribute dict,
-    which holds only atomic values and so is not tracked by the collector). When the worker
+    deques), this tuple keeps itself, the span context and the status, plus the attribute dict,
+    which holds only atomic values and so is not tracked by the collector. When the worker
     falls behind, the backlog is what the app thread's full collections scan
     (docs/benchmarks.md, hot path). A finished span's fields no longer change, so sharing them
     is safe.
