@@ -383,12 +383,18 @@ class _StuckSink(MemorySink):
         return super().write(runs)
 
 
-def test_force_flush_returns_by_its_timeout_when_the_sink_hangs() -> None:
-    sink = _StuckSink(30)
+def _one_span_queued(sink: MemorySink) -> tuple[TracerProvider, RunSpanProcessor]:
+    """A provider whose processor holds one ended span "one" (its batch timer is a minute)."""
     tp = TracerProvider()
     processor = RunSpanProcessor(sink, schedule_delay_millis=60_000)
     tp.add_span_processor(processor)
     tp.get_tracer("app").start_span("one").end()
+    return tp, processor
+
+
+def test_force_flush_returns_by_its_timeout_when_the_sink_hangs() -> None:
+    sink = _StuckSink(30)
+    tp, processor = _one_span_queued(sink)
     started = time.monotonic()
     assert processor.force_flush(300) is False  # not done in time, and says so
     assert time.monotonic() - started < 2
@@ -400,10 +406,7 @@ def test_force_flush_returns_by_its_timeout_when_the_sink_hangs() -> None:
 
 def test_shutdown_returns_by_its_timeout_when_the_sink_hangs() -> None:
     sink = _StuckSink(30)
-    tp = TracerProvider()
-    processor = RunSpanProcessor(sink, schedule_delay_millis=60_000)
-    tp.add_span_processor(processor)
-    tp.get_tracer("app").start_span("one").end()
+    _, processor = _one_span_queued(sink)
     started = time.monotonic()
     processor.shutdown(timeout_millis=300)
     assert time.monotonic() - started < 2
@@ -415,10 +418,7 @@ def test_flush_runs_in_place_when_no_thread_can_start(
 ) -> None:
     """While the interpreter finalizes (an atexit flush), new threads are refused: the flush
     then runs on the caller's thread rather than not at all."""
-    tp = TracerProvider()
-    processor = RunSpanProcessor(sink, schedule_delay_millis=60_000)
-    tp.add_span_processor(processor)
-    tp.get_tracer("app").start_span("one").end()
+    tp, processor = _one_span_queued(sink)
 
     def refuse(self: threading.Thread) -> None:
         raise RuntimeError("can't create new thread at interpreter shutdown")
