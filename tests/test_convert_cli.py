@@ -8,10 +8,8 @@ import gzip
 import json
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent import futures
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +24,7 @@ from otel_runs.files.runs_jsonl import run_line
 from otel_runs.otlp.decode import decode_json_request, decode_request
 from otel_runs.runs_to_spans import runs_to_records
 from tests.fixtures.runs.roundtrip import back_to_runs, differences
+from tests.support.otlp_collector import Collector, otlp_collector
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXPORT = FIXTURES / "runs" / "langsmith_export.jsonl"
@@ -55,13 +54,7 @@ def test_a_runs_file_survives_the_trip_through_an_otlp_file(
     otlp, back = tmp_path / "spans.otlp", tmp_path / "back.jsonl"
     assert convert(EXPORT, "--to", middle, "-o", otlp) == 0
     assert convert(otlp, "-o", back) == 0
-    assert (
-        differences(
-            sorted(read_run_file(back), key=lambda r: r.dotted_order),
-            sorted(runs, key=lambda r: r.dotted_order),
-        )
-        == {}
-    )
+    assert _differences_in_order(read_run_file(back), runs) == {}
 
 
 def test_otlp_json_output_is_json_lines_of_requests(tmp_path: Path, runs: list[Run]) -> None:
@@ -81,6 +74,15 @@ def test_otlp_json_documents_from_instrumentations_become_runs(tmp_path: Path) -
         got = {run.id: run for run in read_run_file(out)}
         assert sorted(got) == sorted(run.id for run in expected)
         assert differences([got[run.id] for run in expected], expected) == {}
+
+
+def _differences_in_order(got: Iterable[Run], want: Iterable[Run]) -> dict[str, Any]:
+    """`differences` of two sets of runs, each put in dotted_order order first."""
+
+    def in_order(runs: Iterable[Run]) -> list[Run]:
+        return sorted(runs, key=lambda r: r.dotted_order)
+
+    return differences(in_order(got), in_order(want))
 
 
 def _requests(runs: list[Run]) -> list[bytes]:
@@ -106,13 +108,7 @@ def test_every_protobuf_framing_is_read(tmp_path: Path, runs: list[Run], framing
     source, out = tmp_path / "spans.bin", tmp_path / "runs.jsonl"
     source.write_bytes(data)
     assert convert(source, "-o", out) == 0
-    assert (
-        differences(
-            sorted(read_run_file(out), key=lambda r: r.dotted_order),
-            sorted(runs, key=lambda r: r.dotted_order),
-        )
-        == {}
-    )
+    assert _differences_in_order(read_run_file(out), runs) == {}
 
 
 def test_format_is_read_from_content_not_names(tmp_path: Path, runs: list[Run]) -> None:
@@ -222,57 +218,24 @@ def test_progress_only_when_asked_or_on_a_terminal(
 # --- replay into OTLP endpoints --------------------------------------------------------------------
 
 
-class _Collector(BaseHTTPRequestHandler):
-    bodies: list[bytes]
-    status = 200
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.bodies.append(body)
-        self.server.headers_seen.append(dict(self.headers))  # type: ignore[attr-defined]
-        reply = trace_service_pb2.ExportTraceServiceResponse().SerializeToString()
-        self.send_response(self.status)
-        self.send_header("Content-Type", "application/x-protobuf")
-        self.send_header("Content-Length", str(len(reply)))
-        self.end_headers()
-        self.wfile.write(reply)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-
 @pytest.fixture
-def collector() -> Iterator[tuple[str, list[bytes], ThreadingHTTPServer]]:
-    bodies: list[bytes] = []
-    handler = type("Handler", (_Collector,), {"bodies": bodies})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.headers_seen = []  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/v1/traces", bodies, server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+def collector() -> Iterator[Collector]:
+    with otlp_collector() as running:
+        yield running
 
 
-def test_runs_replay_into_an_otlp_http_endpoint(
-    collector: tuple[str, list[bytes], ThreadingHTTPServer], runs: list[Run]
-) -> None:
-    url, bodies, server = collector
-    assert convert(EXPORT, "--to", "otlp-http", url, "--header", "x-api-key=secret") == 0
-    records = [r for body in bodies for r in decode_request(body).records]
+def test_runs_replay_into_an_otlp_http_endpoint(collector: Collector, runs: list[Run]) -> None:
+    assert convert(EXPORT, "--to", "otlp-http", collector.url, "--header", "x-api-key=secret") == 0
+    records = [r for body in collector.bodies for r in decode_request(body).records]
     assert differences(back_to_runs(records), runs) == {}
-    assert all(h.get("x-api-key") == "secret" for h in server.headers_seen)  # type: ignore[attr-defined]
+    assert all(h.get("x-api-key") == "secret" for h, _ in collector.requests)
 
 
 def test_a_refusing_endpoint_is_reported(
-    collector: tuple[str, list[bytes], ThreadingHTTPServer], capsys: pytest.CaptureFixture[str]
+    collector: Collector, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    url, _, server = collector
-    server.RequestHandlerClass.status = 400  # type: ignore[attr-defined]
-    assert convert(EXPORT, "--to", "otlp-http", url) == 1
+    collector.status = 400
+    assert convert(EXPORT, "--to", "otlp-http", collector.url) == 1
     assert "did not accept the span" in capsys.readouterr().err
 
 
@@ -301,14 +264,11 @@ def test_runs_replay_into_an_otlp_grpc_endpoint(runs: list[Run]) -> None:
     assert differences(back_to_runs(records), runs) == {}
 
 
-def test_otlp_files_replay_too(
-    collector: tuple[str, list[bytes], ThreadingHTTPServer], tmp_path: Path
-) -> None:
-    url, bodies, _ = collector
+def test_otlp_files_replay_too(collector: Collector, tmp_path: Path) -> None:
     otlp = tmp_path / "spans.jsonl"
     assert convert(EXPORT, "-o", otlp) == 0
-    assert convert(otlp, "--to", "otlp-http", url) == 0
-    sent = [r for body in bodies for r in decode_request(body).records]
+    assert convert(otlp, "--to", "otlp-http", collector.url) == 0
+    sent = [r for body in collector.bodies for r in decode_request(body).records]
     assert sorted(r.span_id for r in sent) == sorted(
         r.span_id for r in runs_to_records(read_run_file(EXPORT))
     )
@@ -342,12 +302,7 @@ def test_stdin_to_stdout_through_the_installed_command(runs: list[Run]) -> None:
         [str(SCRIPT), "convert", "-"], input=spans.stdout, capture_output=True, check=True
     )
     got = [Run.from_dict(json.loads(line)) for line in back.stdout.decode().splitlines()]
-    assert (
-        differences(
-            sorted(got, key=lambda r: r.dotted_order), sorted(runs, key=lambda r: r.dotted_order)
-        )
-        == {}
-    )
+    assert _differences_in_order(got, runs) == {}
     assert spans.stderr == back.stderr == b""
 
 

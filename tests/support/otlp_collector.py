@@ -1,0 +1,60 @@
+"""A fake OTLP/HTTP collector on loopback: records every request, answers with `status`."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+
+
+@dataclass
+class Collector:
+    url: str
+    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    """Headers and body of every request, in arrival order."""
+    status: int = 200
+    """What the next requests are answered with."""
+
+    @property
+    def bodies(self) -> list[bytes]:
+        return [body for _, body in self.requests]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    collector: Collector
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.collector.requests.append((dict(self.headers), body))
+        reply = trace_service_pb2.ExportTraceServiceResponse().SerializeToString()
+        self.send_response(self.collector.status)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+@contextmanager
+def otlp_collector() -> Iterator[Collector]:
+    """A collector listening on 127.0.0.1 and a free port until the block ends."""
+    collector = Collector(url="")
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", 0), type("Handler", (_Handler,), {"collector": collector})
+    )
+    collector.url = f"http://127.0.0.1:{server.server_port}/v1/traces"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield collector
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
