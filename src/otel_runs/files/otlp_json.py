@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from typing import IO
 
 from otel_runs.files.jsonstream import array_items, json_lines
 from otel_runs.files.records import BadRecord, decoded_spans
@@ -38,19 +37,7 @@ def read_otlp_json(source: Source) -> Iterator[tuple[str, SpanRecord | BadRecord
         yield from decoded_spans(decode_json_request, body, f"line {line}")
 
 
-class OtlpJsonWriter:
-    """Writes span records as OTLP/JSON lines, one request per batch."""
-
-    def __init__(self, out: IO[bytes]) -> None:
-        self._out = out
-        self.written = 0
-
-    def write(self, records: Sequence[SpanRecord]) -> None:
-        if not records:
-            return
-        request = encode_json_request(records)
-        self._out.write(json.dumps(request, separators=(",", ":")).encode() + b"\n")
-        self.written += len(records)
-
-    def close(self) -> None:
-        self._out.flush()
+def json_line(records: Sequence[SpanRecord]) -> bytes:
+    """One OTLP/JSON export request of the records, as a line of an OTLP/JSON lines file."""
+    request = encode_json_request(records)
+    return json.dumps(request, separators=(",", ":")).encode() + b"\n"

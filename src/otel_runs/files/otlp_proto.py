@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator, Sequence
-from typing import IO, Final
+from typing import Final
 
 from google.protobuf.message import DecodeError  # type: ignore[import-untyped]  # no stubs
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -178,20 +178,8 @@ def read_otlp_proto(source: Source) -> Iterator[tuple[str, SpanRecord | BadRecor
         yield from decoded_spans(decode_request, body, where)
 
 
-class OtlpProtoWriter:
-    """Writes span records as varint-delimited `ExportTraceServiceRequest`s, one per batch
-    (encoded by `encode_proto`, which matches the OTel SDK's encoder field for field)."""
-
-    def __init__(self, out: IO[bytes]) -> None:
-        self._out = out
-        self.written = 0
-
-    def write(self, records: Sequence[SpanRecord]) -> None:
-        if not records:
-            return
-        body = encode_request(records)
-        self._out.write(encode_varint(len(body)) + body)
-        self.written += len(records)
-
-    def close(self) -> None:
-        self._out.flush()
+def delimited_request(records: Sequence[SpanRecord]) -> bytes:
+    """One `ExportTraceServiceRequest` of the records, varint-delimited as in our files (encoded
+    by `encode_proto`, which matches the OTel SDK's encoder field for field)."""
+    body = encode_request(records)
+    return encode_varint(len(body)) + body

@@ -25,8 +25,8 @@ from otel_runs.convert.identity import identity
 from otel_runs.convert.validate import problem
 from otel_runs.errors import OtelRunsError
 from otel_runs.files.detect import Format
-from otel_runs.files.otlp_json import OtlpJsonWriter, read_otlp_json
-from otel_runs.files.otlp_proto import OtlpProtoWriter, read_otlp_proto
+from otel_runs.files.otlp_json import json_line, read_otlp_json
+from otel_runs.files.otlp_proto import delimited_request, read_otlp_proto
 from otel_runs.files.records import BadRecord
 from otel_runs.files.runs_jsonl import RunsWriter, read_runs
 from otel_runs.files.source import Source
@@ -69,22 +69,46 @@ def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield batch
 
 
+class _SpanRequests:
+    """Writes span records to a file as OTLP export requests, one per batch, each framed by
+    `frame` (a JSON line, or a varint-delimited protobuf message)."""
+
+    def __init__(
+        self, out: IO[bytes], frame: Callable[[Sequence[SpanRecord]], bytes], name: str
+    ) -> None:
+        self._out = out
+        self._frame = frame
+        self.name = name
+
+    def write(self, records: Sequence[SpanRecord]) -> None:
+        if records:
+            self._out.write(self._frame(records))
+
+    def close(self) -> None:
+        self._out.flush()
+
+
+_SPAN_FRAMES: dict[str, tuple[Callable[[Sequence[SpanRecord]], bytes], str]] = {
+    Format.OTLP_JSON.value: (json_line, "OTLP/JSON"),
+    Format.OTLP_PROTO.value: (delimited_request, "OTLP protobuf"),
+}
+
+
 class _Output:
     """Where converted records go: a writer of runs, span records or SDK spans, or an exporter."""
 
     def __init__(self, target: str, out: IO[bytes] | None, exporter: SpanExporter | None):
         self.target = target
         self.runs = RunsWriter(out) if target == Format.RUNS.value and out is not None else None
-        self.json = OtlpJsonWriter(out) if target == Format.OTLP_JSON.value and out else None
-        self.proto = OtlpProtoWriter(out) if target == Format.OTLP_PROTO.value and out else None
+        frame = _SPAN_FRAMES.get(target)
+        self.requests = _SpanRequests(out, *frame) if frame and out else None
         self.exporter = exporter
 
     def spans(self, items: list[tuple[str, SpanRecord]], on_bad: BadHandler) -> int:
         """Write span records; returns how many were written."""
-        if self.json is not None:
-            return _each(items, self.json.write, on_bad, "cannot be written as OTLP/JSON")
-        if self.proto is not None:
-            return _each(items, self.proto.write, on_bad, "cannot be written as OTLP protobuf")
+        if self.requests is not None:
+            why = f"cannot be written as {self.requests.name}"
+            return _each(items, self.requests.write, on_bad, why)
         assert self.exporter is not None
         sdk = [(where, to_readable_span(record)) for where, record in items]
         result = self.exporter.export([span for _, span in sdk])
@@ -95,7 +119,7 @@ class _Output:
         return 0
 
     def close(self) -> None:
-        for writer in (self.runs, self.json, self.proto):
+        for writer in (self.runs, self.requests):
             if writer is not None:
                 writer.close()
         if self.exporter is not None:
