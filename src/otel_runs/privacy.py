@@ -17,10 +17,11 @@ import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, overload
 
 from otel_runs.conventions import genai as g
 from otel_runs.conventions import openllmetry as ol
+from otel_runs.convert.run_data import RunData
 from otel_runs.model.run import Run
 
 _logger = logging.getLogger(__name__)
@@ -67,10 +68,18 @@ class Privacy:
     def active(self) -> bool:
         return bool(self.hide_inputs or self.hide_outputs or self.redact)
 
-    def apply(self, run: Run) -> Run:
-        """The run with what must not leave removed (in place; also returned)."""
+    @overload
+    def apply(self, run: Run) -> Run: ...
+    @overload
+    def apply(self, run: Run | RunData) -> Run | RunData: ...
+
+    def apply(self, run: Run | RunData) -> Run | RunData:
+        """The run with what must not leave removed (in place; also returned). A converted run
+        (`RunData`) becomes a `Run` when a `redact` hook is set: the hook is given a `Run`."""
         if not self.active:
             return run
+        if self.redact is not None and isinstance(run, RunData):
+            run = run.to_run()
         try:
             self._apply(run)
         except Exception:
@@ -78,7 +87,7 @@ class Privacy:
             _fail_closed(run)
         return run
 
-    def _apply(self, run: Run) -> None:
+    def _apply(self, run: Run | RunData) -> None:
         if self.hide_inputs:
             run.inputs = _hidden(self.hide_inputs, run.inputs)
             if self.hide_inputs is True:
@@ -88,6 +97,7 @@ class Privacy:
             if self.hide_outputs is True:
                 _drop_event_attributes(run, OUTPUT_EVENTS)
         if self.redact is not None:
+            assert isinstance(run, Run)
             self.redact(run)
 
 
@@ -101,13 +111,13 @@ def _hidden(hide: Hide, values: dict[str, Any]) -> dict[str, Any]:
     return dict(kept)
 
 
-def _drop_event_attributes(run: Run, names: frozenset[str]) -> None:
+def _drop_event_attributes(run: Run | RunData, names: frozenset[str]) -> None:
     for event in run.events:
         if event.get("name") in names:
             event.pop("kwargs", None)
 
 
-def _fail_closed(run: Run) -> None:
+def _fail_closed(run: Run | RunData) -> None:
     run.inputs = {}
     run.outputs = {} if run.outputs is not None else None
     for event in run.events:

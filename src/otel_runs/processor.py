@@ -25,7 +25,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from otel_runs.conventions import langsmith as ls
 from otel_runs.convert.from_sdk import finished_span
-from otel_runs.convert.spans_to_runs import Keep, _keep_predicate
+from otel_runs.convert.spans_to_runs import Keep, keep_predicate
 from otel_runs.dotted_order import child_segment_time, format_segment, segment_time_us
 from otel_runs.exporter import RunExporter, keep_from_env
 from otel_runs.guard import report
@@ -62,7 +62,7 @@ class RunSpanProcessor(SpanProcessor):
     ) -> None:
         keep = keep_from_env(keep)
         self.exporter = exporter or RunExporter(sink, keep=keep, privacy=privacy)
-        self._keep: Callable[[SpanRecord], bool] | None = _keep_predicate(keep)
+        self._keep: Callable[[SpanRecord], bool] | None = keep_predicate(keep)
         self._batch = BatchSpanProcessor(
             self.exporter,
             max_queue_size=max_queue_size,

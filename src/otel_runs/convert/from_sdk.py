@@ -27,6 +27,14 @@ def _attrs(attributes: Mapping[str, object] | None) -> Attributes:
     return dict(attributes) if attributes else {}  # type: ignore[arg-type]
 
 
+def _shared_attrs(attributes: Mapping[str, object] | None) -> Attributes:
+    """A finished span's own attribute dict, shared: the SDK never changes it after the span
+    ended (its BoundedAttributes are immutable by then). Any other mapping is copied."""
+    if type(attributes) is dict:
+        return attributes
+    return _attrs(attributes)
+
+
 class FinishedSpan(NamedTuple):
     """What a run needs of a finished SDK span, taken when the span ends.
 
@@ -164,7 +172,7 @@ def record_from_span(span: ReadableSpan | FinishedSpan) -> SpanRecord:
         span.name,
         span.start_time,
         span.end_time,
-        _attrs(span.attributes),
+        _shared_attrs(span.attributes),
         tuple(new_event_record(e.name, e.timestamp, _attrs(e.attributes)) for e in events)
         if events
         else (),

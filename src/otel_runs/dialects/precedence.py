@@ -8,6 +8,7 @@ OpenInference, then OpenLLMetry's flattened forms, then framework specifics, the
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar
 
@@ -26,7 +27,7 @@ from otel_runs.dialects import (
     pydantic_ai,
     timing,
 )
-from otel_runs.dialects.view import SpanView
+from otel_runs.dialects.view import Shape, SpanView
 
 T = TypeVar("T")
 
@@ -41,10 +42,12 @@ class Source(Generic[T]):
     when: str = ""
     gating: str = "auto"
     """How to tell cheaply that the source cannot apply: "keys" (none of `reads` is an
-    attribute), "family" (no key shares a first dotted segment with `reads`: for prefixes),
+    attribute), "family" (no key starts like one of `reads`: for prefixes),
     "events" (no event has one of the names in `reads`), "always" (never skipped); "auto" picks
     keys or family."""
     gate: frozenset[str] = frozenset()
+    prefixes: tuple[str, ...] = ()
+    """For "family" gating: the literal start of each of `reads` (up to `*` or `{`)."""
 
     def __post_init__(self) -> None:
         gating = self.gating
@@ -53,18 +56,26 @@ class Source(Generic[T]):
         object.__setattr__(self, "gating", gating)
         if gating == "family":
             gate = frozenset(r.partition(".")[0] for r in self.reads)
+            starts = tuple(r.split("*")[0].split("{")[0] for r in self.reads)
+            object.__setattr__(self, "prefixes", starts)
         else:
             gate = frozenset(self.reads)
         object.__setattr__(self, "gate", gate)
 
     def applies(self, view: SpanView) -> bool:
         """Whether the span has anything this source reads."""
+        return self.applies_to(view.shape, view.attrs.keys())
+
+    def applies_to(self, shape: Shape, keys: AbstractSet[str]) -> bool:
+        """Whether spans of this shape (with these attribute keys) may have anything it reads."""
         if self.gating == "keys":
-            return not view.attrs.keys().isdisjoint(self.gate)
+            return not self.gate.isdisjoint(keys)
         if self.gating == "family":
-            return not self.gate.isdisjoint(view.families)
+            return not self.gate.isdisjoint(shape.families) and any(
+                key.startswith(self.prefixes) for key in keys
+            )
         if self.gating == "events":
-            return not self.gate.isdisjoint(view.event_names)
+            return not self.gate.isdisjoint(shape.event_names)
         return True
 
 

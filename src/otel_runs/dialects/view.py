@@ -55,16 +55,15 @@ class SpanView:
     """Attributes and events of one span, with a record of the keys used."""
 
     __slots__ = (
-        "attrs", "event_names", "families", "record", "run_type", "shape", "used", "used_events",
+        "attrs", "event_names", "families", "record", "run_type", "shape", "used",
     )  # fmt: skip
 
-    def __init__(self, record: SpanRecord) -> None:
+    def __init__(self, record: SpanRecord, shape: Shape | None = None) -> None:
         self.record = record
         self.attrs = record.attributes
         self.used: set[str] = set()
-        self.used_events: set[int] = set()
         self.run_type = "chain"
-        self.shape = shape = shape_of(record)
+        self.shape = shape = shape or shape_of(record)
         self.families = shape.families
         self.event_names = shape.event_names
 
