@@ -6,8 +6,10 @@ earlier in this process. Export is then stateless and order-independent, and eve
 export to LangSmith's own endpoint keeps the hierarchy. Queueing, batching and fork handling
 are the SDK's `BatchSpanProcessor`'s; conversion runs on its worker thread. What it queues is a
 `FinishedSpan` taken at span end, not the SDK's span: a backlog of those costs the app thread's
-garbage collections far less (docs/benchmarks.md, hot path). Flush and shutdown timeouts are
-enforced here, because the SDK's processor waits on its exporter without limit.
+garbage collections far less (docs/benchmarks.md, hot path). The queue is bounded by the memory
+its spans hold (`max_queue_bytes`, `OTEL_RUNS_MAX_QUEUE_BYTES`, 64 MiB), not by the SDK's 2,048
+spans, so a burst that fits in memory loses nothing. Flush and shutdown timeouts are enforced
+here, because the SDK's processor waits on its exporter without limit.
 Hooks never raise into the application.
 """
 
@@ -15,18 +17,20 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sized
+import time
+from collections.abc import Callable, Sequence, Sized
 from typing import Final
 
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
 from otel_runs.conventions import langsmith as ls
-from otel_runs.convert.from_sdk import finished_span
+from otel_runs.convert.from_sdk import FinishedSpan, finished_span
 from otel_runs.convert.spans_to_runs import Keep, keep_predicate
 from otel_runs.dotted_order import child_segment_time, format_segment, segment_time_us
+from otel_runs.env_values import number
 from otel_runs.exporter import RunExporter, keep_from_env
 from otel_runs.guard import report
 from otel_runs.ids import run_id_text_from_span_id
@@ -36,6 +40,13 @@ from otel_runs.propagation import remote_run
 from otel_runs.sinks import RunSink
 
 _logger = logging.getLogger(__name__)
+
+ENV_MAX_QUEUE_BYTES: Final = "OTEL_RUNS_MAX_QUEUE_BYTES"
+"""Memory the queue of finished spans may hold before new spans are dropped (default 64 MiB)."""
+DEFAULT_MAX_QUEUE_BYTES: Final = 64 * 1024 * 1024
+_NO_COUNT_BOUND: Final = 2**31 - 1
+"""The SDK queue's span count bound when none is asked for: the byte bound decides."""
+_WARN_EVERY_S: Final = 60.0
 
 MAX_OPEN_SPANS: Final = 100_000
 """Open spans whose place is remembered for their children; the oldest are forgotten beyond."""
@@ -54,6 +65,7 @@ class RunSpanProcessor(SpanProcessor):
         *,
         exporter: RunExporter | None = None,
         keep: Keep | None = None,
+        max_queue_bytes: int | None = None,
         max_queue_size: int | None = None,
         schedule_delay_millis: float | None = None,
         max_export_batch_size: int | None = None,
@@ -63,9 +75,19 @@ class RunSpanProcessor(SpanProcessor):
         keep = keep_from_env(keep)
         self.exporter = exporter or RunExporter(sink, keep=keep, privacy=privacy)
         self._keep: Callable[[SpanRecord], bool] | None = keep_predicate(keep)
+        # The queue is bounded by the memory its spans hold, not by their number: a burst of
+        # small spans must not be dropped while memory is plentiful, nor a few huge ones
+        # exhaust it. A count bound applies only when one is asked for.
+        self.max_queue_bytes = int(
+            number("max_queue_bytes", max_queue_bytes, ENV_MAX_QUEUE_BYTES,
+                   DEFAULT_MAX_QUEUE_BYTES, minimum=1)
+        )  # fmt: skip
+        self._queued_bytes = 0
+        self._queue_lock = threading.Lock()
+        self._last_drop_warning = -_WARN_EVERY_S
         self._batch = BatchSpanProcessor(
-            self.exporter,
-            max_queue_size=max_queue_size,
+            _Releasing(self.exporter, self._release),
+            max_queue_size=max_queue_size or _NO_COUNT_BOUND,
             schedule_delay_millis=schedule_delay_millis,
             max_export_batch_size=max_export_batch_size,
             export_timeout_millis=export_timeout_millis,
@@ -89,20 +111,51 @@ class RunSpanProcessor(SpanProcessor):
 
     def on_end(self, span: ReadableSpan) -> None:
         try:
-            finished = finished_span(span)
+            finished = finished_span(span, sized=True)
         except Exception as exc:  # queue the span itself: the exporter reads either
             report(exc, "reading finished span %r", span.name)
             finished = span  # type: ignore[assignment]
         context = finished.context
         if context is not None:
             self._open.pop(context.span_id, None)
-            queue = self._queue
-            full = queue is not None and len(queue) >= self._queue_limit
-            if full and context.trace_flags.sampled:
-                self.exporter.queue_dropped += 1  # approximate under races; never blocks
+            if context.trace_flags.sampled and not self._admit(finished):
+                return
         # The batch processor only reads `context` of what it queues and hands it to the
         # exporter, which takes finished spans too.
         self._batch.on_end(finished)  # type: ignore[arg-type]
+
+    @property
+    def queued_bytes(self) -> int:
+        """Estimated memory held by the spans queued now."""
+        return self._queued_bytes
+
+    def _admit(self, finished: FinishedSpan) -> bool:
+        """Whether the queue has room for the span (its bytes are then counted in); a span
+        it has no room for is dropped, counted in `queue_dropped` and logged at most once a
+        minute."""
+        size = getattr(finished, "size", 0)
+        queue = self._queue
+        with self._queue_lock:
+            full = queue is not None and len(queue) >= self._queue_limit
+            if not full and self._queued_bytes + size <= self.max_queue_bytes:
+                self._queued_bytes += size
+                return True
+            self.exporter.queue_dropped += 1
+            now = time.monotonic()
+            warn = now - self._last_drop_warning >= _WARN_EVERY_S
+            if warn:
+                self._last_drop_warning = now
+        if warn:
+            _logger.warning(
+                "otel-runs queue full (%d bytes of spans waiting to be converted, at most %d;"
+                " %d spans dropped so far): the app makes spans faster than they are delivered",
+                self._queued_bytes, self.max_queue_bytes, self.exporter.queue_dropped,
+            )  # fmt: skip
+        return False
+
+    def _release(self, size: int) -> None:
+        with self._queue_lock:
+            self._queued_bytes -= size
 
     def shutdown(self, timeout_millis: int = 30_000) -> None:
         """Export what is queued, emit the spans still waiting for a parent and close the sink,
@@ -175,6 +228,25 @@ class RunSpanProcessor(SpanProcessor):
         if caller is None:
             return False, None
         return True, (caller.dotted_order, caller.segment_us, caller.trace_id)
+
+
+class _Releasing(SpanExporter):
+    """The exporter as the batch processor sees it: what it hands over leaves the queue, so its
+    bytes are released from the processor's count before the conversion starts."""
+
+    def __init__(self, exporter: RunExporter, release: Callable[[int], None]) -> None:
+        self._exporter = exporter
+        self._release = release
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        self._release(sum([getattr(span, "size", 0) for span in spans]))
+        return self._exporter.export(spans)
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return self._exporter.force_flush(timeout_millis)
+
+    def shutdown(self) -> None:
+        self._exporter.shutdown()
 
 
 def _within(timeout_millis: float, work: Callable[[], object], what: str) -> bool:
