@@ -7,7 +7,8 @@ tree step keys everything by them. Text is made only where a run is written out.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import re
+from typing import Final, NamedTuple
 
 from otel_runs.conventions import langsmith as ls
 from otel_runs.dialects.coerce import as_bool, as_str
@@ -39,12 +40,26 @@ def identity(record: SpanRecord, stamped: bool = True) -> Identity:
     if not stamped:
         return Identity(record.span_id, record.parent_span_id, None)
     attrs = record.attributes
-    declared = parse_uuid(attrs.get(ls.SPAN_ID))
-    key = declared.int if declared is not None else record.span_id
+    declared = uuid_key(attrs.get(ls.SPAN_ID))
+    key = declared if declared is not None else record.span_id
     forced_root = bool(as_bool(attrs.get(ls.IS_ROOT)) or as_bool(attrs.get(ls.ROOT_SPAN)))
-    parent_id = parse_uuid(attrs.get(ls.SPAN_PARENT_ID))
-    parent = parent_id.int if parent_id is not None else record.parent_span_id
+    parent_id = uuid_key(attrs.get(ls.SPAN_PARENT_ID))
+    parent = parent_id if parent_id is not None else record.parent_span_id
     return Identity(key, None if forced_root else parent, as_str(attrs.get(ls.SPAN_DOTTED_ORDER)))
+
+
+_CANONICAL: Final = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.ASCII
+).fullmatch
+
+
+def uuid_key(value: object) -> int | None:
+    """The integer value of a UUID or its text (any form `UUID()` reads), None otherwise;
+    the text `str(UUID)` writes, which the processor stamps, is read without a UUID object."""
+    if type(value) is str and _CANONICAL(value) is not None:
+        return int(value.replace("-", ""), 16)
+    found = parse_uuid(value)
+    return found.int if found is not None else None
 
 
 def uuid_text(key: int) -> str:

@@ -23,8 +23,7 @@ from otel_runs.convert.identity import Identity, uuid_text
 from otel_runs.convert.run_data import RunData
 from otel_runs.convert.times import segment_time
 from otel_runs.convert.usage import aggregate
-from otel_runs.dotted_order import SEGMENT_LEN, parse, segment_time_us
-from otel_runs.errors import DottedOrderError
+from otel_runs.dotted_order import SEGMENT_LEN, last_segment_us, segment_time_us, segments_of
 
 
 class Lineage(NamedTuple):
@@ -106,19 +105,16 @@ def stamped_lineage(key: int, parent: int | None, dotted: str | None) -> tuple[s
     """The declared dotted_order and its last segment time, when it is a consistent lineage."""
     if not dotted:
         return None
-    try:
-        segments = parse(dotted)
-    except DottedOrderError:
-        return None
-    if segments[-1].run_id.int != key:
+    segments = segments_of(dotted)
+    if segments is None or segments[-1][1] != key:
         return None
     if parent is None and len(segments) != 1:
         return None
-    if parent is not None and (len(segments) < 2 or segments[-2].run_id.int != parent):
+    if parent is not None and (len(segments) < 2 or segments[-2][1] != parent):
         return None
-    if any(b.time_us < a.time_us for a, b in itertools.pairwise(segments)):
+    if any(b[0] < a[0] for a, b in itertools.pairwise(segments)):
         return None
-    return dotted, segments[-1].time_us
+    return dotted, segments[-1][0]
 
 
 def _stamp_under(run: RunData, parent_dotted: str, parent_us: int) -> tuple[str, int] | None:
@@ -135,9 +131,8 @@ def _stamp_under(run: RunData, parent_dotted: str, parent_us: int) -> tuple[str,
         or dotted[-36:] != run.id
     ):
         return None
-    try:
-        segment_us = segment_time_us(dotted)
-    except DottedOrderError:
+    segment_us = last_segment_us(dotted)
+    if segment_us is None:
         return None
     return (dotted, segment_us) if segment_us >= parent_us else None
 
