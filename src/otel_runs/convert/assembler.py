@@ -18,10 +18,9 @@ from decimal import Decimal
 from typing import Any
 
 from otel_runs.conventions import langsmith as ls
-from otel_runs.convert.identity import Identity
-from otel_runs.convert.plan import Plan
 from otel_runs.convert.run_data import RunData
 from otel_runs.convert.spans_to_runs import (
+    Checked,
     Conversion,
     Converted,
     Keep,
@@ -81,16 +80,6 @@ def _ancestors(run: RunData) -> tuple[str, ...]:
 
 
 @dataclass(slots=True)
-class _Waiting:
-    record: SpanRecord
-    plan: Plan
-    ident: Identity
-    since: float
-    stamped: bool
-    """The span carries a complete stamped lineage: it can be placed without its parent."""
-
-
-@dataclass(slots=True)
 class AssemblyCounts:
     """What the assembler did, since it was created."""
 
@@ -137,7 +126,7 @@ class TraceAssembler:
         self._keep = keep
         self._filtering = keep_predicate(keep) is not None
         self._clock = clock
-        self._waiting: OrderedDict[int, _Waiting] = OrderedDict()
+        self._waiting: OrderedDict[int, Checked] = OrderedDict()
         # Emitted runs' lineages; a filtered-out span maps to its nearest kept ancestor's, or to
         # None when it has none (its kept children become roots).
         self._known: OrderedDict[int, Lineage | None] = OrderedDict()
@@ -174,17 +163,17 @@ class TraceAssembler:
         result = Converted()
         held_before = set(self._waiting)
         waiting = self._waiting
-        for given in records:
-            found = check(given, result)
-            if found is None:
+        for record in records:
+            item = check(record, result)
+            if item is None:
                 continue
-            record, plan, ident = found
-            waiting.pop(ident.key, None)  # a re-sent span replaces the held copy
-            stamped = (
-                ident.dotted_order is not None
-                and stamped_lineage(ident.key, ident.parent, ident.dotted_order) is not None
+            waiting.pop(item.key, None)  # a re-sent span replaces the held copy
+            item.since = now
+            item.stamped = (
+                item.stamp is not None
+                and stamped_lineage(item.key, item.parent, item.stamp) is not None
             )
-            waiting[ident.key] = _Waiting(record, plan, ident, now, stamped)
+            waiting[item.key] = item
         self.counts.rejected += len(result.rejected)
         ready = self._anchored()
         expired = now - self.ttl_s
@@ -192,7 +181,7 @@ class TraceAssembler:
         tops = [
             key
             for key, item in waiting.items()
-            if key not in ready and item.ident.parent not in waiting
+            if key not in ready and item.parent not in waiting
         ]
         orphans = [k for k in tops if flush or waiting[k].since <= expired]
         self.counts.orphaned += len(orphans)
@@ -218,9 +207,9 @@ class TraceAssembler:
         else:
             batch = [waiting.pop(key) for key in list(waiting) if key in ready]
         if held_before:
-            self.counts.waited += sum(1 for item in batch if item.ident.key in held_before)
+            self.counts.waited += sum(1 for item in batch if item.key in held_before)
         convert_batch(
-            [(item.record, item.plan, item.ident) for item in batch],
+            batch,
             result,
             keep=self._keep,
             known=self._known,
@@ -274,7 +263,7 @@ class TraceAssembler:
         waiting = self._waiting
         children: dict[int, list[int]] = {}
         for key, item in waiting.items():
-            parent = item.ident.parent
+            parent = item.parent
             if parent is not None and parent in waiting:
                 children.setdefault(parent, []).append(key)
         return children
@@ -288,7 +277,7 @@ class TraceAssembler:
         children: dict[int, list[int]] = {}
         frontier = []
         for key, item in waiting.items():
-            parent = item.ident.parent
+            parent = item.parent
             if parent is None or key in roots or parent in known or item.stamped:
                 frontier.append(key)
             elif parent in waiting:
@@ -301,7 +290,7 @@ class TraceAssembler:
             frontier.extend(children.get(key, ()))
         return anchored
 
-    def _remember(self, result: Converted, batch: list[_Waiting]) -> None:
+    def _remember(self, result: Converted, batch: list[Checked]) -> None:
         """Lineages of emitted runs, and of filtered-out spans (as their nearest kept ancestor)."""
         known = self._known
         for run in result.runs:
@@ -309,17 +298,17 @@ class TraceAssembler:
             known.move_to_end(run.key)
         if self._filtering:
             emitted = {run.key for run in result.runs}
-            dropped = [item.ident for item in batch if item.ident.key not in emitted]
+            dropped = [(item.key, item.parent) for item in batch if item.key not in emitted]
             changed = True
             while changed:  # parents may come after their children in the batch
                 changed = False
-                for ident in dropped:
-                    if ident.key in known:
+                for key, parent in dropped:
+                    if key in known:
                         continue
-                    if ident.parent is None:
-                        known[ident.key] = None
-                    elif ident.parent in known:
-                        known[ident.key] = known[ident.parent]
+                    if parent is None:
+                        known[key] = None
+                    elif parent in known:
+                        known[key] = known[parent]
                     else:
                         continue
                     changed = True

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from otel_runs.conventions import genai as g
 from otel_runs.conventions import langsmith as ls
@@ -18,9 +18,8 @@ from otel_runs.conventions import otel
 from otel_runs.conventions.providers import TO_LS_PROVIDER
 from otel_runs.convert import costs as cost_rules
 from otel_runs.convert import usage as usage_rules
-from otel_runs.convert.identity import IDENTITY_KEYS, Identity, uuid_text
+from otel_runs.convert.identity import IDENTITY_KEYS, uuid_text
 from otel_runs.convert.leftovers import MAX_VALUE_CHARS, cap, otel_namespace
-from otel_runs.convert.plan import Plan
 from otel_runs.convert.run_data import RunData
 from otel_runs.convert.times import day_of, iso_time_ns
 from otel_runs.dialects import genai, openinference, openllmetry, pydantic_ai
@@ -29,6 +28,10 @@ from otel_runs.dialects.precedence import Source
 from otel_runs.dialects.view import SpanView
 from otel_runs.ids import parse_uuid
 from otel_runs.model.span_record import SpanRecord
+
+if TYPE_CHECKING:
+    from otel_runs.convert.plan import Plan
+    from otel_runs.convert.spans_to_runs import Checked
 
 USAGE_RUN_TYPES: Final = frozenset({"llm", "embedding"})
 """Run types whose own usage counts; on any other run usage is a roll-up, kept in metadata."""
@@ -93,10 +96,10 @@ def _events(record: SpanRecord, first_token_ns: int | None) -> Sequence[dict[str
     return events
 
 
-def map_span(
-    record: SpanRecord, ident: Identity, plan: Plan, max_value_chars: int = MAX_VALUE_CHARS
-) -> RunData:
-    """Map every per-span field; the record must already be valid (see `validate.problem`)."""
+def map_span(item: Checked, max_value_chars: int = MAX_VALUE_CHARS) -> RunData:
+    """Map every per-span field of a checked span (see `spans_to_runs.check`)."""
+    record = item.record
+    plan = item.plan
     v = SpanView(record, plan.shape)
     if plan.identity:
         v.consume(*IDENTITY_KEYS)
@@ -216,15 +219,15 @@ def map_span(
         metadata[ls.META_COST_SOURCE] = cost_source
 
     run = RunData()
-    key = ident.key
+    key = item.key
     run.key = key
     run.id = (
         uuid_text(key)
         if key >> 64
         else f"00000000-0000-0000-{key >> 48:04x}-{key & 0xFFFF_FFFF_FFFF:012x}"
     )
-    run.parent_key = ident.parent
-    run.stamp = ident.dotted_order
+    run.parent_key = item.parent
+    run.stamp = item.stamp
     run.name = name
     run.run_type = run_type
     run.start_ns = record.start_ns

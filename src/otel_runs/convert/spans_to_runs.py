@@ -79,8 +79,24 @@ class Converted:
         )
 
 
-Checked = tuple[SpanRecord, Plan, Identity]
-"""A valid span, its plan and its identity."""
+class Checked:
+    """A valid span, its plan and its identity (one object per span: a batch holds thousands)."""
+
+    __slots__ = ("key", "parent", "plan", "record", "since", "stamp", "stamped")
+
+    def __init__(self, record: SpanRecord, plan: Plan, ident: Identity) -> None:
+        self.record = record
+        self.plan = plan
+        self.key = ident.key
+        """The run id's integer value."""
+        self.parent = ident.parent
+        """The declared parent's key; None for a root."""
+        self.stamp = ident.dotted_order
+        """A stamped dotted_order the span carries."""
+        self.since = 0.0
+        """When the assembler took it."""
+        self.stamped = False
+        """Whether `stamp` is a complete lineage (the span can be placed without its parent)."""
 
 
 def is_genai(record: SpanRecord) -> bool:
@@ -133,7 +149,7 @@ def check(record: SpanRecord, result: Converted) -> Checked | None:
     if plan.pending and is_pending(record):
         result.pending += 1
         return None
-    return record, plan, identity(record, plan.identity)
+    return Checked(record, plan, identity(record, plan.identity))
 
 
 def convert_batch(
@@ -152,10 +168,11 @@ def convert_batch(
     if keep != "all":
         checked = _kept(checked, keep, result)
     runs = []
-    for record, plan, ident in checked:
+    for item in checked:
         try:
-            runs.append(map_span(record, ident, plan, max_value_chars))
+            runs.append(map_span(item, max_value_chars))
         except Exception as exc:  # one span's bug must not cost its neighbours
+            record = item.record
             report(exc, "converting span %s", span_id_hex(record.span_id))
             result.rejected.append(reject(record, "internal error while converting; see logs"))
     ordered = assemble(runs, known)
@@ -171,15 +188,21 @@ def convert_batch(
 def _kept(checked: list[Checked], keep: Keep, result: Converted) -> list[Checked]:
     """The spans the keep filter keeps, each re-parented to its nearest kept ancestor."""
     predicate = keep_predicate(keep)
-    identities = {ident.key: ident for _, _, ident in checked}
+    identities = {item.key: Identity(item.key, item.parent, item.stamp) for item in checked}
     if keep == "genai":
-        kept = {ident.key for _, plan, ident in checked if plan.genai}
+        kept = {item.key for item in checked if item.plan.genai}
     else:
         assert predicate is not None
-        kept = {ident.key for record, _, ident in checked if predicate(record)}
-    result.filtered = sum(1 for _, _, ident in checked if ident.key not in kept)
+        kept = {item.key for item in checked if predicate(item.record)}
+    result.filtered = sum(1 for item in checked if item.key not in kept)
     identities = reparent(identities, kept)
-    return [(r, p, identities[i.key]) for r, p, i in checked if i.key in kept]
+    out = []
+    for item in checked:
+        if item.key in kept:  # (a re-sent span takes the identity of its last copy)
+            ident = identities[item.key]
+            item.parent, item.stamp = ident.parent, ident.dotted_order
+            out.append(item)
+    return out
 
 
 def restore(run: RunData) -> None:
