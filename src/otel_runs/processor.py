@@ -84,6 +84,7 @@ class RunSpanProcessor(SpanProcessor):
         self._keep: Callable[[SpanRecord], bool] | None = keep_predicate(keep)
         self._queue: SpanQueue[FinishedSpan] = SpanQueue(
             self._export,
+            _queued_size,
             max_bytes=int(
                 number("max_queue_bytes", max_queue_bytes, ENV_MAX_QUEUE_BYTES,
                        DEFAULT_MAX_QUEUE_BYTES, minimum=1)
@@ -118,9 +119,7 @@ class RunSpanProcessor(SpanProcessor):
         if context is None:
             return
         self._open.pop(context.span_id, None)
-        if context.trace_flags.sampled and not self._queue.put(
-            finished, getattr(finished, "size", 0)
-        ):
+        if context.trace_flags.sampled and not self._queue.put(finished):
             self._dropped()
 
     def _export(self, spans: Sequence[FinishedSpan]) -> None:
@@ -223,6 +222,10 @@ class RunSpanProcessor(SpanProcessor):
         if caller is None:
             return False, None
         return True, (caller.dotted_order, caller.segment_us, caller.trace_id)
+
+
+def _queued_size(span: FinishedSpan) -> int:
+    return getattr(span, "size", 0)  # (a span that could not be read is queued as it is)
 
 
 def _write_stamp(span: Span, values: dict[str, AttributeValue]) -> None:

@@ -38,6 +38,7 @@ class SpanQueue(Generic[T]):
     def __init__(
         self,
         export: Callable[[Sequence[T]], object],
+        size_of: Callable[[T], int],
         *,
         max_bytes: int,
         batch_size: int,
@@ -46,6 +47,7 @@ class SpanQueue(Generic[T]):
         on_close: Callable[[], object] | None = None,
     ) -> None:
         self._export = export
+        self._size_of = size_of
         self._on_close = on_close
         self.max_bytes = max_bytes
         self.batch_size = batch_size
@@ -58,7 +60,7 @@ class SpanQueue(Generic[T]):
             os.register_at_fork(after_in_child=lambda: (method := reinit()) and method())
 
     def _init_state(self) -> None:
-        self._items: deque[tuple[T, int]] = deque()
+        self._items: deque[T] = deque()
         self.queued_bytes = 0
         self._lock = threading.Lock()
         self._export_lock = threading.Lock()
@@ -78,15 +80,17 @@ class SpanQueue(Generic[T]):
 
     # --- the app's side ------------------------------------------------------------------
 
-    def put(self, item: T, size: int) -> bool:
-        """Queue an item holding `size` bytes; False (nothing queued) when there is no room."""
+    def put(self, item: T) -> bool:
+        """Queue an item (of `size_of(item)` bytes); False (nothing queued) when there is no
+        room."""
+        size = self._size_of(item)
         with self._lock:
             if self._closing or self.queued_bytes + size > self.max_bytes:
                 return False
             count = len(self._items)
             if self.max_count is not None and count >= self.max_count:
                 return False
-            self._items.append((item, size))
+            self._items.append(item)
             self.queued_bytes += size
             wake = self.queued_bytes >= self._wake_bytes or (
                 self.max_count is not None and count + 1 >= self.batch_size
@@ -141,10 +145,10 @@ class SpanQueue(Generic[T]):
                 with self._lock:
                     count = min(len(self._items), self.batch_size)
                     taken = [self._items.popleft() for _ in range(count)]
-                    self.queued_bytes -= sum([size for _, size in taken])
+                    self.queued_bytes -= sum(map(self._size_of, taken))
                 if not taken:
                     return
                 try:
-                    self._export([item for item, _ in taken])
+                    self._export(taken)
                 except Exception as exc:  # the exporter never raises; if it did, go on
                     report(exc, "exporting %d spans", len(taken))

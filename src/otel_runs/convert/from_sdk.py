@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk.resources import Resource
@@ -74,21 +74,18 @@ _VALUE_BYTES: Final = 60
 _EVENT_BYTES: Final = 200
 
 
-def _values_size(attributes: Mapping[str, object]) -> int:
-    size = 0
+def _values_size(attributes: Mapping[str, Any]) -> int:
+    size = _VALUE_BYTES * len(attributes)
     for value in attributes.values():
-        if type(value) is str:
-            size += _VALUE_BYTES + len(value)
-        elif type(value) is tuple or type(value) is list:
-            size += _VALUE_BYTES + sum(
-                len(item) if type(item) is str else 8 for item in value
-            )
-        else:
-            size += _VALUE_BYTES
+        kind = type(value)
+        if kind is str:
+            size += len(value)
+        elif kind is tuple or kind is list:
+            size += sum([len(item) if type(item) is str else 8 for item in value])
     return size
 
 
-def queued_size(attributes: Mapping[str, object], events: Sequence[Event]) -> int:
+def queued_size(attributes: Mapping[str, Any], events: Sequence[Event]) -> int:
     """An estimate of the memory a queued finished span keeps alive: its fixed objects plus
     its attribute values (text by length) and its events'. Cheap enough for `on_end`."""
     size = _SPAN_BYTES + _values_size(attributes)
