@@ -75,23 +75,25 @@ def header_pairs(pairs: list[str]) -> dict[str, str]:
 
 
 class BadReporter:
-    """Prints the first bad records on stderr with where they were, and counts the rest."""
+    """Prints the first bad records on stderr with where they were (after `prefix`, as in
+    `file:line 12: ...`), and counts the rest."""
 
-    def __init__(self, command: str, label: str) -> None:
+    def __init__(self, command: str, prefix: str) -> None:
         self.command = command
-        self.label = label
+        self.prefix = prefix
         self.count = 0
 
     def __call__(self, bad: BadRecord) -> None:
         self.count += 1
         if self.count <= SHOWN_ERRORS:
-            print(f"{PROG} {self.command}: {self.label}:{bad}", file=sys.stderr)
+            print(f"{PROG} {self.command}: {self.prefix}{bad}", file=sys.stderr)
 
     def finish(self) -> None:
         """Say how many were not shown."""
         if self.count > SHOWN_ERRORS:
+            where = f"{self.prefix} " if self.prefix else ""
             print(
-                f"{PROG} {self.command}: {self.label}: {self.count - SHOWN_ERRORS} more records"
+                f"{PROG} {self.command}: {where}{self.count - SHOWN_ERRORS} more records"
                 " not converted",
                 file=sys.stderr,
             )

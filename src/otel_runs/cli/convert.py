@@ -152,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
             "runs" if target == Format.RUNS.value else "spans",
             enabled=sys.stderr.isatty() if args.progress is None else args.progress,
         )
-        report = BadReporter("convert", label)
+        report = BadReporter("convert", f"{label}:")
         _logger.debug("converting %s (%s) to %s", label, kind.value, target)
 
         def tick(written: int) -> None:

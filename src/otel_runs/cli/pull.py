@@ -237,8 +237,7 @@ def _pull(
     headers: dict[str, str],
     checkpoint_path: Path,
 ) -> int:
-    label = args.parquet or (args.project or args.project_id or os.environ.get(ENV_PROJECT, ""))
-    report = BadReporter("pull", label)
+    report = BadReporter("pull", "")
     progress = Progress(
         sys.stderr,
         total,
