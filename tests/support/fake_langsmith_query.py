@@ -185,6 +185,9 @@ def v2_run(run: dict[str, Any], project_id: str) -> dict[str, Any]:
         "prompt_cost": _number(run.get("prompt_cost")),
         "completion_cost": _number(run.get("completion_cost")),
         "total_cost": _number(run.get("total_cost")),
+        "latency_seconds": None if run.get("end_time") is None else (
+            _time(str(run["end_time"])) - _time(str(run["start_time"]))
+        ).total_seconds(),
         "metadata": (run.get("extra") or {}).get("metadata"),
         "inputs_preview": json.dumps(run.get("inputs"))[:100],
         "share_url": None,
