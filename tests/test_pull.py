@@ -124,13 +124,13 @@ def test_the_window_and_a_workspace_are_sent_and_a_self_hosted_url_works(
     source = agent_traces(20)
     with running_fake_query(tenant="ws-7") as fake:
         monkeypatch.setenv("LANGSMITH_API_KEY", fake.api_key)
-        fake.add_project(PROJECT, source)
+        project_id = fake.add_project(PROJECT, source)
         out = tmp_path / "runs.jsonl"
-        code = main(["pull", "--project", PROJECT, "-o", str(out), "--endpoint", f"{fake.url}/api/v1",
+        code = main(["pull", "--project-id", project_id, "-o", str(out), "--endpoint", f"{fake.url}/api/v1",
                      "--workspace-id", "ws-7", "--since", "2026-03-02T09:30:05Z",
                      "--until", "2026-03-02T09:30:10Z"])  # fmt: skip
         assert code == 0
-        assert [r.path for r in fake.requests] == ["/api/v1/sessions", QUERY_PATH]
+        assert [r.path for r in fake.requests] == [f"/api/v1/sessions/{project_id}", QUERY_PATH]
         assert all(r.headers["x-tenant-id"] == "ws-7" for r in fake.requests)
         body = fake.query_requests()[0].body
     assert body["min_start_time"] == "2026-03-02T09:30:05.000000+00:00"
@@ -149,17 +149,21 @@ def test_rate_limits_server_errors_and_dropped_connections_are_retried(
     fake.inject(2, Fault(429, retry_after="1"))
     fake.inject(2, Fault(503))
     fake.inject(3, Fault(drop=True))
+    fake.inject(3, Fault(429, retry_after="30", retry_after_ms="600"))
     out = tmp_path / "runs.jsonl"
 
-    assert pull(fake, "--project", PROJECT, "-o", out, "--page-size", "100") == 0
+    assert pull(fake, "--project", PROJECT, "-o", out, "--page-size", "100", "--progress") == 0
 
     assert_same_runs([Run.from_dict(line) for line in lines(out)], source)
+    err = capsys.readouterr().err
+    assert "429 injected fault; retrying in 1.0 s" in err
+    assert "\r" in err and "300 runs" in err  # the progress bar's last state
     queries = fake.query_requests()
     assert [(r.page, r.status) for r in queries] == [
-        (1, 200), (2, 429), (2, 503), (2, 200), (3, -1), (3, 200)
+        (1, 200), (2, 429), (2, 503), (2, 200), (3, -1), (3, 429), (3, 200)
     ]
     assert queries[2].received_at - queries[1].answered_at >= 0.95  # Retry-After: 1
-    assert "429" in capsys.readouterr().err
+    assert 0.55 <= queries[6].received_at - queries[5].answered_at < 5  # retry-after-ms: 600
 
 
 def test_a_pull_that_keeps_failing_stops_and_the_same_command_resumes_it(

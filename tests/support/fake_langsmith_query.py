@@ -32,7 +32,8 @@ Runs are added in the run data format and kept as the v2 API shows them: `run_ty
 and cost details wrapped as `{"raw": ...}`, costs as numbers, `is_in_dataset`.
 
 Faults, for the next requests of one page (page n = the n-th `page_size` runs of a query):
-`inject(page, Fault(...), times)`: an HTTP status (429 with `Retry-After`, 5xx), or `drop`
+`inject(page, Fault(...), times)`: an HTTP status (429 with `Retry-After` or the
+`retry-after-ms` the SDK's generated client reads, 5xx), or `drop`
 (the connection is closed without an answer); `hold(page)` keeps that page's answer until
 `release()`. Every request is recorded.
 """
@@ -105,6 +106,7 @@ class Fault:
 
     status: int = 503
     retry_after: str | None = None
+    retry_after_ms: str | None = None
     drop: bool = False
 
 
@@ -352,6 +354,8 @@ class FakeLangSmithQuery:
             if fault.drop:
                 return None
             headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+            if fault.retry_after_ms:
+                headers["retry-after-ms"] = fault.retry_after_ms
             return fault.status, {"detail": "injected fault"}, headers
         with self._lock:
             held = self._holds.get(page)

@@ -10,16 +10,18 @@ without a trailing `/api/v1` or `/api`, as the SDK's `_get_openapi_base_url` mak
 v2 endpoints.
 
 Every request carries `x-api-key` (and `X-Tenant-Id` with a workspace). 429, 500, 502, 503,
-504, dropped connections and timeouts are retried: after `Retry-After` when the server gives
-one (capped at `max_wait`), else after an exponential backoff with ±20% jitter; waits are on an
-Event, so `close()` ends them. Any other answer that is not a success raises LangSmithApiError
-with the status and the server's message. The API key is never logged nor in an error or repr.
+504, dropped connections and timeouts are retried: after `retry-after-ms` or `Retry-After` when
+the server gives one (capped at `max_wait`), else after an exponential backoff with ±20%
+jitter; waits are on an Event, so `close()` ends them. Any other answer that is not a
+success raises LangSmithApiError with the status and the server's message. The API key is
+never logged nor in an error or repr.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import random
 import threading
@@ -79,6 +81,20 @@ def api_base(endpoint: str) -> str:
         if url.endswith(suffix):
             return url[: -len(suffix)]
     return url
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    """Seconds the server asks to wait: `retry-after-ms` (which the SDK's generated client
+    reads first), else `Retry-After` (seconds or an HTTP date); None without either."""
+    raw = headers.get("retry-after-ms")
+    if raw is not None:
+        try:
+            milliseconds = float(raw)
+        except ValueError:
+            milliseconds = -1.0
+        if math.isfinite(milliseconds) and milliseconds >= 0:
+            return milliseconds / 1000
+    return parse_retry_after(headers.get("retry-after"))
 
 
 def _message(response: httpx.Response) -> str:
@@ -235,7 +251,7 @@ class LangSmithApi:
                         f"LangSmith answered {method} {response.request.url.path} with {reason}",
                         response.status_code,
                     )
-                retry_after = parse_retry_after(response.headers.get("retry-after"))
+                retry_after = _retry_after(response.headers)
             if attempt >= self._max_retries:
                 raise LangSmithApiError(
                     f"LangSmith kept failing {method} {httpx.URL(url).path} "
