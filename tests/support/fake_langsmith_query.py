@@ -6,7 +6,7 @@ The rules come from the `langsmith` SDK 0.15.1's generated client (the OpenAPI s
 `types/run_select_field.py`, `types/run_type.py`, `types/run.py`, `pagination.py`
 (`SyncItemsCursorPostPagination`), and `client.py` (`read_project`). They are written again
 here on purpose: nothing is imported from otel_runs, so a bug in our client cannot hide behind
-the same bug in the fake.
+the same bug in the fake. The API key check is the ingest fake's (`fake_langsmith.py`).
 
 - `GET /sessions?name=NAME` (also under `/api/v1`): a list holding the project of that name,
   empty if none; `GET /sessions/{id}`: the project, 404 if none.
@@ -58,6 +58,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.support.fake_langsmith import Rejected, authenticate
+from tests.support.loopback import send_json, serve, shut
+
 QUERY_PARAMS = frozenset(
     {
         "ai_search", "cursor", "filter", "has_error", "ids", "include_subtree_usage", "is_root",
@@ -90,13 +93,6 @@ MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 100
 QUERY_PATH = "/api/v2/runs/query"
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
-
-
-class Rejected(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,28 +274,19 @@ class FakeLangSmithQuery:
         class Handler(_Handler):
             state = fake
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self._thread.start()
+        self._server, self._thread = serve(Handler)
 
     def stop(self) -> None:
         self._stopping.set()
         self.release()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(5)
+        shut(self._server, self._thread)
 
     # --- handling (handler threads) --------------------------------------------------------
 
     def handle(self, request: Request) -> tuple[int, Any, dict[str, str]] | None:
         """Status, JSON body and headers; None to drop the connection unanswered."""
         try:
-            self._authenticate(request.headers)
+            authenticate(request.headers, self.api_key, self.tenant)
             path = request.path
             if path.startswith("/api/v1/"):
                 path = path[len("/api/v1") :]
@@ -317,15 +304,6 @@ class FakeLangSmithQuery:
             raise Rejected(404, "Not Found")
         except Rejected as exc:
             return exc.status, {"detail": exc.message}, {}
-
-    def _authenticate(self, headers: dict[str, str]) -> None:
-        key = headers.get("x-api-key")
-        if not key:
-            raise Rejected(401, "Unauthorized: missing x-api-key header")
-        if not hmac.compare_digest(key, self.api_key):
-            raise Rejected(403, "Forbidden: invalid API key")
-        if self.tenant is not None and headers.get("x-tenant-id") != self.tenant:
-            raise Rejected(403, "Forbidden: this API key needs an X-Tenant-Id header")
 
     def _find_projects(self, query: dict[str, list[str]]) -> list[dict[str, Any]]:
         names = query.get("name", [])
@@ -516,18 +494,8 @@ class _Handler(BaseHTTPRequestHandler):
     ) -> None:
         request.status = status
         request.message = str(body.get("detail", "")) if isinstance(body, dict) else ""
-        data = json.dumps(body).encode()
         request.answered_at = time.monotonic()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
+        send_json(self, status, body, headers)
 
     do_GET = _serve
     do_POST = _serve
