@@ -36,7 +36,6 @@ from otel_runs.files.progress import Progress
 from otel_runs.files.replay import PROTOCOLS, exporter
 from otel_runs.langsmith_api import LangSmithApiError
 from otel_runs.langsmith_api.client import LangSmithApi
-from otel_runs.pull import CheckpointError
 from otel_runs.pull.checkpoint import Checkpoint, JsonDict, load_checkpoint, save_checkpoint
 from otel_runs.pull.loop import PageSource, pull
 from otel_runs.pull.output_file import OutputFile
@@ -180,22 +179,6 @@ def _source(
         api.close()
 
 
-def _check_same_pull(
-    checkpoint: Checkpoint, source: JsonDict, target: JsonDict, path: Path
-) -> None:
-    for what, saved, now in (("source", checkpoint.source, source),
-                             ("target", checkpoint.target, target)):  # fmt: skip
-        differing = sorted(key for key in {*saved, *now} if saved.get(key) != now.get(key))
-        if differing:
-            detail = ", ".join(
-                f"{key}: {saved.get(key)!r} there, {now.get(key)!r} now" for key in differing
-            )
-            raise CheckpointError(
-                f"{path} is the checkpoint of another pull ({what} {detail});"
-                " --restart to start this one over, or --checkpoint PATH for another file"
-            )
-
-
 def run(args: argparse.Namespace) -> int:
     """Pull (or resume pulling); 0 when every run was written, 1 otherwise."""
     target = _target(args)
@@ -213,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         with _source(args, saved, retrying) as (source, total):
             if saved is not None:
-                _check_same_pull(saved, source.identity(), target.identity(), checkpoint_path)
+                saved.check_same(source.identity(), target.identity(), checkpoint_path)
                 if saved.done:
                     print(f"{PROG} pull: already complete ({saved.written:,} runs to "
                           f"{target.label}); --restart to pull again", file=sys.stderr)  # fmt: skip

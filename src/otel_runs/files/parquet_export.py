@@ -95,7 +95,8 @@ def _pyarrow() -> Any:
 
 def export_files(path: Path) -> list[ExportFile]:
     """The Parquet files at `path` (a file, or a directory searched recursively), in path
-    order; FileFormatError if there are none."""
+    order; FileFormatError if there are none, ConfigError without pyarrow."""
+    _pyarrow()
     if path.is_file():
         found = [(path, path.name)]
     elif path.is_dir():

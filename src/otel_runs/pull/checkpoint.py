@@ -45,6 +45,19 @@ class Checkpoint:
     done: bool = False
     """The last page is written."""
 
+    def check_same(self, source: JsonDict, target: JsonDict, where: Path) -> None:
+        """CheckpointError unless this checkpoint is of a pull of `source` to `target`."""
+        for what, saved, now in (("source", self.source, source), ("target", self.target, target)):
+            differing = sorted(key for key in {*saved, *now} if saved.get(key) != now.get(key))
+            if differing:
+                detail = ", ".join(
+                    f"{key}: {saved.get(key)!r} there, {now.get(key)!r} now" for key in differing
+                )
+                raise CheckpointError(
+                    f"{where} is the checkpoint of another pull ({what} {detail});"
+                    " --restart to start this one over, or --checkpoint PATH for another file"
+                )
+
     def to_json(self) -> bytes:
         return json.dumps({"version": VERSION, **asdict(self)}, indent=1).encode() + b"\n"
 
