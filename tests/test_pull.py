@@ -116,6 +116,7 @@ def test_a_project_is_pulled_whole_through_the_documented_query(
         assert after.body["cursor"] == before.cursor_out
         assert {k: v for k, v in after.body.items() if k != "cursor"} == first
     assert queries[-1].cursor_out is None
+    assert fake.api_key not in (tmp_path / "runs.jsonl.checkpoint").read_text()
 
 
 def test_the_window_and_a_workspace_are_sent_and_a_self_hosted_url_works(
