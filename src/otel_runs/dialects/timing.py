@@ -37,6 +37,8 @@ def _iso(v: SpanView, key: str) -> int | None:
         us = datetime_to_us(parse_datetime(text))
     except (TypeError, ValueError):
         return None
+    if us * 1000 < v.record.start_ns - v.record.start_ns % 1000:
+        return None  # before the call began: not this call's first token (Mastra repeats one)
     v.consume(key)
     return us * 1000
 
