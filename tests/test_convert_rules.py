@@ -12,9 +12,8 @@ from otel_runs.conventions import genai as g
 from otel_runs.conventions import langsmith as ls
 from otel_runs.conventions import openinference as oi
 from otel_runs.conventions import openllmetry as ol
-from otel_runs.conventions import otel, others
+from otel_runs.conventions import otel, others, vercel_ai
 from otel_runs.conventions import pydantic_ai as pa
-from otel_runs.conventions import vercel_ai
 from tests.support.records import T0, record
 
 

@@ -24,8 +24,10 @@ def inputs(v: SpanView) -> dict[str, Any] | None:
         return None
     raw = v.get(key)
     decoded = loads(raw)
-    if isinstance(decoded, list) and decoded and all(
-        isinstance(item, Mapping) and "role" in item for item in decoded
+    if (
+        isinstance(decoded, list)
+        and decoded
+        and all(isinstance(item, Mapping) and "role" in item for item in decoded)
     ):
         return {"messages": decoded}
     return json_or_text(raw, "input")

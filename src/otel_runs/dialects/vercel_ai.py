@@ -87,15 +87,19 @@ def _decoded(value: object) -> Any:
     return to_jsonable(value) if decoded is None else decoded
 
 
+def _one_or_many(v: SpanView, one: str, many: str) -> Any:
+    """The decoded value of `one`, else the list of decoded elements of `many`, else None."""
+    value = v.get(one)
+    if value is not None:
+        return _decoded(value)
+    values = as_list(v.get(many))
+    return None if values is None else [_decoded(item) for item in values]
+
+
 def embed_values(v: SpanView) -> dict[str, Any] | None:
     """`ai.value` / `ai.values` (each a JSON text) as `{"input": ...}`."""
-    value = v.get(ai.VALUE)
-    if value is not None:
-        return {"input": _decoded(value)}
-    values = as_list(v.get(ai.VALUES))
-    if values is None:
-        return None
-    return {"input": [_decoded(item) for item in values]}
+    found = _one_or_many(v, ai.VALUE, ai.VALUES)
+    return None if found is None else {"input": found}
 
 
 def _finish_reason(v: SpanView) -> str | None:
@@ -145,14 +149,11 @@ def tool_result(v: SpanView) -> dict[str, Any] | None:
 
 
 def embeddings(v: SpanView) -> dict[str, Any] | None:
-    """`ai.embedding` / `ai.embeddings` (each a JSON text) as the vectors."""
-    vector = v.get(ai.EMBEDDING)
-    if vector is not None:
-        return {"embedding": _decoded(vector)}
-    vectors = as_list(v.get(ai.EMBEDDINGS))
-    if vectors is None:
+    """`ai.embedding` / `ai.embeddings` (each a JSON text) as the vector or vectors."""
+    found = _one_or_many(v, ai.EMBEDDING, ai.EMBEDDINGS)
+    if found is None:
         return None
-    return {"embeddings": [_decoded(item) for item in vectors]}
+    return {"embeddings" if ai.EMBEDDING not in v.attrs else "embedding": found}
 
 
 def model(v: SpanView) -> str | None:
