@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from otel_runs.conventions import genai as g
+from otel_runs.conventions.providers import NOT_PROVIDERS
 from otel_runs.dialects import messages as m
 from otel_runs.dialects.coerce import (
     as_list,
@@ -161,8 +162,12 @@ def model(v: SpanView) -> str | None:
 
 
 def provider(v: SpanView) -> str | None:
-    """`gen_ai.provider.name`, else the deprecated `gen_ai.system`."""
-    return as_str(v.get(g.PROVIDER_NAME)) or as_str(v.get(g.SYSTEM))
+    """`gen_ai.provider.name`, else the deprecated `gen_ai.system`; `langchain` names none."""
+    for key in (g.PROVIDER_NAME, g.SYSTEM):
+        value = as_str(v.get(key))
+        if value is not None and value.lower() not in NOT_PROVIDERS:
+            return value
+    return None
 
 
 def request_params(v: SpanView) -> dict[str, Any] | None:

@@ -286,3 +286,102 @@ def from_choice_event(attributes: Mapping[str, Any]) -> Message:
     if attributes.get("finish_reason") is not None:
         message["finish_reason"] = str(attributes["finish_reason"])
     return message
+
+
+# --- Vercel AI SDK (issue 14, i14js) --------------------------------------------------------------
+
+
+def _ai_sdk_tool_output(output: object) -> str:
+    """An AI SDK tool result as text: 5+ wraps it (`{"type": "json"|"text"|"error-text"|...,
+    "value"}`), 4 gives the bare result."""
+    if isinstance(output, Mapping) and "value" in output and isinstance(output.get("type"), str):
+        output = output["value"]
+    return _result_text(output)
+
+
+def _ai_sdk_part(part: Mapping[str, Any]) -> dict[str, Any]:
+    kind = part.get("type")
+    if kind == "text":
+        return {"type": "text", "text": str(part.get("text", ""))}
+    if kind == "reasoning":
+        return {"type": "reasoning", "reasoning": str(part.get("text", ""))}
+    if kind == "image" and isinstance(part.get("image"), str):
+        return {"type": "image_url", "image_url": {"url": part["image"]}}
+    return {str(k): to_jsonable(v) for k, v in part.items()}
+
+
+def from_ai_sdk(messages: object) -> list[Message] | None:
+    """Vercel AI SDK prompt messages (`ai.prompt.messages`: role + content parts `text`,
+    `tool-call`, `tool-result`...) to OpenAI messages; each tool result is its own `tool`
+    message."""
+    items = as_list(messages)
+    if items is None:
+        return None
+    out: list[Message] = []
+    for item in items:
+        if not isinstance(item, Mapping):
+            continue
+        role = as_str(item.get("role")) or "user"
+        content = item.get("content")
+        if not isinstance(content, list):
+            out.append({"role": role, "content": to_jsonable(content)})
+            continue
+        parts: list[dict[str, Any]] = []
+        calls: list[dict[str, Any]] = []
+        for part in content:
+            if not isinstance(part, Mapping):
+                continue
+            kind = part.get("type")
+            if kind == "tool-call":
+                arguments = part.get("input", part.get("args"))
+                calls.append(tool_call(part.get("toolCallId"), part.get("toolName"), arguments))
+            elif kind == "tool-result":
+                result = part.get("output", part.get("result"))
+                tool_msg: Message = {"role": "tool", "content": _ai_sdk_tool_output(result)}
+                if part.get("toolCallId") is not None:
+                    tool_msg["tool_call_id"] = str(part["toolCallId"])
+                out.append(tool_msg)
+            else:
+                parts.append(_ai_sdk_part(part))
+        if role == "tool" and not parts and not calls:
+            continue
+        message: Message = {"role": role, "content": _content(parts)}
+        if calls:
+            message["tool_calls"] = calls
+        out.append(message)
+    return out
+
+
+def ai_sdk_tool_calls(calls: object) -> list[dict[str, Any]] | None:
+    """`ai.response.toolCalls` (`toolCallId`, `toolName`, `input`, or AI SDK 4's `args`) as
+    OpenAI tool_calls."""
+    items = as_list(calls)
+    if not items:
+        return None
+    return [
+        tool_call(c.get("toolCallId"), c.get("toolName"), c.get("input", c.get("args", "")))
+        for c in items
+        if isinstance(c, Mapping)
+    ] or None
+
+
+def ai_sdk_tools(tools: object) -> list[Any] | None:
+    """`ai.prompt.tools` (one JSON definition per element, the schema in `inputSchema`, or
+    AI SDK 4's `parameters`) in OpenAI's tools form."""
+    items = as_list(tools)
+    if not items:
+        return None
+    out: list[Any] = []
+    for raw in items:
+        tool = as_object(raw)
+        if tool is None or tool.get("type", "function") != "function" or "name" not in tool:
+            out.append(to_jsonable(tool if tool is not None else raw))  # provider-defined tools
+            continue
+        function: dict[str, Any] = {"name": str(tool["name"])}
+        if tool.get("description") is not None:
+            function["description"] = str(tool["description"])
+        schema = tool.get("inputSchema", tool.get("parameters"))
+        if schema is not None:
+            function["parameters"] = to_jsonable(schema)
+        out.append({"type": "function", "function": function})
+    return out

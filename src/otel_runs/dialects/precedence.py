@@ -13,18 +13,22 @@ from typing import Any, Final, Generic, TypeVar
 
 from otel_runs.conventions import genai as g
 from otel_runs.conventions import langsmith as ls
+from otel_runs.conventions import mastra as ma
 from otel_runs.conventions import openinference as oi
 from otel_runs.conventions import openllmetry as ol
 from otel_runs.conventions import others as o
 from otel_runs.conventions import pydantic_ai as pa
+from otel_runs.conventions import vercel_ai as ai
 from otel_runs.dialects import (
     genai,
     heuristics,
     langsmith,
+    mastra,
     openinference,
     openllmetry,
     pydantic_ai,
     timing,
+    vercel_ai,
 )
 from otel_runs.dialects.view import SpanView
 
@@ -103,6 +107,14 @@ RUN_TYPE: Final[tuple[Source[str], ...]] = (
     Source("openinference", (oi.SPAN_KIND,), openinference.run_type),
     Source("genai", (g.OPERATION_NAME,), genai.run_type),
     Source("openllmetry", (ol.SPAN_KIND, ol.REQUEST_TYPE), openllmetry.run_type),
+    # --- JavaScript frameworks (issue 14, i14js) ---
+    Source(
+        "vercel-ai",
+        (ai.OPERATION_ID,),
+        vercel_ai.run_type,
+        "doGenerate/doStream -> llm, doEmbed -> embedding, toolCall -> tool",
+    ),
+    # --- end JavaScript frameworks ---
     Source(
         "heuristic",
         (g.TOOL_NAME, g.TOOL_CALL_ID, oi.TOOL_NAME, oi.LLM_PROMPT_TEMPLATE_VARIABLES),
@@ -118,6 +130,12 @@ NAME: Final[tuple[Source[str], ...]] = (
     Source("genai", (g.TOOL_NAME,), genai.tool_name, "tool runs"),
     Source("openinference", (oi.TOOL_NAME,), openinference.tool_name, "tool runs"),
     Source("openllmetry", (ol.ENTITY_NAME,), openllmetry.name),
+    # --- JavaScript frameworks (issue 14, i14js) ---
+    Source("vercel-ai", (ai.TOOL_CALL_NAME,), vercel_ai.tool_name, "tool runs"),
+    Source(
+        "vercel-ai", (ai.TELEMETRY_FUNCTION_ID,), vercel_ai.function_name, "the call the app made"
+    ),
+    # --- end JavaScript frameworks ---
 )
 """name; the span name otherwise."""
 
@@ -152,6 +170,13 @@ INPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
     Source("openllmetry", (ol.ENTITY_INPUT,), openllmetry.entity_input),
     Source("pydantic-ai", (pa.ALL_MESSAGES,), pydantic_ai.agent_inputs),
     Source("pydantic-ai", (pa.TOOL_ARGUMENTS,), pydantic_ai.tool_arguments),
+    # --- JavaScript frameworks (issue 14, i14js) ---
+    Source("vercel-ai", (ai.PROMPT_MESSAGES, ai.PROMPT_TOOLS), vercel_ai.prompt_messages),
+    Source("vercel-ai", (ai.TOOL_CALL_ARGS, ai.TOOL_CALL_INPUT), vercel_ai.tool_args),
+    Source("vercel-ai", (ai.PROMPT,), vercel_ai.prompt),
+    Source("vercel-ai", (ai.VALUE, ai.VALUES), vercel_ai.embed_values),
+    Source("mastra", (ma.PREFIX + "{span_type}" + ma.INPUT_SUFFIX,), mastra.inputs),
+    # --- end JavaScript frameworks ---
     Source("genai", (g.PROMPT,), genai.prompt_text, "deprecated; LangSmith's exporter"),
 )
 """inputs; `{}` otherwise. Text is wrapped as `{"input": text}`."""
@@ -178,6 +203,24 @@ OUTPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
     Source("openllmetry", (ol.ENTITY_OUTPUT,), openllmetry.entity_output),
     Source("pydantic-ai", (pa.FINAL_RESULT, pa.ALL_MESSAGES), pydantic_ai.agent_outputs),
     Source("pydantic-ai", (pa.TOOL_RESPONSE,), pydantic_ai.tool_response),
+    # --- JavaScript frameworks (issue 14, i14js) ---
+    Source(
+        "vercel-ai",
+        (
+            ai.RESPONSE_TEXT,
+            ai.RESPONSE_TOOL_CALLS,
+            ai.RESPONSE_OBJECT,
+            ai.RESULT_TEXT,
+            ai.RESULT_TOOL_CALLS,
+            ai.RESULT_OBJECT,
+        ),
+        vercel_ai.response,
+        "llm runs: an OpenAI choice",
+    ),
+    Source("vercel-ai", (ai.TOOL_CALL_RESULT, ai.TOOL_CALL_OUTPUT), vercel_ai.tool_result),
+    Source("vercel-ai", (ai.EMBEDDING, ai.EMBEDDINGS), vercel_ai.embeddings),
+    Source("mastra", (ma.PREFIX + "{span_type}" + ma.OUTPUT_SUFFIX,), mastra.outputs),
+    # --- end JavaScript frameworks ---
     Source("genai", (g.COMPLETION,), genai.completion_text, "deprecated; LangSmith's exporter"),
 )
 """outputs; None otherwise. Text is wrapped as `{"output": text}`."""
@@ -193,12 +236,18 @@ MODEL: Final[tuple[Source[str], ...]] = (
     Source(
         "openinference", (oi.LLM_INVOCATION_PARAMETERS,), openinference.requested_model, "`model`"
     ),
+    # --- JavaScript frameworks (issue 14, i14js) ---
+    Source("vercel-ai", (ai.RESPONSE_MODEL, ai.MODEL_ID), vercel_ai.model),
+    # --- end JavaScript frameworks ---
 )
 """`extra.metadata.ls_model_name` (an explicit `langsmith.metadata.ls_model_name` wins)."""
 
 PROVIDER: Final[tuple[Source[str], ...]] = (
     Source("genai", (g.PROVIDER_NAME, g.SYSTEM), genai.provider),
     Source("openinference", (oi.LLM_PROVIDER, oi.LLM_SYSTEM), openinference.provider),
+    # --- JavaScript frameworks (issue 14, i14js) ---
+    Source("vercel-ai", (ai.MODEL_PROVIDER,), vercel_ai.provider, "`openai.chat` -> openai"),
+    # --- end JavaScript frameworks ---
 )
 """`extra.metadata.ls_provider`, in LangChain's provider vocabulary."""
 
@@ -211,6 +260,16 @@ THREAD_ID: Final[tuple[Source[str], ...]] = (
     Source(
         "openllmetry", (ol.ASSOCIATION_PROPERTIES_PREFIX + "session_id",), openllmetry.thread_id
     ),
+    # --- JavaScript frameworks (issue 14, i14js) ---
+    Source(
+        "vercel-ai",
+        (
+            ai.TELEMETRY_METADATA_PREFIX
+            + "{thread_id,session_id,conversation_id,threadId,sessionId}",
+        ),
+        vercel_ai.thread_id,
+    ),
+    # --- end JavaScript frameworks ---
 )
 """`extra.metadata.thread_id`, then copied to every run of the trace."""
 
@@ -218,6 +277,9 @@ USER_ID: Final[tuple[Source[str], ...]] = (
     Source("langsmith", (ls.METADATA_PREFIX + ls.META_USER_ID,), langsmith.user_id),
     Source("openinference", (oi.USER_ID,), openinference.user_id),
     Source("openllmetry", (ol.ASSOCIATION_PROPERTIES_PREFIX + "user_id",), openllmetry.user_id),
+    # --- JavaScript frameworks (issue 14, i14js) ---
+    Source("vercel-ai", (ai.TELEMETRY_METADATA_PREFIX + "{user_id,userId}",), vercel_ai.user_id),
+    # --- end JavaScript frameworks ---
 )
 """`extra.metadata.user_id`, then copied to every run of the trace."""
 
@@ -225,10 +287,17 @@ STREAMING: Final[tuple[Source[bool], ...]] = (
     Source("langsmith", (ls.REQUEST_STREAMING,), langsmith.streaming),
     Source("genai", (g.REQUEST_STREAM,), genai.streaming),
     Source("openllmetry", (ol.IS_STREAMING,), openllmetry.streaming),
+    # --- JavaScript frameworks (issue 14, i14js) ---
+    Source("vercel-ai", (ai.OPERATION_ID,), vercel_ai.streaming, "streamText/streamObject"),
+    # --- end JavaScript frameworks ---
 )
 """`extra.invocation_params.stream`."""
 
 METADATA_LAYERS: Final[tuple[Source[dict[str, Any]], ...]] = (
+    # --- JavaScript frameworks (issue 14, i14js) ---
+    Source("vercel-ai", (ai.TELEMETRY_METADATA_PREFIX + "*",), vercel_ai.metadata),
+    Source("mastra", (ma.METADATA_PREFIX + "*",), mastra.metadata),
+    # --- end JavaScript frameworks ---
     Source(
         "openllmetry", (ol.ASSOCIATION_PROPERTIES_PREFIX + "*",), openllmetry.association_properties
     ),
@@ -240,10 +309,21 @@ METADATA_LAYERS: Final[tuple[Source[dict[str, Any]], ...]] = (
 TAG_SOURCES: Final[tuple[Source[list[str]], ...]] = (
     Source("langsmith", (ls.SPAN_TAGS,), langsmith.tags, "array, JSON array or comma-separated"),
     Source("openinference", (oi.TAG_TAGS,), openinference.tags),
+    # --- JavaScript frameworks (issue 14, i14js) ---
+    Source("mastra", (ma.TAGS,), mastra.tags, "JSON array"),
+    # --- end JavaScript frameworks ---
 )
 """tags: the union, in this order, without repeats."""
 
 PARAM_LAYERS: Final[tuple[Source[dict[str, Any]], ...]] = (
+    # --- JavaScript frameworks (issue 14, i14js) ---
+    Source(
+        "vercel-ai",
+        (ai.SETTINGS_PREFIX + "*",),
+        vercel_ai.settings,
+        "maxOutputTokens -> max_tokens",
+    ),
+    # --- end JavaScript frameworks ---
     Source("genai", (g.REQUEST_PREFIX + "*",), genai.request_params, "stop_sequences -> stop"),
     Source("openinference", (oi.LLM_INVOCATION_PARAMETERS,), openinference.invocation_params),
 )
@@ -254,22 +334,38 @@ TOKEN_ATTRIBUTES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
         ("genai", g.USAGE_INPUT_TOKENS),
         ("genai", g.USAGE_PROMPT_TOKENS),
         ("openinference", oi.TOKEN_COUNT_PROMPT),
+        # --- JavaScript frameworks (issue 14, i14js) ---
+        ("vercel-ai", ai.USAGE_INPUT_TOKENS),
+        ("vercel-ai", ai.USAGE_PROMPT_TOKENS),
+        ("vercel-ai", ai.USAGE_TOKENS),
+        # --- end JavaScript frameworks ---
     ),
     "output_tokens": (
         ("genai", g.USAGE_OUTPUT_TOKENS),
         ("genai", g.USAGE_COMPLETION_TOKENS),
         ("openinference", oi.TOKEN_COUNT_COMPLETION),
+        # --- JavaScript frameworks (issue 14, i14js) ---
+        ("vercel-ai", ai.USAGE_OUTPUT_TOKENS),
+        ("vercel-ai", ai.USAGE_COMPLETION_TOKENS),
+        # --- end JavaScript frameworks ---
     ),
     "total_tokens": (
         ("genai", g.USAGE_TOTAL_TOKENS),
         ("openllmetry", ol.USAGE_TOTAL_TOKENS),
         ("openinference", oi.TOKEN_COUNT_TOTAL),
+        # --- JavaScript frameworks (issue 14, i14js) ---
+        ("vercel-ai", ai.USAGE_TOTAL_TOKENS),
+        # --- end JavaScript frameworks ---
     ),
     "input_token_details.cache_read": (
         ("genai", g.USAGE_CACHE_READ_INPUT_TOKENS),
         ("openllmetry", ol.USAGE_CACHE_READ_INPUT_TOKENS_OLD),
         ("pydantic-ai", pa.USAGE_DETAILS_CACHE_READ),
         ("openinference", oi.TOKEN_COUNT_CACHE_READ),
+        # --- JavaScript frameworks (issue 14, i14js) ---
+        ("vercel-ai", ai.USAGE_CACHE_READ_TOKENS),
+        ("vercel-ai", ai.USAGE_CACHED_INPUT_TOKENS),
+        # --- end JavaScript frameworks ---
     ),
     "input_token_details.cache_creation": (
         ("genai", g.USAGE_CACHE_CREATION_INPUT_TOKENS),
@@ -277,6 +373,9 @@ TOKEN_ATTRIBUTES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
         ("openllmetry", ol.USAGE_CACHE_CREATION_INPUT_TOKENS_OLD),
         ("pydantic-ai", pa.USAGE_DETAILS_CACHE_WRITE),
         ("openinference", oi.TOKEN_COUNT_CACHE_WRITE),
+        # --- JavaScript frameworks (issue 14, i14js) ---
+        ("vercel-ai", ai.USAGE_CACHE_WRITE_TOKENS),
+        # --- end JavaScript frameworks ---
     ),
     "input_token_details.audio": (
         ("genai", g.USAGE_AUDIO_INPUT_TOKENS),
@@ -291,6 +390,10 @@ TOKEN_ATTRIBUTES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
         ("openllmetry", ol.USAGE_REASONING_TOKENS),
         ("pydantic-ai", pa.USAGE_DETAILS_REASONING),
         ("openinference", oi.TOKEN_COUNT_REASONING),
+        # --- JavaScript frameworks (issue 14, i14js) ---
+        ("vercel-ai", ai.USAGE_OUTPUT_REASONING_TOKENS),
+        ("vercel-ai", ai.USAGE_REASONING_TOKENS),
+        # --- end JavaScript frameworks ---
     ),
     "output_token_details.audio": (
         ("genai", g.USAGE_AUDIO_OUTPUT_TOKENS),
@@ -337,10 +440,13 @@ FIRST_TOKEN: Final[tuple[Source[int], ...]] = (
     ),
     Source(
         "vercel-ai",
-        (o.AI_RESPONSE_MS_TO_FIRST_CHUNK, o.AI_STREAM_MS_TO_FIRST_CHUNK),
+        (ai.RESPONSE_MS_TO_FIRST_CHUNK, ai.STREAM_MS_TO_FIRST_CHUNK),
         timing.vercel_ms,
         "ms after start",
     ),
+    # --- JavaScript frameworks (issue 14, i14js) ---
+    Source("mastra", (ma.COMPLETION_START_TIME,), timing.mastra_completion_start, "ISO time"),
+    # --- end JavaScript frameworks ---
     Source(
         "openinference",
         (oi.EVENT_FIRST_TOKEN,),
