@@ -28,7 +28,8 @@ Each expected run has a `select` (SELECTOR) and any of these facts (EXPECTED_KEY
   `output_token_details` (in `extra.metadata.usage_metadata`); a run that must carry none:
   `"usage": null`.
 - `total_tokens`: the run's total, for roll-ups (a chain's is the sum of the LLM calls below).
-- `cost`: true when the run must have a `total_cost`, false when it must have none.
+- `cost`: true when the run must have a `total_cost`, false when it must have none;
+  `total_cost`: the exact amount (a decimal string), for costs the program itself reported.
 - `error`: a text the run's error must contain; null when the run must have succeeded.
 - `first_token`: true when `first_token_time` must lie within the run, false when unset.
 - `streaming`: `extra.invocation_params.stream`.
@@ -66,7 +67,8 @@ EXPECTED_KEYS: Final = frozenset(
     {
         "select", "run_type", "name", "parent", "model", "provider", "messages", "tools",
         "completion", "inputs", "outputs", "inputs_contain", "outputs_contain", "usage",
-        "total_tokens", "cost", "error", "first_token", "streaming", "metadata", "note",
+        "total_tokens", "cost", "total_cost", "error", "first_token", "streaming", "metadata",
+        "note",
     }
 )  # fmt: skip
 
@@ -287,6 +289,7 @@ def problems(runs: list[Run], run: Run, want: dict[str, Any]) -> list[str]:
         "inputs": lambda v: same("inputs", run.inputs, v),
         "outputs": lambda v: same("outputs", run.outputs, v),
         "total_tokens": lambda v: same("total_tokens", run.total_tokens, v),
+        "total_cost": lambda v: same("total_cost", run.total_cost, Decimal(v)),
         "streaming": lambda v: same(
             "streaming", (run.extra.get("invocation_params") or {}).get("stream"), v
         ),

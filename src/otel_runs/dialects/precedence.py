@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar
 
 from otel_runs.conventions import genai as g
+from otel_runs.conventions import langfuse as lf
 from otel_runs.conventions import langsmith as ls
 from otel_runs.conventions import openinference as oi
 from otel_runs.conventions import openllmetry as ol
@@ -20,6 +21,7 @@ from otel_runs.conventions import pydantic_ai as pa
 from otel_runs.dialects import (
     genai,
     heuristics,
+    langfuse,
     langsmith,
     openinference,
     openllmetry,
@@ -103,6 +105,8 @@ RUN_TYPE: Final[tuple[Source[str], ...]] = (
     Source("openinference", (oi.SPAN_KIND,), openinference.run_type),
     Source("genai", (g.OPERATION_NAME,), genai.run_type),
     Source("openllmetry", (ol.SPAN_KIND, ol.REQUEST_TYPE), openllmetry.run_type),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source("langfuse", (lf.OBSERVATION_TYPE,), langfuse.run_type, "agent, span, event -> chain"),
     Source(
         "heuristic",
         (g.TOOL_NAME, g.TOOL_CALL_ID, oi.TOOL_NAME, oi.LLM_PROMPT_TEMPLATE_VARIABLES),
@@ -152,6 +156,13 @@ INPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
     Source("openllmetry", (ol.ENTITY_INPUT,), openllmetry.entity_input),
     Source("pydantic-ai", (pa.ALL_MESSAGES,), pydantic_ai.agent_inputs),
     Source("pydantic-ai", (pa.TOOL_ARGUMENTS,), pydantic_ai.tool_arguments),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "langfuse",
+        (lf.OBSERVATION_INPUT,),
+        langfuse.inputs,
+        "generations: OpenAI messages; `@observe`'s args/kwargs unwrapped",
+    ),
     Source("genai", (g.PROMPT,), genai.prompt_text, "deprecated; LangSmith's exporter"),
 )
 """inputs; `{}` otherwise. Text is wrapped as `{"input": text}`."""
@@ -178,6 +189,13 @@ OUTPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
     Source("openllmetry", (ol.ENTITY_OUTPUT,), openllmetry.entity_output),
     Source("pydantic-ai", (pa.FINAL_RESULT, pa.ALL_MESSAGES), pydantic_ai.agent_outputs),
     Source("pydantic-ai", (pa.TOOL_RESPONSE,), pydantic_ai.tool_response),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "langfuse",
+        (lf.OBSERVATION_OUTPUT,),
+        langfuse.outputs,
+        "generations: OpenAI choices; retrievers: documents",
+    ),
     Source("genai", (g.COMPLETION,), genai.completion_text, "deprecated; LangSmith's exporter"),
 )
 """outputs; None otherwise. Text is wrapped as `{"output": text}`."""
@@ -193,6 +211,8 @@ MODEL: Final[tuple[Source[str], ...]] = (
     Source(
         "openinference", (oi.LLM_INVOCATION_PARAMETERS,), openinference.requested_model, "`model`"
     ),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source("langfuse", (lf.OBSERVATION_MODEL,), langfuse.model),
 )
 """`extra.metadata.ls_model_name` (an explicit `langsmith.metadata.ls_model_name` wins)."""
 
@@ -211,6 +231,8 @@ THREAD_ID: Final[tuple[Source[str], ...]] = (
     Source(
         "openllmetry", (ol.ASSOCIATION_PROPERTIES_PREFIX + "session_id",), openllmetry.thread_id
     ),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source("langfuse", (lf.SESSION_ID,), langfuse.thread_id, "older SDKs; v3+ write `session.id`"),
 )
 """`extra.metadata.thread_id`, then copied to every run of the trace."""
 
@@ -218,6 +240,8 @@ USER_ID: Final[tuple[Source[str], ...]] = (
     Source("langsmith", (ls.METADATA_PREFIX + ls.META_USER_ID,), langsmith.user_id),
     Source("openinference", (oi.USER_ID,), openinference.user_id),
     Source("openllmetry", (ol.ASSOCIATION_PROPERTIES_PREFIX + "user_id",), openllmetry.user_id),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source("langfuse", (lf.USER_ID,), langfuse.user_id, "older SDKs; v3+ write `user.id`"),
 )
 """`extra.metadata.user_id`, then copied to every run of the trace."""
 
@@ -233,6 +257,19 @@ METADATA_LAYERS: Final[tuple[Source[dict[str, Any]], ...]] = (
         "openllmetry", (ol.ASSOCIATION_PROPERTIES_PREFIX + "*",), openllmetry.association_properties
     ),
     Source("openinference", (oi.METADATA,), openinference.metadata),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "langfuse",
+        (
+            lf.TRACE_METADATA_PREFIX + "*",
+            lf.OBSERVATION_METADATA_PREFIX + "*",
+            lf.TRACE_METADATA,
+            lf.OBSERVATION_METADATA,
+            lf.OBSERVATION_LEVEL,
+        ),
+        langfuse.metadata,
+        "values JSON-decoded; level and status message unless the span status has the error",
+    ),
     Source("langsmith", (ls.METADATA_PREFIX + "*",), langsmith.metadata),
 )
 """`extra.metadata`: merged in this order, so later layers win key by key."""
@@ -240,12 +277,16 @@ METADATA_LAYERS: Final[tuple[Source[dict[str, Any]], ...]] = (
 TAG_SOURCES: Final[tuple[Source[list[str]], ...]] = (
     Source("langsmith", (ls.SPAN_TAGS,), langsmith.tags, "array, JSON array or comma-separated"),
     Source("openinference", (oi.TAG_TAGS,), openinference.tags),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source("langfuse", (lf.TRACE_TAGS,), langfuse.tags),
 )
 """tags: the union, in this order, without repeats."""
 
 PARAM_LAYERS: Final[tuple[Source[dict[str, Any]], ...]] = (
     Source("genai", (g.REQUEST_PREFIX + "*",), genai.request_params, "stop_sequences -> stop"),
     Source("openinference", (oi.LLM_INVOCATION_PARAMETERS,), openinference.invocation_params),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source("langfuse", (lf.OBSERVATION_MODEL_PARAMETERS,), langfuse.model_parameters),
 )
 """`extra.invocation_params`: merged in this order, so later layers win key by key."""
 
@@ -305,6 +346,19 @@ Every key of a row names the same count, so all present keys of a row are consum
 A whole `langsmith.usage_metadata` object wins over all of them; LangSmith's exporter's
 `gen_ai.usage.{input,output}_token_details` (a Python repr) fills the details after them.
 """
+
+USAGE_OBJECTS: Final[tuple[Source[dict[str, Any]], ...]] = (
+    Source("langsmith", (ls.USAGE_METADATA,), langsmith.usage, "LangSmith's inclusive counts"),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "langfuse",
+        (lf.OBSERVATION_USAGE_DETAILS,),
+        langfuse.usage,
+        "with `langfuse.observation.cost_details`; Langfuse's exclusive keys made inclusive",
+    ),
+)
+"""Whole usage objects (usage_metadata shape, costs included); the first wins over every flat
+attribute of the usage table."""
 
 COST_ATTRIBUTES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
     "input_cost": (("openinference", oi.COST_PROMPT),),
@@ -388,6 +442,7 @@ def render_markdown() -> str:
         ("extra.metadata (merged, later wins)", METADATA_LAYERS, ""),
         ("extra.invocation_params (merged, later wins)", PARAM_LAYERS, ""),
         ("tags (union)", TAG_SOURCES, ""),
+        ("usage_metadata (whole objects)", USAGE_OBJECTS, "the first wins over the usage table"),
     ]
     for field, sources, note in named:
         out.append(f"### {field}\n")
