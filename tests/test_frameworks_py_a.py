@@ -13,11 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from otel_runs import spans_to_runs
 from tests.support import frameworks as fw
 from tests.support.receiver_proc import serving
+from tests.support.records import record
 from tests.support.run_tree import assert_one_tree
 
-FIXTURES = ["langfuse"]
+FIXTURES = ["langfuse", "strands_1_62", "strands_1_10"]
 
 
 @pytest.mark.parametrize("name", FIXTURES)
@@ -43,3 +45,22 @@ def test_langfuse_through_a_real_serve_gives_the_same_runs(tmp_path: Path) -> No
         stored = fw.wait_for_runs(store, len(converted))
     fw.check(stored, fixture)
     assert sorted(r.to_dict()["id"] for r in stored) == sorted(str(r.id) for r in converted)
+
+
+@pytest.mark.parametrize(
+    ("system", "provider"),
+    [
+        pytest.param("langchain", None, id="langchain-chain-span"),
+        pytest.param("strands-agents", None, id="strands"),
+        pytest.param("openai", "openai", id="a-real-provider"),
+        pytest.param("az.ai.openai", "azure", id="legacy-azure"),
+    ],
+)
+def test_a_framework_named_as_gen_ai_system_is_no_provider(
+    system: str, provider: str | None
+) -> None:
+    span = record(1, attributes={"gen_ai.system": system, "gen_ai.operation.name": "chain"})
+    [run] = spans_to_runs([span])
+    assert run.metadata.get("ls_provider") == provider
+    if provider is None:  # still kept, with what the span said
+        assert run.metadata["otel"]["attributes"]["gen_ai.system"] == system

@@ -50,6 +50,7 @@ from typing import Any, Final
 import httpx
 
 from otel_runs import Run
+from otel_runs.errors import StoreError
 from otel_runs.files.detect import Format, detect
 from otel_runs.files.otlp_proto import Framing, framing
 from otel_runs.files.pipeline import convert
@@ -166,7 +167,10 @@ def wait_for_runs(store: Path, count: int, timeout: float = 60.0) -> list[Run]:
     """The store's runs once it holds `count` of them."""
     deadline = time.monotonic() + timeout
     while True:
-        runs = read_runs(store) if store.exists() else []
+        try:
+            runs = read_runs(store)
+        except StoreError:  # not created yet, or its schema not written yet
+            runs = []
         if len(runs) >= count or time.monotonic() > deadline:
             return runs
         time.sleep(0.1)

@@ -18,6 +18,7 @@ from otel_runs.conventions import openinference as oi
 from otel_runs.conventions import openllmetry as ol
 from otel_runs.conventions import others as o
 from otel_runs.conventions import pydantic_ai as pa
+from otel_runs.conventions import strands as st
 from otel_runs.dialects import (
     genai,
     heuristics,
@@ -26,6 +27,7 @@ from otel_runs.dialects import (
     openinference,
     openllmetry,
     pydantic_ai,
+    strands,
     timing,
 )
 from otel_runs.dialects.view import SpanView
@@ -130,7 +132,20 @@ INPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
         "genai", (g.INPUT_MESSAGES, g.SYSTEM_INSTRUCTIONS, g.TOOL_DEFINITIONS), genai.input_messages
     ),
     Source("genai", (g.TOOL_CALL_ARGUMENTS,), genai.tool_arguments),
-    Source("genai", (g.EVENT_INFERENCE_DETAILS,), genai.details_event_inputs, "event", "events"),
+    Source("genai", (g.EVENT_INFERENCE_DETAILS,), genai.details_event_inputs, "events", "events"),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "strands",
+        (
+            g.EVENT_SYSTEM_MESSAGE,
+            g.EVENT_USER_MESSAGE,
+            g.EVENT_ASSISTANT_MESSAGE,
+            g.EVENT_TOOL_MESSAGE,
+        ),
+        strands.message_events_inputs,
+        f"`{st.SCOPE}` scope: Converse content blocks; a tool's arguments",
+        "events",
+    ),
     Source(
         "genai",
         (
@@ -169,8 +184,28 @@ INPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
 
 OUTPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
     Source("genai", (g.OUTPUT_MESSAGES,), genai.output_messages),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "strands", (g.TOOL_CALL_RESULT,), strands.tool_result, f"`{st.SCOPE}`: Converse text blocks"
+    ),
     Source("genai", (g.TOOL_CALL_RESULT,), genai.tool_result),
-    Source("genai", (g.EVENT_INFERENCE_DETAILS,), genai.details_event_outputs, "event", "events"),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "strands",
+        (g.EVENT_INFERENCE_DETAILS,),
+        strands.tool_details_result,
+        "a tool's `tool_call_response` event part",
+        "events",
+    ),
+    Source("genai", (g.EVENT_INFERENCE_DETAILS,), genai.details_event_outputs, "events", "events"),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "strands",
+        (g.EVENT_CHOICE,),
+        strands.choice_outputs,
+        f"`{st.SCOPE}`: Converse blocks or text; a cycle's tool results",
+        "events",
+    ),
     Source(
         "genai",
         (g.EVENT_CHOICE, g.EVENT_CONTENT_COMPLETION),
@@ -371,12 +406,30 @@ COST_ATTRIBUTES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
 }
 """Costs the span carries; they win over prices (a whole `langsmith.usage_metadata` first)."""
 
+ERRORS: Final[tuple[Source[str], ...]] = (
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "strands",
+        (st.TOOL_STATUS, st.TOOL_STATUS_OLD),
+        strands.tool_error,
+        "`error`: the tool result's text",
+    ),
+)
+"""error, when the span has no `exception` event and no ERROR status (see the section above)."""
+
 FIRST_TOKEN: Final[tuple[Source[int], ...]] = (
     Source(
         "langfuse",
         (o.LANGFUSE_COMPLETION_START_TIME,),
         timing.langfuse_completion_start,
         "ISO time",
+    ),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "strands",
+        (g.SERVER_TIME_TO_FIRST_TOKEN,),
+        strands.first_token_ns,
+        f"ms after start, `{st.SCOPE}` scope",
     ),
     Source(
         "genai",
@@ -439,6 +492,7 @@ def render_markdown() -> str:
         ("extra.metadata.user_id", USER_ID, "copied to every run of the trace"),
         ("extra.invocation_params.stream", STREAMING, ""),
         ("first_token_time", FIRST_TOKEN, "also a `new_token` event"),
+        ("error (no exception event, no ERROR status)", ERRORS, ""),
         ("extra.metadata (merged, later wins)", METADATA_LAYERS, ""),
         ("extra.invocation_params (merged, later wins)", PARAM_LAYERS, ""),
         ("tags (union)", TAG_SOURCES, ""),
