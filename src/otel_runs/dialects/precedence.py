@@ -15,6 +15,7 @@ from otel_runs.conventions import genai as g
 from otel_runs.conventions import langfuse as lf
 from otel_runs.conventions import langsmith as ls
 from otel_runs.conventions import openinference as oi
+from otel_runs.conventions import openlit as olt
 from otel_runs.conventions import openllmetry as ol
 from otel_runs.conventions import others as o
 from otel_runs.conventions import pydantic_ai as pa
@@ -25,6 +26,7 @@ from otel_runs.dialects import (
     langfuse,
     langsmith,
     openinference,
+    openlit,
     openllmetry,
     pydantic_ai,
     strands,
@@ -131,6 +133,8 @@ INPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
     Source(
         "genai", (g.INPUT_MESSAGES, g.SYSTEM_INSTRUCTIONS, g.TOOL_DEFINITIONS), genai.input_messages
     ),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source("openlit", (g.TOOL_CALL_ARGUMENTS,), openlit.tool_arguments, "OpenLIT: a Python repr"),
     Source("genai", (g.TOOL_CALL_ARGUMENTS,), genai.tool_arguments),
     Source("genai", (g.EVENT_INFERENCE_DETAILS,), genai.details_event_inputs, "events", "events"),
     # i14pya: Python frameworks, set A (issue 14)
@@ -172,6 +176,7 @@ INPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
     Source("pydantic-ai", (pa.ALL_MESSAGES,), pydantic_ai.agent_inputs),
     Source("pydantic-ai", (pa.TOOL_ARGUMENTS,), pydantic_ai.tool_arguments),
     # i14pya: Python frameworks, set A (issue 14)
+    Source("openlit", (olt.WORKFLOW_INPUT,), openlit.workflow_input),
     Source(
         "langfuse",
         (lf.OBSERVATION_INPUT,),
@@ -188,6 +193,7 @@ OUTPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
     Source(
         "strands", (g.TOOL_CALL_RESULT,), strands.tool_result, f"`{st.SCOPE}`: Converse text blocks"
     ),
+    Source("openlit", (g.TOOL_CALL_RESULT,), openlit.tool_result, "OpenLIT scopes: a ToolMessage"),
     Source("genai", (g.TOOL_CALL_RESULT,), genai.tool_result),
     # i14pya: Python frameworks, set A (issue 14)
     Source(
@@ -225,6 +231,12 @@ OUTPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
     Source("pydantic-ai", (pa.FINAL_RESULT, pa.ALL_MESSAGES), pydantic_ai.agent_outputs),
     Source("pydantic-ai", (pa.TOOL_RESPONSE,), pydantic_ai.tool_response),
     # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "openlit",
+        (olt.WORKFLOW_OUTPUT,),
+        openlit.workflow_output,
+        "LangChain message reprs -> role and content",
+    ),
     Source(
         "langfuse",
         (lf.OBSERVATION_OUTPUT,),
@@ -340,6 +352,7 @@ TOKEN_ATTRIBUTES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
         ("genai", g.USAGE_TOTAL_TOKENS),
         ("openllmetry", ol.USAGE_TOTAL_TOKENS),
         ("openinference", oi.TOKEN_COUNT_TOTAL),
+        ("openlit", olt.CLIENT_TOKEN_USAGE),  # i14pya (issue 14)
     ),
     "input_token_details.cache_read": (
         ("genai", g.USAGE_CACHE_READ_INPUT_TOKENS),
@@ -405,6 +418,11 @@ COST_ATTRIBUTES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
     ),
 }
 """Costs the span carries; they win over prices (a whole `langsmith.usage_metadata` first)."""
+
+ZERO_MEANS_UNPRICED: Final = frozenset({g.USAGE_COST})
+"""Carried costs whose 0 means "no price known" rather than free: OpenLIT writes 0 when its
+pricing table (fetched from the network at start) lacks the model or could not be fetched. Such
+a 0 is left to the leftovers and the call is priced instead."""
 
 ERRORS: Final[tuple[Source[str], ...]] = (
     # i14pya: Python frameworks, set A (issue 14)
