@@ -22,6 +22,7 @@ from otel_runs.conventions import pydantic_ai as pa
 from otel_runs.conventions import strands as st
 from otel_runs.dialects import (
     genai,
+    generic,
     heuristics,
     langfuse,
     langsmith,
@@ -118,6 +119,14 @@ RUN_TYPE: Final[tuple[Source[str], ...]] = (
         "tool keys -> tool; template variables -> prompt; model with usage or messages -> llm",
         "always",
     ),
+    # i14pya: generic fallback (issue 14)
+    Source(
+        "generic",
+        ("*.model", "*.input_tokens", "*.usage"),
+        lambda v: generic.run_type(v, _TABLE_TOKEN_KEYS),
+        "a `model`-named key with token counts or a usage object under generic names -> llm",
+        "always",
+    ),
 )
 """run_type; when nothing matches the run is a chain."""
 
@@ -184,6 +193,14 @@ INPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
         "generations: OpenAI messages; `@observe`'s args/kwargs unwrapped",
     ),
     Source("genai", (g.PROMPT,), genai.prompt_text, "deprecated; LangSmith's exporter"),
+    # i14pya: generic fallback (issue 14)
+    Source(
+        "generic",
+        tuple(f"*.{name}" for name in sorted(generic.INPUT_NAMES)),
+        generic.inputs,
+        "any unread key so named, outside the conventions' families; JSON decoded",
+        "always",
+    ),
 )
 """inputs; `{}` otherwise. Text is wrapped as `{"input": text}`."""
 
@@ -244,6 +261,14 @@ OUTPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
         "generations: OpenAI choices; retrievers: documents",
     ),
     Source("genai", (g.COMPLETION,), genai.completion_text, "deprecated; LangSmith's exporter"),
+    # i14pya: generic fallback (issue 14)
+    Source(
+        "generic",
+        tuple(f"*.{name}" for name in sorted(generic.OUTPUT_NAMES)),
+        generic.outputs,
+        "any unread key so named, outside the conventions' families; JSON decoded",
+        "always",
+    ),
 )
 """outputs; None otherwise. Text is wrapped as `{"output": text}`."""
 
@@ -260,6 +285,14 @@ MODEL: Final[tuple[Source[str], ...]] = (
     ),
     # i14pya: Python frameworks, set A (issue 14)
     Source("langfuse", (lf.OBSERVATION_MODEL,), langfuse.model),
+    # i14pya: generic fallback (issue 14)
+    Source(
+        "generic",
+        tuple(f"*.{name}" for name in sorted(generic.MODEL_NAMES)),
+        lambda v: generic.model(v) if v.run_type in ("llm", "embedding") else None,
+        "LLM runs only",
+        "always",
+    ),
 )
 """`extra.metadata.ls_model_name` (an explicit `langsmith.metadata.ls_model_name` wins)."""
 
@@ -404,9 +437,25 @@ USAGE_OBJECTS: Final[tuple[Source[dict[str, Any]], ...]] = (
         langfuse.usage,
         "with `langfuse.observation.cost_details`; Langfuse's exclusive keys made inclusive",
     ),
+    # i14pya: generic fallback (issue 14)
+    Source(
+        "generic",
+        (
+            *(f"*.{name}" for name in sorted(generic.USAGE_OBJECT_NAMES)),
+            *(f"*.{name}" for name in sorted(generic.TOKEN_NAMES)),
+        ),
+        lambda v: generic.usage(v, _TABLE_TOKEN_KEYS),
+        "when no key of the usage table is present: a provider usage object, or flat counts",
+        "always",
+    ),
 )
 """Whole usage objects (usage_metadata shape, costs included); the first wins over every flat
 attribute of the usage table."""
+
+_TABLE_TOKEN_KEYS: Final[frozenset[str]] = frozenset(
+    key for rows in TOKEN_ATTRIBUTES.values() for _, key in rows
+)
+"""Every key of the usage table: the generic fallbacks stand back when a span has one."""
 
 COST_ATTRIBUTES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
     "input_cost": (("openinference", oi.COST_PROMPT),),
