@@ -16,7 +16,14 @@ from typing import Any
 from otel_runs.conventions import langfuse as lf
 from otel_runs.dialects import messages as m
 from otel_runs.dialects import usage_shapes
-from otel_runs.dialects.coerce import as_int, as_list, as_object, as_str, to_jsonable
+from otel_runs.dialects.coerce import (
+    as_int,
+    as_list,
+    as_object,
+    as_str,
+    call_arguments,
+    to_jsonable,
+)
 from otel_runs.dialects.view import SpanView
 
 
@@ -42,21 +49,6 @@ def _decoded(value: object) -> Any:
         except ValueError:
             return value
     return to_jsonable(value)
-
-
-def _unwrap_observe(value: Any) -> Any:
-    """`@observe`'s `{"args": [...], "kwargs": {...}}` as the call's arguments: the keyword
-    arguments when there are no positional ones, the single positional argument alone."""
-    if not isinstance(value, dict) or set(value) != {lf.OBSERVE_ARGS, lf.OBSERVE_KWARGS}:
-        return value
-    args, kwargs = value[lf.OBSERVE_ARGS], value[lf.OBSERVE_KWARGS]
-    if not isinstance(args, list) or not isinstance(kwargs, dict):
-        return value
-    if not args:
-        return kwargs
-    if len(args) == 1 and not kwargs:
-        return args[0]
-    return value
 
 
 def _wrap(value: Any, text_key: str) -> dict[str, Any] | None:
@@ -93,7 +85,7 @@ def inputs(v: SpanView) -> dict[str, Any] | None:
     raw = v.peek(lf.OBSERVATION_INPUT)
     if raw is None:
         return None
-    value = _unwrap_observe(_decoded(raw))
+    value = call_arguments(_decoded(raw))
     found = _llm_inputs(value) if v.run_type in ("llm", "embedding") else None
     if found is None:
         found = _wrap(value, "query" if v.run_type == "retriever" else "input")
