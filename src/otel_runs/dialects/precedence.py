@@ -12,21 +12,28 @@ from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar
 
 from otel_runs.conventions import genai as g
+from otel_runs.conventions import langfuse as lf
 from otel_runs.conventions import langsmith as ls
 from otel_runs.conventions import mastra as ma
 from otel_runs.conventions import openinference as oi
+from otel_runs.conventions import openlit as olt
 from otel_runs.conventions import openllmetry as ol
 from otel_runs.conventions import others as o
 from otel_runs.conventions import pydantic_ai as pa
+from otel_runs.conventions import strands as st
 from otel_runs.conventions import vercel_ai as ai
 from otel_runs.dialects import (
     genai,
+    generic,
     heuristics,
+    langfuse,
     langsmith,
     mastra,
     openinference,
+    openlit,
     openllmetry,
     pydantic_ai,
+    strands,
     timing,
     vercel_ai,
 )
@@ -115,11 +122,21 @@ RUN_TYPE: Final[tuple[Source[str], ...]] = (
         "doGenerate/doStream -> llm, doEmbed -> embedding, toolCall -> tool",
     ),
     # --- end JavaScript frameworks ---
+    # i14pya: Python frameworks, set A (issue 14)
+    Source("langfuse", (lf.OBSERVATION_TYPE,), langfuse.run_type, "agent, span, event -> chain"),
     Source(
         "heuristic",
         (g.TOOL_NAME, g.TOOL_CALL_ID, oi.TOOL_NAME, oi.LLM_PROMPT_TEMPLATE_VARIABLES),
         heuristics.run_type,
         "tool keys -> tool; template variables -> prompt; model with usage or messages -> llm",
+        "always",
+    ),
+    # i14pya: generic fallback (issue 14)
+    Source(
+        "generic",
+        ("*.model", "*.input_tokens", "*.usage"),
+        lambda v: generic.run_type(v, _TABLE_TOKEN_KEYS),
+        "a `model`-named key with token counts or a usage object under generic names -> llm",
         "always",
     ),
 )
@@ -143,8 +160,23 @@ INPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
     Source(
         "genai", (g.INPUT_MESSAGES, g.SYSTEM_INSTRUCTIONS, g.TOOL_DEFINITIONS), genai.input_messages
     ),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source("openlit", (g.TOOL_CALL_ARGUMENTS,), openlit.tool_arguments, "OpenLIT: a Python repr"),
     Source("genai", (g.TOOL_CALL_ARGUMENTS,), genai.tool_arguments),
-    Source("genai", (g.EVENT_INFERENCE_DETAILS,), genai.details_event_inputs, "event", "events"),
+    Source("genai", (g.EVENT_INFERENCE_DETAILS,), genai.details_event_inputs, "events", "events"),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "strands",
+        (
+            g.EVENT_SYSTEM_MESSAGE,
+            g.EVENT_USER_MESSAGE,
+            g.EVENT_ASSISTANT_MESSAGE,
+            g.EVENT_TOOL_MESSAGE,
+        ),
+        strands.message_events_inputs,
+        f"`{st.SCOPE}` scope: Converse content blocks; a tool's arguments",
+        "events",
+    ),
     Source(
         "genai",
         (
@@ -177,14 +209,51 @@ INPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
     Source("vercel-ai", (ai.VALUE, ai.VALUES), vercel_ai.embed_values),
     Source("mastra", (ma.PREFIX + "{span_type}" + ma.INPUT_SUFFIX,), mastra.inputs),
     # --- end JavaScript frameworks ---
+    # i14pya: Python frameworks, set A (issue 14)
+    Source("openlit", (olt.WORKFLOW_INPUT,), openlit.workflow_input),
+    Source(
+        "langfuse",
+        (lf.OBSERVATION_INPUT,),
+        langfuse.inputs,
+        "generations: OpenAI messages; `@observe`'s args/kwargs unwrapped",
+    ),
     Source("genai", (g.PROMPT,), genai.prompt_text, "deprecated; LangSmith's exporter"),
+    # i14pya: generic fallback (issue 14)
+    Source(
+        "generic",
+        tuple(f"*.{name}" for name in sorted(generic.INPUT_NAMES)),
+        generic.inputs,
+        "any unread key so named, outside the conventions' families; JSON decoded",
+        "always",
+    ),
 )
 """inputs; `{}` otherwise. Text is wrapped as `{"input": text}`."""
 
 OUTPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
     Source("genai", (g.OUTPUT_MESSAGES,), genai.output_messages),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "strands", (g.TOOL_CALL_RESULT,), strands.tool_result, f"`{st.SCOPE}`: Converse text blocks"
+    ),
+    Source("openlit", (g.TOOL_CALL_RESULT,), openlit.tool_result, "OpenLIT scopes: a ToolMessage"),
     Source("genai", (g.TOOL_CALL_RESULT,), genai.tool_result),
-    Source("genai", (g.EVENT_INFERENCE_DETAILS,), genai.details_event_outputs, "event", "events"),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "strands",
+        (g.EVENT_INFERENCE_DETAILS,),
+        strands.tool_details_result,
+        "a tool's `tool_call_response` event part",
+        "events",
+    ),
+    Source("genai", (g.EVENT_INFERENCE_DETAILS,), genai.details_event_outputs, "events", "events"),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "strands",
+        (g.EVENT_CHOICE,),
+        strands.choice_outputs,
+        f"`{st.SCOPE}`: Converse blocks or text; a cycle's tool results",
+        "events",
+    ),
     Source(
         "genai",
         (g.EVENT_CHOICE, g.EVENT_CONTENT_COMPLETION),
@@ -221,7 +290,28 @@ OUTPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
     Source("vercel-ai", (ai.EMBEDDING, ai.EMBEDDINGS), vercel_ai.embeddings),
     Source("mastra", (ma.PREFIX + "{span_type}" + ma.OUTPUT_SUFFIX,), mastra.outputs),
     # --- end JavaScript frameworks ---
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "openlit",
+        (olt.WORKFLOW_OUTPUT,),
+        openlit.workflow_output,
+        "LangChain message reprs -> role and content",
+    ),
+    Source(
+        "langfuse",
+        (lf.OBSERVATION_OUTPUT,),
+        langfuse.outputs,
+        "generations: OpenAI choices; retrievers: documents",
+    ),
     Source("genai", (g.COMPLETION,), genai.completion_text, "deprecated; LangSmith's exporter"),
+    # i14pya: generic fallback (issue 14)
+    Source(
+        "generic",
+        tuple(f"*.{name}" for name in sorted(generic.OUTPUT_NAMES)),
+        generic.outputs,
+        "any unread key so named, outside the conventions' families; JSON decoded",
+        "always",
+    ),
 )
 """outputs; None otherwise. Text is wrapped as `{"output": text}`."""
 
@@ -239,6 +329,16 @@ MODEL: Final[tuple[Source[str], ...]] = (
     # --- JavaScript frameworks (issue 14, i14js) ---
     Source("vercel-ai", (ai.RESPONSE_MODEL, ai.MODEL_ID), vercel_ai.model),
     # --- end JavaScript frameworks ---
+    # i14pya: Python frameworks, set A (issue 14)
+    Source("langfuse", (lf.OBSERVATION_MODEL,), langfuse.model),
+    # i14pya: generic fallback (issue 14)
+    Source(
+        "generic",
+        tuple(f"*.{name}" for name in sorted(generic.MODEL_NAMES)),
+        lambda v: generic.model(v) if v.run_type in ("llm", "embedding") else None,
+        "LLM runs only",
+        "always",
+    ),
 )
 """`extra.metadata.ls_model_name` (an explicit `langsmith.metadata.ls_model_name` wins)."""
 
@@ -270,6 +370,8 @@ THREAD_ID: Final[tuple[Source[str], ...]] = (
         vercel_ai.thread_id,
     ),
     # --- end JavaScript frameworks ---
+    # i14pya: Python frameworks, set A (issue 14)
+    Source("langfuse", (lf.SESSION_ID,), langfuse.thread_id, "older SDKs; v3+ write `session.id`"),
 )
 """`extra.metadata.thread_id`, then copied to every run of the trace."""
 
@@ -280,6 +382,8 @@ USER_ID: Final[tuple[Source[str], ...]] = (
     # --- JavaScript frameworks (issue 14, i14js) ---
     Source("vercel-ai", (ai.TELEMETRY_METADATA_PREFIX + "{user_id,userId}",), vercel_ai.user_id),
     # --- end JavaScript frameworks ---
+    # i14pya: Python frameworks, set A (issue 14)
+    Source("langfuse", (lf.USER_ID,), langfuse.user_id, "older SDKs; v3+ write `user.id`"),
 )
 """`extra.metadata.user_id`, then copied to every run of the trace."""
 
@@ -302,6 +406,19 @@ METADATA_LAYERS: Final[tuple[Source[dict[str, Any]], ...]] = (
         "openllmetry", (ol.ASSOCIATION_PROPERTIES_PREFIX + "*",), openllmetry.association_properties
     ),
     Source("openinference", (oi.METADATA,), openinference.metadata),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "langfuse",
+        (
+            lf.TRACE_METADATA_PREFIX + "*",
+            lf.OBSERVATION_METADATA_PREFIX + "*",
+            lf.TRACE_METADATA,
+            lf.OBSERVATION_METADATA,
+            lf.OBSERVATION_LEVEL,
+        ),
+        langfuse.metadata,
+        "values JSON-decoded; level and status message unless the span status has the error",
+    ),
     Source("langsmith", (ls.METADATA_PREFIX + "*",), langsmith.metadata),
 )
 """`extra.metadata`: merged in this order, so later layers win key by key."""
@@ -312,6 +429,8 @@ TAG_SOURCES: Final[tuple[Source[list[str]], ...]] = (
     # --- JavaScript frameworks (issue 14, i14js) ---
     Source("mastra", (ma.TAGS,), mastra.tags, "JSON array"),
     # --- end JavaScript frameworks ---
+    # i14pya: Python frameworks, set A (issue 14)
+    Source("langfuse", (lf.TRACE_TAGS,), langfuse.tags),
 )
 """tags: the union, in this order, without repeats."""
 
@@ -326,6 +445,8 @@ PARAM_LAYERS: Final[tuple[Source[dict[str, Any]], ...]] = (
     # --- end JavaScript frameworks ---
     Source("genai", (g.REQUEST_PREFIX + "*",), genai.request_params, "stop_sequences -> stop"),
     Source("openinference", (oi.LLM_INVOCATION_PARAMETERS,), openinference.invocation_params),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source("langfuse", (lf.OBSERVATION_MODEL_PARAMETERS,), langfuse.model_parameters),
 )
 """`extra.invocation_params`: merged in this order, so later layers win key by key."""
 
@@ -356,6 +477,7 @@ TOKEN_ATTRIBUTES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
         # --- JavaScript frameworks (issue 14, i14js) ---
         ("vercel-ai", ai.USAGE_TOTAL_TOKENS),
         # --- end JavaScript frameworks ---
+        ("openlit", olt.CLIENT_TOKEN_USAGE),  # i14pya (issue 14)
     ),
     "input_token_details.cache_read": (
         ("genai", g.USAGE_CACHE_READ_INPUT_TOKENS),
@@ -409,6 +531,35 @@ A whole `langsmith.usage_metadata` object wins over all of them; LangSmith's exp
 `gen_ai.usage.{input,output}_token_details` (a Python repr) fills the details after them.
 """
 
+USAGE_OBJECTS: Final[tuple[Source[dict[str, Any]], ...]] = (
+    Source("langsmith", (ls.USAGE_METADATA,), langsmith.usage, "LangSmith's inclusive counts"),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "langfuse",
+        (lf.OBSERVATION_USAGE_DETAILS,),
+        langfuse.usage,
+        "with `langfuse.observation.cost_details`; Langfuse's exclusive keys made inclusive",
+    ),
+    # i14pya: generic fallback (issue 14)
+    Source(
+        "generic",
+        (
+            *(f"*.{name}" for name in sorted(generic.USAGE_OBJECT_NAMES)),
+            *(f"*.{name}" for name in sorted(generic.TOKEN_NAMES)),
+        ),
+        lambda v: generic.usage(v, _TABLE_TOKEN_KEYS),
+        "when no key of the usage table is present: a provider usage object, or flat counts",
+        "always",
+    ),
+)
+"""Whole usage objects (usage_metadata shape, costs included); the first wins over every flat
+attribute of the usage table."""
+
+_TABLE_TOKEN_KEYS: Final[frozenset[str]] = frozenset(
+    key for rows in TOKEN_ATTRIBUTES.values() for _, key in rows
+)
+"""Every key of the usage table: the generic fallbacks stand back when a span has one."""
+
 COST_ATTRIBUTES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
     "input_cost": (("openinference", oi.COST_PROMPT),),
     "output_cost": (("openinference", oi.COST_COMPLETION),),
@@ -420,12 +571,35 @@ COST_ATTRIBUTES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
 }
 """Costs the span carries; they win over prices (a whole `langsmith.usage_metadata` first)."""
 
+ZERO_MEANS_UNPRICED: Final = frozenset({g.USAGE_COST})
+"""Carried costs whose 0 means "no price known" rather than free: OpenLIT writes 0 when its
+pricing table (fetched from the network at start) lacks the model or could not be fetched. Such
+a 0 is left to the leftovers and the call is priced instead."""
+
+ERRORS: Final[tuple[Source[str], ...]] = (
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "strands",
+        (st.TOOL_STATUS, st.TOOL_STATUS_OLD),
+        strands.tool_error,
+        "`error`: the tool result's text",
+    ),
+)
+"""error, when the span has no `exception` event and no ERROR status (see the section above)."""
+
 FIRST_TOKEN: Final[tuple[Source[int], ...]] = (
     Source(
         "langfuse",
         (o.LANGFUSE_COMPLETION_START_TIME,),
         timing.langfuse_completion_start,
         "ISO time",
+    ),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "strands",
+        (g.SERVER_TIME_TO_FIRST_TOKEN,),
+        strands.first_token_ns,
+        f"ms after start, `{st.SCOPE}` scope",
     ),
     Source(
         "genai",
@@ -491,9 +665,11 @@ def render_markdown() -> str:
         ("extra.metadata.user_id", USER_ID, "copied to every run of the trace"),
         ("extra.invocation_params.stream", STREAMING, ""),
         ("first_token_time", FIRST_TOKEN, "also a `new_token` event"),
+        ("error (no exception event, no ERROR status)", ERRORS, ""),
         ("extra.metadata (merged, later wins)", METADATA_LAYERS, ""),
         ("extra.invocation_params (merged, later wins)", PARAM_LAYERS, ""),
         ("tags (union)", TAG_SOURCES, ""),
+        ("usage_metadata (whole objects)", USAGE_OBJECTS, "the first wins over the usage table"),
     ]
     for field, sources, note in named:
         out.append(f"### {field}\n")
