@@ -12,7 +12,7 @@ from otel_runs.conventions import genai as g
 from otel_runs.conventions import langsmith as ls
 from otel_runs.conventions import openinference as oi
 from otel_runs.conventions import openllmetry as ol
-from otel_runs.conventions import otel, others
+from otel_runs.conventions import otel, others, vercel_ai
 from otel_runs.conventions import pydantic_ai as pa
 from tests.support.records import T0, record
 
@@ -266,7 +266,13 @@ def test_thread_and_user_spread_to_every_run_of_the_trace() -> None:
             {g.CLIENT_TIME_TO_FIRST_CHUNK: 0.1}, (), 100_000, id="pydantic-ai-client-metric"
         ),
         pytest.param({g.SERVER_TIME_TO_FIRST_TOKEN: 0.3}, (), 300_000, id="openlit-server-metric"),
-        pytest.param({others.AI_RESPONSE_MS_TO_FIRST_CHUNK: 40}, (), 40_000, id="vercel-ms"),
+        pytest.param({vercel_ai.RESPONSE_MS_TO_FIRST_CHUNK: 40}, (), 40_000, id="vercel-ms"),
+        pytest.param(
+            {"mastra.completion_start_time": "2025-11-22T08:26:40.125Z"},
+            (),
+            125_000,
+            id="mastra-iso",
+        ),
         pytest.param(
             {},
             (EventRecord(oi.EVENT_FIRST_TOKEN, T0 + 70_000_000),),
@@ -298,10 +304,30 @@ def test_every_first_token_source(
     assert any(e["name"] == ls.EVENT_NEW_TOKEN for e in run.events)
 
 
+def test_a_first_token_time_before_the_call_began_is_not_taken() -> None:
+    """Mastra writes its first model call's completion start time on the later calls too."""
+    span = record(
+        1,
+        name="x",
+        start=10**9,  # 08:26:41, half a second after that "first token"
+        attributes={
+            g.OPERATION_NAME: "chat",
+            "mastra.completion_start_time": "2025-11-22T08:26:40.5Z",
+        },
+        duration=10**9,
+    )
+    run = runs_of(span)["x"]
+    assert run.first_token_time is None
+    assert "mastra.completion_start_time" in run.metadata["otel"]["attributes"]
+
+
 def test_stamped_segment_times_are_kept_and_unstamped_children_follow_them() -> None:
     """A stamped dotted_order whose segment time is not the span's start (runs that came from
     LangSmith, clamped clock skew) is kept, and an unstamped child continues it exactly."""
-    root_id, child_id = "00000000-0000-0000-0000-000000000001", "00000000-0000-0000-0000-000000000002"
+    root_id, child_id = (
+        "00000000-0000-0000-0000-000000000001",
+        "00000000-0000-0000-0000-000000000002",
+    )
     root_dotted = "20251122T082640000000Z" + root_id  # T0
     child_dotted = root_dotted + ".20251122T082640000010Z" + child_id  # start is +5 µs, stamp +10
     spans = [

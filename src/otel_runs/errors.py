@@ -9,6 +9,8 @@
     ├── StoreError            a local run store cannot be opened or read (missing, locked, corrupt)
     ├── ConfigError           a constructor's configuration is missing or unusable
     ├── FileFormatError       (files/) a file `otel-runs convert` cannot read; names the line
+    ├── LangSmithApiError     (langsmith_api/) LangSmith refused a request or kept failing
+    ├── CheckpointError       (pull/) a pull checkpoint that is unreadable or of another pull
     ├── SpoolFullError        (receiver/intake.py) the spool is at its size limit: retry later
     └── SpoolUnavailableError (receiver/intake.py) the spool cannot write (disk, permissions)
 

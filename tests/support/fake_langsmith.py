@@ -37,6 +37,8 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.support.loopback import send_json, serve, shut
+
 RUN_TYPES = frozenset({"llm", "chain", "tool", "retriever", "embedding", "prompt", "parser"})
 FIELDS = frozenset({"inputs", "outputs", "events", "extra", "error", "serialized"})
 REQUIRED = ("id", "name", "run_type", "start_time", "trace_id", "dotted_order")
@@ -55,6 +57,18 @@ class Rejected(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+def authenticate(headers: dict[str, str], api_key: str, tenant: str | None) -> None:
+    """LangSmith's API key check (lower-case header names): 401 without `x-api-key`, 403 for
+    a wrong one, 403 without the `X-Tenant-Id` a tenant's key needs."""
+    key = headers.get("x-api-key")
+    if not key:
+        raise Rejected(401, "Unauthorized: missing x-api-key header")
+    if key != api_key:
+        raise Rejected(403, "Forbidden: invalid API key")
+    if tenant is not None and headers.get("x-tenant-id") != tenant:
+        raise Rejected(403, "Forbidden: this API key needs an X-Tenant-Id header")
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,20 +171,11 @@ class FakeLangSmith:
         class Handler(_Handler):
             state = fake
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self._thread.start()
+        self._server, self._thread = serve(Handler)
 
     def stop(self) -> None:
         self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(5)
+        shut(self._server, self._thread)
 
     # --- request handling (called from handler threads) ------------------------------------
 
@@ -217,13 +222,7 @@ class FakeLangSmith:
         return 202, {}, {}
 
     def _authenticate(self, headers: dict[str, str]) -> None:
-        key = headers.get("x-api-key")
-        if not key:
-            raise Rejected(401, "Unauthorized: missing x-api-key header")
-        if key != self.api_key:
-            raise Rejected(403, "Forbidden: invalid API key")
-        if self.tenant is not None and headers.get("x-tenant-id") != self.tenant:
-            raise Rejected(403, "Forbidden: this API key needs an X-Tenant-Id header")
+        authenticate(headers, self.api_key, self.tenant)
 
     def _store(self, runs: list[dict[str, Any]]) -> None:
         with self._lock:
@@ -273,17 +272,7 @@ class _Handler(BaseHTTPRequestHandler):
     ) -> None:
         record.status = status
         record.message = str(body.get("detail", ""))
-        data = json.dumps(body).encode()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (a timeout fault)
+        send_json(self, status, body, headers)
 
     do_POST = _serve
     do_GET = _serve

@@ -5,6 +5,8 @@
     otel-runs traces [--limit N]                        list recent traces
     otel-runs serve [--http-port N] [--grpc-port N]     receive OTLP traces, store them as runs
     otel-runs convert INPUT [-o OUT] [--to TARGET]      runs files <-> OTLP files or endpoints
+    otel-runs pull --project NAME -o OUT [--to TARGET]  a LangSmith project (or --parquet
+                                                        export files) to runs or OTLP
 
 The store is `--store`, else `$OTEL_RUNS_STORE`, else `otel-runs.sqlite` in the working
 directory. Expected failures (missing store or trace, unreadable file) print one line on
@@ -19,7 +21,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from otel_runs.cli import convert, runs, serve, traces, tree
+from otel_runs.cli import convert, pull, runs, serve, traces, tree
 from otel_runs.cli._common import PROG, CommandError
 from otel_runs.errors import OtelRunsError
 
@@ -55,6 +57,6 @@ def _parser() -> argparse.ArgumentParser:
         prog=PROG, description="Look at the LangSmith runs otel-runs stored locally."
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    for module in (tree, runs, traces, serve, convert):
+    for module in (tree, runs, traces, serve, convert, pull):
         module.register(commands)
     return parser

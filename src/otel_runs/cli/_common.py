@@ -1,16 +1,20 @@
-"""What the subcommands share: the --store option, argument types, the one CLI error."""
+"""What the subcommands share: the --store option, argument types, --header pairs, the report
+of bad records, the one CLI error."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Final, TypeAlias
 from uuid import UUID
 
+from otel_runs.files.records import BadRecord
 from otel_runs.sinks.sqlite import STORE_ENV, default_store_path
 
 PROG: Final = "otel-runs"
+SHOWN_ERRORS: Final = 20
 
 Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 Command: TypeAlias = Callable[[argparse.Namespace], int]
@@ -57,3 +61,39 @@ def count(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"not a count (an integer >= 0): {text!r}")
     return value
+
+
+def header_pairs(pairs: list[str]) -> dict[str, str]:
+    """`--header KEY=VALUE` options as a dict; CommandError for one without `=`."""
+    headers = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise CommandError(f"--header {pair!r}: expected KEY=VALUE")
+        headers[key.strip()] = value.strip()
+    return headers
+
+
+class BadReporter:
+    """Prints the first bad records on stderr with where they were (after `prefix`, as in
+    `file:line 12: ...`), and counts the rest."""
+
+    def __init__(self, command: str, prefix: str) -> None:
+        self.command = command
+        self.prefix = prefix
+        self.count = 0
+
+    def __call__(self, bad: BadRecord) -> None:
+        self.count += 1
+        if self.count <= SHOWN_ERRORS:
+            print(f"{PROG} {self.command}: {self.prefix}{bad}", file=sys.stderr)
+
+    def finish(self) -> None:
+        """Say how many were not shown."""
+        if self.count > SHOWN_ERRORS:
+            where = f"{self.prefix} " if self.prefix else ""
+            print(
+                f"{PROG} {self.command}: {where}{self.count - SHOWN_ERRORS} more records"
+                " not converted",
+                file=sys.stderr,
+            )

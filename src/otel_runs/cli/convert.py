@@ -27,13 +27,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Final
 
-from otel_runs.cli._common import PROG, CommandError, Subcommands
+from otel_runs.cli._common import PROG, BadReporter, CommandError, Subcommands, header_pairs
 from otel_runs.files import FileFormatError
 from otel_runs.files.detect import Format, detect
 from otel_runs.files.otlp_proto import framing
 from otel_runs.files.pipeline import DEFAULT_BATCH, convert
 from otel_runs.files.progress import Progress
-from otel_runs.files.records import BadRecord
 from otel_runs.files.replay import PROTOCOLS, exporter
 from otel_runs.files.source import Source
 
@@ -41,7 +40,6 @@ _logger = logging.getLogger(__name__)
 
 FORMATS: Final = tuple(f.value for f in Format)
 TARGETS: Final = (*FORMATS, *PROTOCOLS)
-SHOWN_ERRORS: Final = 20
 
 
 def register(commands: Subcommands) -> None:
@@ -103,16 +101,6 @@ def _target(args: argparse.Namespace, kind: Format) -> tuple[str, str | None]:
     return name, None
 
 
-def _headers(pairs: list[str]) -> dict[str, str]:
-    headers = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise CommandError(f"--header {pair!r}: expected KEY=VALUE")
-        headers[key.strip()] = value.strip()
-    return headers
-
-
 @contextlib.contextmanager
 def _opened_input(name: str) -> Iterator[tuple[IO[bytes], int | None]]:
     if name == "-":
@@ -143,24 +131,11 @@ def _opened_output(name: str) -> Iterator[IO[bytes]]:
         yield handle
 
 
-class _Reporter:
-    """Prints the first bad records with where they were, and counts the rest."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.count = 0
-
-    def __call__(self, bad: BadRecord) -> None:
-        self.count += 1
-        if self.count <= SHOWN_ERRORS:
-            print(f"{PROG} convert: {self.label}:{bad}", file=sys.stderr)
-
-
 def run(args: argparse.Namespace) -> int:
     """Convert the input; 0 when every record converted, 1 otherwise."""
     if args.batch < 1:
         raise CommandError("--batch must be at least 1")
-    headers = _headers(args.header)
+    headers = header_pairs(args.header)
     with _opened_input(args.input) as (raw, size):
         source = Source(raw)
         try:
@@ -177,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
             "runs" if target == Format.RUNS.value else "spans",
             enabled=sys.stderr.isatty() if args.progress is None else args.progress,
         )
-        report = _Reporter(label)
+        report = BadReporter("convert", f"{label}:")
         _logger.debug("converting %s (%s) to %s", label, kind.value, target)
 
         def tick(written: int) -> None:
@@ -203,11 +178,7 @@ def run(args: argparse.Namespace) -> int:
             progress.finish(source.consumed, 0, report.count)
             raise CommandError(f"{label}: {exc}") from None
         progress.finish(source.consumed, outcome.written, report.count)
-    if report.count > SHOWN_ERRORS:
-        print(
-            f"{PROG} convert: {label}: {report.count - SHOWN_ERRORS} more records not converted",
-            file=sys.stderr,
-        )
+    report.finish()
     if outcome.bad:
         print(
             f"{PROG} convert: {label}: {outcome.written} written, {outcome.bad} not converted",

@@ -5,6 +5,41 @@ from __future__ import annotations
 
 from typing import Final
 
+AI_SDK_PROVIDERS: Final = {
+    "openai.chat": "openai",
+    "openai.responses": "openai",
+    "openai.completion": "openai",
+    "openai.embedding": "openai",
+    "openai.image": "openai",
+    "openai.transcription": "openai",
+    "openai.speech": "openai",
+    "azure.chat": "azure",
+    "azure.responses": "azure",
+    "azure.completion": "azure",
+    "azure.embeddings": "azure",
+    "azure-openai": "azure",
+    "anthropic.messages": "anthropic",
+    "google.generative-ai": "google_genai",
+    "google.vertex.chat": "google_vertexai",
+    "google.vertex.embedding": "google_vertexai",
+    "vertex.anthropic.messages": "anthropic",
+    "amazon-bedrock": "amazon_bedrock",
+    "mistral.chat": "mistralai",
+    "mistral.embedding": "mistralai",
+    "groq.chat": "groq",
+    "xai.chat": "xai",
+    "xai.responses": "xai",
+    "deepseek.chat": "deepseek",
+    "cohere.chat": "cohere",
+    "cohere.textEmbedding": "cohere",
+    "ollama.chat": "ollama",
+    "ollama.responses": "ollama",
+    "ollama.embedding": "ollama",
+}
+"""Vercel AI SDK provider ids (`ai.model.provider`, and `gen_ai.system` on AI SDK 4-6 spans, and
+Mastra's `gen_ai.provider.name`): `<provider>.<api>` as the `@ai-sdk/*` packages name them,
+lower-cased -> LangChain's provider names."""
+
 TO_LS_PROVIDER: Final = {
     "openai": "openai",
     "anthropic": "anthropic",
@@ -32,6 +67,7 @@ TO_LS_PROVIDER: Final = {
     "ibm.watsonx.ai": "ibm",
     "moonshot_ai": "moonshot",
     "ollama": "ollama",
+    **{key.lower(): value for key, value in AI_SDK_PROVIDERS.items()},
 }
 """Lower-cased GenAI provider/system values -> LangChain's provider names."""
 
@@ -100,3 +136,25 @@ LEGACY_TO_CURRENT: Final = {
     "xai": "x_ai",
 }
 """`gen_ai.system` spellings the SDK writes -> current `gen_ai.provider.name` values."""
+
+FRAMEWORK_SYSTEMS: Final = frozenset(
+    {
+        "langchain",
+        "langgraph",
+        "strands-agents",
+        "llama_index",
+        "llamaindex",
+        "crewai",
+        "smolagents",
+        "openai_agents",
+        "openai-agents",
+        "autogen",
+        "semantic_kernel",
+        "haystack",
+        "dspy",
+        "agno",
+    }
+)
+"""`gen_ai.system` / `gen_ai.provider.name` values that name an agent framework rather than the
+model's provider (Strands, LangChain's `gen_ai.system=langchain` on chain spans...): not an
+`ls_provider`, which would stop costs and mislabel the run."""

@@ -63,8 +63,13 @@ def _error(v: SpanView, plan: Plan) -> str | None:
             attrs = event.attributes
             kind = as_str(attrs.get(otel.EXCEPTION_TYPE)) or "Exception"
             message = as_str(attrs.get(otel.EXCEPTION_MESSAGE)) or ""
-            text = f"{kind}: {message}" if message else kind
+            headed = f"{kind}: {message}" if message else kind
+            # A message that already starts with its type (LangSmith JS records `Error: ...` as
+            # an `Error`) is not prefixed again.
+            text = message if message.startswith(f"{kind}:") else headed
             stack = as_str(attrs.get(otel.EXCEPTION_STACKTRACE))
+            if stack and stack.startswith(headed):  # a JavaScript stack opens with `type: message`
+                return text + stack[len(headed) :]
             if stack and stack.strip() not in message:  # LangSmith's exporter puts it in both
                 return f"{text}\n\n{stack}"
             return text
@@ -73,7 +78,7 @@ def _error(v: SpanView, plan: Plan) -> str | None:
         if record.status_message and error_type:
             return f"{error_type}: {record.status_message}"
         return record.status_message or error_type or "error"
-    return None
+    return _first(v, plan.errors) if plan.errors else None
 
 
 _NONE: Final[tuple[Any, ...]] = ()

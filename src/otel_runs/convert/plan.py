@@ -47,6 +47,7 @@ class Plan:
         "agent_name",
         "aggregated_usage",
         "cost_keys",
+        "errors",
         "exceptions",
         "first_token",
         "genai",
@@ -74,7 +75,7 @@ class Plan:
         "token_keys",
         "token_paths",
         "traceable",
-        "usage_object",
+        "usage_objects",
         "user_id",
         "workflow",
     )  # fmt: skip
@@ -99,9 +100,10 @@ class Plan:
         self.thread_id = sources(p.THREAD_ID)
         self.user_id = sources(p.USER_ID)
         self.tag_sources = sources(p.TAG_SOURCES)
+        self.errors = sources(p.ERRORS)
+        self.usage_objects = sources(p.USAGE_OBJECTS)
 
         self.identity = not _IDENTITY.isdisjoint(present)
-        self.usage_object = ls.USAGE_METADATA in present
         self.token_keys = tuple(
             (key, TOKEN_KEYS[key]) for key in keys if key in TOKEN_KEYS
         )  # span order, as the attribute walk found them

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from otel_runs.conventions import genai as g
-from otel_runs.dialects import genai, langsmith
+from otel_runs.dialects import genai
 from otel_runs.dialects.coerce import as_int
 from otel_runs.dialects.precedence import TOKEN_ATTRIBUTES
 from otel_runs.dialects.view import SpanView
@@ -116,9 +116,18 @@ def from_suffixes(values: dict[str, Any]) -> Usage | None:
     return normalize(usage)[0]
 
 
+def _first_object(v: SpanView, plan: Plan) -> dict[str, Any] | None:
+    """The first whole usage object the span carries (`precedence.USAGE_OBJECTS`)."""
+    for source in plan.usage_objects:
+        found: dict[str, Any] | None = source.get(v)
+        if found is not None:
+            return found
+    return None
+
+
 def extract(v: SpanView, plan: Plan) -> tuple[Usage | None, list[str]]:
     """The span's usage (or None) and the normalization rules that fired."""
-    whole = langsmith.usage(v) if plan.usage_object else None
+    whole = _first_object(v, plan)
     if not whole and not plan.token_keys and not plan.token_details:
         return None, []
     usage = _clean(whole) if whole else _from_attributes(v, plan)

@@ -29,6 +29,9 @@ def _arguments_text(arguments: object) -> str:
 def _result_text(result: object) -> str:
     if isinstance(result, str):
         return result
+    text = converse_text(result)  # Converse `[{"text": ...}]` tool results (Strands)
+    if text is not None:
+        return text
     return dumps(to_jsonable(result))
 
 
@@ -286,3 +289,166 @@ def from_choice_event(attributes: Mapping[str, Any]) -> Message:
     if attributes.get("finish_reason") is not None:
         message["finish_reason"] = str(attributes["finish_reason"])
     return message
+
+
+# --- Bedrock Converse content blocks (Strands Agents, Bedrock instrumentations) -------------------
+
+CONVERSE_KEYS: Final = frozenset({"text", "toolUse", "toolResult", "reasoningContent", "image"})
+"""Keys that make a dict a Converse content block."""
+
+
+def is_converse(blocks: object) -> bool:
+    """Whether a value is a non-empty list of Converse content blocks."""
+    return (
+        isinstance(blocks, list)
+        and bool(blocks)
+        and all(isinstance(b, Mapping) and not CONVERSE_KEYS.isdisjoint(b) for b in blocks)
+    )
+
+
+def converse_text(blocks: object) -> str | None:
+    """The text of Converse blocks that are all text (a tool result's content), else None."""
+    if not isinstance(blocks, list) or not blocks:
+        return None
+    texts = [b.get("text") for b in blocks if isinstance(b, Mapping)]
+    if len(texts) != len(blocks) or not all(isinstance(t, str) for t in texts):
+        return None
+    return "".join(str(t) for t in texts)
+
+
+def from_converse(role: str, blocks: list[Any]) -> list[Message]:
+    """One Converse message (role + content blocks) as OpenAI messages: text as content,
+    `toolUse` as tool_calls, each `toolResult` as its own `tool` message."""
+    parts: list[dict[str, Any]] = []
+    calls: list[dict[str, Any]] = []
+    results: list[Message] = []
+    for block in blocks:
+        if not isinstance(block, Mapping):
+            continue
+        if "text" in block:
+            parts.append({"type": "text", "text": str(block["text"])})
+        elif isinstance(block.get("toolUse"), Mapping):
+            use = block["toolUse"]
+            calls.append(tool_call(use.get("toolUseId"), use.get("name"), use.get("input", {})))
+        elif isinstance(block.get("toolResult"), Mapping):
+            result = block["toolResult"]
+            content = result.get("content")
+            text = converse_text(content)
+            tool_msg: Message = {
+                "role": "tool",
+                "content": text if text is not None else _result_text(content),
+            }
+            if result.get("toolUseId") is not None:
+                tool_msg["tool_call_id"] = str(result["toolUseId"])
+            results.append(tool_msg)
+        elif isinstance(block.get("reasoningContent"), Mapping):
+            reasoning = block["reasoningContent"].get("reasoningText") or {}
+            parts.append({"type": "reasoning", "reasoning": str(reasoning.get("text", ""))})
+        else:
+            parts.append({str(k): to_jsonable(v) for k, v in block.items()})
+    out: list[Message] = []
+    if parts or calls:
+        message: Message = {"role": role, "content": _content(parts)}
+        if calls:
+            message["tool_calls"] = calls
+        out.append(message)
+    return out + results
+
+
+# --- Vercel AI SDK (issue 14, i14js) --------------------------------------------------------------
+
+
+def _ai_sdk_tool_output(output: object) -> str:
+    """An AI SDK tool result as text: 5+ wraps it (`{"type": "json"|"text"|"error-text"|...,
+    "value"}`), 4 gives the bare result."""
+    if isinstance(output, Mapping) and "value" in output and isinstance(output.get("type"), str):
+        output = output["value"]
+    return _result_text(output)
+
+
+def _ai_sdk_part(part: Mapping[str, Any]) -> dict[str, Any]:
+    kind = part.get("type")
+    if kind == "text":
+        return {"type": "text", "text": str(part.get("text", ""))}
+    if kind == "reasoning":
+        return {"type": "reasoning", "reasoning": str(part.get("text", ""))}
+    if kind == "image" and isinstance(part.get("image"), str):
+        return {"type": "image_url", "image_url": {"url": part["image"]}}
+    return {str(k): to_jsonable(v) for k, v in part.items()}
+
+
+def from_ai_sdk(messages: object) -> list[Message] | None:
+    """Vercel AI SDK prompt messages (`ai.prompt.messages`: role + content parts `text`,
+    `tool-call`, `tool-result`...) to OpenAI messages; each tool result is its own `tool`
+    message."""
+    items = as_list(messages)
+    if items is None:
+        return None
+    out: list[Message] = []
+    for item in items:
+        if not isinstance(item, Mapping):
+            continue
+        role = as_str(item.get("role")) or "user"
+        content = item.get("content")
+        if not isinstance(content, list):
+            out.append({"role": role, "content": to_jsonable(content)})
+            continue
+        parts: list[dict[str, Any]] = []
+        calls: list[dict[str, Any]] = []
+        for part in content:
+            if not isinstance(part, Mapping):
+                continue
+            kind = part.get("type")
+            if kind == "tool-call":
+                arguments = part.get("input", part.get("args"))
+                calls.append(tool_call(part.get("toolCallId"), part.get("toolName"), arguments))
+            elif kind == "tool-result":
+                result = part.get("output", part.get("result"))
+                tool_msg: Message = {"role": "tool", "content": _ai_sdk_tool_output(result)}
+                if part.get("toolCallId") is not None:
+                    tool_msg["tool_call_id"] = str(part["toolCallId"])
+                out.append(tool_msg)
+            else:
+                parts.append(_ai_sdk_part(part))
+        if role == "tool" and not parts and not calls:
+            continue
+        message: Message = {"role": role, "content": _content(parts)}
+        if calls:
+            message["tool_calls"] = calls
+        out.append(message)
+    return out
+
+
+def ai_sdk_tool_calls(calls: object) -> list[dict[str, Any]] | None:
+    """`ai.response.toolCalls` (`toolCallId`, `toolName`, `input`, or AI SDK 4's `args`) as
+    OpenAI tool_calls."""
+    items = as_list(calls)
+    if not items:
+        return None
+    return [
+        tool_call(c.get("toolCallId"), c.get("toolName"), c.get("input", c.get("args", "")))
+        for c in items
+        if isinstance(c, Mapping)
+    ] or None
+
+
+def ai_sdk_tools(tools: object) -> list[Any] | None:
+    """`ai.prompt.tools` (one JSON definition per element, the schema in `inputSchema`, or
+    AI SDK 4's `parameters`) in OpenAI's tools form."""
+    items = as_list(tools)
+    if not items:
+        return None
+    out: list[Any] = []
+    for raw in items:
+        tool = as_object(raw)
+        if tool is None or tool.get("type", "function") != "function" or "name" not in tool:
+            out.append(to_jsonable(tool if tool is not None else raw))  # provider-defined tools
+            continue
+        function: dict[str, Any] = {"name": str(tool["name"])}
+        if tool.get("description") is not None:
+            function["description"] = str(tool["description"])
+        schema = tool.get("inputSchema", tool.get("parameters"))
+        if schema is not None:
+            function["parameters"] = to_jsonable(schema)
+        out.append({"type": "function", "function": function})
+    return out

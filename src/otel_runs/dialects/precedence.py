@@ -13,19 +13,30 @@ from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar
 
 from otel_runs.conventions import genai as g
+from otel_runs.conventions import langfuse as lf
 from otel_runs.conventions import langsmith as ls
+from otel_runs.conventions import mastra as ma
 from otel_runs.conventions import openinference as oi
+from otel_runs.conventions import openlit as olt
 from otel_runs.conventions import openllmetry as ol
 from otel_runs.conventions import others as o
 from otel_runs.conventions import pydantic_ai as pa
+from otel_runs.conventions import strands as st
+from otel_runs.conventions import vercel_ai as ai
 from otel_runs.dialects import (
     genai,
+    generic,
     heuristics,
+    langfuse,
     langsmith,
+    mastra,
     openinference,
+    openlit,
     openllmetry,
     pydantic_ai,
+    strands,
     timing,
+    vercel_ai,
 )
 from otel_runs.dialects.view import Shape, SpanView
 
@@ -46,6 +57,10 @@ class Source(Generic[T]):
     "events" (no event has one of the names in `reads`), "always" (never skipped); "auto" picks
     keys or family."""
     gate: frozenset[str] = frozenset()
+    gate_key: Callable[[str], bool] | None = None
+    """For sources that pick keys by a rule rather than by name (heuristics, generic
+    fallbacks): the rule, per key. Such a source applies to a span shape only when one of its
+    keys passes it (decided once per shape, by a plan)."""
     prefixes: tuple[str, ...] = ()
     """For "family" gating: the literal start of each of `reads` (up to `*` or `{`)."""
 
@@ -62,12 +77,10 @@ class Source(Generic[T]):
             gate = frozenset(self.reads)
         object.__setattr__(self, "gate", gate)
 
-    def applies(self, view: SpanView) -> bool:
-        """Whether the span has anything this source reads."""
-        return self.applies_to(view.shape, view.attrs.keys())
-
     def applies_to(self, shape: Shape, keys: AbstractSet[str]) -> bool:
         """Whether spans of this shape (with these attribute keys) may have anything it reads."""
+        if self.gate_key is not None:
+            return any(map(self.gate_key, keys))
         if self.gating == "keys":
             return not self.gate.isdisjoint(keys)
         if self.gating == "family":
@@ -79,47 +92,37 @@ class Source(Generic[T]):
         return True
 
 
-def applicable(view: SpanView, sources: Sequence[Source[T]]) -> tuple[Source[T], ...]:
-    """The sources of a table that can apply to the span: worked out once per span shape."""
-    plans = view.shape.plans
-    plan = plans.get(id(sources))
-    if plan is not None and plan[0] is sources:
-        return plan[1]
-    found = tuple(source for source in sources if source.applies(view))
-    plans[id(sources)] = (sources, found)
-    return found
-
-
-def first(view: SpanView, sources: Sequence[Source[T]]) -> T | None:
-    """The first applicable source's value that is not None."""
-    for source in applicable(view, sources):
-        value = source.get(view)
-        if value is not None:
-            return value
-    return None
-
-
-def each(view: SpanView, sources: Sequence[Source[T]]) -> list[T]:
-    """Every applicable source's value that is not None, in table order."""
-    found = []
-    for source in applicable(view, sources):
-        value = source.get(view)
-        if value is not None:
-            found.append(value)
-    return found
-
-
 RUN_TYPE: Final[tuple[Source[str], ...]] = (
     Source("langsmith", (ls.SPAN_KIND,), langsmith.run_type),
     Source("openinference", (oi.SPAN_KIND,), openinference.run_type),
     Source("genai", (g.OPERATION_NAME,), genai.run_type),
     Source("openllmetry", (ol.SPAN_KIND, ol.REQUEST_TYPE), openllmetry.run_type),
+    # --- JavaScript frameworks (issue 14, i14js) ---
+    Source(
+        "vercel-ai",
+        (ai.OPERATION_ID,),
+        vercel_ai.run_type,
+        "doGenerate/doStream -> llm, doEmbed -> embedding, toolCall -> tool",
+    ),
+    # --- end JavaScript frameworks ---
+    # i14pya: Python frameworks, set A (issue 14)
+    Source("langfuse", (lf.OBSERVATION_TYPE,), langfuse.run_type, "agent, span, event -> chain"),
     Source(
         "heuristic",
         (g.TOOL_NAME, g.TOOL_CALL_ID, oi.TOOL_NAME, oi.LLM_PROMPT_TEMPLATE_VARIABLES),
         heuristics.run_type,
         "tool keys -> tool; template variables -> prompt; model with usage or messages -> llm",
         "always",
+        gate_key=heuristics.may_apply,
+    ),
+    # i14pya: generic fallback (issue 14)
+    Source(
+        "generic",
+        ("*.model", "*.input_tokens", "*.usage"),
+        lambda v: generic.run_type(v, _TABLE_TOKEN_KEYS),
+        "a `model`-named key with token counts or a usage object under generic names -> llm",
+        "always",
+        gate_key=generic.named(generic.MODEL_NAMES),
     ),
 )
 """run_type; when nothing matches the run is a chain."""
@@ -129,6 +132,12 @@ NAME: Final[tuple[Source[str], ...]] = (
     Source("genai", (g.TOOL_NAME,), genai.tool_name, "tool runs"),
     Source("openinference", (oi.TOOL_NAME,), openinference.tool_name, "tool runs"),
     Source("openllmetry", (ol.ENTITY_NAME,), openllmetry.name),
+    # --- JavaScript frameworks (issue 14, i14js) ---
+    Source("vercel-ai", (ai.TOOL_CALL_NAME,), vercel_ai.tool_name, "tool runs"),
+    Source(
+        "vercel-ai", (ai.TELEMETRY_FUNCTION_ID,), vercel_ai.function_name, "the call the app made"
+    ),
+    # --- end JavaScript frameworks ---
 )
 """name; the span name otherwise."""
 
@@ -136,8 +145,23 @@ INPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
     Source(
         "genai", (g.INPUT_MESSAGES, g.SYSTEM_INSTRUCTIONS, g.TOOL_DEFINITIONS), genai.input_messages
     ),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source("openlit", (g.TOOL_CALL_ARGUMENTS,), openlit.tool_arguments, "OpenLIT: a Python repr"),
     Source("genai", (g.TOOL_CALL_ARGUMENTS,), genai.tool_arguments),
-    Source("genai", (g.EVENT_INFERENCE_DETAILS,), genai.details_event_inputs, "event", "events"),
+    Source("genai", (g.EVENT_INFERENCE_DETAILS,), genai.details_event_inputs, "events", "events"),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "strands",
+        (
+            g.EVENT_SYSTEM_MESSAGE,
+            g.EVENT_USER_MESSAGE,
+            g.EVENT_ASSISTANT_MESSAGE,
+            g.EVENT_TOOL_MESSAGE,
+        ),
+        strands.message_events_inputs,
+        f"`{st.SCOPE}` scope: Converse content blocks; a tool's arguments",
+        "events",
+    ),
     Source(
         "genai",
         (
@@ -163,14 +187,59 @@ INPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
     Source("openllmetry", (ol.ENTITY_INPUT,), openllmetry.entity_input),
     Source("pydantic-ai", (pa.ALL_MESSAGES,), pydantic_ai.agent_inputs),
     Source("pydantic-ai", (pa.TOOL_ARGUMENTS,), pydantic_ai.tool_arguments),
+    # --- JavaScript frameworks (issue 14, i14js) ---
+    Source("vercel-ai", (ai.PROMPT_MESSAGES, ai.PROMPT_TOOLS), vercel_ai.prompt_messages),
+    Source("vercel-ai", (ai.TOOL_CALL_ARGS, ai.TOOL_CALL_INPUT), vercel_ai.tool_args),
+    Source("vercel-ai", (ai.PROMPT,), vercel_ai.prompt),
+    Source("vercel-ai", (ai.VALUE, ai.VALUES), vercel_ai.embed_values),
+    Source("mastra", (ma.PREFIX + "{span_type}" + ma.INPUT_SUFFIX,), mastra.inputs),
+    # --- end JavaScript frameworks ---
+    # i14pya: Python frameworks, set A (issue 14)
+    Source("openlit", (olt.WORKFLOW_INPUT,), openlit.workflow_input),
+    Source(
+        "langfuse",
+        (lf.OBSERVATION_INPUT,),
+        langfuse.inputs,
+        "generations: OpenAI messages; `@observe`'s args/kwargs unwrapped",
+    ),
     Source("genai", (g.PROMPT,), genai.prompt_text, "deprecated; LangSmith's exporter"),
+    # i14pya: generic fallback (issue 14)
+    Source(
+        "generic",
+        tuple(f"*.{name}" for name in sorted(generic.INPUT_NAMES)),
+        generic.inputs,
+        "any unread key so named, outside the conventions' families; JSON decoded",
+        "always",
+        gate_key=generic.named(generic.INPUT_NAMES),
+    ),
 )
 """inputs; `{}` otherwise. Text is wrapped as `{"input": text}`."""
 
 OUTPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
     Source("genai", (g.OUTPUT_MESSAGES,), genai.output_messages),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "strands", (g.TOOL_CALL_RESULT,), strands.tool_result, f"`{st.SCOPE}`: Converse text blocks"
+    ),
+    Source("openlit", (g.TOOL_CALL_RESULT,), openlit.tool_result, "OpenLIT scopes: a ToolMessage"),
     Source("genai", (g.TOOL_CALL_RESULT,), genai.tool_result),
-    Source("genai", (g.EVENT_INFERENCE_DETAILS,), genai.details_event_outputs, "event", "events"),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "strands",
+        (g.EVENT_INFERENCE_DETAILS,),
+        strands.tool_details_result,
+        "a tool's `tool_call_response` event part",
+        "events",
+    ),
+    Source("genai", (g.EVENT_INFERENCE_DETAILS,), genai.details_event_outputs, "events", "events"),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "strands",
+        (g.EVENT_CHOICE,),
+        strands.choice_outputs,
+        f"`{st.SCOPE}`: Converse blocks or text; a cycle's tool results",
+        "events",
+    ),
     Source(
         "genai",
         (g.EVENT_CHOICE, g.EVENT_CONTENT_COMPLETION),
@@ -189,7 +258,47 @@ OUTPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
     Source("openllmetry", (ol.ENTITY_OUTPUT,), openllmetry.entity_output),
     Source("pydantic-ai", (pa.FINAL_RESULT, pa.ALL_MESSAGES), pydantic_ai.agent_outputs),
     Source("pydantic-ai", (pa.TOOL_RESPONSE,), pydantic_ai.tool_response),
+    # --- JavaScript frameworks (issue 14, i14js) ---
+    Source(
+        "vercel-ai",
+        (
+            ai.RESPONSE_TEXT,
+            ai.RESPONSE_TOOL_CALLS,
+            ai.RESPONSE_OBJECT,
+            ai.RESULT_TEXT,
+            ai.RESULT_TOOL_CALLS,
+            ai.RESULT_OBJECT,
+        ),
+        vercel_ai.response,
+        "llm runs: an OpenAI choice",
+    ),
+    Source("vercel-ai", (ai.TOOL_CALL_RESULT, ai.TOOL_CALL_OUTPUT), vercel_ai.tool_result),
+    Source("vercel-ai", (ai.EMBEDDING, ai.EMBEDDINGS), vercel_ai.embeddings),
+    Source("mastra", (ma.PREFIX + "{span_type}" + ma.OUTPUT_SUFFIX,), mastra.outputs),
+    # --- end JavaScript frameworks ---
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "openlit",
+        (olt.WORKFLOW_OUTPUT,),
+        openlit.workflow_output,
+        "LangChain message reprs -> role and content",
+    ),
+    Source(
+        "langfuse",
+        (lf.OBSERVATION_OUTPUT,),
+        langfuse.outputs,
+        "generations: OpenAI choices; retrievers: documents",
+    ),
     Source("genai", (g.COMPLETION,), genai.completion_text, "deprecated; LangSmith's exporter"),
+    # i14pya: generic fallback (issue 14)
+    Source(
+        "generic",
+        tuple(f"*.{name}" for name in sorted(generic.OUTPUT_NAMES)),
+        generic.outputs,
+        "any unread key so named, outside the conventions' families; JSON decoded",
+        "always",
+        gate_key=generic.named(generic.OUTPUT_NAMES),
+    ),
 )
 """outputs; None otherwise. Text is wrapped as `{"output": text}`."""
 
@@ -204,12 +313,29 @@ MODEL: Final[tuple[Source[str], ...]] = (
     Source(
         "openinference", (oi.LLM_INVOCATION_PARAMETERS,), openinference.requested_model, "`model`"
     ),
+    # --- JavaScript frameworks (issue 14, i14js) ---
+    Source("vercel-ai", (ai.RESPONSE_MODEL, ai.MODEL_ID), vercel_ai.model),
+    # --- end JavaScript frameworks ---
+    # i14pya: Python frameworks, set A (issue 14)
+    Source("langfuse", (lf.OBSERVATION_MODEL,), langfuse.model),
+    # i14pya: generic fallback (issue 14)
+    Source(
+        "generic",
+        tuple(f"*.{name}" for name in sorted(generic.MODEL_NAMES)),
+        lambda v: generic.model(v) if v.run_type in ("llm", "embedding") else None,
+        "LLM runs only",
+        "always",
+        gate_key=generic.named(generic.MODEL_NAMES),
+    ),
 )
 """`extra.metadata.ls_model_name` (an explicit `langsmith.metadata.ls_model_name` wins)."""
 
 PROVIDER: Final[tuple[Source[str], ...]] = (
     Source("genai", (g.PROVIDER_NAME, g.SYSTEM), genai.provider),
     Source("openinference", (oi.LLM_PROVIDER, oi.LLM_SYSTEM), openinference.provider),
+    # --- JavaScript frameworks (issue 14, i14js) ---
+    Source("vercel-ai", (ai.MODEL_PROVIDER,), vercel_ai.provider, "`openai.chat` -> openai"),
+    # --- end JavaScript frameworks ---
 )
 """`extra.metadata.ls_provider`, in LangChain's provider vocabulary."""
 
@@ -222,6 +348,18 @@ THREAD_ID: Final[tuple[Source[str], ...]] = (
     Source(
         "openllmetry", (ol.ASSOCIATION_PROPERTIES_PREFIX + "session_id",), openllmetry.thread_id
     ),
+    # --- JavaScript frameworks (issue 14, i14js) ---
+    Source(
+        "vercel-ai",
+        (
+            ai.TELEMETRY_METADATA_PREFIX
+            + "{thread_id,session_id,conversation_id,threadId,sessionId}",
+        ),
+        vercel_ai.thread_id,
+    ),
+    # --- end JavaScript frameworks ---
+    # i14pya: Python frameworks, set A (issue 14)
+    Source("langfuse", (lf.SESSION_ID,), langfuse.thread_id, "older SDKs; v3+ write `session.id`"),
 )
 """`extra.metadata.thread_id`, then copied to every run of the trace."""
 
@@ -229,6 +367,11 @@ USER_ID: Final[tuple[Source[str], ...]] = (
     Source("langsmith", (ls.METADATA_PREFIX + ls.META_USER_ID,), langsmith.user_id),
     Source("openinference", (oi.USER_ID,), openinference.user_id),
     Source("openllmetry", (ol.ASSOCIATION_PROPERTIES_PREFIX + "user_id",), openllmetry.user_id),
+    # --- JavaScript frameworks (issue 14, i14js) ---
+    Source("vercel-ai", (ai.TELEMETRY_METADATA_PREFIX + "{user_id,userId}",), vercel_ai.user_id),
+    # --- end JavaScript frameworks ---
+    # i14pya: Python frameworks, set A (issue 14)
+    Source("langfuse", (lf.USER_ID,), langfuse.user_id, "older SDKs; v3+ write `user.id`"),
 )
 """`extra.metadata.user_id`, then copied to every run of the trace."""
 
@@ -236,14 +379,34 @@ STREAMING: Final[tuple[Source[bool], ...]] = (
     Source("langsmith", (ls.REQUEST_STREAMING,), langsmith.streaming),
     Source("genai", (g.REQUEST_STREAM,), genai.streaming),
     Source("openllmetry", (ol.IS_STREAMING,), openllmetry.streaming),
+    # --- JavaScript frameworks (issue 14, i14js) ---
+    Source("vercel-ai", (ai.OPERATION_ID,), vercel_ai.streaming, "streamText/streamObject"),
+    # --- end JavaScript frameworks ---
 )
 """`extra.invocation_params.stream`."""
 
 METADATA_LAYERS: Final[tuple[Source[dict[str, Any]], ...]] = (
+    # --- JavaScript frameworks (issue 14, i14js) ---
+    Source("vercel-ai", (ai.TELEMETRY_METADATA_PREFIX + "*",), vercel_ai.metadata),
+    Source("mastra", (ma.METADATA_PREFIX + "*",), mastra.metadata),
+    # --- end JavaScript frameworks ---
     Source(
         "openllmetry", (ol.ASSOCIATION_PROPERTIES_PREFIX + "*",), openllmetry.association_properties
     ),
     Source("openinference", (oi.METADATA,), openinference.metadata),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "langfuse",
+        (
+            lf.TRACE_METADATA_PREFIX + "*",
+            lf.OBSERVATION_METADATA_PREFIX + "*",
+            lf.TRACE_METADATA,
+            lf.OBSERVATION_METADATA,
+            lf.OBSERVATION_LEVEL,
+        ),
+        langfuse.metadata,
+        "values JSON-decoded; level and status message unless the span status has the error",
+    ),
     Source("langsmith", (ls.METADATA_PREFIX + "*",), langsmith.metadata),
 )
 """`extra.metadata`: merged in this order, so later layers win key by key."""
@@ -251,12 +414,27 @@ METADATA_LAYERS: Final[tuple[Source[dict[str, Any]], ...]] = (
 TAG_SOURCES: Final[tuple[Source[list[str]], ...]] = (
     Source("langsmith", (ls.SPAN_TAGS,), langsmith.tags, "array, JSON array or comma-separated"),
     Source("openinference", (oi.TAG_TAGS,), openinference.tags),
+    # --- JavaScript frameworks (issue 14, i14js) ---
+    Source("mastra", (ma.TAGS,), mastra.tags, "JSON array"),
+    # --- end JavaScript frameworks ---
+    # i14pya: Python frameworks, set A (issue 14)
+    Source("langfuse", (lf.TRACE_TAGS,), langfuse.tags),
 )
 """tags: the union, in this order, without repeats."""
 
 PARAM_LAYERS: Final[tuple[Source[dict[str, Any]], ...]] = (
+    # --- JavaScript frameworks (issue 14, i14js) ---
+    Source(
+        "vercel-ai",
+        (ai.SETTINGS_PREFIX + "*",),
+        vercel_ai.settings,
+        "maxOutputTokens -> max_tokens",
+    ),
+    # --- end JavaScript frameworks ---
     Source("genai", (g.REQUEST_PREFIX + "*",), genai.request_params, "stop_sequences -> stop"),
     Source("openinference", (oi.LLM_INVOCATION_PARAMETERS,), openinference.invocation_params),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source("langfuse", (lf.OBSERVATION_MODEL_PARAMETERS,), langfuse.model_parameters),
 )
 """`extra.invocation_params`: merged in this order, so later layers win key by key."""
 
@@ -265,22 +443,39 @@ TOKEN_ATTRIBUTES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
         ("genai", g.USAGE_INPUT_TOKENS),
         ("genai", g.USAGE_PROMPT_TOKENS),
         ("openinference", oi.TOKEN_COUNT_PROMPT),
+        # --- JavaScript frameworks (issue 14, i14js) ---
+        ("vercel-ai", ai.USAGE_INPUT_TOKENS),
+        ("vercel-ai", ai.USAGE_PROMPT_TOKENS),
+        ("vercel-ai", ai.USAGE_TOKENS),
+        # --- end JavaScript frameworks ---
     ),
     "output_tokens": (
         ("genai", g.USAGE_OUTPUT_TOKENS),
         ("genai", g.USAGE_COMPLETION_TOKENS),
         ("openinference", oi.TOKEN_COUNT_COMPLETION),
+        # --- JavaScript frameworks (issue 14, i14js) ---
+        ("vercel-ai", ai.USAGE_OUTPUT_TOKENS),
+        ("vercel-ai", ai.USAGE_COMPLETION_TOKENS),
+        # --- end JavaScript frameworks ---
     ),
     "total_tokens": (
         ("genai", g.USAGE_TOTAL_TOKENS),
         ("openllmetry", ol.USAGE_TOTAL_TOKENS),
         ("openinference", oi.TOKEN_COUNT_TOTAL),
+        # --- JavaScript frameworks (issue 14, i14js) ---
+        ("vercel-ai", ai.USAGE_TOTAL_TOKENS),
+        # --- end JavaScript frameworks ---
+        ("openlit", olt.CLIENT_TOKEN_USAGE),  # i14pya (issue 14)
     ),
     "input_token_details.cache_read": (
         ("genai", g.USAGE_CACHE_READ_INPUT_TOKENS),
         ("openllmetry", ol.USAGE_CACHE_READ_INPUT_TOKENS_OLD),
         ("pydantic-ai", pa.USAGE_DETAILS_CACHE_READ),
         ("openinference", oi.TOKEN_COUNT_CACHE_READ),
+        # --- JavaScript frameworks (issue 14, i14js) ---
+        ("vercel-ai", ai.USAGE_CACHE_READ_TOKENS),
+        ("vercel-ai", ai.USAGE_CACHED_INPUT_TOKENS),
+        # --- end JavaScript frameworks ---
     ),
     "input_token_details.cache_creation": (
         ("genai", g.USAGE_CACHE_CREATION_INPUT_TOKENS),
@@ -288,6 +483,9 @@ TOKEN_ATTRIBUTES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
         ("openllmetry", ol.USAGE_CACHE_CREATION_INPUT_TOKENS_OLD),
         ("pydantic-ai", pa.USAGE_DETAILS_CACHE_WRITE),
         ("openinference", oi.TOKEN_COUNT_CACHE_WRITE),
+        # --- JavaScript frameworks (issue 14, i14js) ---
+        ("vercel-ai", ai.USAGE_CACHE_WRITE_TOKENS),
+        # --- end JavaScript frameworks ---
     ),
     "input_token_details.audio": (
         ("genai", g.USAGE_AUDIO_INPUT_TOKENS),
@@ -302,6 +500,10 @@ TOKEN_ATTRIBUTES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
         ("openllmetry", ol.USAGE_REASONING_TOKENS),
         ("pydantic-ai", pa.USAGE_DETAILS_REASONING),
         ("openinference", oi.TOKEN_COUNT_REASONING),
+        # --- JavaScript frameworks (issue 14, i14js) ---
+        ("vercel-ai", ai.USAGE_OUTPUT_REASONING_TOKENS),
+        ("vercel-ai", ai.USAGE_REASONING_TOKENS),
+        # --- end JavaScript frameworks ---
     ),
     "output_token_details.audio": (
         ("genai", g.USAGE_AUDIO_OUTPUT_TOKENS),
@@ -317,6 +519,36 @@ A whole `langsmith.usage_metadata` object wins over all of them; LangSmith's exp
 `gen_ai.usage.{input,output}_token_details` (a Python repr) fills the details after them.
 """
 
+USAGE_OBJECTS: Final[tuple[Source[dict[str, Any]], ...]] = (
+    Source("langsmith", (ls.USAGE_METADATA,), langsmith.usage, "LangSmith's inclusive counts"),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "langfuse",
+        (lf.OBSERVATION_USAGE_DETAILS,),
+        langfuse.usage,
+        "with `langfuse.observation.cost_details`; Langfuse's exclusive keys made inclusive",
+    ),
+    # i14pya: generic fallback (issue 14)
+    Source(
+        "generic",
+        (
+            *(f"*.{name}" for name in sorted(generic.USAGE_OBJECT_NAMES)),
+            *(f"*.{name}" for name in sorted(generic.TOKEN_NAMES)),
+        ),
+        lambda v: generic.usage(v, _TABLE_TOKEN_KEYS),
+        "when no key of the usage table is present: a provider usage object, or flat counts",
+        "always",
+        gate_key=generic.named(generic.USAGE_OBJECT_NAMES | generic.TOKEN_NAMES),
+    ),
+)
+"""Whole usage objects (usage_metadata shape, costs included); the first wins over every flat
+attribute of the usage table."""
+
+_TABLE_TOKEN_KEYS: Final[frozenset[str]] = frozenset(
+    key for rows in TOKEN_ATTRIBUTES.values() for _, key in rows
+)
+"""Every key of the usage table: the generic fallbacks stand back when a span has one."""
+
 COST_ATTRIBUTES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
     "input_cost": (("openinference", oi.COST_PROMPT),),
     "output_cost": (("openinference", oi.COST_COMPLETION),),
@@ -328,12 +560,35 @@ COST_ATTRIBUTES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
 }
 """Costs the span carries; they win over prices (a whole `langsmith.usage_metadata` first)."""
 
+ZERO_MEANS_UNPRICED: Final = frozenset({g.USAGE_COST})
+"""Carried costs whose 0 means "no price known" rather than free: OpenLIT writes 0 when its
+pricing table (fetched from the network at start) lacks the model or could not be fetched. Such
+a 0 is left to the leftovers and the call is priced instead."""
+
+ERRORS: Final[tuple[Source[str], ...]] = (
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "strands",
+        (st.TOOL_STATUS, st.TOOL_STATUS_OLD),
+        strands.tool_error,
+        "`error`: the tool result's text",
+    ),
+)
+"""error, when the span has no `exception` event and no ERROR status (see the section above)."""
+
 FIRST_TOKEN: Final[tuple[Source[int], ...]] = (
     Source(
         "langfuse",
         (o.LANGFUSE_COMPLETION_START_TIME,),
         timing.langfuse_completion_start,
         "ISO time",
+    ),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "strands",
+        (g.SERVER_TIME_TO_FIRST_TOKEN,),
+        strands.first_token_ns,
+        f"ms after start, `{st.SCOPE}` scope",
     ),
     Source(
         "genai",
@@ -348,10 +603,13 @@ FIRST_TOKEN: Final[tuple[Source[int], ...]] = (
     ),
     Source(
         "vercel-ai",
-        (o.AI_RESPONSE_MS_TO_FIRST_CHUNK, o.AI_STREAM_MS_TO_FIRST_CHUNK),
+        (ai.RESPONSE_MS_TO_FIRST_CHUNK, ai.STREAM_MS_TO_FIRST_CHUNK),
         timing.vercel_ms,
         "ms after start",
     ),
+    # --- JavaScript frameworks (issue 14, i14js) ---
+    Source("mastra", (ma.COMPLETION_START_TIME,), timing.mastra_completion_start, "ISO time"),
+    # --- end JavaScript frameworks ---
     Source(
         "openinference",
         (oi.EVENT_FIRST_TOKEN,),
@@ -396,9 +654,11 @@ def render_markdown() -> str:
         ("extra.metadata.user_id", USER_ID, "copied to every run of the trace"),
         ("extra.invocation_params.stream", STREAMING, ""),
         ("first_token_time", FIRST_TOKEN, "also a `new_token` event"),
+        ("error (no exception event, no ERROR status)", ERRORS, ""),
         ("extra.metadata (merged, later wins)", METADATA_LAYERS, ""),
         ("extra.invocation_params (merged, later wins)", PARAM_LAYERS, ""),
         ("tags (union)", TAG_SOURCES, ""),
+        ("usage_metadata (whole objects)", USAGE_OBJECTS, "the first wins over the usage table"),
     ]
     for field, sources, note in named:
         out.append(f"### {field}\n")

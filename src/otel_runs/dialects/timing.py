@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 from otel_runs.conventions import genai as g
+from otel_runs.conventions import mastra as ma
 from otel_runs.conventions import others as o
+from otel_runs.conventions import vercel_ai as ai
 from otel_runs.dialects.coerce import as_float, as_str
 from otel_runs.dialects.view import SpanView
 from otel_runs.dotted_order import datetime_to_us
@@ -35,6 +37,8 @@ def _iso(v: SpanView, key: str) -> int | None:
         us = datetime_to_us(parse_datetime(text))
     except (TypeError, ValueError):
         return None
+    if us * 1000 < v.record.start_ns - v.record.start_ns % 1000:
+        return None  # before the call began: not this call's first token (Mastra repeats one)
     v.consume(key)
     return us * 1000
 
@@ -60,11 +64,16 @@ def genai_seconds(v: SpanView) -> int | None:
 
 def vercel_ms(v: SpanView) -> int | None:
     """Vercel AI SDK `ai.response.msToFirstChunk` / `ai.stream.msToFirstChunk`."""
-    for key in (o.AI_RESPONSE_MS_TO_FIRST_CHUNK, o.AI_STREAM_MS_TO_FIRST_CHUNK):
+    for key in (ai.RESPONSE_MS_TO_FIRST_CHUNK, ai.STREAM_MS_TO_FIRST_CHUNK):
         found = _after_start(v, key, 1_000_000)
         if found is not None:
             return found
     return None
+
+
+def mastra_completion_start(v: SpanView) -> int | None:
+    """Mastra's `mastra.completion_start_time` (ISO)."""
+    return _iso(v, ma.COMPLETION_START_TIME)
 
 
 def bare_completion_start(v: SpanView) -> int | None:

@@ -9,13 +9,15 @@ does not pass while a file is read, so only that cap, never a clock, releases a 
 
 Bad input never stops the stream: every record that cannot be read, converted or written is
 reported through `on_bad` with where it was, and the rest goes on.
+
+`Output` and `write_runs` are shared with `otel-runs pull`, which writes runs page by page.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import IO, Any, Final, TypeVar
+from typing import IO, Any, Final, Literal, TypeVar
 
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
@@ -92,11 +94,26 @@ _SPAN_FRAMES: dict[str, tuple[Callable[[Sequence[SpanRecord]], bytes], str]] = {
 }
 
 
-class _Output:
-    """Where converted records go: a writer of runs, span records or SDK spans, or an exporter."""
+class ExportRefusedError(OtelRunsError):
+    """An OTLP endpoint did not accept a batch of spans (after its exporter's own retries)."""
 
-    def __init__(self, target: str, out: IO[bytes] | None, exporter: SpanExporter | None):
+
+class Output:
+    """Where converted records go: a writer of runs, span records or SDK spans, or an exporter.
+
+    Spans an endpoint does not accept are reported one by one through `on_bad`, or, with
+    `refused="raise"`, raise ExportRefusedError (the caller keeps the batch to send again)."""
+
+    def __init__(
+        self,
+        target: str,
+        out: IO[bytes] | None,
+        exporter: SpanExporter | None,
+        *,
+        refused: Literal["report", "raise"] = "report",
+    ):
         self.target = target
+        self.refused = refused
         self.runs = RunsWriter(out) if target == Format.RUNS.value and out is not None else None
         frame = _SPAN_FRAMES.get(target)
         self.requests = _SpanRequests(out, *frame) if frame and out else None
@@ -112,6 +129,8 @@ class _Output:
         result = self.exporter.export([span for _, span in sdk])
         if result is SpanExportResult.SUCCESS:
             return len(sdk)
+        if self.refused == "raise":
+            raise ExportRefusedError(f"the {self.target} endpoint did not accept {len(sdk)} spans")
         for where, _ in sdk:
             on_bad(BadRecord(where, f"the {self.target} endpoint did not accept the span"))
         return 0
@@ -145,8 +164,23 @@ def _each(
         return written
 
 
+def write_runs(output: Output, items: Sequence[tuple[str, Run]], on_bad: BadHandler) -> int:
+    """Write runs to `output`: as runs, or as spans to a file or an endpoint. Returns how many
+    were written; a run that cannot become a span or be written is reported through `on_bad`."""
+    if output.runs is not None:
+        output.runs.write([run for _, run in items])
+        return len(items)
+    records = []
+    for where, run in items:
+        try:
+            records.append((where, run_to_record(run)))
+        except (ValueError, TypeError, OverflowError, OtelRunsError) as exc:
+            on_bad(BadRecord(where, f"run {run.id} cannot become a span: {exc}"))
+    return output.spans(records, on_bad)
+
+
 def runs_to_output(
-    source: Source, output: _Output, *, on_bad: BadHandler, tick: Tick, batch: int
+    source: Source, output: Output, *, on_bad: BadHandler, tick: Tick, batch: int
 ) -> Outcome:
     """Runs file -> spans."""
     outcome = Outcome()
@@ -165,19 +199,13 @@ def runs_to_output(
         on_bad(record)
 
     for chunk in _batches(good(), batch):
-        records = []
-        for where, run in chunk:
-            try:
-                records.append((where, run_to_record(run)))
-            except (ValueError, TypeError, OverflowError, OtelRunsError) as exc:
-                bad(BadRecord(where, f"run {run.id} cannot become a span: {exc}"))
-        outcome.written += output.spans(records, bad)
+        outcome.written += write_runs(output, chunk, bad)
         tick(outcome.written)
     return outcome
 
 
 def spans_to_output(
-    source: Source, kind: Format, output: _Output, *, on_bad: BadHandler, tick: Tick, batch: int
+    source: Source, kind: Format, output: Output, *, on_bad: BadHandler, tick: Tick, batch: int
 ) -> Outcome:
     """OTLP file -> runs, or -> spans again."""
     outcome = Outcome()
@@ -213,7 +241,7 @@ def spans_to_output(
     return outcome
 
 
-def _emit(runs: list[RunData], output: _Output, outcome: Outcome) -> None:
+def _emit(runs: list[RunData], output: Output, outcome: Outcome) -> None:
     assert output.runs is not None
     output.runs.write(runs)
     outcome.written += len(runs)
@@ -237,7 +265,7 @@ def convert(
 ) -> Outcome:
     """Convert everything `source` holds (already detected as `kind`) to `target`: a format
     name written to `out`, or a protocol sent through `exporter`."""
-    output = _Output(target, out, exporter)
+    output = Output(target, out, exporter)
     try:
         if kind is Format.RUNS:
             return runs_to_output(source, output, on_bad=on_bad, tick=tick, batch=batch)
