@@ -11,7 +11,7 @@ request, so one server serves every scenario:
   `functionResponse`: one `functionCall` of it with TOOL_ARGS.
 - streaming: the text in two chunks (a `chunk_delay_s` pause before the second, so the first
   token comes measurably before the end); finish reason and usage on the last chunk only.
-- model `broken`: HTTP 400 with a Google error body (ERROR_MESSAGE, `INVALID_ARGUMENT`); 400
+- a model whose name contains `broken` (ADK accepts only `gemini-*` names): HTTP 400 with a Google error body (ERROR_MESSAGE, `INVALID_ARGUMENT`); 400
   is not retried by google-genai's default retry options.
 
 Every request is kept in `FakeGemini.requests` as (model, method, JSON body).
@@ -132,7 +132,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "* GenerateContentRequest.contents: contents is not specified",
             )
             return
-        if model == "broken":
+        if "broken" in model:
             self._error(400, "INVALID_ARGUMENT", ERROR_MESSAGE)
             return
         function = _function_to_call(body)
