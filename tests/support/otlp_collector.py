@@ -19,6 +19,8 @@ class Collector:
     """Headers and body of every request, in arrival order."""
     status: int = 200
     """What the next requests are answered with."""
+    paths: list[str] = field(default_factory=list)
+    """The path of every request, in arrival order (same indexes as `requests`)."""
 
     @property
     def bodies(self) -> list[bytes]:
@@ -30,10 +32,19 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.collector.paths.append(self.path)
         self.collector.requests.append((dict(self.headers), body))
-        reply = trace_service_pb2.ExportTraceServiceResponse().SerializeToString()
+        # A JSON request gets a JSON reply, as the OTLP/HTTP spec says (the JS exporters check).
+        json_request = "json" in self.headers.get("Content-Type", "")
+        reply = (
+            b"{}"
+            if json_request
+            else trace_service_pb2.ExportTraceServiceResponse().SerializeToString()
+        )
         self.send_response(self.collector.status)
-        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header(
+            "Content-Type", "application/json" if json_request else "application/x-protobuf"
+        )
         self.send_header("Content-Length", str(len(reply)))
         self.end_headers()
         self.wfile.write(reply)
