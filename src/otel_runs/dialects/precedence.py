@@ -11,16 +11,24 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar
 
+from otel_runs.conventions import claude_code as cc
 from otel_runs.conventions import genai as g
+from otel_runs.conventions import google_adk as adk
 from otel_runs.conventions import langsmith as ls
+from otel_runs.conventions import logfire as lf
+from otel_runs.conventions import mlflow as ml
 from otel_runs.conventions import openinference as oi
 from otel_runs.conventions import openllmetry as ol
 from otel_runs.conventions import others as o
 from otel_runs.conventions import pydantic_ai as pa
 from otel_runs.dialects import (
+    claude_code,
     genai,
+    google_adk,
     heuristics,
     langsmith,
+    logfire,
+    mlflow,
     openinference,
     openllmetry,
     pydantic_ai,
@@ -101,6 +109,14 @@ def each(view: SpanView, sources: Sequence[Source[T]]) -> list[T]:
 RUN_TYPE: Final[tuple[Source[str], ...]] = (
     Source("langsmith", (ls.SPAN_KIND,), langsmith.run_type),
     Source("openinference", (oi.SPAN_KIND,), openinference.run_type),
+    # i14pyb: Python frameworks, set B (issue 14)
+    Source("mlflow", (ml.SPAN_TYPE,), mlflow.run_type),
+    Source(
+        "claude-code",
+        (cc.SPAN_TYPE,),
+        claude_code.run_type,
+        f"`{cc.SCOPE_PREFIX}*` scope; before genai: its tool steps carry the tool's keys too",
+    ),
     Source("genai", (g.OPERATION_NAME,), genai.run_type),
     Source("openllmetry", (ol.SPAN_KIND, ol.REQUEST_TYPE), openllmetry.run_type),
     Source(
@@ -118,6 +134,13 @@ NAME: Final[tuple[Source[str], ...]] = (
     Source("genai", (g.TOOL_NAME,), genai.tool_name, "tool runs"),
     Source("openinference", (oi.TOOL_NAME,), openinference.tool_name, "tool runs"),
     Source("openllmetry", (ol.ENTITY_NAME,), openllmetry.name),
+    # i14pyb: Python frameworks, set B (issue 14)
+    Source(
+        "logfire",
+        (pa.LOGFIRE_MSG,),
+        logfire.rendered_name,
+        "when the span name is the unrendered message template",
+    ),
 )
 """name; the span name otherwise."""
 
@@ -152,11 +175,32 @@ INPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
     Source("openllmetry", (ol.ENTITY_INPUT,), openllmetry.entity_input),
     Source("pydantic-ai", (pa.ALL_MESSAGES,), pydantic_ai.agent_inputs),
     Source("pydantic-ai", (pa.TOOL_ARGUMENTS,), pydantic_ai.tool_arguments),
+    # i14pyb: Python frameworks, set B (issue 14)
+    Source(
+        "mlflow",
+        (ml.SPAN_INPUTS, ml.MESSAGE_FORMAT, ml.CHAT_TOOLS),
+        mlflow.inputs,
+        "a model call's Anthropic/OpenAI request as messages; else as is",
+    ),
+    Source("claude-code", (cc.USER_PROMPT,), claude_code.prompt, "an interaction's prompt"),
+    Source(
+        "logfire",
+        (pa.LOGFIRE_JSON_SCHEMA,),
+        logfire.arguments,
+        "a plain span's own attributes, as its schema lists them",
+    ),
     Source("genai", (g.PROMPT,), genai.prompt_text, "deprecated; LangSmith's exporter"),
 )
 """inputs; `{}` otherwise. Text is wrapped as `{"input": text}`."""
 
 OUTPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
+    # i14pyb: Python frameworks, set B (issue 14)
+    Source(
+        "google-adk",
+        (adk.EVENT_ID,),
+        google_adk.streamed_output,
+        "`gen_ai.output.messages` of a streamed call: one message per chunk, joined",
+    ),
     Source("genai", (g.OUTPUT_MESSAGES,), genai.output_messages),
     Source("genai", (g.TOOL_CALL_RESULT,), genai.tool_result),
     Source("genai", (g.EVENT_INFERENCE_DETAILS,), genai.details_event_outputs, "event", "events"),
@@ -178,6 +222,20 @@ OUTPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
     Source("openllmetry", (ol.ENTITY_OUTPUT,), openllmetry.entity_output),
     Source("pydantic-ai", (pa.FINAL_RESULT, pa.ALL_MESSAGES), pydantic_ai.agent_outputs),
     Source("pydantic-ai", (pa.TOOL_RESPONSE,), pydantic_ai.tool_response),
+    # i14pyb: Python frameworks, set B (issue 14)
+    Source(
+        "mlflow",
+        (ml.SPAN_OUTPUTS,),
+        mlflow.outputs,
+        "a model call's Anthropic/OpenAI response as choices; else as is",
+    ),
+    Source(
+        "claude-code",
+        (cc.EVENT_TOOL_OUTPUT,),
+        claude_code.tool_output,
+        "a tool's `tool.output` event",
+        "events",
+    ),
     Source("genai", (g.COMPLETION,), genai.completion_text, "deprecated; LangSmith's exporter"),
 )
 """outputs; None otherwise. Text is wrapped as `{"output": text}`."""
@@ -193,12 +251,16 @@ MODEL: Final[tuple[Source[str], ...]] = (
     Source(
         "openinference", (oi.LLM_INVOCATION_PARAMETERS,), openinference.requested_model, "`model`"
     ),
+    # i14pyb: Python frameworks, set B (issue 14)
+    Source("mlflow", (ml.LLM_MODEL,), mlflow.model),
 )
 """`extra.metadata.ls_model_name` (an explicit `langsmith.metadata.ls_model_name` wins)."""
 
 PROVIDER: Final[tuple[Source[str], ...]] = (
     Source("genai", (g.PROVIDER_NAME, g.SYSTEM), genai.provider),
     Source("openinference", (oi.LLM_PROVIDER, oi.LLM_SYSTEM), openinference.provider),
+    # i14pyb: Python frameworks, set B (issue 14)
+    Source("mlflow", (ml.LLM_PROVIDER,), mlflow.provider),
 )
 """`extra.metadata.ls_provider`, in LangChain's provider vocabulary."""
 
@@ -317,6 +379,24 @@ COST_ATTRIBUTES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
 }
 """Costs the span carries; they win over prices (a whole `langsmith.usage_metadata` first)."""
 
+USAGE_OBJECTS: Final[tuple[Source[dict[str, Any]], ...]] = (
+    # i14pyb: Python frameworks, set B (issue 14)
+    Source(
+        "logfire",
+        (lf.USAGE_RAW,),
+        logfire.usage,
+        "the provider's usage object, read by that provider's rules",
+    ),
+    Source("mlflow", (ml.CHAT_USAGE,), mlflow.usage, "input includes the cache"),
+    Source(
+        "claude-code",
+        (cc.INPUT_TOKENS, cc.OUTPUT_TOKENS),
+        claude_code.usage,
+        "bare counts, Anthropic's (cache added to input); only without `gen_ai.usage.*`",
+    ),
+)
+"""Whole usage objects, after a `langsmith.usage_metadata` and before the flat **usage** keys."""
+
 FIRST_TOKEN: Final[tuple[Source[int], ...]] = (
     Source(
         "langfuse",
@@ -384,6 +464,11 @@ def render_markdown() -> str:
         ("extra.metadata.thread_id", THREAD_ID, "copied to every run of the trace"),
         ("extra.metadata.user_id", USER_ID, "copied to every run of the trace"),
         ("extra.invocation_params.stream", STREAMING, ""),
+        (
+            "usage_metadata (whole objects)",
+            USAGE_OBJECTS,
+            "after `langsmith.usage_metadata`, before the flat keys of the usage table",
+        ),
         ("first_token_time", FIRST_TOKEN, "also a `new_token` event"),
         ("extra.metadata (merged, later wins)", METADATA_LAYERS, ""),
         ("extra.invocation_params (merged, later wins)", PARAM_LAYERS, ""),
