@@ -28,7 +28,8 @@ Each expected run has a `select` (SELECTOR) and any of these facts (EXPECTED_KEY
   `output_token_details` (in `extra.metadata.usage_metadata`); a run that must carry none:
   `"usage": null`.
 - `total_tokens`: the run's total, for roll-ups (a chain's is the sum of the LLM calls below).
-- `cost`: true when the run must have a `total_cost`, false when it must have none.
+- `cost`: true when the run must have a `total_cost`, false when it must have none;
+  `total_cost`: the exact amount (a decimal string), for costs the program itself reported.
 - `error`: a text the run's error must contain; null when the run must have succeeded.
 - `first_token`: true when `first_token_time` must lie within the run, false when unset.
 - `streaming`: `extra.invocation_params.stream`.
@@ -49,6 +50,7 @@ from typing import Any, Final
 import httpx
 
 from otel_runs import Run
+from otel_runs.errors import StoreError
 from otel_runs.files.detect import Format, detect
 from otel_runs.files.otlp_proto import Framing, framing
 from otel_runs.files.pipeline import convert
@@ -66,7 +68,8 @@ EXPECTED_KEYS: Final = frozenset(
     {
         "select", "run_type", "name", "parent", "model", "provider", "messages", "tools",
         "completion", "inputs", "outputs", "inputs_contain", "outputs_contain", "usage",
-        "total_tokens", "cost", "error", "first_token", "streaming", "metadata", "note",
+        "total_tokens", "cost", "total_cost", "error", "first_token", "streaming", "metadata",
+        "note",
     }
 )  # fmt: skip
 
@@ -164,7 +167,10 @@ def wait_for_runs(store: Path, count: int, timeout: float = 60.0) -> list[Run]:
     """The store's runs once it holds `count` of them."""
     deadline = time.monotonic() + timeout
     while True:
-        runs = read_runs(store) if store.exists() else []
+        try:
+            runs = read_runs(store)
+        except StoreError:  # not created yet, or its schema not written yet
+            runs = []
         if len(runs) >= count or time.monotonic() > deadline:
             return runs
         time.sleep(0.1)
@@ -287,6 +293,7 @@ def problems(runs: list[Run], run: Run, want: dict[str, Any]) -> list[str]:
         "inputs": lambda v: same("inputs", run.inputs, v),
         "outputs": lambda v: same("outputs", run.outputs, v),
         "total_tokens": lambda v: same("total_tokens", run.total_tokens, v),
+        "total_cost": lambda v: same("total_cost", run.total_cost, Decimal(v)),
         "streaming": lambda v: same(
             "streaming", (run.extra.get("invocation_params") or {}).get("stream"), v
         ),

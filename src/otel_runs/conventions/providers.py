@@ -100,3 +100,25 @@ LEGACY_TO_CURRENT: Final = {
     "xai": "x_ai",
 }
 """`gen_ai.system` spellings the SDK writes -> current `gen_ai.provider.name` values."""
+
+FRAMEWORK_SYSTEMS: Final = frozenset(
+    {
+        "langchain",
+        "langgraph",
+        "strands-agents",
+        "llama_index",
+        "llamaindex",
+        "crewai",
+        "smolagents",
+        "openai_agents",
+        "openai-agents",
+        "autogen",
+        "semantic_kernel",
+        "haystack",
+        "dspy",
+        "agno",
+    }
+)
+"""`gen_ai.system` / `gen_ai.provider.name` values that name an agent framework rather than the
+model's provider (Strands, LangChain's `gen_ai.system=langchain` on chain spans...): not an
+`ls_provider`, which would stop costs and mislabel the run."""

@@ -69,7 +69,7 @@ def _error(v: SpanView) -> str | None:
         if record.status_message and error_type:
             return f"{error_type}: {record.status_message}"
         return record.status_message or error_type or "error"
-    return None
+    return p.first(v, p.ERRORS)
 
 
 def _events(v: SpanView, first_token_ns: int | None) -> list[dict[str, Any]]:

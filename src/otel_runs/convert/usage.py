@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from otel_runs.conventions import genai as g
-from otel_runs.dialects import genai, langsmith
+from otel_runs.dialects import genai
 from otel_runs.dialects.coerce import as_int
 from otel_runs.dialects.precedence import TOKEN_ATTRIBUTES, USAGE_OBJECTS, first
 from otel_runs.dialects.view import SpanView
@@ -116,7 +116,7 @@ def from_suffixes(values: dict[str, Any]) -> Usage | None:
 
 def extract(v: SpanView) -> tuple[Usage | None, list[str]]:
     """The span's usage (or None) and the normalization rules that fired."""
-    whole = langsmith.usage(v) or first(v, USAGE_OBJECTS)
+    whole = first(v, USAGE_OBJECTS)
     usage = _clean(whole) if whole else _from_attributes(v)
     if usage.keys().isdisjoint(_TOP):
         return None, []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from otel_runs.conventions import genai as g
+from otel_runs.conventions.providers import FRAMEWORK_SYSTEMS
 from otel_runs.dialects import messages as m
 from otel_runs.dialects.coerce import (
     as_list,
@@ -85,31 +86,35 @@ def tool_result(v: SpanView) -> dict[str, Any] | None:
     return json_or_text(v.get(g.TOOL_CALL_RESULT), "output")
 
 
-def _details_event(v: SpanView) -> tuple[int, dict[str, Any]] | None:
-    for index, event in v.events_named(g.EVENT_INFERENCE_DETAILS):
-        return index, dict(event.attributes)
-    return None
+def _details(v: SpanView, key: str) -> list[Any] | None:
+    """`key`'s messages over every `gen_ai.client.inference.operation.details` event, in order.
+
+    One event may carry everything, or each its part (Strands sends the system instructions,
+    the input messages and the output messages as three events of that name).
+    """
+    found: list[Any] | None = None
+    for _, event in v.events_named(g.EVENT_INFERENCE_DETAILS):
+        items = as_list(event.attributes.get(key))
+        if items is not None:
+            found = (found or []) + items
+    return found
 
 
 def details_event_inputs(v: SpanView) -> dict[str, Any] | None:
-    """Input messages of the `gen_ai.client.inference.operation.details` event."""
-    found = _details_event(v)
-    if found is None:
-        return None
-    msgs = m.from_genai(found[1].get(g.INPUT_MESSAGES))
+    """Input messages of the `gen_ai.client.inference.operation.details` event(s), with their
+    system instructions (else the span's)."""
+    msgs = m.from_genai(_details(v, g.INPUT_MESSAGES))
     if msgs is None:
         return None
-    system = m.system_messages(found[1].get(g.SYSTEM_INSTRUCTIONS))
-    return {"messages": system + msgs}
+    from_events = _details(v, g.SYSTEM_INSTRUCTIONS)
+    instructions = from_events if from_events is not None else v.get(g.SYSTEM_INSTRUCTIONS)
+    return {"messages": m.system_messages(instructions) + m.without_finish_reasons(msgs)}
 
 
 def details_event_outputs(v: SpanView) -> dict[str, Any] | None:
-    """Output messages of the `gen_ai.client.inference.operation.details` event."""
-    found = _details_event(v)
-    if found is None:
-        return None
-    msgs = m.from_genai(found[1].get(g.OUTPUT_MESSAGES))
-    return m.as_choices(msgs) if msgs is not None else None
+    """Output messages of the `gen_ai.client.inference.operation.details` event(s)."""
+    msgs = m.from_genai(_details(v, g.OUTPUT_MESSAGES))
+    return m.as_choices(msgs) if msgs else None
 
 
 _INPUT_EVENT_ROLES = {
@@ -161,8 +166,14 @@ def model(v: SpanView) -> str | None:
 
 
 def provider(v: SpanView) -> str | None:
-    """`gen_ai.provider.name`, else the deprecated `gen_ai.system`."""
-    return as_str(v.get(g.PROVIDER_NAME)) or as_str(v.get(g.SYSTEM))
+    """`gen_ai.provider.name`, else the deprecated `gen_ai.system`; a value that names an agent
+    framework (`langchain`, `strands-agents`...) is no provider and stays in the leftovers."""
+    for key in (g.PROVIDER_NAME, g.SYSTEM):
+        value = as_str(v.peek(key))
+        if value is not None and value.lower() not in FRAMEWORK_SYSTEMS:
+            v.consume(key)
+            return value
+    return None
 
 
 def request_params(v: SpanView) -> dict[str, Any] | None:

@@ -29,6 +29,9 @@ def _arguments_text(arguments: object) -> str:
 def _result_text(result: object) -> str:
     if isinstance(result, str):
         return result
+    text = converse_text(result)  # Converse `[{"text": ...}]` tool results (Strands)
+    if text is not None:
+        return text
     return dumps(to_jsonable(result))
 
 
@@ -289,3 +292,67 @@ def from_choice_event(attributes: Mapping[str, Any]) -> Message:
     if attributes.get("finish_reason") is not None:
         message["finish_reason"] = str(attributes["finish_reason"])
     return message
+
+
+# --- Bedrock Converse content blocks (Strands Agents, Bedrock instrumentations) -------------------
+
+CONVERSE_KEYS: Final = frozenset({"text", "toolUse", "toolResult", "reasoningContent", "image"})
+"""Keys that make a dict a Converse content block."""
+
+
+def is_converse(blocks: object) -> bool:
+    """Whether a value is a non-empty list of Converse content blocks."""
+    return (
+        isinstance(blocks, list)
+        and bool(blocks)
+        and all(isinstance(b, Mapping) and not CONVERSE_KEYS.isdisjoint(b) for b in blocks)
+    )
+
+
+def converse_text(blocks: object) -> str | None:
+    """The text of Converse blocks that are all text (a tool result's content), else None."""
+    if not isinstance(blocks, list) or not blocks:
+        return None
+    texts = [b.get("text") for b in blocks if isinstance(b, Mapping)]
+    if len(texts) != len(blocks) or not all(isinstance(t, str) for t in texts):
+        return None
+    return "".join(str(t) for t in texts)
+
+
+def from_converse(role: str, blocks: list[Any]) -> list[Message]:
+    """One Converse message (role + content blocks) as OpenAI messages: text as content,
+    `toolUse` as tool_calls, each `toolResult` as its own `tool` message."""
+    parts: list[dict[str, Any]] = []
+    calls: list[dict[str, Any]] = []
+    results: list[Message] = []
+    for block in blocks:
+        if not isinstance(block, Mapping):
+            continue
+        if "text" in block:
+            parts.append({"type": "text", "text": str(block["text"])})
+        elif isinstance(block.get("toolUse"), Mapping):
+            use = block["toolUse"]
+            calls.append(tool_call(use.get("toolUseId"), use.get("name"), use.get("input", {})))
+        elif isinstance(block.get("toolResult"), Mapping):
+            result = block["toolResult"]
+            content = result.get("content")
+            text = converse_text(content)
+            tool_msg: Message = {
+                "role": "tool",
+                "content": text if text is not None else _result_text(content),
+            }
+            if result.get("toolUseId") is not None:
+                tool_msg["tool_call_id"] = str(result["toolUseId"])
+            results.append(tool_msg)
+        elif isinstance(block.get("reasoningContent"), Mapping):
+            reasoning = block["reasoningContent"].get("reasoningText") or {}
+            parts.append({"type": "reasoning", "reasoning": str(reasoning.get("text", ""))})
+        else:
+            parts.append({str(k): to_jsonable(v) for k, v in block.items()})
+    out: list[Message] = []
+    if parts or calls:
+        message: Message = {"role": role, "content": _content(parts)}
+        if calls:
+            message["tool_calls"] = calls
+        out.append(message)
+    return out + results

@@ -14,24 +14,28 @@ from typing import Any, Final, Generic, TypeVar
 from otel_runs.conventions import claude_code as cc
 from otel_runs.conventions import genai as g
 from otel_runs.conventions import google_adk as adk
+from otel_runs.conventions import langfuse as lf
 from otel_runs.conventions import langsmith as ls
-from otel_runs.conventions import logfire as lf
+from otel_runs.conventions import logfire as lgf
 from otel_runs.conventions import mlflow as ml
 from otel_runs.conventions import openinference as oi
 from otel_runs.conventions import openllmetry as ol
 from otel_runs.conventions import others as o
 from otel_runs.conventions import pydantic_ai as pa
+from otel_runs.conventions import strands as st
 from otel_runs.dialects import (
     claude_code,
     genai,
     google_adk,
     heuristics,
+    langfuse,
     langsmith,
     logfire,
     mlflow,
     openinference,
     openllmetry,
     pydantic_ai,
+    strands,
     timing,
 )
 from otel_runs.dialects.view import SpanView
@@ -119,6 +123,8 @@ RUN_TYPE: Final[tuple[Source[str], ...]] = (
     ),
     Source("genai", (g.OPERATION_NAME,), genai.run_type),
     Source("openllmetry", (ol.SPAN_KIND, ol.REQUEST_TYPE), openllmetry.run_type),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source("langfuse", (lf.OBSERVATION_TYPE,), langfuse.run_type, "agent, span, event -> chain"),
     Source(
         "heuristic",
         (g.TOOL_NAME, g.TOOL_CALL_ID, oi.TOOL_NAME, oi.LLM_PROMPT_TEMPLATE_VARIABLES),
@@ -149,7 +155,20 @@ INPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
         "genai", (g.INPUT_MESSAGES, g.SYSTEM_INSTRUCTIONS, g.TOOL_DEFINITIONS), genai.input_messages
     ),
     Source("genai", (g.TOOL_CALL_ARGUMENTS,), genai.tool_arguments),
-    Source("genai", (g.EVENT_INFERENCE_DETAILS,), genai.details_event_inputs, "event", "events"),
+    Source("genai", (g.EVENT_INFERENCE_DETAILS,), genai.details_event_inputs, "events", "events"),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "strands",
+        (
+            g.EVENT_SYSTEM_MESSAGE,
+            g.EVENT_USER_MESSAGE,
+            g.EVENT_ASSISTANT_MESSAGE,
+            g.EVENT_TOOL_MESSAGE,
+        ),
+        strands.message_events_inputs,
+        f"`{st.SCOPE}` scope: Converse content blocks; a tool's arguments",
+        "events",
+    ),
     Source(
         "genai",
         (
@@ -189,6 +208,13 @@ INPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
         logfire.arguments,
         "a plain span's own attributes, as its schema lists them",
     ),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "langfuse",
+        (lf.OBSERVATION_INPUT,),
+        langfuse.inputs,
+        "generations: OpenAI messages; `@observe`'s args/kwargs unwrapped",
+    ),
     Source("genai", (g.PROMPT,), genai.prompt_text, "deprecated; LangSmith's exporter"),
 )
 """inputs; `{}` otherwise. Text is wrapped as `{"input": text}`."""
@@ -202,8 +228,28 @@ OUTPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
         "`gen_ai.output.messages` of a streamed call: one message per chunk, joined",
     ),
     Source("genai", (g.OUTPUT_MESSAGES,), genai.output_messages),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "strands", (g.TOOL_CALL_RESULT,), strands.tool_result, f"`{st.SCOPE}`: Converse text blocks"
+    ),
     Source("genai", (g.TOOL_CALL_RESULT,), genai.tool_result),
-    Source("genai", (g.EVENT_INFERENCE_DETAILS,), genai.details_event_outputs, "event", "events"),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "strands",
+        (g.EVENT_INFERENCE_DETAILS,),
+        strands.tool_details_result,
+        "a tool's `tool_call_response` event part",
+        "events",
+    ),
+    Source("genai", (g.EVENT_INFERENCE_DETAILS,), genai.details_event_outputs, "events", "events"),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "strands",
+        (g.EVENT_CHOICE,),
+        strands.choice_outputs,
+        f"`{st.SCOPE}`: Converse blocks or text; a cycle's tool results",
+        "events",
+    ),
     Source(
         "genai",
         (g.EVENT_CHOICE, g.EVENT_CONTENT_COMPLETION),
@@ -236,6 +282,13 @@ OUTPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
         "a tool's `tool.output` event",
         "events",
     ),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "langfuse",
+        (lf.OBSERVATION_OUTPUT,),
+        langfuse.outputs,
+        "generations: OpenAI choices; retrievers: documents",
+    ),
     Source("genai", (g.COMPLETION,), genai.completion_text, "deprecated; LangSmith's exporter"),
 )
 """outputs; None otherwise. Text is wrapped as `{"output": text}`."""
@@ -253,6 +306,8 @@ MODEL: Final[tuple[Source[str], ...]] = (
     ),
     # i14pyb: Python frameworks, set B (issue 14)
     Source("mlflow", (ml.LLM_MODEL,), mlflow.model),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source("langfuse", (lf.OBSERVATION_MODEL,), langfuse.model),
 )
 """`extra.metadata.ls_model_name` (an explicit `langsmith.metadata.ls_model_name` wins)."""
 
@@ -273,6 +328,8 @@ THREAD_ID: Final[tuple[Source[str], ...]] = (
     Source(
         "openllmetry", (ol.ASSOCIATION_PROPERTIES_PREFIX + "session_id",), openllmetry.thread_id
     ),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source("langfuse", (lf.SESSION_ID,), langfuse.thread_id, "older SDKs; v3+ write `session.id`"),
 )
 """`extra.metadata.thread_id`, then copied to every run of the trace."""
 
@@ -280,6 +337,8 @@ USER_ID: Final[tuple[Source[str], ...]] = (
     Source("langsmith", (ls.METADATA_PREFIX + ls.META_USER_ID,), langsmith.user_id),
     Source("openinference", (oi.USER_ID,), openinference.user_id),
     Source("openllmetry", (ol.ASSOCIATION_PROPERTIES_PREFIX + "user_id",), openllmetry.user_id),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source("langfuse", (lf.USER_ID,), langfuse.user_id, "older SDKs; v3+ write `user.id`"),
 )
 """`extra.metadata.user_id`, then copied to every run of the trace."""
 
@@ -295,6 +354,19 @@ METADATA_LAYERS: Final[tuple[Source[dict[str, Any]], ...]] = (
         "openllmetry", (ol.ASSOCIATION_PROPERTIES_PREFIX + "*",), openllmetry.association_properties
     ),
     Source("openinference", (oi.METADATA,), openinference.metadata),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "langfuse",
+        (
+            lf.TRACE_METADATA_PREFIX + "*",
+            lf.OBSERVATION_METADATA_PREFIX + "*",
+            lf.TRACE_METADATA,
+            lf.OBSERVATION_METADATA,
+            lf.OBSERVATION_LEVEL,
+        ),
+        langfuse.metadata,
+        "values JSON-decoded; level and status message unless the span status has the error",
+    ),
     Source("langsmith", (ls.METADATA_PREFIX + "*",), langsmith.metadata),
 )
 """`extra.metadata`: merged in this order, so later layers win key by key."""
@@ -302,12 +374,16 @@ METADATA_LAYERS: Final[tuple[Source[dict[str, Any]], ...]] = (
 TAG_SOURCES: Final[tuple[Source[list[str]], ...]] = (
     Source("langsmith", (ls.SPAN_TAGS,), langsmith.tags, "array, JSON array or comma-separated"),
     Source("openinference", (oi.TAG_TAGS,), openinference.tags),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source("langfuse", (lf.TRACE_TAGS,), langfuse.tags),
 )
 """tags: the union, in this order, without repeats."""
 
 PARAM_LAYERS: Final[tuple[Source[dict[str, Any]], ...]] = (
     Source("genai", (g.REQUEST_PREFIX + "*",), genai.request_params, "stop_sequences -> stop"),
     Source("openinference", (oi.LLM_INVOCATION_PARAMETERS,), openinference.invocation_params),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source("langfuse", (lf.OBSERVATION_MODEL_PARAMETERS,), langfuse.model_parameters),
 )
 """`extra.invocation_params`: merged in this order, so later layers win key by key."""
 
@@ -368,22 +444,19 @@ A whole `langsmith.usage_metadata` object wins over all of them; LangSmith's exp
 `gen_ai.usage.{input,output}_token_details` (a Python repr) fills the details after them.
 """
 
-COST_ATTRIBUTES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
-    "input_cost": (("openinference", oi.COST_PROMPT),),
-    "output_cost": (("openinference", oi.COST_COMPLETION),),
-    "total_cost": (
-        ("openinference", oi.COST_TOTAL),
-        ("openlit", g.USAGE_COST),
-        ("logfire", pa.OPERATION_COST),
-    ),
-}
-"""Costs the span carries; they win over prices (a whole `langsmith.usage_metadata` first)."""
-
 USAGE_OBJECTS: Final[tuple[Source[dict[str, Any]], ...]] = (
+    Source("langsmith", (ls.USAGE_METADATA,), langsmith.usage, "LangSmith's inclusive counts"),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "langfuse",
+        (lf.OBSERVATION_USAGE_DETAILS,),
+        langfuse.usage,
+        "with `langfuse.observation.cost_details`; Langfuse's exclusive keys made inclusive",
+    ),
     # i14pyb: Python frameworks, set B (issue 14)
     Source(
         "logfire",
-        (lf.USAGE_RAW,),
+        (lgf.USAGE_RAW,),
         logfire.usage,
         "the provider's usage object, read by that provider's rules",
     ),
@@ -395,7 +468,30 @@ USAGE_OBJECTS: Final[tuple[Source[dict[str, Any]], ...]] = (
         "bare counts, Anthropic's (cache added to input); only without `gen_ai.usage.*`",
     ),
 )
-"""Whole usage objects, after a `langsmith.usage_metadata` and before the flat **usage** keys."""
+"""Whole usage objects (usage_metadata shape, costs included); the first wins over every flat
+attribute of the usage table."""
+
+COST_ATTRIBUTES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
+    "input_cost": (("openinference", oi.COST_PROMPT),),
+    "output_cost": (("openinference", oi.COST_COMPLETION),),
+    "total_cost": (
+        ("openinference", oi.COST_TOTAL),
+        ("openlit", g.USAGE_COST),
+        ("logfire", pa.OPERATION_COST),
+    ),
+}
+"""Costs the span carries; they win over prices (a whole `langsmith.usage_metadata` first)."""
+
+ERRORS: Final[tuple[Source[str], ...]] = (
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "strands",
+        (st.TOOL_STATUS, st.TOOL_STATUS_OLD),
+        strands.tool_error,
+        "`error`: the tool result's text",
+    ),
+)
+"""error, when the span has no `exception` event and no ERROR status (see the section above)."""
 
 FIRST_TOKEN: Final[tuple[Source[int], ...]] = (
     Source(
@@ -403,6 +499,13 @@ FIRST_TOKEN: Final[tuple[Source[int], ...]] = (
         (o.LANGFUSE_COMPLETION_START_TIME,),
         timing.langfuse_completion_start,
         "ISO time",
+    ),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source(
+        "strands",
+        (g.SERVER_TIME_TO_FIRST_TOKEN,),
+        strands.first_token_ns,
+        f"ms after start, `{st.SCOPE}` scope",
     ),
     Source(
         "genai",
@@ -464,15 +567,12 @@ def render_markdown() -> str:
         ("extra.metadata.thread_id", THREAD_ID, "copied to every run of the trace"),
         ("extra.metadata.user_id", USER_ID, "copied to every run of the trace"),
         ("extra.invocation_params.stream", STREAMING, ""),
-        (
-            "usage_metadata (whole objects)",
-            USAGE_OBJECTS,
-            "after `langsmith.usage_metadata`, before the flat keys of the usage table",
-        ),
         ("first_token_time", FIRST_TOKEN, "also a `new_token` event"),
+        ("error (no exception event, no ERROR status)", ERRORS, ""),
         ("extra.metadata (merged, later wins)", METADATA_LAYERS, ""),
         ("extra.invocation_params (merged, later wins)", PARAM_LAYERS, ""),
         ("tags (union)", TAG_SOURCES, ""),
+        ("usage_metadata (whole objects)", USAGE_OBJECTS, "the first wins over the usage table"),
     ]
     for field, sources, note in named:
         out.append(f"### {field}\n")
