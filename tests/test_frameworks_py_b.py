@@ -15,11 +15,13 @@ from pathlib import Path
 import pytest
 
 from otel_runs import spans_to_runs
+from otel_runs.dialects import provider_usage
 from otel_runs.files.otlp_proto import read_otlp_proto
 from otel_runs.files.source import Source
 from otel_runs.model.span_record import SpanRecord
 from tests.support import frameworks as fw
 from tests.support.receiver_proc import serving
+from tests.support.records import record
 from tests.support.run_tree import assert_one_tree
 
 FIXTURES = [
@@ -99,3 +101,66 @@ def test_claude_code_bare_token_counts_alone_are_read_as_anthropic_counts() -> N
     assert (run.prompt_tokens, run.completion_tokens, run.total_tokens) == (34, 9, 43)
     details = run.metadata["usage_metadata"]["input_token_details"]
     assert details == {"cache_read": 8, "cache_creation": 5}
+
+
+def test_gemini_usage_object_counts_thoughts_as_output() -> None:
+    """Gemini's usage metadata as the API returns it (the fake's answer): the prompt includes
+    the cached part, the candidates leave out the thoughts."""
+    found = provider_usage.gemini(
+        {
+            "promptTokenCount": 34,
+            "cachedContentTokenCount": 8,
+            "candidatesTokenCount": 9,
+            "thoughtsTokenCount": 4,
+            "totalTokenCount": 47,
+        }
+    )
+    assert found == {
+        "input_tokens": 34,
+        "output_tokens": 13,
+        "total_tokens": 47,
+        "input_token_details": {"cache_read": 8},
+        "output_token_details": {"reasoning": 4},
+    }
+
+
+_GARBAGE = ["", "not json", "[1, 2]", "7", "null", '{"messages": 5}', '{"content": [1, {}]}']
+_SHAPES = [
+    pytest.param(
+        "",
+        {"mlflow.spanType": '"CHAT_MODEL"', "mlflow.message.format": '"anthropic"'},
+        ("mlflow.spanInputs", "mlflow.spanOutputs", "mlflow.chat.tokenUsage", "mlflow.chat.tools"),
+        id="mlflow",
+    ),
+    pytest.param(
+        "logfire.anthropic",
+        {"gen_ai.provider.name": "anthropic", "logfire.msg": "a {b}"},
+        ("gen_ai.usage.raw", "logfire.json_schema"),
+        id="logfire",
+    ),
+    pytest.param(
+        "com.anthropic.claude_code.tracing",
+        {"span.type": "llm_request"},
+        ("input_tokens", "output_tokens", "cache_read_tokens", "user_prompt"),
+        id="claude-code",
+    ),
+    pytest.param(
+        "gcp.vertex.agent",
+        {"gcp.vertex.agent.event_id": "e", "gen_ai.operation.name": "generate_content"},
+        ("gen_ai.output.messages",),
+        id="google-adk",
+    ),
+]
+
+
+@pytest.mark.parametrize(("scope", "base", "keys"), _SHAPES)
+@pytest.mark.parametrize("value", _GARBAGE)
+def test_set_b_dialects_take_malformed_values_without_raising(
+    scope: str, base: dict[str, str], keys: tuple[str, ...], value: str
+) -> None:
+    span = replace(
+        record(1, name="a {b}", attributes={**base, **dict.fromkeys(keys, value)}),
+        scope_name=scope,
+    )
+    [run] = spans_to_runs([span])
+    assert run.id is not None
