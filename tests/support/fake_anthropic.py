@@ -24,13 +24,14 @@ Every request body is kept in `FakeAnthropic.requests`, so a test can say what w
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Final
+
+from tests.support.loopback import loopback_server
 
 ANSWER: Final = "It is sunny."
 ANSWER_PIECES: Final = ("It is ", "sunny.")
@@ -224,13 +225,6 @@ def fake_anthropic(chunk_delay_s: float = CHUNK_DELAY_S) -> Iterator[FakeAnthrop
     """Serve on 127.0.0.1 with a free port until the block ends."""
     fake = FakeAnthropic(url="")
     handler = type("Handler", (_Handler,), {"fake": fake, "chunk_delay_s": chunk_delay_s})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    fake.url = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with loopback_server(handler) as url:
+        fake.url = url
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()

@@ -20,13 +20,14 @@ Every request is kept in `FakeGemini.requests` as (model, method, JSON body).
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Final
+
+from tests.support.loopback import loopback_server
 
 ANSWER: Final = "It is sunny."
 ANSWER_PIECES: Final = ("It is ", "sunny.")
@@ -162,13 +163,6 @@ def fake_gemini(chunk_delay_s: float = CHUNK_DELAY_S) -> Iterator[FakeGemini]:
     """Serve on 127.0.0.1 with a free port until the block ends."""
     fake = FakeGemini(url="")
     handler = type("Handler", (_Handler,), {"fake": fake, "chunk_delay_s": chunk_delay_s})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    fake.url = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with loopback_server(handler) as url:
+        fake.url = url
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
