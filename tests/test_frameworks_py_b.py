@@ -29,6 +29,7 @@ FIXTURES = [
     "logfire",
     "google_genai",
     "google_adk",
+    "google_adk_1",
     "mlflow",
     "claude_agent_sdk",
 ]
@@ -124,7 +125,17 @@ def test_gemini_usage_object_counts_thoughts_as_output() -> None:
     }
 
 
-_GARBAGE = ["", "not json", "[1, 2]", "7", "null", '{"messages": 5}', '{"content": [1, {}]}']
+_GARBAGE = [
+    "",
+    "not json",
+    "[1, 2]",
+    "7",
+    "null",
+    '{"messages": 5}',
+    '{"content": [1, {}]}',
+    '{"contents": [{"parts": [1, {"function_call": 2}]}], "config": {"tools": [3]}}',
+    '{"content": {"parts": 5}, "usage_metadata": {"prompt_token_count": "x"}}',
+]
 _SHAPES = [
     pytest.param(
         "",
@@ -147,7 +158,13 @@ _SHAPES = [
     pytest.param(
         "gcp.vertex.agent",
         {"gcp.vertex.agent.event_id": "e", "gen_ai.operation.name": "generate_content"},
-        ("gen_ai.output.messages",),
+        (
+            "gen_ai.output.messages",
+            "gcp.vertex.agent.llm_request",
+            "gcp.vertex.agent.llm_response",
+            "gcp.vertex.agent.tool_call_args",
+            "gcp.vertex.agent.tool_response",
+        ),
         id="google-adk",
     ),
 ]

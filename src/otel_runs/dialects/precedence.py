@@ -121,6 +121,13 @@ RUN_TYPE: Final[tuple[Source[str], ...]] = (
         claude_code.run_type,
         f"`{cc.SCOPE_PREFIX}*` scope; before genai: its tool steps carry the tool's keys too",
     ),
+    Source(
+        "google-adk",
+        (),
+        google_adk.run_type,
+        f"ADK 1's `{adk.CALL_LLM_SPAN}` spans (`{adk.SCOPE}` scope) -> llm",
+        "always",
+    ),
     Source("genai", (g.OPERATION_NAME,), genai.run_type),
     Source("openllmetry", (ol.SPAN_KIND, ol.REQUEST_TYPE), openllmetry.run_type),
     # i14pya: Python frameworks, set A (issue 14)
@@ -203,6 +210,13 @@ INPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
     ),
     Source("claude-code", (cc.USER_PROMPT,), claude_code.prompt, "an interaction's prompt"),
     Source(
+        "google-adk",
+        (adk.LLM_REQUEST,),
+        google_adk.llm_request,
+        "ADK 1's `call_llm`: the Gemini request as messages",
+    ),
+    Source("google-adk", (adk.TOOL_CALL_ARGS,), google_adk.tool_arguments, "ADK 1's tool spans"),
+    Source(
         "logfire",
         (pa.LOGFIRE_JSON_SCHEMA,),
         logfire.arguments,
@@ -282,6 +296,13 @@ OUTPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
         "a tool's `tool.output` event",
         "events",
     ),
+    Source(
+        "google-adk",
+        (adk.LLM_RESPONSE,),
+        google_adk.llm_response,
+        "ADK 1's `call_llm`: the Gemini response as choices",
+    ),
+    Source("google-adk", (adk.TOOL_RESPONSE,), google_adk.tool_response, "ADK 1's tool spans"),
     # i14pya: Python frameworks, set A (issue 14)
     Source(
         "langfuse",
@@ -466,6 +487,12 @@ USAGE_OBJECTS: Final[tuple[Source[dict[str, Any]], ...]] = (
         (cc.INPUT_TOKENS, cc.OUTPUT_TOKENS),
         claude_code.usage,
         "bare counts, Anthropic's (cache added to input); only without `gen_ai.usage.*`",
+    ),
+    Source(
+        "google-adk",
+        (adk.LLM_RESPONSE,),
+        google_adk.usage,
+        "ADK 1's `call_llm`: the response's usage_metadata (its flat output leaves out thoughts)",
     ),
 )
 """Whole usage objects (usage_metadata shape, costs included); the first wins over every flat
