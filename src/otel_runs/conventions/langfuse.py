@@ -58,9 +58,5 @@ TYPE_TO_RUN_TYPE: Final = {
 }
 """langfuse.observation.type -> LangSmith run type."""
 
-OBSERVE_ARGS: Final = "args"
-"""`@observe`'s input object: positional arguments..."""
-OBSERVE_KWARGS: Final = "kwargs"
-"""...and keyword arguments."""
 FINISH_REASON_METADATA: Final = "finish_reason"
 """Observation metadata key where the OpenAI integration puts a stream's finish reason."""

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from otel_runs.conventions.providers import TO_PRICE_PROVIDER
 from otel_runs.dialects.coerce import as_float
-from otel_runs.dialects.precedence import COST_ATTRIBUTES
+from otel_runs.dialects.precedence import COST_ATTRIBUTES, ZERO_MEANS_UNPRICED
 from otel_runs.dialects.view import SpanView
 
 _logger = logging.getLogger(__name__)
@@ -53,6 +53,8 @@ def carried(v: SpanView, usage: dict[str, Any] | None) -> Costs | None:
                 if raw is None:
                     continue
                 amount = _decimal(raw)
+                if amount == 0 and attr in ZERO_MEANS_UNPRICED:
+                    continue
                 if amount is not None:
                     v.used.add(attr)
                     found[key] = amount

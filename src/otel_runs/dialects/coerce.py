@@ -177,3 +177,19 @@ def to_jsonable(value: object) -> Any:
 def dumps(value: object) -> str:
     """Compact JSON text of a value (non-JSON types rendered with str)."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def call_arguments(value: Any) -> Any:
+    """A decorator's `{"args": [...], "kwargs": {...}}` record of a call (Langfuse's `@observe`,
+    Traceloop's decorators) as the call's arguments: the keyword arguments when there are no
+    positional ones, the single positional argument alone, else the record unchanged."""
+    if not isinstance(value, dict) or set(value) != {"args", "kwargs"}:
+        return value
+    args, kwargs = value["args"], value["kwargs"]
+    if not isinstance(args, list) or not isinstance(kwargs, dict):
+        return value
+    if not args:
+        return kwargs
+    if len(args) == 1 and not kwargs:
+        return args[0]
+    return value

@@ -46,6 +46,8 @@ def tool_name(v: SpanView) -> str | None:
 
 def _with_system(v: SpanView, messages: list[m.Message]) -> list[m.Message]:
     system = m.system_messages(v.get(g.SYSTEM_INSTRUCTIONS))
+    if system and messages and messages[0] == system[0]:
+        return messages  # also sent as the first input message (OpenLIT)
     return system + messages if system else messages
 
 

@@ -15,7 +15,15 @@ from typing import Any
 
 from otel_runs.conventions import langfuse as lf
 from otel_runs.dialects import messages as m
-from otel_runs.dialects.coerce import as_int, as_list, as_object, as_str, to_jsonable
+from otel_runs.dialects import usage_shapes
+from otel_runs.dialects.coerce import (
+    as_int,
+    as_list,
+    as_object,
+    as_str,
+    call_arguments,
+    to_jsonable,
+)
 from otel_runs.dialects.view import SpanView
 
 
@@ -41,21 +49,6 @@ def _decoded(value: object) -> Any:
         except ValueError:
             return value
     return to_jsonable(value)
-
-
-def _unwrap_observe(value: Any) -> Any:
-    """`@observe`'s `{"args": [...], "kwargs": {...}}` as the call's arguments: the keyword
-    arguments when there are no positional ones, the single positional argument alone."""
-    if not isinstance(value, dict) or set(value) != {lf.OBSERVE_ARGS, lf.OBSERVE_KWARGS}:
-        return value
-    args, kwargs = value[lf.OBSERVE_ARGS], value[lf.OBSERVE_KWARGS]
-    if not isinstance(args, list) or not isinstance(kwargs, dict):
-        return value
-    if not args:
-        return kwargs
-    if len(args) == 1 and not kwargs:
-        return args[0]
-    return value
 
 
 def _wrap(value: Any, text_key: str) -> dict[str, Any] | None:
@@ -92,7 +85,7 @@ def inputs(v: SpanView) -> dict[str, Any] | None:
     raw = v.peek(lf.OBSERVATION_INPUT)
     if raw is None:
         return None
-    value = _unwrap_observe(_decoded(raw))
+    value = call_arguments(_decoded(raw))
     found = _llm_inputs(value) if v.run_type in ("llm", "embedding") else None
     if found is None:
         found = _wrap(value, "query" if v.run_type == "retriever" else "input")
@@ -164,61 +157,6 @@ def model_parameters(v: SpanView) -> dict[str, Any] | None:
 
 # --- usage ------------------------------------------------------------------------------------
 
-# Provider usage objects (inclusive counts): top-level keys and detail groups.
-_PROVIDER_TOP = {
-    "prompt_tokens": "input_tokens",
-    "completion_tokens": "output_tokens",
-    "input_tokens": "input_tokens",
-    "output_tokens": "output_tokens",
-    "total_tokens": "total_tokens",
-}
-_PROVIDER_DETAILS = {
-    "prompt_tokens_details": "input_token_details",
-    "input_tokens_details": "input_token_details",
-    "completion_tokens_details": "output_token_details",
-    "output_tokens_details": "output_token_details",
-}
-_PROVIDER_DETAIL_NAMES = {
-    "cached_tokens": "cache_read",
-    "cache_read_tokens": "cache_read",
-    "cache_creation_tokens": "cache_creation",
-    "cache_write_tokens": "cache_creation",
-    "reasoning_tokens": "reasoning",
-    "audio_tokens": "audio",
-}
-# Anthropic's flat cache keys: counted outside input_tokens.
-_ANTHROPIC_CACHE = {
-    "cache_read_input_tokens": "cache_read",
-    "cache_creation_input_tokens": "cache_creation",
-}
-
-
-def _provider_usage(raw: dict[str, Any]) -> dict[str, Any]:
-    usage: dict[str, Any] = {}
-    for key, target in _PROVIDER_TOP.items():
-        count = as_int(raw.get(key))
-        if count is not None and target not in usage:
-            usage[target] = count
-    for key, group in _PROVIDER_DETAILS.items():
-        details = raw.get(key)
-        if not isinstance(details, dict):
-            continue
-        for name, count_raw in details.items():
-            count = as_int(count_raw)
-            if count is not None and count_raw is not None:
-                detail = _PROVIDER_DETAIL_NAMES.get(name, name.removesuffix("_tokens"))
-                usage.setdefault(group, {})[detail] = count
-    cache_total = 0
-    for key, detail in _ANTHROPIC_CACHE.items():
-        count = as_int(raw.get(key))
-        if count is not None:
-            usage.setdefault("input_token_details", {})[detail] = count
-            cache_total += count
-    if cache_total and "input_tokens" in usage:
-        usage["input_tokens"] += cache_total
-        usage.pop("total_tokens", None)
-    return usage
-
 
 def _bucket(key: str) -> tuple[str, str | None]:
     """Side (input/output) and LangSmith detail name of one of Langfuse's exclusive keys."""
@@ -287,8 +225,8 @@ def usage(v: SpanView) -> dict[str, Any] | None:
     raw = as_object(v.peek(lf.OBSERVATION_USAGE_DETAILS))
     if not raw:
         return None
-    is_provider = any(key in raw for key in _PROVIDER_TOP)
-    found = _provider_usage(raw) if is_provider else _langfuse_usage(raw)
+    is_provider = any(key in raw for key in usage_shapes.TOP)
+    found = usage_shapes.provider_usage(raw) if is_provider else _langfuse_usage(raw)
     if "input_tokens" not in found and "output_tokens" not in found:
         return None
     v.consume(lf.OBSERVATION_USAGE_DETAILS)

@@ -7,7 +7,7 @@ from typing import Any
 from otel_runs.conventions import genai as g
 from otel_runs.conventions import openllmetry as ol
 from otel_runs.dialects import messages as m
-from otel_runs.dialects.coerce import as_bool, as_str, json_or_text, to_jsonable
+from otel_runs.dialects.coerce import as_bool, as_str, call_arguments, json_or_text, to_jsonable
 from otel_runs.dialects.view import SpanView
 
 
@@ -46,10 +46,16 @@ def output_messages(v: SpanView) -> dict[str, Any] | None:
 
 
 def entity_input(v: SpanView) -> dict[str, Any] | None:
-    """`traceloop.entity.input`; the `{"inputs": ...}` wrapper is removed."""
+    """`traceloop.entity.input`; the `{"inputs": ...}` wrapper is removed, and the decorators'
+    `{"args", "kwargs"}` becomes the call's arguments (a tool's keyword arguments)."""
     found = json_or_text(v.get(ol.ENTITY_INPUT), "input")
     inner = found.get("inputs") if found else None
-    return inner if isinstance(inner, dict) else found
+    if isinstance(inner, dict):
+        return inner
+    arguments = call_arguments(found)
+    if arguments is found or isinstance(arguments, dict):
+        return arguments
+    return {"input": arguments}
 
 
 def entity_output(v: SpanView) -> dict[str, Any] | None:

@@ -19,6 +19,7 @@ from otel_runs.conventions import langsmith as ls
 from otel_runs.conventions import logfire as lgf
 from otel_runs.conventions import mlflow as ml
 from otel_runs.conventions import openinference as oi
+from otel_runs.conventions import openlit as olt
 from otel_runs.conventions import openllmetry as ol
 from otel_runs.conventions import others as o
 from otel_runs.conventions import pydantic_ai as pa
@@ -26,6 +27,7 @@ from otel_runs.conventions import strands as st
 from otel_runs.dialects import (
     claude_code,
     genai,
+    generic,
     google_adk,
     heuristics,
     langfuse,
@@ -33,6 +35,7 @@ from otel_runs.dialects import (
     logfire,
     mlflow,
     openinference,
+    openlit,
     openllmetry,
     pydantic_ai,
     strands,
@@ -139,6 +142,14 @@ RUN_TYPE: Final[tuple[Source[str], ...]] = (
         "tool keys -> tool; template variables -> prompt; model with usage or messages -> llm",
         "always",
     ),
+    # i14pya: generic fallback (issue 14)
+    Source(
+        "generic",
+        ("*.model", "*.input_tokens", "*.usage"),
+        lambda v: generic.run_type(v, _TABLE_TOKEN_KEYS),
+        "a `model`-named key with token counts or a usage object under generic names -> llm",
+        "always",
+    ),
 )
 """run_type; when nothing matches the run is a chain."""
 
@@ -161,6 +172,8 @@ INPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
     Source(
         "genai", (g.INPUT_MESSAGES, g.SYSTEM_INSTRUCTIONS, g.TOOL_DEFINITIONS), genai.input_messages
     ),
+    # i14pya: Python frameworks, set A (issue 14)
+    Source("openlit", (g.TOOL_CALL_ARGUMENTS,), openlit.tool_arguments, "OpenLIT: a Python repr"),
     Source("genai", (g.TOOL_CALL_ARGUMENTS,), genai.tool_arguments),
     Source("genai", (g.EVENT_INFERENCE_DETAILS,), genai.details_event_inputs, "events", "events"),
     # i14pya: Python frameworks, set A (issue 14)
@@ -223,6 +236,7 @@ INPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
         "a plain span's own attributes, as its schema lists them",
     ),
     # i14pya: Python frameworks, set A (issue 14)
+    Source("openlit", (olt.WORKFLOW_INPUT,), openlit.workflow_input),
     Source(
         "langfuse",
         (lf.OBSERVATION_INPUT,),
@@ -230,6 +244,14 @@ INPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
         "generations: OpenAI messages; `@observe`'s args/kwargs unwrapped",
     ),
     Source("genai", (g.PROMPT,), genai.prompt_text, "deprecated; LangSmith's exporter"),
+    # i14pya: generic fallback (issue 14)
+    Source(
+        "generic",
+        tuple(f"*.{name}" for name in sorted(generic.INPUT_NAMES)),
+        generic.inputs,
+        "any unread key so named, outside the conventions' families; JSON decoded",
+        "always",
+    ),
 )
 """inputs; `{}` otherwise. Text is wrapped as `{"input": text}`."""
 
@@ -246,6 +268,7 @@ OUTPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
     Source(
         "strands", (g.TOOL_CALL_RESULT,), strands.tool_result, f"`{st.SCOPE}`: Converse text blocks"
     ),
+    Source("openlit", (g.TOOL_CALL_RESULT,), openlit.tool_result, "OpenLIT scopes: a ToolMessage"),
     Source("genai", (g.TOOL_CALL_RESULT,), genai.tool_result),
     # i14pya: Python frameworks, set A (issue 14)
     Source(
@@ -305,12 +328,26 @@ OUTPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
     Source("google-adk", (adk.TOOL_RESPONSE,), google_adk.tool_response, "ADK 1's tool spans"),
     # i14pya: Python frameworks, set A (issue 14)
     Source(
+        "openlit",
+        (olt.WORKFLOW_OUTPUT,),
+        openlit.workflow_output,
+        "LangChain message reprs -> role and content",
+    ),
+    Source(
         "langfuse",
         (lf.OBSERVATION_OUTPUT,),
         langfuse.outputs,
         "generations: OpenAI choices; retrievers: documents",
     ),
     Source("genai", (g.COMPLETION,), genai.completion_text, "deprecated; LangSmith's exporter"),
+    # i14pya: generic fallback (issue 14)
+    Source(
+        "generic",
+        tuple(f"*.{name}" for name in sorted(generic.OUTPUT_NAMES)),
+        generic.outputs,
+        "any unread key so named, outside the conventions' families; JSON decoded",
+        "always",
+    ),
 )
 """outputs; None otherwise. Text is wrapped as `{"output": text}`."""
 
@@ -329,6 +366,14 @@ MODEL: Final[tuple[Source[str], ...]] = (
     Source("mlflow", (ml.LLM_MODEL,), mlflow.model),
     # i14pya: Python frameworks, set A (issue 14)
     Source("langfuse", (lf.OBSERVATION_MODEL,), langfuse.model),
+    # i14pya: generic fallback (issue 14)
+    Source(
+        "generic",
+        tuple(f"*.{name}" for name in sorted(generic.MODEL_NAMES)),
+        lambda v: generic.model(v) if v.run_type in ("llm", "embedding") else None,
+        "LLM runs only",
+        "always",
+    ),
 )
 """`extra.metadata.ls_model_name` (an explicit `langsmith.metadata.ls_model_name` wins)."""
 
@@ -423,6 +468,7 @@ TOKEN_ATTRIBUTES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
         ("genai", g.USAGE_TOTAL_TOKENS),
         ("openllmetry", ol.USAGE_TOTAL_TOKENS),
         ("openinference", oi.TOKEN_COUNT_TOTAL),
+        ("openlit", olt.CLIENT_TOKEN_USAGE),  # i14pya (issue 14)
     ),
     "input_token_details.cache_read": (
         ("genai", g.USAGE_CACHE_READ_INPUT_TOKENS),
@@ -494,9 +540,25 @@ USAGE_OBJECTS: Final[tuple[Source[dict[str, Any]], ...]] = (
         google_adk.usage,
         "ADK 1's `call_llm`: the response's usage_metadata (its flat output leaves out thoughts)",
     ),
+    # i14pya: generic fallback (issue 14)
+    Source(
+        "generic",
+        (
+            *(f"*.{name}" for name in sorted(generic.USAGE_OBJECT_NAMES)),
+            *(f"*.{name}" for name in sorted(generic.TOKEN_NAMES)),
+        ),
+        lambda v: generic.usage(v, _TABLE_TOKEN_KEYS),
+        "when no key of the usage table is present: a provider usage object, or flat counts",
+        "always",
+    ),
 )
 """Whole usage objects (usage_metadata shape, costs included); the first wins over every flat
 attribute of the usage table."""
+
+_TABLE_TOKEN_KEYS: Final[frozenset[str]] = frozenset(
+    key for rows in TOKEN_ATTRIBUTES.values() for _, key in rows
+)
+"""Every key of the usage table: the generic fallbacks stand back when a span has one."""
 
 COST_ATTRIBUTES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
     "input_cost": (("openinference", oi.COST_PROMPT),),
@@ -508,6 +570,11 @@ COST_ATTRIBUTES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
     ),
 }
 """Costs the span carries; they win over prices (a whole `langsmith.usage_metadata` first)."""
+
+ZERO_MEANS_UNPRICED: Final = frozenset({g.USAGE_COST})
+"""Carried costs whose 0 means "no price known" rather than free: OpenLIT writes 0 when its
+pricing table (fetched from the network at start) lacks the model or could not be fetched. Such
+a 0 is left to the leftovers and the call is priced instead."""
 
 ERRORS: Final[tuple[Source[str], ...]] = (
     # i14pya: Python frameworks, set A (issue 14)
