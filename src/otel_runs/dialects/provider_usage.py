@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from otel_runs.dialects import usage_shapes
 from otel_runs.dialects.coerce import as_int
 
 Usage = dict[str, Any]
@@ -34,18 +35,6 @@ def _count(raw: Mapping[str, Any], *keys: str) -> int | None:
         if found is not None:
             return found
     return None
-
-
-def _details(raw: Mapping[str, Any], key: str, names: Mapping[str, str]) -> dict[str, int]:
-    group = raw.get(key)
-    if not isinstance(group, Mapping):
-        return {}
-    out = {}
-    for source, target in names.items():
-        found = as_int(group.get(source))
-        if found:
-            out[target] = found
-    return out
 
 
 def _usage(
@@ -68,21 +57,11 @@ def _usage(
     return usage
 
 
-_OPENAI_IN = {"cached_tokens": "cache_read", "audio_tokens": "audio"}
-_OPENAI_OUT = {"reasoning_tokens": "reasoning", "audio_tokens": "audio"}
-
-
 def openai(raw: Mapping[str, Any]) -> Usage | None:
-    """OpenAI chat completions or Responses usage (both inclusive)."""
-    return _usage(
-        _count(raw, "prompt_tokens", "input_tokens"),
-        _count(raw, "completion_tokens", "output_tokens"),
-        _count(raw, "total_tokens"),
-        _details(raw, "prompt_tokens_details", _OPENAI_IN)
-        or _details(raw, "input_tokens_details", _OPENAI_IN),
-        _details(raw, "completion_tokens_details", _OPENAI_OUT)
-        or _details(raw, "output_tokens_details", _OPENAI_OUT),
-    )
+    """OpenAI chat completions or Responses usage (both inclusive): the shared reading of
+    those shapes (`usage_shapes`)."""
+    found = usage_shapes.provider_usage(dict(raw))
+    return found if "input_tokens" in found or "output_tokens" in found else None
 
 
 def anthropic(raw: Mapping[str, Any]) -> Usage | None:
