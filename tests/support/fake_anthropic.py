@@ -28,10 +28,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
-from tests.support.loopback import loopback_server
+from tests.support.loopback import JsonHandler, loopback_server
 
 ANSWER: Final = "It is sunny."
 ANSWER_PIECES: Final = ("It is ", "sunny.")
@@ -95,40 +94,28 @@ def _message(
     }
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     server_version = "fake-anthropic/1"
     fake: FakeAnthropic
     chunk_delay_s = CHUNK_DELAY_S
-
-    def log_message(self, format: str, *args: object) -> None:
-        return
-
-    def _json(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.send_header("request-id", "req_fake_1")
-        self.end_headers()
-        self.wfile.write(data)
+    extra_headers: ClassVar[dict[str, str]] = {"request-id": "req_fake_1"}
 
     def _error(self, status: int, kind: str, message: str) -> None:
-        self._json(status, {"type": "error", "error": {"type": kind, "message": message}})
+        self.send_json(status, {"type": "error", "error": {"type": kind, "message": message}})
 
     def do_GET(self) -> None:
         self._error(404, "not_found_error", f"no such endpoint: {self.path}")
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("content-length", "0"))
         try:
-            body = json.loads(self.rfile.read(length) or b"{}")
+            body = self.read_json()
         except ValueError:
             self._error(400, "invalid_request_error", "body is not JSON")
             return
         path = self.path.split("?", 1)[0].rstrip("/")
         self.fake.requests.append((path, body))
         if path.endswith("/messages/count_tokens"):
-            self._json(200, {"input_tokens": INPUT_TOKENS_TOTAL})
+            self.send_json(200, {"input_tokens": INPUT_TOKENS_TOTAL})
             return
         if not path.endswith("/messages"):
             self._error(404, "not_found_error", f"no such endpoint: {path}")
@@ -152,7 +139,7 @@ class _Handler(BaseHTTPRequestHandler):
         if body.get("stream"):
             self._stream(_message(model, STREAM_MESSAGE_ID, content, stop))
         else:
-            self._json(200, _message(model, MESSAGE_ID, content, stop))
+            self.send_json(200, _message(model, MESSAGE_ID, content, stop))
 
     def _stream(self, final: dict[str, Any]) -> None:
         start_usage = {**USAGE, "output_tokens": STREAM_START_OUTPUT_TOKENS}

@@ -24,10 +24,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from typing import Any, Final
 
-from tests.support.loopback import loopback_server
+from tests.support.loopback import JsonHandler, loopback_server
 
 ANSWER: Final = "It is sunny."
 ANSWER_PIECES: Final = ("It is ", "sunny.")
@@ -90,32 +89,23 @@ def _response(model: str, parts: list[dict[str, Any]], last: bool) -> dict[str, 
     return response
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     server_version = "fake-gemini/1"
     fake: FakeGemini
     chunk_delay_s = CHUNK_DELAY_S
-
-    def log_message(self, format: str, *args: object) -> None:
-        return
-
-    def _json(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json; charset=UTF-8")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+    content_type = "application/json; charset=UTF-8"
 
     def _error(self, status: int, google_status: str, message: str) -> None:
-        self._json(status, {"error": {"code": status, "message": message, "status": google_status}})
+        self.send_json(
+            status, {"error": {"code": status, "message": message, "status": google_status}}
+        )
 
     def do_GET(self) -> None:
         self._error(404, "NOT_FOUND", f"no such endpoint: {self.path}")
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("content-length", "0"))
         try:
-            body = json.loads(self.rfile.read(length) or b"{}")
+            body = self.read_json()
         except ValueError:
             self._error(400, "INVALID_ARGUMENT", "body is not JSON")
             return
@@ -145,7 +135,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             chunks = [[{"text": ANSWER}]]
         if method == "generateContent":
-            self._json(200, _response(model, chunks[0], last=True))
+            self.send_json(200, _response(model, chunks[0], last=True))
             return
         self.send_response(200)
         self.send_header("content-type", "text/event-stream")
