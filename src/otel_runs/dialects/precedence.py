@@ -128,7 +128,7 @@ RUN_TYPE: Final[tuple[Source[str], ...]] = (
         "google-adk",
         (),
         google_adk.run_type,
-        f"ADK 1's `{adk.CALL_LLM_SPAN}` spans (`{adk.SCOPE}` scope) -> llm",
+        f"no key: span name `{adk.CALL_LLM_SPAN}` in scope `{adk.SCOPE}` (ADK 1) -> llm",
         "always",
     ),
     Source("genai", (g.OPERATION_NAME,), genai.run_type),
