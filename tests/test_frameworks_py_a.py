@@ -20,7 +20,7 @@ from tests.support.receiver_proc import serving
 from tests.support.records import record
 from tests.support.run_tree import assert_one_tree
 
-FIXTURES = ["langfuse", "strands_1_62", "strands_1_10", "openai_agents", "openlit", "traceloop"]
+FIXTURES = ["langfuse", "strands_1_62", "strands_1_10", "openai_agents", "openlit", "traceloop", "smolagents"]
 
 
 @pytest.mark.parametrize("name", FIXTURES)

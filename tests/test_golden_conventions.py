@@ -697,7 +697,8 @@ RUN_FIELDS = [
         "openllmetry",
         "weather_report",
         {
-            "inputs": {"args": [], "kwargs": {"city": "Paris"}},
+            # the decorator's {"args": [], "kwargs": {"city": "Paris"}}: the call's arguments
+            "inputs": {"city": "Paris"},
             META + "traceloop_workflow": "weather_report",
             META + "customer": "acme",
             "prompt_tokens": 37,
@@ -709,7 +710,8 @@ RUN_FIELDS = [
         "openllmetry",
         "ask_model",
         {
-            "inputs": {"args": ["Paris"], "kwargs": {}},
+            # the decorator's {"args": ["Paris"], "kwargs": {}}: its one argument
+            "inputs": {"input": "Paris"},
             "outputs": {"answer": "Sunny, 21°C in Paris.", "calls": 2},
         },
         id="openllmetry-task",

@@ -7,8 +7,9 @@ Chat completions (`/v1/chat/completions`, and any other path not listed below):
 - `stream: true`: two content chunks, a finish chunk and a usage chunk (with include_usage);
 - tools offered and the last message not a tool result: one tool call with `{"city": "Paris"}`,
   to the first tool that is not `final_answer` (streamed as tool-call deltas when streaming);
-- the last message a tool result and a `final_answer` tool offered (agents that must end with
-  it, like smolagents): a call to `final_answer` with `{"answer": ANSWER}`;
+- the last message a tool result (or the tool call already in an earlier message's text, as
+  smolagents sends it) and a `final_answer` tool offered (agents that must end with it, like
+  smolagents): a call to `final_answer` with `{"answer": ANSWER}`;
 - model `broken`: HTTP 500 with an OpenAI error body.
 
 Responses API (`/v1/responses`), the same rules over `input` items: a `function_call` when
@@ -105,6 +106,14 @@ def _next_call(names: list[str], after_tool_result: bool) -> tuple[str, str, str
     return TOOL_CALL_ID, name, json.dumps(TOOL_ARGUMENTS)
 
 
+def _called_before(messages: list[Any]) -> bool:
+    """Whether an earlier turn already holds the fake's tool call as text (smolagents sends its
+    tool calls and observations as plain messages, not as tool_calls and tool results)."""
+    return any(
+        isinstance(m, dict) and TOOL_CALL_ID in json.dumps(m.get("content")) for m in messages
+    )
+
+
 def embedding(text: str) -> list[float]:
     """The fake's vector for a text: EMBEDDING_DIM floats in [0, 1) from its SHA-256."""
     digest = hashlib.sha256(text.encode()).digest()
@@ -158,7 +167,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _chat(self, model: str, body: dict[str, Any]) -> None:
         messages = body.get("messages") or []
-        after_tool = bool(messages) and messages[-1].get("role") == "tool"
+        after_tool = bool(messages) and (
+            messages[-1].get("role") == "tool" or _called_before(messages)
+        )
         call = _next_call(_tool_names(body.get("tools") or []), after_tool)
         if body.get("stream"):
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))

@@ -179,11 +179,16 @@ def dumps(value: object) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+_CALL_FLAGS = frozenset({"sanitize_inputs_outputs"})
+"""Keys recorded beside args/kwargs that are the tool wrapper's own (smolagents' `Tool`)."""
+
+
 def call_arguments(value: Any) -> Any:
     """A decorator's `{"args": [...], "kwargs": {...}}` record of a call (Langfuse's `@observe`,
-    Traceloop's decorators) as the call's arguments: the keyword arguments when there are no
-    positional ones, the single positional argument alone, else the record unchanged."""
-    if not isinstance(value, dict) or set(value) != {"args", "kwargs"}:
+    Traceloop's decorators, smolagents' tools via OpenInference) as the call's arguments: the
+    keyword arguments when there are no positional ones, the single positional argument alone,
+    else the record unchanged."""
+    if not isinstance(value, dict) or set(value) - _CALL_FLAGS != {"args", "kwargs"}:
         return value
     args, kwargs = value["args"], value["kwargs"]
     if not isinstance(args, list) or not isinstance(kwargs, dict):

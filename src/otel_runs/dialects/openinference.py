@@ -6,7 +6,15 @@ from typing import Any
 
 from otel_runs.conventions import openinference as oi
 from otel_runs.dialects import messages as m
-from otel_runs.dialects.coerce import as_list, as_object, as_str, json_or_text, loads, to_jsonable
+from otel_runs.dialects.coerce import (
+    as_list,
+    as_object,
+    as_str,
+    call_arguments,
+    json_or_text,
+    loads,
+    to_jsonable,
+)
 from otel_runs.dialects.view import SpanView
 
 
@@ -76,7 +84,11 @@ def input_value(v: SpanView) -> dict[str, Any] | None:
         return None
     v.consume(oi.INPUT_MIME_TYPE)
     key = "query" if v.run_type == "retriever" else "input"
-    return json_or_text(raw, key)
+    found = json_or_text(raw, key)
+    if v.run_type == "tool" and found is not None:  # a tool's {"args", "kwargs"} (smolagents)
+        arguments = call_arguments(found)
+        return arguments if isinstance(arguments, dict) else {key: arguments}
+    return found
 
 
 def output_value(v: SpanView) -> dict[str, Any] | None:
