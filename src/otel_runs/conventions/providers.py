@@ -153,6 +153,8 @@ FRAMEWORK_SYSTEMS: Final = frozenset(
         "haystack",
         "dspy",
         "agno",
+        # i14pyb: Google ADK 1's model-call spans
+        "gcp.vertex.agent",
     }
 )
 """`gen_ai.system` / `gen_ai.provider.name` values that name an agent framework rather than the

@@ -127,6 +127,9 @@ def openai_tools(tools: list[Any]) -> list[Any]:
     for tool in tools:
         if isinstance(tool, Mapping) and "function" not in tool and "name" in tool:
             function = {k: to_jsonable(v) for k, v in tool.items() if k != "type"}
+            if "input_schema" in function and "parameters" not in function:
+                # Anthropic's definitions, as OpenLLMetry and Logfire pass them through.
+                function["parameters"] = function.pop("input_schema")
             out.append({"type": str(tool.get("type", "function")), "function": function})
         else:
             out.append(to_jsonable(tool))

@@ -12,10 +12,14 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar
 
+from otel_runs.conventions import claude_code as cc
 from otel_runs.conventions import genai as g
+from otel_runs.conventions import google_adk as adk
 from otel_runs.conventions import langfuse as lf
 from otel_runs.conventions import langsmith as ls
+from otel_runs.conventions import logfire as lgf
 from otel_runs.conventions import mastra as ma
+from otel_runs.conventions import mlflow as ml
 from otel_runs.conventions import openinference as oi
 from otel_runs.conventions import openlit as olt
 from otel_runs.conventions import openllmetry as ol
@@ -24,12 +28,16 @@ from otel_runs.conventions import pydantic_ai as pa
 from otel_runs.conventions import strands as st
 from otel_runs.conventions import vercel_ai as ai
 from otel_runs.dialects import (
+    claude_code,
     genai,
     generic,
+    google_adk,
     heuristics,
     langfuse,
     langsmith,
+    logfire,
     mastra,
+    mlflow,
     openinference,
     openlit,
     openllmetry,
@@ -95,6 +103,21 @@ class Source(Generic[T]):
 RUN_TYPE: Final[tuple[Source[str], ...]] = (
     Source("langsmith", (ls.SPAN_KIND,), langsmith.run_type),
     Source("openinference", (oi.SPAN_KIND,), openinference.run_type),
+    # i14pyb: Python frameworks, set B (issue 14)
+    Source("mlflow", (ml.SPAN_TYPE,), mlflow.run_type),
+    Source(
+        "claude-code",
+        (cc.SPAN_TYPE,),
+        claude_code.run_type,
+        f"`{cc.SCOPE_PREFIX}*` scope; before genai: its tool steps carry the tool's keys too",
+    ),
+    Source(
+        "google-adk",
+        (),
+        google_adk.run_type,
+        f"no key: span name `{adk.CALL_LLM_SPAN}` in scope `{adk.SCOPE}` (ADK 1) -> llm",
+        "always",
+    ),
     Source("genai", (g.OPERATION_NAME,), genai.run_type),
     Source("openllmetry", (ol.SPAN_KIND, ol.REQUEST_TYPE), openllmetry.run_type),
     # --- JavaScript frameworks (issue 14, i14js) ---
@@ -138,6 +161,13 @@ NAME: Final[tuple[Source[str], ...]] = (
         "vercel-ai", (ai.TELEMETRY_FUNCTION_ID,), vercel_ai.function_name, "the call the app made"
     ),
     # --- end JavaScript frameworks ---
+    # i14pyb: Python frameworks, set B (issue 14)
+    Source(
+        "logfire",
+        (pa.LOGFIRE_MSG,),
+        logfire.rendered_name,
+        "when the span name is the unrendered message template",
+    ),
 )
 """name; the span name otherwise."""
 
@@ -194,6 +224,27 @@ INPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
     Source("vercel-ai", (ai.VALUE, ai.VALUES), vercel_ai.embed_values),
     Source("mastra", (ma.PREFIX + "{span_type}" + ma.INPUT_SUFFIX,), mastra.inputs),
     # --- end JavaScript frameworks ---
+    # i14pyb: Python frameworks, set B (issue 14)
+    Source(
+        "mlflow",
+        (ml.SPAN_INPUTS, ml.MESSAGE_FORMAT, ml.CHAT_TOOLS),
+        mlflow.inputs,
+        "a model call's Anthropic/OpenAI request as messages; else as is",
+    ),
+    Source("claude-code", (cc.USER_PROMPT,), claude_code.prompt, "an interaction's prompt"),
+    Source(
+        "google-adk",
+        (adk.LLM_REQUEST,),
+        google_adk.llm_request,
+        "ADK 1's `call_llm`: the Gemini request as messages",
+    ),
+    Source("google-adk", (adk.TOOL_CALL_ARGS,), google_adk.tool_arguments, "ADK 1's tool spans"),
+    Source(
+        "logfire",
+        (pa.LOGFIRE_JSON_SCHEMA,),
+        logfire.arguments,
+        "a plain span's own attributes, as its schema lists them",
+    ),
     # i14pya: Python frameworks, set A (issue 14)
     Source("openlit", (olt.WORKFLOW_INPUT,), openlit.workflow_input),
     Source(
@@ -216,6 +267,13 @@ INPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
 """inputs; `{}` otherwise. Text is wrapped as `{"input": text}`."""
 
 OUTPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
+    # i14pyb: Python frameworks, set B (issue 14)
+    Source(
+        "google-adk",
+        (adk.EVENT_ID,),
+        google_adk.streamed_output,
+        "`gen_ai.output.messages` of a streamed call: one message per chunk, joined",
+    ),
     Source("genai", (g.OUTPUT_MESSAGES,), genai.output_messages),
     # i14pya: Python frameworks, set A (issue 14)
     Source(
@@ -276,6 +334,27 @@ OUTPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
     Source("vercel-ai", (ai.EMBEDDING, ai.EMBEDDINGS), vercel_ai.embeddings),
     Source("mastra", (ma.PREFIX + "{span_type}" + ma.OUTPUT_SUFFIX,), mastra.outputs),
     # --- end JavaScript frameworks ---
+    # i14pyb: Python frameworks, set B (issue 14)
+    Source(
+        "mlflow",
+        (ml.SPAN_OUTPUTS,),
+        mlflow.outputs,
+        "a model call's Anthropic/OpenAI response as choices; else as is",
+    ),
+    Source(
+        "claude-code",
+        (cc.EVENT_TOOL_OUTPUT,),
+        claude_code.tool_output,
+        "a tool's `tool.output` event",
+        "events",
+    ),
+    Source(
+        "google-adk",
+        (adk.LLM_RESPONSE,),
+        google_adk.llm_response,
+        "ADK 1's `call_llm`: the Gemini response as choices",
+    ),
+    Source("google-adk", (adk.TOOL_RESPONSE,), google_adk.tool_response, "ADK 1's tool spans"),
     # i14pya: Python frameworks, set A (issue 14)
     Source(
         "openlit",
@@ -316,6 +395,8 @@ MODEL: Final[tuple[Source[str], ...]] = (
     # --- JavaScript frameworks (issue 14, i14js) ---
     Source("vercel-ai", (ai.RESPONSE_MODEL, ai.MODEL_ID), vercel_ai.model),
     # --- end JavaScript frameworks ---
+    # i14pyb: Python frameworks, set B (issue 14)
+    Source("mlflow", (ml.LLM_MODEL,), mlflow.model),
     # i14pya: Python frameworks, set A (issue 14)
     Source("langfuse", (lf.OBSERVATION_MODEL,), langfuse.model),
     # i14pya: generic fallback (issue 14)
@@ -336,6 +417,8 @@ PROVIDER: Final[tuple[Source[str], ...]] = (
     # --- JavaScript frameworks (issue 14, i14js) ---
     Source("vercel-ai", (ai.MODEL_PROVIDER,), vercel_ai.provider, "`openai.chat` -> openai"),
     # --- end JavaScript frameworks ---
+    # i14pyb: Python frameworks, set B (issue 14)
+    Source("mlflow", (ml.LLM_PROVIDER,), mlflow.provider),
 )
 """`extra.metadata.ls_provider`, in LangChain's provider vocabulary."""
 
@@ -527,6 +610,26 @@ USAGE_OBJECTS: Final[tuple[Source[dict[str, Any]], ...]] = (
         (lf.OBSERVATION_USAGE_DETAILS,),
         langfuse.usage,
         "with `langfuse.observation.cost_details`; Langfuse's exclusive keys made inclusive",
+    ),
+    # i14pyb: Python frameworks, set B (issue 14)
+    Source(
+        "logfire",
+        (lgf.USAGE_RAW,),
+        logfire.usage,
+        "the provider's usage object, read by that provider's rules",
+    ),
+    Source("mlflow", (ml.CHAT_USAGE,), mlflow.usage, "input includes the cache"),
+    Source(
+        "claude-code",
+        (cc.INPUT_TOKENS, cc.OUTPUT_TOKENS),
+        claude_code.usage,
+        "bare counts, Anthropic's (cache added to input); only without `gen_ai.usage.*`",
+    ),
+    Source(
+        "google-adk",
+        (adk.LLM_RESPONSE,),
+        google_adk.usage,
+        "ADK 1's `call_llm`: the response's usage_metadata (its flat output leaves out thoughts)",
     ),
     # i14pya: generic fallback (issue 14)
     Source(

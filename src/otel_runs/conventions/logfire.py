@@ -1,0 +1,18 @@
+"""Logfire's LLM-provider integrations (`instrument_openai`, `instrument_anthropic`, ...).
+
+From pydantic/logfire `logfire/_internal/integrations/llm_providers/`. The `logfire.*` span keys
+shared with pydantic-ai live in `pydantic_ai.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+USAGE_RAW: Final = "gen_ai.usage.raw"
+"""The provider's own usage object, as JSON (OpenAI's, Anthropic's...)."""
+REQUEST_DATA: Final = "request_data"
+"""The request (version 2: only `{"model": ...}`, for the message template)."""
+SCOPE_PREFIX: Final = "logfire"
+"""Scope names of Logfire's spans: `logfire`, `logfire.openai`, `logfire.anthropic`..."""
+OWN_ARGUMENTS: Final = frozenset({"request_data", "response_data", "async", "duration"})
+"""Attributes Logfire lists in `logfire.json_schema` that are not the user's arguments."""
