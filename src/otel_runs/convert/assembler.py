@@ -169,9 +169,8 @@ class TraceAssembler:
                 continue
             waiting.pop(item.key, None)  # a re-sent span replaces the held copy
             item.since = now
-            item.stamped = (
-                item.stamp is not None
-                and stamped_lineage(item.key, item.parent, item.stamp) is not None
+            item.lineage = (
+                stamped_lineage(item.key, item.parent, item.stamp) if item.stamp else None
             )
             waiting[item.key] = item
         self.counts.rejected += len(result.rejected)
@@ -278,7 +277,7 @@ class TraceAssembler:
         frontier = []
         for key, item in waiting.items():
             parent = item.parent
-            if parent is None or key in roots or parent in known or item.stamped:
+            if parent is None or key in roots or parent in known or item.lineage:
                 frontier.append(key)
             elif parent in waiting:
                 children.setdefault(parent, []).append(key)

@@ -233,6 +233,7 @@ def map_span(item: Checked, max_value_chars: int = MAX_VALUE_CHARS) -> RunData:
     )
     run.parent_key = item.parent
     run.stamp = item.stamp
+    run.lineage = item.lineage
     run.name = name
     run.run_type = run_type
     run.start_ns = record.start_ns

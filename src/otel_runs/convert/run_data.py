@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, Literal
 from uuid import UUID
 
 from otel_runs.conventions import langsmith as ls
@@ -30,7 +30,8 @@ class RunData:
 
     __slots__ = (
         "ancestors", "batch", "completion_cost", "completion_tokens", "costs", "dotted_order",
-        "end_ns", "error", "events", "extra", "first_token_ns", "id", "inputs", "key", "name",
+        "end_ns", "error", "events", "extra", "first_token_ns", "id", "inputs", "key", "lineage",
+        "name",
         "outputs", "parent_key", "project", "prompt_cost", "prompt_tokens", "record",
         "reference_example_id", "restored", "run_type", "segment_us", "session_id",
         "session_name", "stamp", "start_ns", "tags", "thread_id", "total_cost", "total_tokens",
@@ -45,6 +46,9 @@ class RunData:
     """The declared parent's key; None for roots."""
     stamp: str | None
     """A stamped dotted_order the span carries."""
+    lineage: tuple[str, int] | Literal[False] | None
+    """The stamp as a complete lineage (dotted_order, last segment time), None when it is not
+    one, False when not worked out yet."""
     name: str
     run_type: str
     start_ns: int

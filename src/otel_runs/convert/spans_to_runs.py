@@ -82,7 +82,7 @@ class Converted:
 class Checked:
     """A valid span, its plan and its identity (one object per span: a batch holds thousands)."""
 
-    __slots__ = ("key", "parent", "plan", "record", "since", "stamp", "stamped")
+    __slots__ = ("key", "lineage", "parent", "plan", "record", "since", "stamp")
 
     def __init__(self, record: SpanRecord, plan: Plan, ident: Identity) -> None:
         self.record = record
@@ -95,8 +95,9 @@ class Checked:
         """A stamped dotted_order the span carries."""
         self.since = 0.0
         """When the assembler took it."""
-        self.stamped = False
-        """Whether `stamp` is a complete lineage (the span can be placed without its parent)."""
+        self.lineage: tuple[str, int] | Literal[False] | None = False
+        """`tree.stamped_lineage` of the stamp once worked out (None: the stamp is not a
+        complete lineage); False while not worked out."""
 
 
 def is_genai(record: SpanRecord) -> bool:
@@ -201,6 +202,7 @@ def _kept(checked: list[Checked], keep: Keep, result: Converted) -> list[Checked
         if item.key in kept:  # (a re-sent span takes the identity of its last copy)
             ident = identities[item.key]
             item.parent, item.stamp = ident.parent, ident.dotted_order
+            item.lineage = False
             out.append(item)
     return out
 

@@ -131,7 +131,8 @@ def _stamp_under(run: RunData, parent_dotted: str, parent_us: int) -> tuple[str,
         or dotted[-36:] != run.id
     ):
         return None
-    segment_us = last_segment_us(dotted)
+    lineage = run.lineage
+    segment_us = lineage[1] if isinstance(lineage, tuple) else last_segment_us(dotted)
     if segment_us is None:
         return None
     return (dotted, segment_us) if segment_us >= parent_us else None
@@ -163,7 +164,9 @@ def assemble(
     def place_root(run: RunData) -> None:
         start_us = run.start_ns // 1000
         parent = run.parent_key
-        stamped = stamped_lineage(run.key, parent, run.stamp) if run.stamp else None
+        stamped = run.lineage
+        if stamped is False:
+            stamped = stamped_lineage(run.key, parent, run.stamp) if run.stamp else None
         if stamped is not None:
             run.dotted_order, run.segment_us = stamped
         elif parent is not None and parent in known and known[parent] is None:
