@@ -40,6 +40,17 @@ def store_path(args: argparse.Namespace) -> Path:
     return store
 
 
+def headers_from(pairs: list[str]) -> dict[str, str]:
+    """`--header KEY=VALUE` values as a dict; CommandError for one without `=` or a key."""
+    headers = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise CommandError(f"--header {pair!r}: expected KEY=VALUE")
+        headers[key.strip()] = value.strip()
+    return headers
+
+
 def trace_id(text: str) -> UUID:
     """argparse type: a trace id, any UUID spelling."""
     try:

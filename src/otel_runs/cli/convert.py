@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Final
 
-from otel_runs.cli._common import PROG, CommandError, Subcommands
+from otel_runs.cli._common import PROG, CommandError, Subcommands, headers_from
 from otel_runs.files import FileFormatError
 from otel_runs.files.detect import Format, detect
 from otel_runs.files.otlp_proto import framing
@@ -103,16 +103,6 @@ def _target(args: argparse.Namespace, kind: Format) -> tuple[str, str | None]:
     return name, None
 
 
-def _headers(pairs: list[str]) -> dict[str, str]:
-    headers = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise CommandError(f"--header {pair!r}: expected KEY=VALUE")
-        headers[key.strip()] = value.strip()
-    return headers
-
-
 @contextlib.contextmanager
 def _opened_input(name: str) -> Iterator[tuple[IO[bytes], int | None]]:
     if name == "-":
@@ -160,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
     """Convert the input; 0 when every record converted, 1 otherwise."""
     if args.batch < 1:
         raise CommandError("--batch must be at least 1")
-    headers = _headers(args.header)
+    headers = headers_from(args.header)
     with _opened_input(args.input) as (raw, size):
         source = Source(raw)
         try:
