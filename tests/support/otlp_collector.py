@@ -19,6 +19,12 @@ class Collector:
     """Headers and body of every request, in arrival order."""
     status: int = 200
     """What the next requests are answered with."""
+    retry_after: str | None = None
+    """A Retry-After header for the answers, if any."""
+    rejected_spans: int = 0
+    """`partial_success.rejected_spans` of the 200 answers."""
+    accepted: list[bytes] = field(default_factory=list)
+    """Bodies of the requests answered 200 (what a backend keeps)."""
 
     @property
     def bodies(self) -> list[bytes]:
@@ -31,8 +37,16 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.collector.requests.append((dict(self.headers), body))
-        reply = trace_service_pb2.ExportTraceServiceResponse().SerializeToString()
+        if self.collector.status == 200:
+            self.collector.accepted.append(body)
+        response = trace_service_pb2.ExportTraceServiceResponse()
+        if self.collector.rejected_spans:
+            response.partial_success.rejected_spans = self.collector.rejected_spans
+            response.partial_success.error_message = "some spans were bad"
+        reply = response.SerializeToString()
         self.send_response(self.collector.status)
+        if self.collector.retry_after is not None:
+            self.send_header("Retry-After", self.collector.retry_after)
         self.send_header("Content-Type", "application/x-protobuf")
         self.send_header("Content-Length", str(len(reply)))
         self.end_headers()

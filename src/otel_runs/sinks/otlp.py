@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from otel_runs.errors import ConfigError, OtelRunsError
+from otel_runs.errors import ConfigError, InvalidSpanError, OtelRunsError
 from otel_runs.files.encode_proto import encode_request
 from otel_runs.model.run import Run
 from otel_runs.model.span_record import SpanRecord
@@ -110,7 +110,9 @@ class OtlpSpanSink:
         stored = 0
         retry: list[str] = []
         retry_after: float | None = None
-        for chunk, body in self._requests(records, errors):
+        requests = self._requests(records, errors)
+        failed += len(records) - sum(len(chunk) for chunk, _ in requests)
+        for chunk, body in requests:
             if retry or self._closed.is_set():  # the endpoint is down: keep the rest too
                 retry.extend(run_id for run_id, _ in chunk)
                 continue
@@ -148,11 +150,18 @@ class OtlpSpanSink:
         self, records: list[tuple[str, SpanRecord]], errors: list[str]
     ) -> list[tuple[list[tuple[str, SpanRecord]], bytes]]:
         """The records in requests of at most max_request_bytes (halved until they fit); a
-        single span larger than that is sent alone (the endpoint decides)."""
+        single span larger than that is sent alone (the endpoint decides). A span OTLP cannot
+        carry (a time past 2554, an integer past int64) is left out, its reason in `errors`."""
         if not records:
             return []
-        body = encode_request([record for _, record in records])
-        if len(body) <= self._max_bytes or len(records) == 1:
+        try:
+            body = encode_request([record for _, record in records])
+        except (InvalidSpanError, ValueError, OverflowError) as exc:
+            if len(records) == 1:
+                errors.append(f"run {records[0][0]} cannot become a span: {exc}")
+                return []
+            body = b""
+        if body and (len(body) <= self._max_bytes or len(records) == 1):
             return [(records, body)]
         half = len(records) // 2
         return self._requests(records[:half], errors) + self._requests(records[half:], errors)
