@@ -594,7 +594,7 @@ def validate_run(run: dict[str, Any], projects: dict[str, str]) -> None:
         raise Rejected(400, f"invalid run_type {run['run_type']!r}")
     for name in ("start_time", "end_time"):
         value = run.get(name)
-        if value is not None and (not isinstance(value, str) or not _ISO_TIME.match(value)):
+        if value is not None and not _valid_time(value):
             raise Rejected(400, f"invalid {name} {value!r}")
     if not run.get("session_name") and not run.get("session_id"):
         raise Rejected(400, "invalid run: session_name or session_id is required")
@@ -649,6 +649,13 @@ def validate_run(run: dict[str, Any], projects: dict[str, str]) -> None:
             )
 
 
+def _valid_time(value: object) -> bool:
+    """ISO 8601, or epoch milliseconds as the JS SDK sends them."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value > 0
+    return isinstance(value, str) and bool(_ISO_TIME.match(value))
+
+
 def validate_patch(patch: dict[str, Any], *, batch: bool) -> None:
     """A run update: the batch paths need the run's id, trace_id and dotted_order."""
     required = ("id", "trace_id", "dotted_order") if batch else ("id",)
@@ -658,7 +665,7 @@ def validate_patch(patch: dict[str, Any], *, batch: bool) -> None:
     if patch.get("run_type") is not None and patch["run_type"] not in RUN_TYPES:
         raise Rejected(400, f"invalid run_type {patch['run_type']!r}")
     value = patch.get("end_time")
-    if value is not None and (not isinstance(value, str) or not _ISO_TIME.match(value)):
+    if value is not None and not _valid_time(value):
         raise Rejected(400, f"invalid end_time {value!r}")
     for name in ("inputs", "outputs", "extra"):
         if patch.get(name) is not None and not isinstance(patch[name], dict):
