@@ -16,21 +16,26 @@ Pure: bytes in, parts out.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 from otel_runs.errors import OtelRunsError
 
 _NAME: Final = re.compile(r'(?:^|;)\s*name="([^"]*)"')
 _CRLF: Final = b"\r\n"
+_SDK_HEADERS: Final = re.compile(
+    rb'\r\nContent-Disposition: form-data; name="([^"\r\n]*)"\r\n'
+    rb"Content-Type: ([a-z0-9.+/-]+)(?:; length=([0-9]+))?\r\n"
+    rb"(?:Content-Length: ([0-9]+)\r\n)?\r\n"
+)
+"""The header block exactly as both SDKs write it (the JS SDK's `length=`, the Python SDK's
+`Content-Length`): read with one match. Anything else takes the general reader."""
 
 
 class MultipartError(OtelRunsError):
     """The body is not multipart/form-data we can split (answer 400)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Part:
+class Part(NamedTuple):
     """One part: its form name, its media type (lower case, no parameters) and its bytes."""
 
     name: str
@@ -61,17 +66,26 @@ def split_parts(body: bytes, boundary: str) -> list[Part]:
     parts: list[Part] = []
     pos = len(delimiter)
     find = body.find
+    sdk_headers = _SDK_HEADERS.match
     while True:
         if body.startswith(b"--", pos):  # the closing delimiter
             return parts
-        if not body.startswith(_CRLF, pos):
-            raise MultipartError(f"malformed boundary line at byte {pos}")
-        head_start = pos + 2
-        head_end = find(b"\r\n\r\n", head_start)
-        if head_end < 0:
-            raise MultipartError(f"part {len(parts) + 1} has no end of headers")
-        name, media, length = _headers(body[head_start:head_end], len(parts) + 1)
-        start = head_end + 4
+        found = sdk_headers(body, pos)
+        if found is not None:
+            raw_name, raw_media, in_type, in_header = found.groups()
+            name, media = raw_name.decode("latin-1"), raw_media.decode("latin-1")
+            declared = in_header or in_type
+            length = int(declared) if declared is not None else None
+            start = found.end()
+        else:
+            if not body.startswith(_CRLF, pos):
+                raise MultipartError(f"malformed boundary line at byte {pos}")
+            head_start = pos + 2
+            head_end = find(b"\r\n\r\n", head_start)
+            if head_end < 0:
+                raise MultipartError(f"part {len(parts) + 1} has no end of headers")
+            name, media, length = _headers(body[head_start:head_end], len(parts) + 1)
+            start = head_end + 4
         if length is None:
             end = find(between, start)
             if end < 0:
