@@ -18,6 +18,7 @@ from otel_runs.receiver.langsmith_api.items import FEEDBACK, PATCH, POST, Item
 from otel_runs.receiver.langsmith_api.service import RunIntake
 from otel_runs.receiver.spool import Spool
 from otel_runs.sinks import SinkResult
+from tests.support.langsmith_requests import accepted
 from tests.support.memory_sink import MemorySink
 from tests.test_receiver_service import CountingSink, wait_until
 
@@ -40,8 +41,11 @@ def post(run_id: str, parent: str | None = None, **fields: Any) -> Item:
 
 
 def patch(run_id: str, **fields: Any) -> Item:
-    return (PATCH, run_id, {"id": run_id, "trace_id": ROOT, "end_time": END,
-                            "outputs": {"a": run_id}, **fields})  # fmt: skip
+    dotted = "20250301T000000000000Z" + ROOT
+    if run_id != ROOT:
+        dotted += ".20250301T000000000000Z" + run_id
+    return (PATCH, run_id, {"id": run_id, "trace_id": ROOT, "dotted_order": dotted,
+                            "end_time": END, "outputs": {"a": run_id}, **fields})  # fmt: skip
 
 
 @pytest.fixture
@@ -62,10 +66,10 @@ def test_a_post_and_a_patch_in_two_requests_reach_the_sink_as_one_run(spool: Spo
     sink = MemorySink()
     runs = intake(spool, sink)
     runs.start()
-    runs.accept([post(ROOT), post(CHILD, ROOT)])
-    runs.accept([patch(CHILD)])
+    runs.accept(*accepted([post(ROOT), post(CHILD, ROOT)]))
+    runs.accept(*accepted([patch(CHILD)]))
     wait_until(lambda: len(sink.runs) == 1)
-    runs.accept([patch(ROOT, error="ValueError('late')")])
+    runs.accept(*accepted([patch(ROOT, error="ValueError('late')")]))
     wait_until(lambda: spool.pending_run_items == 0)
     assert runs.stop(5.0)
     root, child = sink.runs[ROOT], sink.runs[CHILD]
@@ -80,15 +84,17 @@ def test_an_accept_is_spooled_before_it_returns(tmp_path: Path) -> None:
     """A child process acknowledges each accept and is killed with SIGKILL right after an
     acknowledgement: every item acknowledged is in the spool the next process opens."""
     code = f"""
-import sys
+import sys, uuid
 from otel_runs.receiver.spool import Spool
 from otel_runs.receiver.langsmith_api.service import RunIntake
+from tests.support.langsmith_requests import accepted
 from tests.support.memory_sink import MemorySink
 spool = Spool(sys.argv[1], max_bytes=64 * 1024 * 1024)
 intake = RunIntake(spool, MemorySink())
 run = {post(ROOT)[2]!r}
 for n in range(1000):
-    intake.accept([(0, "{ROOT}", {{**run, "name": f"n{{n}}"}})] * 3)
+    ids = [str(uuid.uuid4()) for _ in range(3)]
+    intake.accept(*accepted([(0, i, {{**run, "id": i, "name": f"n{{n}}"}}) for i in ids]))
     print(n, flush=True)
 """
     path = tmp_path / "spool.sqlite"
@@ -121,7 +127,7 @@ def test_run_items_are_committed_with_the_spools_fsync_policy(spool: Spool) -> N
     writer = spool._writer
     assert writer is not None
     writer.set_trace_callback(statements.append)
-    intake(spool, MemorySink()).accept([post(ROOT)])
+    intake(spool, MemorySink()).accept(*accepted([post(ROOT)]))
     writer.set_trace_callback(None)
     inserts = [s for s in statements if "run_batches" in s]
     assert inserts and inserts[0].startswith("INSERT INTO run_batches")
@@ -135,7 +141,7 @@ def test_a_run_merges_across_a_restart(tmp_path: Path) -> None:
     first_sink = MemorySink()
     first = intake(first_spool, first_sink)
     first.start()
-    first.accept([post(ROOT), post(CHILD, ROOT, end_time=END)])
+    first.accept(*accepted([post(ROOT), post(CHILD, ROOT, end_time=END)]))
     wait_until(lambda: CHILD in first_sink.runs)
     assert first.stop(5.0) is True  # the open root stays spooled
     first_spool.close()
@@ -145,7 +151,7 @@ def test_a_run_merges_across_a_restart(tmp_path: Path) -> None:
     second_sink = MemorySink()
     second = intake(second_spool, second_sink)
     second.start()
-    second.accept([patch(ROOT)])
+    second.accept(*accepted([patch(ROOT)]))
     wait_until(lambda: second_spool.pending_run_items == 0)
     second.stop(5.0)
     second_spool.close()
@@ -157,7 +163,7 @@ def test_a_run_never_patched_is_sent_unfinished_at_the_ttl(spool: Spool) -> None
     sink = MemorySink()
     runs = intake(spool, sink, ttl_s=0.3)
     runs.start()
-    runs.accept([post(ROOT)])
+    runs.accept(*accepted([post(ROOT)]))
     wait_until(lambda: ROOT in sink.runs)
     runs.stop(5.0)
     run = sink.runs[ROOT]
@@ -171,7 +177,7 @@ def test_an_outage_of_the_destination_loses_nothing_and_sends_each_run_once(spoo
     sink.down = True
     runs = intake(spool, sink)
     runs.start()
-    runs.accept([post(ROOT, end_time=END), post(CHILD, ROOT, end_time=END)])
+    runs.accept(*accepted([post(ROOT, end_time=END), post(CHILD, ROOT, end_time=END)]))
     wait_until(lambda: runs.stats()["retried"] >= 2)
     assert deliveries == Counter() and spool.pending_run_items == 2
     sink.down = False
@@ -188,7 +194,7 @@ class Refusing(MemorySink):
 def test_runs_refused_for_good_are_counted_and_leave_the_spool(spool: Spool) -> None:
     runs = intake(spool, Refusing())
     runs.start()
-    runs.accept([post(ROOT, end_time=END)])
+    runs.accept(*accepted([post(ROOT, end_time=END)]))
     wait_until(lambda: spool.pending_run_items == 0)
     runs.stop(5.0)
     assert (runs.stats()["failed"], runs.stats()["delivered"]) == (1, 0)
@@ -197,8 +203,8 @@ def test_runs_refused_for_good_are_counted_and_leave_the_spool(spool: Spool) -> 
 def test_a_merged_run_that_is_no_run_is_dropped_and_counted(spool: Spool) -> None:
     runs = intake(spool, MemorySink(), ttl_s=0.2)
     runs.start()
-    runs.accept([post(ROOT, end_time=END, total_tokens="many")])  # no check at the door
-    runs.accept([(FEEDBACK, CHILD, {"id": "f", "run_id": CHILD, "key": "k"})])
+    runs.accept(*accepted([post(ROOT, end_time=END, total_tokens="many")]))  # no check at the door
+    runs.accept(*accepted([(FEEDBACK, CHILD, {"run_id": CHILD, "key": "k"})]))
     wait_until(lambda: spool.pending_run_items == 0)
     runs.stop(5.0)
     stats = runs.stats()
@@ -209,9 +215,9 @@ def test_a_full_spool_refuses_and_stores_nothing(tmp_path: Path) -> None:
     small = Spool(tmp_path / "spool.sqlite", max_bytes=MIB)
     runs = intake(small, MemorySink())
     big = post(ROOT, inputs={"blob": "x" * (MIB // 2)})
-    runs.accept([big])
+    runs.accept(*accepted([big]))
     with pytest.raises(SpoolFullError):
-        runs.accept([big])
+        runs.accept(*accepted([big]))
     assert small.pending_run_items == 1
     assert runs.stats()["refused_full"] == 1
     small.close()
@@ -221,7 +227,7 @@ def test_hidden_inputs_never_reach_the_destination(spool: Spool) -> None:
     sink = MemorySink()
     runs = intake(spool, sink, privacy=Privacy(hide_inputs=True))
     runs.start()
-    runs.accept([post(ROOT, end_time=END, inputs={"secret": "do not send"})])
+    runs.accept(*accepted([post(ROOT, end_time=END, inputs={"secret": "do not send"})]))
     wait_until(lambda: ROOT in sink.runs)
     runs.stop(5.0)
     assert sink.runs[ROOT].inputs == {}

@@ -10,6 +10,7 @@ finer (one run, one part) is a rejection inside the `Read`, and the rest goes on
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from typing import Final
 
 import orjson
@@ -36,6 +37,20 @@ class Route(enum.Enum):
     CREATE_RUN = "/runs"
     UPDATE_RUN = "/runs/{run_id}"
     FEEDBACK = "/feedback"
+
+
+@dataclass(frozen=True, slots=True)
+class SpooledRequest:
+    """A LangSmith API request as received."""
+
+    route: Route
+    body: bytes
+    """Exactly as it came, still compressed."""
+    content_type: str = ""
+    encoding: str = ""
+    """`Content-Encoding`."""
+    run_id: str | None = None
+    """The run of a `PATCH /runs/{id}`."""
 
 
 class BodyError(OtelRunsError):
@@ -68,6 +83,12 @@ def decode_body(body: bytes, encoding: str, limit: int) -> bytes:
     except zstandard.ZstdError as exc:
         raise BadEncodingError(f"body is not valid zstd data: {exc}") from None
     return bytes(out)
+
+
+def read_request(request: SpooledRequest, limit: int) -> Read:
+    """`decode_body` then `read_body`: the items of a request as received."""
+    body = decode_body(request.body, request.encoding, limit)
+    return read_body(request.route, body, request.content_type, request.run_id)
 
 
 def read_body(route: Route, body: bytes, content_type: str, run_id: str | None = None) -> Read:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 import orjson
+from orjson import loads
 
 from otel_runs.model.run import parse_datetime
 from otel_runs.receiver.langsmith_api.multipart import Part
@@ -46,9 +47,22 @@ Item = tuple[int, str, Any]
 RUN_TYPES: Final = frozenset({"llm", "chain", "tool", "retriever", "embedding", "prompt", "parser"})
 OUT_OF_BAND: Final = frozenset({"inputs", "outputs", "events", "extra", "error", "serialized"})
 """Run fields a multipart request may carry in parts of their own."""
-_OBJECTS: Final = ("inputs", "outputs", "extra", "serialized")
-_UUIDS: Final = ("trace_id", "parent_run_id", "reference_example_id")
-_TEXTS: Final = ("name", "dotted_order", "session_name", "session_id")
+_TEXT, _OBJECT, _TIME, _ID, _RUN_TYPE, _EVENTS, _TAGS = range(7)
+_KINDS: Final = {
+    "name": _TEXT, "dotted_order": _TEXT, "session_name": _TEXT, "session_id": _TEXT,
+    "error": _TEXT, "inputs": _OBJECT, "outputs": _OBJECT, "extra": _OBJECT,
+    "serialized": _OBJECT, "start_time": _TIME, "end_time": _TIME, "trace_id": _ID,
+    "parent_run_id": _ID, "reference_example_id": _ID, "run_type": _RUN_TYPE,
+    "events": _EVENTS, "tags": _TAGS,
+}  # fmt: skip
+"""How each checked run field is checked (other fields are taken as they are)."""
+_IDS: Final = ("trace_id", "dotted_order")
+_POSTED: Final = ("name", "run_type", "start_time")
+_REQUIRED: Final = {
+    (post, need_ids): (_POSTED if post else ()) + (_IDS if need_ids else ())
+    for post in (True, False)
+    for need_ids in (True, False)
+}
 _JSON_TYPES: Final = frozenset({"application/json", ""})
 _canonical: Final = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -83,47 +97,40 @@ def run_problem(run: Mapping[str, Any], *, post: bool, need_ids: bool) -> str | 
 
     `need_ids`: the batch paths (multipart, batch) require `trace_id` and `dotted_order`, as
     LangSmith does; the single-run path lets the server derive them."""
-    if post:
-        for name in ("name", "run_type", "start_time"):
-            if run.get(name) in (None, ""):
-                return f"missing required field {name!r}"
-    if need_ids:
-        for name in ("trace_id", "dotted_order"):
-            if run.get(name) in (None, ""):
-                return f"missing required field {name!r} (required by batch ingestion)"
-    run_type = run.get("run_type")
-    if run_type is not None and run_type not in RUN_TYPES:
-        return f"invalid run_type {run_type!r}; expected one of {', '.join(sorted(RUN_TYPES))}"
-    for name in _TEXTS:
-        value = run.get(name)
-        if value is not None and not isinstance(value, str):
-            return f"{name} must be a string, got {type(value).__name__}"
-    for name in ("start_time", "end_time"):
-        value = run.get(name)
-        if value is not None:
+    required = _REQUIRED[post, need_ids]
+    get = run.get
+    for name in required:
+        if get(name) in (None, ""):
+            extra = " (required by batch ingestion)" if name in _IDS else ""
+            return f"missing required field {name!r}{extra}"
+    # One pass over the fields present, each checked by its kind (every run has ~15).
+    for name, value in run.items():
+        kind = _KINDS.get(name)
+        if kind is None or value is None:
+            continue
+        if kind == _TEXT:
+            if type(value) is not str:
+                return f"{name} must be a string, got {type(value).__name__}"
+        elif kind == _OBJECT:
+            if type(value) is not dict:
+                return f"{name} must be an object, got {type(value).__name__}"
+        elif kind == _TIME:
             try:
                 parse_datetime(value)
             except (TypeError, ValueError, OverflowError) as exc:
                 return f"{name}: {exc}"
-    for name in _UUIDS:
-        value = run.get(name)
-        if value is not None and run_key(value) is None:
-            return f"{name} is not a UUID: {value!r}"
-    for name in _OBJECTS:
-        value = run.get(name)
-        if value is not None and not isinstance(value, dict):
-            return f"{name} must be an object, got {type(value).__name__}"
-    events = run.get("events")
-    if events is not None and not (
-        isinstance(events, list) and all(isinstance(event, dict) for event in events)
-    ):
-        return "events must be a list of objects"
-    tags = run.get("tags")
-    if tags is not None and not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
-        return "tags must be a list of strings"
-    error = run.get("error")
-    if error is not None and not isinstance(error, str):
-        return f"error must be a string, got {type(error).__name__}"
+        elif kind == _ID:
+            if run_key(value) is None:
+                return f"{name} is not a UUID: {value!r}"
+        elif kind == _RUN_TYPE:
+            if value not in RUN_TYPES:
+                types = ", ".join(sorted(RUN_TYPES))
+                return f"invalid run_type {value!r}; expected one of {types}"
+        elif kind == _EVENTS:
+            if type(value) is not list or not all(type(e) is dict for e in value):
+                return "events must be a list of objects"
+        elif type(value) is not list or not all(type(t) is str for t in value):  # tags
+            return "tags must be a list of strings"
     return None
 
 
@@ -198,47 +205,60 @@ def from_parts(parts: Iterable[Part]) -> Read:
     groups: dict[tuple[int, str], dict[str | None, bytes]] = {}
     bad: set[tuple[int, str]] = set()
     attachments: list[tuple[str, str, str, bytes]] = []
+    keys: dict[str, str | None] = {}  # raw id text -> canonical (a run's parts repeat it)
     for part in parts:
-        event, _, rest = part.name.partition(".")
-        if event == "feedback":
-            _take_feedback_part(read, part)
-            continue
-        if event == "attachment":
-            raw_id, _, filename = rest.partition(".")
-            key = run_key(raw_id)
-            if key is None or not filename or "." in filename:
-                read.rejected.append(
-                    (part.name, "expected attachment.<run id>.<name>, the name without dots")
-                )
-                continue
-            media = part.media_type or "application/octet-stream"
-            attachments.append((key, filename, media, part.data))
-            continue
+        name, media, data = part
+        event, _, rest = name.partition(".")
         kind = POST if event == "post" else PATCH if event == "patch" else None
-        raw_id, _, field_name = rest.partition(".")
-        key = run_key(raw_id)
-        if kind is None or key is None:
-            read.rejected.append((part.name, "not a part name LangSmith ingestion knows"))
+        if kind is None:
+            if event == "feedback":
+                _take_feedback_part(read, part)
+            elif event == "attachment":
+                _take_attachment(read, attachments, part, rest)
+            else:
+                read.rejected.append((name, "not a part name LangSmith ingestion knows"))
             continue
-        group = groups.setdefault((kind, key), {})
-        name = field_name or None
-        if name is not None and name not in OUT_OF_BAND:
-            read.rejected.append((part.name, f"unknown run field {name!r}"))
+        raw_id, _, field_name = rest.partition(".")
+        key = keys.get(raw_id, "")
+        if key == "":
+            key = keys[raw_id] = run_key(raw_id)
+        if key is None:
+            read.rejected.append((name, "not a part name LangSmith ingestion knows"))
+            continue
+        group = groups.get((kind, key))
+        if group is None:
+            group = groups[(kind, key)] = {}
+        field: str | None = field_name or None
+        if field is not None and field not in OUT_OF_BAND:
+            read.rejected.append((name, f"unknown run field {field!r}"))
             bad.add((kind, key))
-        elif name in group:
-            read.rejected.append((part.name, "the same part twice in one request"))
+        elif field in group:
+            read.rejected.append((name, "the same part twice in one request"))
             bad.add((kind, key))
-        elif part.media_type not in _JSON_TYPES:
-            read.rejected.append((part.name, f"must be application/json, got {part.media_type}"))
+        elif media not in _JSON_TYPES:
+            read.rejected.append((name, f"must be application/json, got {media}"))
             bad.add((kind, key))
         else:
-            group[name] = part.data
+            group[field] = data
     for (kind, key), group in groups.items():
         if (kind, key) not in bad:
             _take_group(read, kind, key, group)
-    for key, name, media, data in attachments:
-        read.items.append((ATTACHMENT, key, (name, media, data)))
+    for key, filename, media, data in attachments:
+        read.items.append((ATTACHMENT, key, (filename, media, data)))
     return read
+
+
+def _take_attachment(
+    read: Read, attachments: list[tuple[str, str, str, bytes]], part: Part, rest: str
+) -> None:
+    raw_id, _, filename = rest.partition(".")
+    key = run_key(raw_id)
+    if key is None or not filename or "." in filename:
+        read.rejected.append(
+            (part.name, "expected attachment.<run id>.<name>, the name without dots")
+        )
+        return
+    attachments.append((key, filename, part.media_type or "application/octet-stream", part.data))
 
 
 def _take_group(read: Read, kind: int, key: str, group: dict[str | None, bytes]) -> None:
@@ -248,27 +268,28 @@ def _take_group(read: Read, kind: int, key: str, group: dict[str | None, bytes])
         read.rejected.append((where, f"fields {sorted(n for n in group if n)} without {where}"))
         return
     try:
-        run = orjson.loads(main)
+        run = loads(main)
+        if type(run) is not dict:
+            read.rejected.append((where, "a run must be a JSON object"))
+            return
         for name, data in group.items():
-            if name is not None:
-                if name in run:
-                    read.rejected.append((where, f"{name} sent both inline and as a part"))
-                    return
-                run[name] = orjson.loads(data)
+            if name in run:
+                read.rejected.append((where, f"{name} sent both inline and as a part"))
+                return
+            run[name] = loads(data)
     except orjson.JSONDecodeError as exc:
         read.rejected.append((where, f"not valid JSON: {exc}"))
         return
-    except TypeError:  # `name in run` on a JSON value that is not an object
-        read.rejected.append((where, "a run must be a JSON object"))
-        return
-    if not isinstance(run, dict):
-        read.rejected.append((where, "a run must be a JSON object"))
-        return
-    if run.get("id") is not None and run_key(run["id"]) != key:
-        read.rejected.append((where, f"the part holds run id {run['id']!r}"))
+    found = run.get("id")
+    if found is not None and found != key and run_key(found) != key:
+        read.rejected.append((where, f"the part holds run id {found!r}"))
         return
     run["id"] = key
-    _take_run(read, run, kind, where, need_ids=True)
+    reason = run_problem(run, post=kind == POST, need_ids=True)
+    if reason is not None:
+        read.rejected.append((where, reason))
+        return
+    read.items.append((kind, key, run))
 
 
 def _take_run(read: Read, run: dict[str, Any], kind: int, where: str, *, need_ids: bool) -> None:

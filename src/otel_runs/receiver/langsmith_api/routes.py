@@ -49,7 +49,12 @@ from otel_runs.guard import report
 from otel_runs.receiver.export_call import INTERNAL_RETRY_AFTER_S, MAX_REASONS
 from otel_runs.receiver.ingress import Ingress
 from otel_runs.receiver.intake import SpoolFullError, SpoolUnavailableError
-from otel_runs.receiver.langsmith_api.bodies import BodyError, Route, decode_body, read_body
+from otel_runs.receiver.langsmith_api.bodies import (
+    BodyError,
+    Route,
+    SpooledRequest,
+    read_request,
+)
 from otel_runs.receiver.langsmith_api.items import run_key
 from otel_runs.receiver.langsmith_api.service import RunIntake
 from otel_runs.receiver.limits import (
@@ -225,11 +230,14 @@ class LangSmithApiApp:
     ) -> _Answer:
         """One request on a pool thread: decode, read, check, spool. Never raises."""
         limit = self._ingress.limits.max_request_bytes
+        request = SpooledRequest(
+            route, body, headers.get("content-type", ""), headers.get("content-encoding", ""),
+            run_id,
+        )  # fmt: skip
         try:
-            raw = decode_body(body, headers.get("content-encoding", ""), limit)
-            read = read_body(route, raw, headers.get("content-type", ""), run_id)
+            read = read_request(request, limit)
             if read.items:
-                self._intake.accept(read.items)
+                self._intake.accept(request, read.items)
         except BodyTooLargeError:
             return _too_large(limit)
         except UnsupportedEncodingError as exc:

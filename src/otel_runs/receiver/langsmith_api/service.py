@@ -1,13 +1,17 @@
 """`RunIntake`: LangSmith API requests spooled durably, merged into runs, sent as spans.
 
     front end (request threads)              forwarding thread (step)
-      accept(items)                            ├─ Spool.read("run_batches")   rows in order
-        └─ codec.encode_items                  ├─ RunMerger.add / take        merge, settle, TTL
-        └─ Spool.append_run_items              ├─ Run.from_dict, Privacy      one run per id
-           commit + fsync -> answer 202        ├─ Forwarder.send              sink, backoff
+      accept(request, items)                   ├─ Spool.read("run_batches")   rows in order
+        └─ codec.encode_request                │    items: handed over, else read again
+        └─ Spool.append_run_items              ├─ RunMerger.add / take        merge, settle, TTL
+           commit + fsync -> answer 202        ├─ run_sharing_input, Privacy  one run per id
+        └─ items handed to the forwarder       ├─ Forwarder.send              sink, backoff
                                                └─ Spool.mark(runs=...)        resolved items
 
-It shares the OTLP receiver's spool file (table `run_batches`; the same fsync policy and size
+A row holds the request as received (codec.py); the items the door read are handed to the
+forwarding thread in memory (at most `_MAX_HANDED_OVER` items wait there; past that, and after
+a restart, the forwarder reads the row's request again, with the same reader). It shares the
+OTLP receiver's spool file (table `run_batches`; the same fsync policy and size
 limit) and reuses its `Forwarder`, so a destination that is down is retried exactly as the
 LangSmith sink's runs are (1 s doubling to 60 s, ±20% jitter, Retry-After as a floor), and a
 spooled item is marked done only once the run it went into was delivered, refused for good or
@@ -31,14 +35,15 @@ from dataclasses import asdict, dataclass
 from typing import Final
 
 from otel_runs.env_values import number
-from otel_runs.errors import ConfigError, InvalidRunError
+from otel_runs.errors import ConfigError, InvalidRunError, OtelRunsError
 from otel_runs.guard import internal_errors
-from otel_runs.model.run import Run
+from otel_runs.model.run import run_sharing_input
 from otel_runs.privacy import Privacy
 from otel_runs.receiver.codec import CodecError
 from otel_runs.receiver.forwarder import FIRST_BACKOFF_S, Forwarder, Loc, Parcel
 from otel_runs.receiver.intake import SpoolFullError, SpoolUnavailableError
-from otel_runs.receiver.langsmith_api.codec import decode_items, encode_items
+from otel_runs.receiver.langsmith_api.bodies import SpooledRequest, read_request
+from otel_runs.receiver.langsmith_api.codec import decode_request, encode_request
 from otel_runs.receiver.langsmith_api.items import Item
 from otel_runs.receiver.langsmith_api.merge import (
     DEFAULT_MAX_OPEN,
@@ -65,6 +70,10 @@ _TICK_S: Final = 1.0
 _MAX_ERROR_WAIT_S: Final = 30.0
 _WARN_EVERY_S: Final = 60.0
 _INTERRUPT_GRACE_S: Final = 5.0
+_MAX_HANDED_OVER: Final = 50_000
+"""Items the door's reading hands to the forwarder in memory at most (the rest is re-read)."""
+_REREAD_LIMIT: Final = 1 << 32
+"""Body size limit when a spooled request is read again (the door already held it to its own)."""
 
 
 @dataclass(slots=True)
@@ -187,20 +196,29 @@ class RunIntake:
         self._stop_result = False
         self._last_warning = -_WARN_EVERY_S
         self._read_everything = False
+        self._handed: dict[int, Sequence[Item]] = {}
+        self._handed_items = 0
+        self._handed_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"RunIntake(spool={str(self.spool.path)!r}, sink={self.sink!r})"
 
     # --- the front end's side -----------------------------------------------------------------
 
-    def accept(self, items: Sequence[Item]) -> None:
-        """Spool one request's items in one transaction; returns after the commit. Raises
-        SpoolFullError or SpoolUnavailableError, in which case nothing was stored."""
+    def accept(self, request: SpooledRequest, items: Sequence[Item]) -> None:
+        """Spool one request (its `items` are what the door read of it) in one transaction;
+        returns after the commit. Raises SpoolFullError or SpoolUnavailableError, in which case
+        nothing was stored."""
         if not items:
             return
-        body = encode_items(items)
-        with self._counting_refusals():
-            self.spool.append_run_items(body, len(items))
+        blob = encode_request(request)
+        with self._counting_refusals(), self._handed_lock:
+            # Under the lock: the forwarder cannot look for this row's items before they are
+            # handed over (the row is visible to it only once the commit is done).
+            seq = self.spool.append_run_items(blob, len(items))
+            if self._handed_items + len(items) <= _MAX_HANDED_OVER:
+                self._handed[seq] = items
+                self._handed_items += len(items)
         self._count("accepted", len(items))
         self._wake.set()
 
@@ -351,22 +369,35 @@ class RunIntake:
         for batch in batches:
             self._after = batch.seq
             self._marks.open(batch)
-            try:
-                decoded = decode_items(batch.body)
-            except CodecError as exc:
-                _logger.error("spool %s: run_batches row %d is unreadable and is dropped: %s",
-                              self.spool.path, batch.seq, exc)  # fmt: skip
-                self._count("unreadable", batch.count)
-                self._marks.resolve([(batch.seq, i) for i in range(batch.count)])
-                continue
+            with self._handed_lock:
+                decoded = self._handed.pop(batch.seq, None)
+                self._handed_items -= len(decoded or ())
+            if decoded is None:
+                try:
+                    decoded = self._read_again(batch)
+                except (CodecError, OtelRunsError) as exc:
+                    _logger.error("spool %s: run_batches row %d is unreadable and is dropped: %s",
+                                  self.spool.path, batch.seq, exc)  # fmt: skip
+                    self._count("unreadable", batch.count)
+                    self._marks.resolve([(batch.seq, i) for i in range(batch.count)])
+                    continue
             for index, item in enumerate(decoded):
                 if not batch.is_done(index):
                     self._marks.resolve(self.merger.add(item, (batch.seq, index), batch.received))
         return bool(batches)
 
+    def _read_again(self, batch: StoredBatch) -> Sequence[Item]:
+        """The items of a spooled request, read from its row as the door read them."""
+        request = decode_request(batch.body)
+        items = read_request(request, _REREAD_LIMIT).items
+        if len(items) != batch.count:
+            raise CodecError(f"it reads as {len(items)} items, not the {batch.count} stored")
+        return items
+
     def _put(self, ready: Ready) -> None:
         try:
-            run = Run.from_dict(ready.run)
+            # The merged dict is this run's alone: the run may hold its containers.
+            run = run_sharing_input(ready.run)
         except InvalidRunError as exc:
             self._count("invalid", 1)
             self._warn("a LangSmith API run cannot be read and is dropped: %s", exc)
