@@ -17,6 +17,7 @@ import pytest
 import zstandard
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from otel_runs.cli import main
 from otel_runs.errors import StoreError
 from otel_runs.otlp.decode import decode_request
 from otel_runs.sinks.sqlite import read_runs
@@ -245,3 +246,28 @@ def test_kill_9_after_the_answer_loses_no_run_and_the_collector_gets_each_once(
 
 def _span_count(collector: Collector) -> int:
     return sum(len(decode_request(body).records) for body in collector.accepted)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["--to", "jaeger"], "expected one of store, otlp-http, otlp-grpc", id="target"),
+        pytest.param(["--to", "otlp-http"], "needs the endpoint URL", id="no-url"),
+        pytest.param(["--to", "otlp-grpc", "collector:4317"], "must start with http", id="scheme"),
+        pytest.param(["--to", "store", "x"], "takes no URL", id="store-url"),
+        pytest.param(["--header", "k=v"], "--header is for", id="header-alone"),
+        pytest.param(["--header", "novalue"], "expected KEY=VALUE", id="header-form"),
+    ],
+)
+def test_bad_destinations_fail_before_anything_starts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    spool = tmp_path / "spool.sqlite"
+    code = main(["serve", "--store", str(tmp_path / "runs.sqlite"), "--spool", str(spool), *args])
+    assert code == 1 and message in capsys.readouterr().err
+    assert not spool.exists()  # nothing was opened
+
+
+def test_a_negative_ttl_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--run-ttl", "-1"]) == 2
+    assert "not a number of seconds" in capsys.readouterr().err

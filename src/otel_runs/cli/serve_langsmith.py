@@ -49,11 +49,22 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--run-ttl",
-        type=float,
+        type=_seconds,
         metavar="SECONDS",
         help="how long a run waits for its end before it is sent unfinished "
         "(default: $OTEL_RUNS_RUN_TTL_SECONDS, else 600)",
     )
+
+
+def _seconds(text: str) -> float:
+    """argparse type: a number of seconds >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"not a number of seconds >= 0: {text!r}")
+    return value
 
 
 @dataclass(frozen=True, slots=True)
