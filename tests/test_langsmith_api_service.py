@@ -48,10 +48,26 @@ def patch(run_id: str, **fields: Any) -> Item:
                             "end_time": END, "outputs": {"a": run_id}, **fields})  # fmt: skip
 
 
+_STARTED: list[RunIntake] = []
+
+
+def _stop_started() -> None:
+    """A test that fails half way leaves no forwarding thread reading a closed spool."""
+    while _STARTED:
+        _STARTED.pop().stop(0.0, drain=False)
+
+
+@pytest.fixture(autouse=True)
+def _stop_intakes() -> Iterator[None]:
+    yield
+    _stop_started()
+
+
 @pytest.fixture
 def spool(tmp_path: Path) -> Iterator[Spool]:
     opened = Spool(tmp_path / "spool.sqlite", max_bytes=8 * MIB)
     yield opened
+    _stop_started()
     opened.close()
 
 
@@ -59,7 +75,9 @@ def intake(spool: Spool, sink: Any, **options: Any) -> RunIntake:
     options.setdefault("settle_s", 0.0)
     options.setdefault("retry_backoff_s", 0.05)
     options.setdefault("privacy", Privacy())
-    return RunIntake(spool, sink, **options)
+    made = RunIntake(spool, sink, **options)
+    _STARTED.append(made)
+    return made
 
 
 def test_a_post_and_a_patch_in_two_requests_reach_the_sink_as_one_run(spool: Spool) -> None:
