@@ -5,9 +5,8 @@ the same port, counters, and no acknowledged run lost to `kill -9`."""
 from __future__ import annotations
 
 import gzip
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from otel_runs.sinks.sqlite import read_runs
 from tests.fixtures.runs.roundtrip import back_to_runs
 from tests.support.otlp_collector import Collector, otlp_collector
 from tests.support.receiver_proc import ServeProcess, serving, start_serve
+from tests.test_receiver_service import wait_until
 
 TOKEN = "s3cret-token"
 BOUNDARY = "xYzZy"
@@ -55,14 +55,6 @@ def multipart(*runs: dict[str, Any], extra: bytes = b"") -> bytes:
 
 
 MULTIPART = {"content-type": f"multipart/form-data; boundary={BOUNDARY}", "x-api-key": TOKEN}
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def stored(store: Path) -> dict[str, Any]:
@@ -122,7 +114,7 @@ def test_multipart_bodies_in_every_encoding_are_stored(
     headers = {**MULTIPART, **({"content-encoding": encoding} if encoding else {})}
     response = httpx.post(f"{process.http_url}/runs/multipart", content=data, headers=headers)
     assert (response.status_code, response.json()) == (202, {"accepted": 1, "rejected": []})
-    wait_for(lambda: value["id"] in stored(store), "the run in the store")
+    wait_until(lambda: value["id"] in stored(store))
     assert stored(store)[value["id"]].inputs == {"q": "hi"}
 
 
@@ -141,7 +133,7 @@ def test_a_bad_run_is_refused_with_its_reason_and_its_neighbours_are_stored(
                       ["reason"]}],
     }  # fmt: skip
     assert "invalid run_type 'agent'" in response.json()["rejected"][0]["reason"]
-    wait_for(lambda: good["id"] in stored(store), "the good run")
+    wait_until(lambda: good["id"] in stored(store))
     assert bad["id"] not in stored(store)
 
 
@@ -182,7 +174,7 @@ def test_patch_and_feedback_routes_join_their_run(served: tuple[ServeProcess, Pa
     assert httpx.post(f"{url}/feedback", json=feedback, headers=key).status_code == 202
     patch = {"end_time": END, "outputs": {"a": 1}}
     assert httpx.patch(f"{url}/runs/{value['id']}", json=patch, headers=key).status_code == 202
-    wait_for(lambda: value["id"] in stored(store), "the patched run")
+    wait_until(lambda: value["id"] in stored(store))
     got = stored(store)[value["id"]]
     assert got.outputs == {"a": 1} and got.end_time is not None
     [event] = got.events
@@ -236,7 +228,7 @@ def test_kill_9_after_the_answer_loses_no_run_and_the_collector_gets_each_once(
                              for r in opened]}  # fmt: skip
         response = httpx.post(f"{again.http_url}/runs/batch", json=patches)
         assert response.status_code == 202
-        wait_for(lambda: _span_count(collector) >= len(opened), "every run at the collector")
+        wait_until(lambda: _span_count(collector) >= len(opened))
         assert again.stop() == 0
     records = [r for body in collector.accepted for r in decode_request(body).records]
     runs = back_to_runs(records)

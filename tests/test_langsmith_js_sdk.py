@@ -9,21 +9,18 @@ replayed byte for byte to both, which runs everywhere.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from otel_runs.otlp.decode import decode_request
-from tests.fixtures.runs.roundtrip import back_to_runs
 from tests.support import js_langsmith
 from tests.support.fake_langsmith import FakeLangSmith, running_fake_langsmith
-from tests.support.otlp_collector import Collector, otlp_collector
+from tests.support.otlp_collector import otlp_collector
 from tests.support.receiver_proc import serving
-from tests.support.run_compare import comparable, feedback_by_place, feedback_in_runs, from_runs
+from tests.support.run_compare import comparable, feedback_by_place, feedback_in_runs, runs_at
+from tests.test_receiver_service import wait_until
 
 TOKEN = "js-key"
 Send = Callable[[str, str], None]
@@ -53,14 +50,6 @@ def send(request: pytest.FixtureRequest) -> Send:
     return sender
 
 
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-
-
 @pytest.fixture(scope="module")
 def native(send: Send) -> Iterator[FakeLangSmith]:
     with running_fake_langsmith() as fake:
@@ -75,20 +64,10 @@ def collected(send: Send, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         tmp / "runs.sqlite", "--token", TOKEN, "--to", "otlp-http", collector.url, grpc=False
     ) as served:
         send(served.http_url, TOKEN)
-        wait_for(lambda: _stats(served.http_url)["langsmith_api.pending"] == 0, "delivery")
-        stats = _stats(served.http_url)
+        wait_until(lambda: served.stats(TOKEN)["langsmith_api.pending"] == 0, timeout=60)
+        stats = served.stats(TOKEN)
         assert served.stop() == 0
-        yield {"runs": _runs(collector), "stats": stats}
-
-
-def _stats(url: str) -> dict[str, int]:
-    counts: dict[str, int] = httpx.get(f"{url}/stats", headers={"x-api-key": TOKEN}).json()
-    return counts
-
-
-def _runs(collector: Collector) -> list[dict[str, Any]]:
-    records = [r for body in collector.accepted for r in decode_request(body).records]
-    return from_runs(back_to_runs(records))
+        yield {"runs": runs_at(collector.accepted), "stats": stats}
 
 
 def test_the_runs_at_the_collector_equal_what_langsmith_receives(

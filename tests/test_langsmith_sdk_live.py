@@ -7,20 +7,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from otel_runs.otlp.decode import decode_request
-from tests.fixtures.runs.roundtrip import back_to_runs
 from tests.support.fake_langsmith import FakeLangSmith, running_fake_langsmith
-from tests.support.otlp_collector import Collector, otlp_collector
+from tests.support.otlp_collector import otlp_collector
 from tests.support.receiver_proc import serving
-from tests.support.run_compare import comparable, feedback_by_place, feedback_in_runs, from_runs
+from tests.support.run_compare import comparable, feedback_by_place, feedback_in_runs, runs_at
+from tests.test_receiver_service import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = "sdk-live"
@@ -41,14 +38,6 @@ def run_app(endpoint: str, api_key: str) -> None:
     assert "Failed to" not in done.stderr, done.stderr  # no upload error logged by the SDK
 
 
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-
-
 @pytest.fixture(scope="module")
 def native() -> Iterator[FakeLangSmith]:
     """The program run natively against the fake LangSmith."""
@@ -65,21 +54,10 @@ def through_otel_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict
         tmp / "runs.sqlite", "--token", "key-1", "--to", "otlp-http", collector.url, grpc=False
     ) as served:
         run_app(served.http_url, "key-1")
-        wait_for(lambda: _stats(served.http_url)["langsmith_api.pending"] == 0, "delivery")
-        stats = _stats(served.http_url)
+        wait_until(lambda: served.stats("key-1")["langsmith_api.pending"] == 0, timeout=60)
+        stats = served.stats("key-1")
         assert served.stop() == 0
         yield {"collector": collector, "stats": stats}
-
-
-def _stats(url: str) -> dict[str, int]:
-    response = httpx.get(f"{url}/stats", headers={"x-api-key": "key-1"})
-    counts: dict[str, int] = response.json()
-    return counts
-
-
-def _collected(collector: Collector) -> list[dict[str, Any]]:
-    records = [r for body in collector.accepted for r in decode_request(body).records]
-    return from_runs(back_to_runs(records))
 
 
 def test_the_program_exercises_what_the_endpoint_must_merge(native: FakeLangSmith) -> None:
@@ -103,7 +81,7 @@ def test_the_runs_at_the_collector_equal_what_langsmith_receives(
     native: FakeLangSmith, through_otel_runs: dict[str, Any]
 ) -> None:
     want_runs = list(native.runs.values())
-    got_runs = _collected(through_otel_runs["collector"])
+    got_runs = runs_at(through_otel_runs["collector"].accepted)
     want = comparable(want_runs, native.attachments)
     got = comparable(got_runs, {})
     assert sorted(got) == sorted(want)
@@ -121,7 +99,7 @@ def test_the_runs_at_the_collector_equal_what_langsmith_receives(
 def test_feedback_is_kept_with_its_run(
     native: FakeLangSmith, through_otel_runs: dict[str, Any]
 ) -> None:
-    got_runs = _collected(through_otel_runs["collector"])
+    got_runs = runs_at(through_otel_runs["collector"].accepted)
     want = feedback_by_place(list(native.runs.values()), native.feedback)
     assert want == {"agent#0": [want["agent#0"][0]]}
     assert feedback_by_place(got_runs, feedback_in_runs(got_runs)) == want

@@ -22,6 +22,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from otel_runs import Run
+from otel_runs.otlp.decode import decode_request
+from tests.fixtures.runs.roundtrip import back_to_runs
 
 EVALUATION_EVENT = "gen_ai.evaluation.result"
 _COMPARED = ("name", "run_type", "inputs", "outputs", "error", "tags", "extra", "serialized",
@@ -29,6 +31,12 @@ _COMPARED = ("name", "run_type", "inputs", "outputs", "error", "tags", "extra", 
 VOLATILE_FEEDBACK = ("id", "trace_id", "created_at", "modified_at", "start_time", "run_id")
 _ADDRESS = re.compile(r"0x[0-9a-f]{6,16}")
 _ENDPOINT_KEY = "LANGSMITH_ENDPOINT"
+
+
+def runs_at(bodies: Iterable[bytes]) -> list[dict[str, Any]]:
+    """What an OTLP collector received (protobuf request bodies), back as run dicts."""
+    records = [record for body in bodies for record in decode_request(body).records]
+    return from_runs(back_to_runs(records))
 
 
 def from_runs(runs: Iterable[Run]) -> list[dict[str, Any]]:

@@ -41,12 +41,13 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from otel_runs.guard import report
 from otel_runs.receiver.export_call import INTERNAL_RETRY_AFTER_S, MAX_REASONS
+from otel_runs.receiver.http_app import Receive, Scope, Send
 from otel_runs.receiver.ingress import Ingress
 from otel_runs.receiver.intake import SpoolFullError, SpoolUnavailableError
 from otel_runs.receiver.langsmith_api.bodies import (
@@ -66,10 +67,6 @@ from otel_runs.receiver.replies import retry_seconds
 
 _logger = logging.getLogger(__name__)
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 PREFIX: Final = "/api/v1"
