@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Final
 
+from otel_runs.cli import serve_langsmith
 from otel_runs.cli._common import PROG, CommandError, Subcommands, add_store_option
 from otel_runs.receiver.auth import TOKEN_ENV, BearerAuth
 from otel_runs.receiver.limits import (
@@ -114,6 +115,7 @@ def register(commands: Subcommands) -> None:
         help="time in-flight requests and the final flush get at shutdown (default %(default)g)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO on stderr")
+    serve_langsmith.add_options(parser)
     parser.set_defaults(command=run)
 
 
@@ -150,12 +152,14 @@ def run(args: argparse.Namespace) -> int:
     """Serve until SIGTERM or SIGINT; exit 0 after a graceful shutdown."""
     # Imported here: uvicorn and grpc are not needed by the other subcommands.
     from otel_runs.receiver.ingress import Ingress
+    from otel_runs.receiver.langsmith_api.service import RunIntake
     from otel_runs.receiver.server import Bind, ReceiverServer, SignalWatch
     from otel_runs.receiver.service import ReceiverService
 
     _configure_logging(args.verbose)
     if args.http_port is None and args.grpc_port is None:
         raise CommandError("both --http-port and --grpc-port are 0: nothing to serve")
+    to = serve_langsmith.destination(args, _store(args))
     sink, where = _sink(args)
     service = ReceiverService(sink, spool_path=args.spool)
     limits = Limits(
@@ -164,25 +168,33 @@ def run(args: argparse.Namespace) -> int:
         max_request_spans=args.max_request_spans,
     )
     ingress = Ingress(service, limits, BearerAuth(args.token))
+    # The LangSmith API (runs from LangSmith SDKs) on the HTTP port, beside OTLP.
+    runs_api = RunIntake(service.spool, to.sink, ttl_s=args.run_ttl)
     server = ReceiverServer(
-        ingress, Bind(args.host, args.http_port, args.grpc_port), grace_s=args.grace
+        ingress,
+        Bind(args.host, args.http_port, args.grpc_port),
+        grace_s=args.grace,
+        http_app=serve_langsmith.http_app(runs_api, ingress),
     )
     _tune_gc()
     with SignalWatch() as signals:
         service.start()
+        runs_api.start()
         try:
             bound = server.start()
         except OSError as exc:
+            runs_api.stop(args.grace)
             service.stop(args.grace)
             raise CommandError(f"cannot listen on {args.host}: {exc}") from None
         print(
-            f"{PROG} serve: ready {bound.describe()} runs={where} spool={service.spool_path}",
+            f"{PROG} serve: ready {bound.describe()} runs={where} spool={service.spool_path}"
+            f" to={to.described}",
             flush=True,
         )
         number = signals.wait()
         _logger.info("%s: stopping", signal.Signals(number).name)
         server.stop()
-        delivered = service.stop(args.grace)
+        delivered = runs_api.stop(args.grace) & service.stop(args.grace)
     if not delivered:
         _logger.info("some spans stay spooled; they are forwarded at the next start")
     return 0
@@ -196,9 +208,14 @@ def _sink(args: argparse.Namespace) -> tuple[RunSink, str]:
         from otel_runs.sinks.langsmith import LangSmithSink
 
         return LangSmithSink(), "langsmith"
-    store: Path = args.store if args.store is not None else default_store_path()
+    store = _store(args)
     _logger.debug("runs go to %s (--store, else $%s)", store, STORE_ENV)
     return SqliteSink(store), str(store.resolve())
+
+
+def _store(args: argparse.Namespace) -> Path:
+    """`--store`, else the default store path."""
+    return args.store if args.store is not None else default_store_path()
 
 
 def _tune_gc() -> None:

@@ -181,6 +181,12 @@ class ReceiverService:
         """The spool file."""
         return self._spool.path
 
+    @property
+    def spool(self) -> Spool:
+        """The spool, for the LangSmith API's intake (its own table in the same file); it must
+        be stopped before this service, which closes the spool."""
+        return self._spool
+
     def accept(self, records: Sequence[SpanRecord], *, project: str | None = None) -> None:
         """Spool one request's spans in one transaction; returns after the commit.
 
