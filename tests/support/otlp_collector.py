@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,7 +10,6 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from google.protobuf import json_format
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 
@@ -49,11 +49,13 @@ class _Handler(BaseHTTPRequestHandler):
             response.partial_success.error_message = "some spans were bad"
         # A JSON request gets a JSON reply, as the OTLP/HTTP spec says (the JS exporters check).
         json_request = "json" in self.headers.get("Content-Type", "")
-        reply = (
-            json_format.MessageToJson(response, indent=None).encode()
-            if json_request
-            else response.SerializeToString()
-        )
+        partial = (
+            {"partialSuccess": {"rejectedSpans": str(self.collector.rejected_spans),
+                                "errorMessage": "some spans were bad"}}
+            if self.collector.rejected_spans
+            else {}
+        )  # fmt: skip
+        reply = json.dumps(partial).encode() if json_request else response.SerializeToString()
         self.send_response(self.collector.status)
         if self.collector.retry_after is not None:
             self.send_header("Retry-After", self.collector.retry_after)
