@@ -15,7 +15,8 @@ from fuzz.seeds import write_corpus
 from fuzz.targets import TARGETS
 
 ROOT = Path(__file__).resolve().parent.parent
-CRASHERS = ROOT / "fuzz" / "crashers"
+CRASHERS = ROOT / "tests" / "fixtures" / "fuzz"
+"""One directory: the fuzzer writes crashers here, tests/test_fuzz_regressions.py replays them."""
 
 
 def fuzz(name: str, runs: int, timeout_s: int) -> dict[str, Any]:
