@@ -123,6 +123,8 @@ class RunExporter(SpanExporter):
                 records.append(record_from_span(span))
             except InvalidSpanError as exc:
                 rejected.append(_reject(span.context or span, str(exc)))
+        if self._privacy.hides_spans:  # hidden content is never converted
+            records = [self._privacy.hide_record(record) for record in records]
         with self._lock:
             if self._closed:
                 return False

@@ -94,3 +94,8 @@ REQUEST_HEADERS: Final = "langsmith.request.headers"
 RUN_FIELDS: Final = "otel_runs.run_fields"
 """otel-runs' own: JSON object of the run-format fields no other attribute carries exactly
 (server-side fields, nulls, exact forms); its presence marks a span made by `runs_to_spans`."""
+
+# Content: what `LANGSMITH_HIDE_INPUTS` / `LANGSMITH_HIDE_OUTPUTS` hide (otel_runs.privacy).
+RUN_CONTENT: Final = (RUN_FIELDS,)
+"""Attributes holding a JSON object in the run format (events, extra, ...): content in it is
+hidden as in a run, the rest is kept."""

@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Final
@@ -123,6 +123,7 @@ class ReceiverService:
             "log_wait_s", log_wait_s, settings.ENV_LOG_WAIT, settings.DEFAULT_LOG_WAIT_S
         )
         keep = keep_from_env(keep)
+        self._privacy = privacy or Privacy.from_env()
 
         self._spool = Spool(
             path,
@@ -149,7 +150,7 @@ class ReceiverService:
                 max_waiting=max_waiting,
                 settle_s=settle_s,
                 log_wait_s=wait_s,
-                privacy=privacy or Privacy.from_env(),
+                privacy=self._privacy,
             )
         except BaseException:
             self._spool.close()  # releases the file for the next attempt
@@ -190,6 +191,8 @@ class ReceiverService:
         """
         if not records:
             return
+        if self._privacy.hides_spans:  # hidden content never reaches the disk
+            records = [self._privacy.hide_record(record) for record in records]
         body = encode_spans(records)
         project = project.strip() if project else None
         with self._counting_refusals():
@@ -202,6 +205,8 @@ class ReceiverService:
         events. Raises like `accept`."""
         if not events:
             return
+        if self._privacy.hides_spans:
+            events = [replace(item, event=self._privacy.hide_event(item.event)) for item in events]
         body = encode_log_events(events)
         with self._counting_refusals():
             self._spool.append_log_events(body, len(events))
