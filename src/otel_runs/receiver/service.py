@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
 from types import TracebackType
-from typing import Final
+from typing import Final, cast
 
 from otel_runs.convert.spans_to_runs import Keep
 from otel_runs.env_values import choice, number
@@ -34,11 +34,12 @@ from otel_runs.exporter import ENV_MAX_WAITING, ENV_TTL, keep_from_env
 from otel_runs.guard import internal_errors
 from otel_runs.model.span_record import SpanRecord
 from otel_runs.privacy import Privacy
-from otel_runs.receiver import settings
+from otel_runs.receiver import projects, settings
 from otel_runs.receiver.codec import encode_log_events, encode_spans
 from otel_runs.receiver.forwarder import FIRST_BACKOFF_S, Forwarder
 from otel_runs.receiver.intake import LogEvent, SpoolFullError, SpoolUnavailableError
 from otel_runs.receiver.pipeline import Pipeline
+from otel_runs.receiver.projects import ProjectFrom
 from otel_runs.receiver.spool import Spool, Synchronous
 from otel_runs.sinks import RunSink
 
@@ -69,6 +70,8 @@ class ReceiverService:
       sooner, so log events sent just after them still join.
     - `log_wait_s`: `OTEL_RUNS_LOG_WAIT_SECONDS`, default 300: how long a log event waits
       for its span.
+    - `project_from`: `OTEL_RUNS_PROJECT_FROM`, `any` (default), `span`, `header` or `none`:
+      who may choose a run's project (receiver/projects.py).
     - `max_outbox_runs`, `sink_batch_size`: runs waiting for the sink (reading pauses above),
       runs per sink write. `retry_backoff_s`: first wait after the sink asked for a retry.
     - `lock_timeout_s`: how long a write waits for another connection's lock on the file.
@@ -94,6 +97,7 @@ class ReceiverService:
         retry_backoff_s: float = FIRST_BACKOFF_S,
         lock_timeout_s: float = 5.0,
         privacy: Privacy | None = None,
+        project_from: ProjectFrom | None = None,
     ) -> None:
         if max_outbox_runs < 1 or sink_batch_size < 1:
             raise ConfigError("max_outbox_runs and sink_batch_size must be at least 1")
@@ -124,6 +128,11 @@ class ReceiverService:
         )
         keep = keep_from_env(keep)
         self._privacy = privacy or Privacy.from_env()
+        source = choice(
+            "project_from", project_from, settings.ENV_PROJECT_FROM, projects.CHOICES, "any"
+        )
+        self.project_from: Final = cast(ProjectFrom, source)
+        """Who may choose a run's project (receiver/projects.py)."""
 
         self._spool = Spool(
             path,
@@ -186,15 +195,17 @@ class ReceiverService:
         """Spool one request's spans in one transaction; returns after the commit.
 
         `project` (the `Langsmith-Project` header) names the project of runs whose spans do
-        not name one (`langsmith.trace.session_name` / `session_id` win). Raises
+        not name one (`langsmith.trace.session_name` / `session_id` win), as far as
+        `project_from` lets either through. Raises
         SpoolFullError or SpoolUnavailableError, in which case nothing of the call was stored.
         """
         if not records:
             return
         if self._privacy.hides_spans:  # hidden content never reaches the disk
             records = [self._privacy.hide_record(record) for record in records]
-        body = encode_spans(records)
         project = project.strip() if project else None
+        records, project = projects.route(records, project, self.project_from)
+        body = encode_spans(records)
         with self._counting_refusals():
             self._spool.append_spans(body, len(records), project or None)
         self._count("accepted", len(records))
