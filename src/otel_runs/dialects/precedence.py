@@ -224,7 +224,7 @@ USER_ID: Final[tuple[Source[str], ...]] = (
 STREAMING: Final[tuple[Source[bool], ...]] = (
     Source("langsmith", (ls.REQUEST_STREAMING,), langsmith.streaming),
     Source("genai", (g.REQUEST_STREAM,), genai.streaming),
-    Source("openllmetry", (ol.IS_STREAMING,), openllmetry.streaming),
+    Source("openllmetry", (ol.IS_STREAMING, ol.IS_STREAMING_OLD), openllmetry.streaming),
 )
 """`extra.invocation_params.stream`."""
 
