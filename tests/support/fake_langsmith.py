@@ -233,7 +233,8 @@ class FakeLangSmith:
                 raise Rejected(400, f"duplicate run ids in one request: {repeated}")
             existing = [i for i in ids if i in self.runs]
             if existing and self.conflict_on_duplicate:
-                raise Rejected(409, f"Conflict: runs already exist: {existing}")
+                # The real server's text names no run (langsmith-sdk issues #1529, #2111).
+                raise Rejected(409, "Conflict: payload already received: payloads already received")
             for run_id, run in zip(ids, runs, strict=True):
                 self.runs[run_id] = run
                 self.accepted[run_id] += 1
