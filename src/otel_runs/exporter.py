@@ -31,6 +31,8 @@ from otel_runs.model.run import Run
 from otel_runs.model.span_record import SpanRecord
 from otel_runs.privacy import Privacy
 from otel_runs.sinks import RunSink, SinkResult
+from otel_runs.value_limits import cap_span_values
+from otel_runs.value_limits import max_value_chars as max_value_chars_setting
 
 _logger = logging.getLogger(__name__)
 
@@ -68,6 +70,7 @@ class RunExporter(SpanExporter):
         max_waiting_spans: int | None = None,
         max_buffered_runs: int | None = None,
         privacy: Privacy | None = None,
+        max_value_chars: int | None = None,
     ) -> None:
         if sink is None:
             from otel_runs.sinks.choose import choose_sink
@@ -75,6 +78,8 @@ class RunExporter(SpanExporter):
             sink = choose_sink()
         self.sink = sink
         self._privacy = privacy or Privacy.from_env()
+        self._max_value_chars = max_value_chars_setting(max_value_chars)
+        """Attribute values are cut to this many characters (OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT)."""
         self._assembler = TraceAssembler(
             keep=keep_from_env(keep),
             ttl_s=assembly_ttl_s or number("assembly_ttl_s", None, ENV_TTL, 30.0),
@@ -125,6 +130,7 @@ class RunExporter(SpanExporter):
                 rejected.append(_reject(span.context or span, str(exc)))
         if self._privacy.hides_spans:  # hidden content is never converted
             records = [self._privacy.hide_record(record) for record in records]
+        records = [cap_span_values(record, self._max_value_chars) for record in records]
         with self._lock:
             if self._closed:
                 return False

@@ -42,6 +42,8 @@ from otel_runs.receiver.pipeline import Pipeline
 from otel_runs.receiver.projects import ProjectFrom
 from otel_runs.receiver.spool import Spool, Synchronous
 from otel_runs.sinks import RunSink
+from otel_runs.value_limits import cap_event_values, cap_span_values
+from otel_runs.value_limits import max_value_chars as max_value_chars_setting
 
 _logger = logging.getLogger(__name__)
 
@@ -72,6 +74,8 @@ class ReceiverService:
       for its span.
     - `project_from`: `OTEL_RUNS_PROJECT_FROM`, `any` (default), `span`, `header` or `none`:
       who may choose a run's project (receiver/projects.py).
+    - `max_value_chars`: `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, default 4 Mi: longer attribute
+      values are cut, with a marker, before they are spooled (value_limits.py).
     - `max_outbox_runs`, `sink_batch_size`: runs waiting for the sink (reading pauses above),
       runs per sink write. `retry_backoff_s`: first wait after the sink asked for a retry.
     - `lock_timeout_s`: how long a write waits for another connection's lock on the file.
@@ -98,6 +102,7 @@ class ReceiverService:
         lock_timeout_s: float = 5.0,
         privacy: Privacy | None = None,
         project_from: ProjectFrom | None = None,
+        max_value_chars: int | None = None,
     ) -> None:
         if max_outbox_runs < 1 or sink_batch_size < 1:
             raise ConfigError("max_outbox_runs and sink_batch_size must be at least 1")
@@ -128,6 +133,7 @@ class ReceiverService:
         )
         keep = keep_from_env(keep)
         self._privacy = privacy or Privacy.from_env()
+        self._max_value_chars = max_value_chars_setting(max_value_chars)
         source = choice(
             "project_from", project_from, settings.ENV_PROJECT_FROM, projects.CHOICES, "any"
         )
@@ -206,6 +212,12 @@ class ReceiverService:
         project = project.strip() if project else None
         records, project = projects.route(records, project, self.project_from)
         body = encode_spans(records)
+        limit = self._max_value_chars
+        if len(body) > limit:  # else no value can be longer: each is in the body whole
+            capped = [cap_span_values(record, limit) for record in records]
+            if any(new is not old for new, old in zip(capped, records, strict=True)):
+                records = capped
+                body = encode_spans(records)
         with self._counting_refusals():
             self._spool.append_spans(body, len(records), project or None)
         self._count("accepted", len(records))
@@ -219,6 +231,10 @@ class ReceiverService:
         if self._privacy.hides_spans:
             events = [replace(item, event=self._privacy.hide_event(item.event)) for item in events]
         body = encode_log_events(events)
+        limit = self._max_value_chars
+        if len(body) > limit:
+            events = [replace(item, event=cap_event_values(item.event, limit)) for item in events]
+            body = encode_log_events(events)
         with self._counting_refusals():
             self._spool.append_log_events(body, len(events))
         self._count("accepted_log_events", len(events))
