@@ -2,8 +2,8 @@
 
 Any other exception is a crash. A target returns normally for accepted and for rejected input.
 What the OTLP targets decode then goes the receiver's whole way to a 200 and beyond: hidden
-content (privacy), the spool codec (which must give back exactly what it was given), and
-conversion to runs.
+content (privacy), the value size limit, the spool codec (which must give back exactly what it
+was given), and conversion to runs.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from otel_runs.receiver.codec import (
     encode_spans,
 )
 from otel_runs.receiver.intake import LogEvent
+from otel_runs.value_limits import cap_event_values, cap_span_values
 
 _HIDE_ALL = Privacy(hide_inputs=True, hide_outputs=True)
 
@@ -33,6 +34,7 @@ def _convert_all(decoded: Decoded) -> None:
     """Decoded spans go through hiding, the spool codec and the whole conversion; bad ones
     become rejections, never errors."""
     hidden = [_HIDE_ALL.hide_record(record) for record in decoded.records]
+    hidden = [cap_span_values(record, 1024) for record in hidden]
     assert repr(decode_spans(encode_spans(decoded.records))) == repr(decoded.records)  # NaN-safe
     conversion = convert_records(decoded.records)
     for run in conversion.runs:
@@ -45,7 +47,7 @@ def _spool_logs(decoded: DecodedLogs) -> None:
     events = [LogEvent(e.trace_id, e.span_id, e.event) for e in decoded.events]
     assert repr(decode_log_events(encode_log_events(events))) == repr(events)
     for item in events:
-        _HIDE_ALL.hide_event(item.event)
+        cap_event_values(_HIDE_ALL.hide_event(item.event), 1024)
 
 
 def otlp_protobuf(data: bytes) -> None:
