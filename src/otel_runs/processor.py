@@ -111,8 +111,17 @@ class RunSpanProcessor(SpanProcessor):
         _within(timeout_millis, self._batch.shutdown, "shutting down")
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        """Export what is queued; False when that did not finish within `timeout_millis`."""
-        return _within(timeout_millis, lambda: self._batch.force_flush(timeout_millis), "flushing")
+        """Export what is queued and retry buffered runs; False when that did not finish within
+        `timeout_millis`, or when runs or spans still wait in memory afterwards (see
+        `RunExporter.force_flush`)."""
+        return _within(
+            timeout_millis,
+            lambda: (
+                self._batch.force_flush(timeout_millis)
+                and self.exporter.force_flush(timeout_millis)
+            ),
+            "flushing",
+        )
 
     # --- identity ------------------------------------------------------------------------------
 

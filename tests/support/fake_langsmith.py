@@ -289,7 +289,8 @@ class FakeLangSmith:
                 raise Rejected(400, f"duplicate run ids in one request: {repeated}")
             existing = [i for i in ids if i in self.runs]
             if existing and self.conflict_on_duplicate:
-                raise Rejected(409, f"Conflict: runs already exist: {existing}")
+                # The real server's text names no run (langsmith-sdk issues #1529, #2111).
+                raise Rejected(409, "Conflict: payload already received: payloads already received")
             for run_id, posted in zip(ids, runs, strict=True):
                 run = posted
                 for patch in self.patches.pop(run_id, []):  # patches that came first

@@ -44,6 +44,8 @@ class ServeProcess:
     log_path: Path
     lines: list[str] = field(default_factory=list)
     """stdout lines after the ready line."""
+    ready: str = ""
+    """The ready line itself."""
     readers: list[threading.Thread] = field(default_factory=list)
 
     @property
@@ -154,6 +156,7 @@ def start_serve(
             )
         match = READY.search(line)
         if match:
+            served.ready = line
             served.http_port = _port(match["http"])
             served.grpc_port = _port(match["grpc"])
             collector = threading.Thread(target=_collect, args=(lines, served.lines), daemon=True)

@@ -97,3 +97,8 @@ RUN_FIELDS: Final = "otel_runs.run_fields"
 FEEDBACK: Final = "langsmith.feedback"
 """otel-runs' own: the whole LangSmith feedback object as JSON, on the `gen_ai.evaluation.result`
 event its run's span carries (feedback sent to `otel-runs serve`'s LangSmith API)."""
+
+# Content: what `LANGSMITH_HIDE_INPUTS` / `LANGSMITH_HIDE_OUTPUTS` hide (otel_runs.privacy).
+RUN_CONTENT: Final = (RUN_FIELDS,)
+"""Attributes holding a JSON object in the run format (events, extra, ...): content in it is
+hidden as in a run, the rest is kept."""

@@ -143,7 +143,11 @@ class ReceiverServer:
         sock = socket.socket(family, socket.SOCK_STREAM)
         self._socket = sock
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((bind.host, bind.http_port))
+        try:
+            sock.bind((bind.host, bind.http_port))
+        except OSError as exc:
+            where = _address(bind.host, bind.http_port)
+            raise OSError(f"cannot listen for OTLP/HTTP on {where}: {exc.strerror or exc}") from exc
         sock.listen(2048)
         sock.setblocking(False)
         app: Any = OtlpHttpApp(self._ingress)
@@ -173,6 +177,10 @@ class ReceiverServer:
             time.sleep(0.01)
         port: int = sock.getsockname()[1]
         return port
+
+
+def _address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 class SignalWatch:

@@ -272,6 +272,17 @@ class Spool:
                 total += os.stat(f"{self.path}{suffix}").st_size
         return total
 
+    def durability(self) -> tuple[str, int]:
+        """`(journal_mode, synchronous)` as SQLite reports them on the connection appends use
+        (synchronous 2 = FULL: the WAL is fsynced at every commit; 1 = NORMAL)."""
+        with self._lock:
+            writer = self._writer
+            if writer is None:
+                raise SpoolUnavailableError(f"spool {self.path} is closed")
+            mode = writer.execute("PRAGMA journal_mode").fetchone()[0]
+            sync = writer.execute("PRAGMA synchronous").fetchone()[0]
+        return str(mode), int(sync)
+
     def refuse_appends(self, reason: str) -> None:
         """From now on `append_*` raises SpoolUnavailableError(reason); waits for a running one."""
         with self._lock:

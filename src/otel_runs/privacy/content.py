@@ -1,0 +1,82 @@
+"""Which attributes and events carry prompt or completion content, gathered from `conventions/`.
+
+Every module of `otel_runs.conventions` may declare, next to its attribute names:
+
+- `INPUT_CONTENT` / `OUTPUT_CONTENT`: attribute keys carrying prompt / completion content. A key
+  covers its dotted children too (`gen_ai.prompt` covers `gen_ai.prompt.0.content`).
+- `INPUT_CONTENT_EVENTS` / `OUTPUT_CONTENT_EVENTS`: events every attribute of which is content.
+- `RUN_CONTENT`: attributes holding a JSON object in the run format (`otel_runs.run_fields`).
+
+The lists are read from every module in the package, so a key added to a module's tuple, or a
+new convention module, is hidden without a change here (tests/test_privacy_properties.py
+generates spans from the same lists).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Final
+
+from otel_runs import conventions
+
+HIDDEN: Final = "[hidden]"
+"""What a hidden attribute value becomes. The key stays, so the span keeps its shape (a run type
+inferred from which keys are present does not change); nothing of the value is kept."""
+
+
+def _gather(name: str) -> frozenset[str]:
+    found: set[str] = set()
+    for info in pkgutil.iter_modules(conventions.__path__):
+        module = importlib.import_module(f"{conventions.__name__}.{info.name}")
+        found.update(key.rstrip(".") for key in getattr(module, name, ()))
+    return frozenset(found)
+
+
+INPUT_KEYS: Final = _gather("INPUT_CONTENT")
+"""Attribute keys (and their dotted children) that carry prompt content, in any convention."""
+OUTPUT_KEYS: Final = _gather("OUTPUT_CONTENT")
+"""Attribute keys (and their dotted children) that carry completion content."""
+INPUT_EVENTS: Final = _gather("INPUT_CONTENT_EVENTS")
+"""Events whose every attribute is prompt content."""
+OUTPUT_EVENTS: Final = _gather("OUTPUT_CONTENT_EVENTS")
+"""Events whose every attribute is completion content."""
+RUN_KEYS: Final = _gather("RUN_CONTENT")
+"""Attributes holding a run-format JSON object, hidden field by field as a run is."""
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What one hiding setting removes: content keys, whole-content events, and which sides."""
+
+    inputs: bool
+    outputs: bool
+    keys: frozenset[str]
+    events: frozenset[str]
+
+    def is_content(self, key: str) -> bool:
+        """Whether an attribute key is content in this scope (the key or a dotted parent of it
+        is listed)."""
+        return _matches(key, self.keys)
+
+
+@lru_cache(maxsize=4)
+def scope(inputs: bool, outputs: bool) -> Scope:
+    """The scope hiding inputs and/or outputs."""
+    keys = (INPUT_KEYS if inputs else frozenset()) | (OUTPUT_KEYS if outputs else frozenset())
+    events = (INPUT_EVENTS if inputs else frozenset()) | (OUTPUT_EVENTS if outputs else frozenset())
+    return Scope(inputs, outputs, keys, events)
+
+
+@lru_cache(maxsize=8192)
+def _matches(key: str, keys: frozenset[str]) -> bool:
+    if key in keys:
+        return True
+    dot = key.find(".")
+    while dot != -1:
+        if key[:dot] in keys:
+            return True
+        dot = key.find(".", dot + 1)
+    return False
