@@ -6,6 +6,7 @@ import importlib
 import json
 import pkgutil
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,10 @@ from opentelemetry.util.types import AttributeValue
 from otel_runs import Run, RunExporter, RunSpanProcessor, SpanRecord, conventions
 from otel_runs.conventions import genai as g
 from otel_runs.convert.spans_to_runs import convert_records
-from otel_runs.otlp import decode_json_request
+from otel_runs.otlp import decode_json_request, decode_request
 from otel_runs.privacy import Privacy, content
 from otel_runs.sinks.sqlite import SqliteSink, read_runs
+from tests.support.frameworks import request_bodies
 from tests.support.memory_sink import MemorySink
 
 SECRET_IN = "my card number is 4111-1111"
@@ -116,6 +118,7 @@ def test_a_failing_hook_fails_closed(caplog: pytest.LogCaptureFixture) -> None:
 # --- independent of the content-key lists: the golden fixtures' own texts ---------------------
 
 FIXTURES = Path(__file__).parent / "fixtures" / "otlp"
+FRAMEWORKS = Path(__file__).parent / "fixtures" / "frameworks"
 
 
 def _texts(value: Any) -> set[str]:
@@ -136,20 +139,44 @@ def _texts(value: Any) -> set[str]:
     return set()
 
 
-@pytest.mark.parametrize("name", sorted(path.stem for path in FIXTURES.glob("*.json")))
-def test_no_text_of_the_visible_inputs_or_outputs_survives_hiding(name: str) -> None:
+def _framework_records(path: Path) -> list[SpanRecord]:
+    kind, bodies = request_bodies(path)
+    decode = decode_json_request if kind == "application/json" else decode_request
+    return [record for body in bodies for record in decode(body).records]
+
+
+_GOLDEN = [
+    pytest.param(lambda path=path: decode_json_request(path.read_bytes()).records, id=path.stem)
+    for path in sorted(FIXTURES.glob("*.json"))
+]
+_FRAMEWORKS = [
+    pytest.param(lambda path=path: _framework_records(path), id=path.parent.name)
+    for path in sorted(FRAMEWORKS.glob("*/recording.otlp.*"))
+]
+
+
+@pytest.mark.parametrize("read", _GOLDEN + _FRAMEWORKS)
+def test_no_text_of_the_visible_inputs_or_outputs_survives_hiding(
+    read: Callable[[], list[SpanRecord]],
+) -> None:
     """Whatever the converter shows as inputs and outputs when nothing is hidden must appear
     nowhere in the runs once both sides are hidden: not in metadata, leftovers or events either.
-    The expectation comes from the program's own unhidden output, not from our key lists."""
-    records = decode_json_request((FIXTURES / f"{name}.json").read_bytes()).records
+    The expectation comes from the program's own unhidden output, not from our key lists: the
+    golden fixtures and every framework's recorded spans."""
+    records = read()
     # Offered tools are configuration, not content (docs/reliability.md, Privacy): the tool
     # descriptions the converter shows under inputs["tools"] stay in the tool runs' metadata.
+    runs = convert_records(records).runs
     visible = set().union(
         *(
             _texts({k: v for k, v in run.inputs.items() if k != "tools"}) | _texts(run.outputs)
-            for run in convert_records(records).runs
+            for run in runs
         )
     )
+    # Error messages are kept, hidden or not (docs/reliability.md, Privacy): a tool's failure
+    # text that is also its output stays in the run's error.
+    errors = [run.error for run in runs if run.error]
+    visible = {text for text in visible if not any(text in error for error in errors)}
     assert visible  # the fixture has content to hide
     privacy = Privacy(hide_inputs=True, hide_outputs=True)
     for run in convert_records([privacy.hide_record(record) for record in records]).runs:
@@ -170,6 +197,18 @@ def test_every_content_looking_constant_is_classified() -> None:
         "LOGFIRE_MSG_TEMPLATE": "a template with placeholders, no values",
         "EMBEDDING_MODEL_NAME": "a model name",
         "TOOL_CALL_ID": "an id",
+        "TOOL_CALL_NAME": "a tool's name",
+        "RESPONSE_FINISH_REASON": "a finish reason",
+        "PROMPT_TOOLS": "tool definitions are configuration (here a child of ai.prompt, hidden)",
+        "MESSAGE_FORMAT": "a format name",
+        "CALL_LLM_SPAN": "a span name, not a key",
+        "OBSERVATION_STATUS_MESSAGE": "errors are kept, as exception messages are",
+        "TOOL_OUTPUT": "the attribute of Claude Code's tool.output event, hidden with the event",
+        "TOOL_RESULT_ATTR": "an attribute of Strands' gen_ai.choice events, hidden with them",
+        "INPUT_SUFFIX": "a key suffix; mastra.{}.input is the content key",
+        "OUTPUT_SUFFIX": "a key suffix; mastra.{}.output is the content key",
+        "EVALUATION_RESULT": "an evaluation event: a score and a judgement, not the prompt",
+        "EVALUATION_SCORE_VALUE": "a score",
     }
     metadata_words = re.compile(
         r"TOKEN|COST|MIME|TIME|_MS_|MODEL|_ID$|TYPE|TIER|FINGERPRINT|REASONS|AUDIO"

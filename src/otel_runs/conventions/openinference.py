@@ -133,3 +133,5 @@ RUN_TYPE_TO_KIND: Final = {
     "parser": "CHAIN",
 }
 """LangSmith run type -> openinference.span.kind (anything else is a CHAIN)."""
+REQUEST_PARAMETERS: Final = (LLM_INVOCATION_PARAMETERS,)
+"""Attributes holding request parameters as JSON (their prompt-carrying fields are content)."""

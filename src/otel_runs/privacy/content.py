@@ -3,9 +3,12 @@
 Every module of `otel_runs.conventions` may declare, next to its attribute names:
 
 - `INPUT_CONTENT` / `OUTPUT_CONTENT`: attribute keys carrying prompt / completion content. A key
-  covers its dotted children too (`gen_ai.prompt` covers `gen_ai.prompt.0.content`).
+  covers its dotted children too (`gen_ai.prompt` covers `gen_ai.prompt.0.content`). A `{}` in a
+  key stands for any one dotted segment (`mastra.{}.input` covers `mastra.agent_run.input`).
 - `INPUT_CONTENT_EVENTS` / `OUTPUT_CONTENT_EVENTS`: events every attribute of which is content.
 - `RUN_CONTENT`: attributes holding a JSON object in the run format (`otel_runs.run_fields`).
+- `REQUEST_PARAMETERS`: attributes holding a model request's parameters as a JSON object
+  (`llm.invocation_parameters`): the fields of it in `PARAMETER_CONTENT` are prompt content.
 
 The lists are read from every module in the package, so a key added to a module's tuple, or a
 new convention module, is hidden without a change here (tests/test_privacy_properties.py
@@ -45,6 +48,14 @@ OUTPUT_EVENTS: Final = _gather("OUTPUT_CONTENT_EVENTS")
 """Events whose every attribute is completion content."""
 RUN_KEYS: Final = _gather("RUN_CONTENT")
 """Attributes holding a run-format JSON object, hidden field by field as a run is."""
+PARAMETER_KEYS: Final = _gather("REQUEST_PARAMETERS")
+"""Attributes holding a model request's parameters as a JSON object."""
+PARAMETER_CONTENT: Final = frozenset(
+    {"instructions", "messages", "input", "prompt", "system", "system_instruction", "contents"}
+)
+"""Request parameters that carry the prompt rather than configure the call: the Responses API's
+`instructions` and `input`, Chat Completions' `messages`, Anthropic's `system`, Gemini's
+`contents` and `system_instruction`, completions' `prompt`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +83,28 @@ def scope(inputs: bool, outputs: bool) -> Scope:
 
 @lru_cache(maxsize=8192)
 def _matches(key: str, keys: frozenset[str]) -> bool:
-    if key in keys:
+    patterns = _patterns(keys)
+    if key in keys or _matches_pattern(key, patterns):
         return True
     dot = key.find(".")
     while dot != -1:
-        if key[:dot] in keys:
+        if key[:dot] in keys or _matches_pattern(key[:dot], patterns):
             return True
         dot = key.find(".", dot + 1)
+    return False
+
+
+@lru_cache(maxsize=16)
+def _patterns(keys: frozenset[str]) -> tuple[tuple[str, str], ...]:
+    """(start, end) of the keys with a `{}` segment."""
+    split = [key.partition("{}") for key in sorted(keys) if "{}" in key]
+    return tuple((start, end) for start, _, end in split)
+
+
+def _matches_pattern(key: str, patterns: tuple[tuple[str, str], ...]) -> bool:
+    for start, end in patterns:
+        if len(key) > len(start) + len(end) and key.startswith(start) and key.endswith(end):
+            middle = key[len(start) : len(key) - len(end)]
+            if "." not in middle:
+                return True
     return False

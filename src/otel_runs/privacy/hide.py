@@ -26,7 +26,14 @@ from typing import Any, Final
 
 from otel_runs.conventions import langsmith as ls
 from otel_runs.model.span_record import EventRecord, SpanRecord
-from otel_runs.privacy.content import HIDDEN, RUN_KEYS, Scope, scope
+from otel_runs.privacy.content import (
+    HIDDEN,
+    PARAMETER_CONTENT,
+    PARAMETER_KEYS,
+    RUN_KEYS,
+    Scope,
+    scope,
+)
 
 Hide = bool | Callable[[dict[str, Any]], dict[str, Any]]
 """True hides all of a side; a function gets the values and returns what to keep."""
@@ -76,6 +83,8 @@ def hide_attributes(attributes: Mapping[str, Any], where: Scope) -> Mapping[str,
             new: Any = HIDDEN
         elif key in RUN_KEYS:
             new = _hide_run_json(value, where)
+        elif key in PARAMETER_KEYS and where.inputs:
+            new = _hide_parameters_json(value)
         else:
             continue
         if new == value:
@@ -100,6 +109,27 @@ def _hide_run_json(value: object, where: Scope) -> object:
     if decoded == json.loads(value):
         return value  # nothing in it was content: keep the exact text
     return json.dumps(decoded, separators=(",", ":"))
+
+
+def _hide_parameters_json(value: object) -> object:
+    """Request parameters (a JSON object) with the prompt-carrying ones hidden; unreadable: all
+    hidden."""
+    if not isinstance(value, str):
+        return HIDDEN
+    try:
+        decoded: Any = json.loads(value)
+    except (ValueError, RecursionError):
+        return HIDDEN
+    if not isinstance(decoded, dict):
+        return HIDDEN
+    if PARAMETER_CONTENT.isdisjoint(decoded):
+        return value  # nothing in it was content: keep the exact text
+    return json.dumps(hide_parameters(decoded), separators=(",", ":"))
+
+
+def hide_parameters(parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """Request parameters with the prompt-carrying ones (`PARAMETER_CONTENT`) hidden."""
+    return {k: HIDDEN if k in PARAMETER_CONTENT else v for k, v in parameters.items()}
 
 
 # --- runs -----------------------------------------------------------------------------------
@@ -170,7 +200,12 @@ def _hide_copies(run: MutableMapping[str, Any], where: Scope) -> None:
         elif isinstance(kwargs, dict):
             event["kwargs"] = dict(hide_attributes(kwargs, where))
     extra = run.get("extra")
-    metadata = extra.get("metadata") if isinstance(extra, dict) else None
+    if not isinstance(extra, dict):
+        return
+    params = extra.get(ls.META_INVOCATION_PARAMS)
+    if where.inputs and isinstance(params, dict) and not PARAMETER_CONTENT.isdisjoint(params):
+        extra[ls.META_INVOCATION_PARAMS] = hide_parameters(params)
+    metadata = extra.get("metadata")
     if not isinstance(metadata, dict):
         return
     for key in list(metadata):
