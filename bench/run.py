@@ -8,8 +8,9 @@
 Rounds are interleaved (baseline, candidate, baseline, ...) and medians reported, because these
 machines are noisy. Nothing here is a pass/fail test; targets are printed next to the figures.
 One module per benchmark: hot_path.py, conversion.py, receiver.py, forwarding.py, peers.py,
-memory.py, scaling.py; plots.py draws the rows. A benchmark that cannot run here (a peer not
-installed) prints a row saying why; `main` returns the measured rows only.
+runs_to_spans.py, langsmith_api.py, memory.py, scaling.py; plots.py draws the rows. A benchmark
+that cannot run here (a peer not installed) prints a row saying why; `main` returns the measured
+rows only.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ PLOTS_DIR = plots.DEFAULT_DIR
 
 
 BENCHMARKS = (
-    "hot_path", "conversion", "peers", "receiver", "forwarding", "runs_to_spans", "memory",
-    "scaling",
+    "hot_path", "conversion", "peers", "receiver", "forwarding", "runs_to_spans",
+    "langsmith_api", "memory", "scaling",
 )  # fmt: skip
 
 
@@ -90,6 +91,10 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
         from bench.runs_to_spans import measure as runs_to_spans  # needs the langsmith SDK
 
         rows += runs_to_spans(30 if args.smoke else 3_000, rounds)
+    if "langsmith_api" in only:
+        from bench.langsmith_api import bench as langsmith_api  # starts `otel-runs serve`
+
+        rows += langsmith_api(smoke=args.smoke)
     if "memory" in only:
         spans = args.memory_spans or (2_000 if args.smoke else 1_000_000)
         rows += memory(spans, args.budget)

@@ -4,6 +4,7 @@
     fuzz/run --runs 2000     fewer inputs; tests/test_fuzz_smoke.py runs this size
     fuzz/run otlp_json       one target
 
-Crashes land in fuzz/crashers/<target>/; move each into tests/fixtures/fuzz/<target>/ once fixed,
-where tests/test_fuzz_regressions.py replays it forever.
+Crashes and hangs land in tests/fixtures/fuzz/<target>/, the directory
+tests/test_fuzz_regressions.py replays: a crasher fails the suite until it is fixed, and is kept
+as a regression input after that.
 """

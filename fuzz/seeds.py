@@ -1,4 +1,5 @@
-"""Seed corpora: the golden OTLP fixtures (as JSON and as protobuf), runs and dotted orders."""
+"""Seed corpora: the golden OTLP fixtures (as JSON and as protobuf), their span events sent as
+OTLP log records, runs and dotted orders."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from google.protobuf import json_format  # type: ignore[import-untyped]  # no stubs
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from otel_runs.convert.spans_to_runs import convert_records
@@ -36,10 +38,36 @@ def _records(body: bytes) -> list[SpanRecord]:
     return decode_json_request(body).records
 
 
+def _logs(body: bytes) -> dict[str, Any]:
+    """The span events of a traces request, as the log records an instrumentation that logs its
+    GenAI content events would send (one plain log line without span context too)."""
+    records: list[dict[str, Any]] = [{"timeUnixNano": "1", "body": {"stringValue": "plain"}}]
+    for resource in json.loads(body).get("resourceSpans", []):
+        for scope in resource.get("scopeSpans", []):
+            for span in scope.get("spans", []):
+                for event in span.get("events", []):
+                    records.append({
+                        "timeUnixNano": event.get("timeUnixNano", "0"),
+                        "traceId": span["traceId"], "spanId": span["spanId"],
+                        "eventName": event.get("name", ""),
+                        "attributes": event.get("attributes", []),
+                    })  # fmt: skip
+    return {"resourceLogs": [{"scopeLogs": [{"logRecords": records}]}]}
+
+
 def seeds(target: str) -> list[bytes]:
     bodies = [path.read_bytes() for path in sorted(FIXTURES.glob("*.json"))]
     if target == "otlp_json":
         return bodies
+    if target == "otlp_logs_json":
+        return [json.dumps(_logs(body)).encode() for body in bodies]
+    if target == "otlp_logs_protobuf":
+        return [
+            json_format.ParseDict(
+                _hex_ids_to_base64(_logs(body)), ExportLogsServiceRequest()
+            ).SerializeToString()
+            for body in bodies
+        ]
     if target == "otlp_protobuf":
         out = []
         for body in bodies:

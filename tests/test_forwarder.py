@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -12,6 +11,7 @@ from otel_runs import Run
 from otel_runs.convert.spans_to_runs import convert_records
 from otel_runs.receiver.forwarder import Forwarder, Parcel
 from otel_runs.sinks import SinkResult
+from tests.conftest import InternalErrors
 from tests.support.records import record
 
 
@@ -126,12 +126,12 @@ def test_while_the_sink_is_closing_a_failed_send_resolves_nothing() -> None:
     assert forwarder.size == 2
 
 
-def test_a_sink_that_raises_is_a_retry_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sys, "_otel_runs_swallow", True, raising=False)
+def test_a_sink_that_raises_is_a_retry(internal_errors: InternalErrors) -> None:
     forwarder = Forwarder(ScriptedSink(["raise"]))
     forwarder.put(parcels("a")[0])
     assert forwarder.send() == []
     assert forwarder.size == 1 and forwarder.counts.retried == 1
+    assert len(internal_errors) == 1  # a bug in a sink is reported, not raised
 
 
 def test_batches_are_capped_and_the_outbox_reports_its_room() -> None:

@@ -1,4 +1,8 @@
-"""Fuzzing: the smoke run of every target, and replays of seeds and of past crashers."""
+"""Fuzzing: the smoke run of every target, and replays of seeds and of past crashers.
+
+The fuzzer writes crashers to `fuzz.main.CRASHERS` (tests/fixtures/fuzz/<target>/) and this
+module replays the same directory: one place, so a crasher is replayed from the moment it is
+found."""
 
 from __future__ import annotations
 
@@ -7,11 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from fuzz.main import CRASHERS
 from fuzz.seeds import seeds
 from fuzz.targets import TARGETS
 
 ROOT = Path(__file__).resolve().parent.parent
-CRASHERS = Path(__file__).resolve().parent / "fixtures" / "fuzz"
 
 
 def _replays() -> list[object]:
@@ -47,3 +51,20 @@ def test_every_target_survives_a_short_fuzz_run() -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.count(" ok ") == len(TARGETS)
+
+
+def test_the_replayed_directory_is_the_one_the_fuzzer_writes() -> None:
+    assert CRASHERS == ROOT / "tests" / "fixtures" / "fuzz"
+    assert (CRASHERS / "README.md").is_file()  # the directory is in the repository
+
+
+def test_log_seeds_are_real_inputs() -> None:
+    """The log seeds decode the same from JSON and protobuf, and carry span-bound events."""
+    from otel_runs.otlp.decode_logs import decode_logs_json_request, decode_logs_request
+
+    events = 0
+    for as_json, as_proto in zip(seeds("otlp_logs_json"), seeds("otlp_logs_protobuf"), strict=True):
+        from_json, from_proto = decode_logs_json_request(as_json), decode_logs_request(as_proto)
+        assert not from_json.rejected and from_json.events == from_proto.events
+        events += len(from_json.events)
+    assert events > 0

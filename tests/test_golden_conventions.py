@@ -1,8 +1,10 @@
 """Golden OTLP/JSON fixtures, one per convention, and the runs they must become.
 
-Each file under tests/fixtures/otlp/ holds real spans (captured from the instrumentation
-libraries by tests/fixtures/capture.py, which says where each span comes from) with fixed ids
-and times. The tests decode a file with `decode_json_request`, convert it with
+Each file under tests/fixtures/otlp/ holds spans with fixed ids and times, written by
+tests/fixtures/capture.py: captured from the instrumentation libraries' real runs, or built by
+hand from the convention's specification text where capture.py says so, with attribute names
+from the convention's own package or typed from its spec (tests/fixtures/spec_keys.py), never
+from otel-runs' constants. The tests decode a file with `decode_json_request`, convert it with
 `convert_records`, and assert the runs: tree shape and dotted_order, run types, names, inputs
 and outputs (OpenAI-style messages and choices for LLM runs), tokens, costs, thread and user
 ids on every run of a trace, tags, metadata, errors and first-token times.

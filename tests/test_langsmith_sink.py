@@ -299,6 +299,41 @@ def test_a_timed_out_request_that_was_stored_comes_back_as_duplicates(
     assert dict(fake.accepted) == {str(run.id): 1 for run in runs}
 
 
+def test_a_stored_request_whose_answer_was_lost_costs_one_request_per_run(
+    fake: FakeLangSmith, make_sink: MakeSink
+) -> None:
+    """LangSmith's 409 names no run, so the runs of the unanswered request are tried alone:
+    n requests after the 409, where halving the batch took 2n - 1 (docs/reliability.md)."""
+    runs = agent_runs(tools=14)  # 16 runs in one request
+    fake.inject(Fault(None, delay=1.0))
+
+    result = make_sink(timeout=0.2).write(runs)
+
+    assert (result.stored, result.duplicates, result.failed) == (0, len(runs), 0)
+    sizes = [len(r.run_ids) for r in ingest(fake)]
+    assert sizes == [len(runs), len(runs)] + [1] * len(runs)  # lost, 409, then one by one
+    assert dict(fake.accepted) == {str(run.id): 1 for run in runs}
+
+
+def test_new_runs_beside_an_unanswered_request_still_go_together(
+    fake: FakeLangSmith, make_sink: MakeSink
+) -> None:
+    """The next write holds the lost request's runs and new ones: the new ones are stored in
+    one request, the suspects are tried alone, and nothing new is taken for a duplicate."""
+    runs = agent_runs(tools=6)
+    sink = make_sink(timeout=0.2, deadline=0.6, max_retries=0)
+    fake.inject(Fault(None, delay=1.0))
+    first = sink.write(runs[:4])  # stored, but no answer: handed back for a retry
+    assert first.stored == 0 and len(first.retry) == 4
+
+    result = sink.write(runs)
+
+    assert (result.stored, result.duplicates, result.failed) == (4, 4, 0)
+    sizes = [len(r.run_ids) for r in ingest(fake)][1:]
+    assert sizes == [8, 1, 1, 1, 1, 4]
+    assert dict(fake.accepted) == {str(run.id): 1 for run in runs}
+
+
 def test_connection_errors_are_retried_until_the_deadline(make_sink: MakeSink) -> None:
     runs = agent_runs()
     closed = socket_port()

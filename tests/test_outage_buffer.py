@@ -87,3 +87,42 @@ def test_langsmith_down_then_back(fake: FakeLangSmith) -> None:
     assert sorted(run["name"] for run in fake.runs.values()) == ["x", "y", "z"]
     assert set(fake.accepted.values()) == {1}
     assert exporter.stats()["failed"] == 0
+
+
+def test_force_flush_is_true_only_when_nothing_waits_in_memory() -> None:
+    sink = DownSink()
+    exporter = RunExporter(sink)
+    spans(exporter, ["a"])
+    assert not exporter.force_flush()  # tried again at once; the run is still buffered
+    assert sink.calls == 2 and exporter.stats()["buffered"] == 1
+    sink.down = False
+    assert exporter.force_flush()
+    assert set(sink.by_name()) == {"a"} and exporter.stats()["buffered"] == 0
+
+
+def test_force_flush_through_the_processor_reports_buffered_runs() -> None:
+    from otel_runs import RunSpanProcessor
+
+    sink = DownSink()
+    provider = TracerProvider()
+    processor = RunSpanProcessor(sink, schedule_delay_millis=10)
+    provider.add_span_processor(processor)
+    provider.get_tracer("app").start_span("a").end()
+    assert not processor.force_flush(5_000)
+    sink.down = False
+    assert processor.force_flush(5_000)
+    assert set(sink.by_name()) == {"a"}
+    provider.shutdown()
+
+
+def test_runs_still_undelivered_at_exit_are_counted_and_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sink = DownSink()
+    exporter = RunExporter(sink)
+    spans(exporter, ["a", "b", "c"])
+    with caplog.at_level("ERROR", logger="otel_runs"):
+        exporter.shutdown()
+    stats = exporter.stats()
+    assert (stats["lost_at_exit"], stats["buffered"]) == (3, 0)
+    assert "3 runs could not be delivered before exit and are lost" in caplog.text

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.util.types import AttributeValue
 
-from otel_runs import Run, RunSpanProcessor
+from otel_runs import Run, RunExporter, RunSpanProcessor, SpanRecord, conventions
 from otel_runs.conventions import genai as g
-from otel_runs.privacy import Privacy
+from otel_runs.convert.spans_to_runs import convert_records
+from otel_runs.otlp import decode_json_request, decode_request
+from otel_runs.privacy import Privacy, content
 from otel_runs.sinks.sqlite import SqliteSink, read_runs
+from tests.support.frameworks import request_bodies
 from tests.support.memory_sink import MemorySink
 
 SECRET_IN = "my card number is 4111-1111"
@@ -29,7 +37,7 @@ LLM: dict[str, AttributeValue] = {
 }  # fmt: skip
 
 
-def _emit(processor: RunSpanProcessor) -> None:
+def _emit(processor: SpanProcessor) -> None:
     provider = TracerProvider()
     provider.add_span_processor(processor)
     tracer = provider.get_tracer("app")
@@ -105,3 +113,137 @@ def test_a_failing_hook_fails_closed(caplog: pytest.LogCaptureFixture) -> None:
     assert SECRET_IN not in text and SECRET_OUT not in text
     assert run.metadata["ls_redaction_failed"] is True
     assert "privacy hook failed" in caplog.text
+
+
+# --- independent of the content-key lists: the golden fixtures' own texts ---------------------
+
+FIXTURES = Path(__file__).parent / "fixtures" / "otlp"
+FRAMEWORKS = Path(__file__).parent / "fixtures" / "frameworks"
+
+
+def _texts(value: Any) -> set[str]:
+    """Natural-language strings (with a space, 10+ characters) anywhere in a JSON value, also
+    inside JSON text: prompts and answers, not ids, names or roles."""
+    if isinstance(value, str):
+        try:
+            decoded = json.loads(value)
+        except ValueError:
+            decoded = None
+        if isinstance(decoded, (dict, list)):
+            return _texts(decoded)
+        return {value} if " " in value.strip() and len(value) >= 10 else set()
+    if isinstance(value, dict):
+        return set().union(*(_texts(item) for item in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_texts(item) for item in value))
+    return set()
+
+
+def _framework_records(path: Path) -> list[SpanRecord]:
+    kind, bodies = request_bodies(path)
+    decode = decode_json_request if kind == "application/json" else decode_request
+    return [record for body in bodies for record in decode(body).records]
+
+
+_GOLDEN = [
+    pytest.param(lambda path=path: decode_json_request(path.read_bytes()).records, id=path.stem)
+    for path in sorted(FIXTURES.glob("*.json"))
+]
+_FRAMEWORKS = [
+    pytest.param(lambda path=path: _framework_records(path), id=path.parent.name)
+    for path in sorted(FRAMEWORKS.glob("*/recording.otlp.*"))
+]
+
+
+@pytest.mark.parametrize("read", _GOLDEN + _FRAMEWORKS)
+def test_no_text_of_the_visible_inputs_or_outputs_survives_hiding(
+    read: Callable[[], list[SpanRecord]],
+) -> None:
+    """Whatever the converter shows as inputs and outputs when nothing is hidden must appear
+    nowhere in the runs once both sides are hidden: not in metadata, leftovers or events either.
+    The expectation comes from the program's own unhidden output, not from our key lists: the
+    golden fixtures and every framework's recorded spans."""
+    records = read()
+    # Offered tools are configuration, not content (docs/reliability.md, Privacy): the tool
+    # descriptions the converter shows under inputs["tools"] stay in the tool runs' metadata.
+    runs = convert_records(records).runs
+    visible = set().union(
+        *(
+            _texts({k: v for k, v in run.inputs.items() if k != "tools"}) | _texts(run.outputs)
+            for run in runs
+        )
+    )
+    # Error messages are kept, hidden or not (docs/reliability.md, Privacy): a tool's failure
+    # text that is also its output stays in the run's error.
+    errors = [run.error for run in runs if run.error]
+    visible = {text for text in visible if not any(text in error for error in errors)}
+    assert visible  # the fixture has content to hide
+    privacy = Privacy(hide_inputs=True, hide_outputs=True)
+    for run in convert_records([privacy.hide_record(record) for record in records]).runs:
+        text = json.dumps(privacy.apply(run).to_dict(), default=str)
+        leaked = sorted(t for t in visible if t in text or json.dumps(t)[1:-1] in text)
+        assert leaked == [], (run.name, leaked)
+
+
+def test_every_content_looking_constant_is_classified() -> None:
+    """A constant whose name says it may carry content is either in a content list (hidden) or
+    named here with the reason it is not: adding a key to `conventions/` forces the choice."""
+    not_content = {
+        "FINISH_TOOL_CALL": "a finish-reason value, not a key",
+        "REQUEST_EXTRA_QUERY": "request parameters",
+        "USAGE_INPUT_TOKEN_DETAILS": "token counts",
+        "USAGE_OUTPUT_TOKEN_DETAILS": "token counts",
+        "EXCEPTION_MESSAGE": "errors are kept (docs: not inspected; use redact)",
+        "LOGFIRE_MSG_TEMPLATE": "a template with placeholders, no values",
+        "EMBEDDING_MODEL_NAME": "a model name",
+        "TOOL_CALL_ID": "an id",
+        "TOOL_CALL_NAME": "a tool's name",
+        "RESPONSE_FINISH_REASON": "a finish reason",
+        "PROMPT_TOOLS": "tool definitions are configuration (here a child of ai.prompt, hidden)",
+        "MESSAGE_FORMAT": "a format name",
+        "CALL_LLM_SPAN": "a span name, not a key",
+        "OBSERVATION_STATUS_MESSAGE": "errors are kept, as exception messages are",
+        "TOOL_OUTPUT": "the attribute of Claude Code's tool.output event, hidden with the event",
+        "TOOL_RESULT_ATTR": "an attribute of Strands' gen_ai.choice events, hidden with them",
+        "INPUT_SUFFIX": "a key suffix; mastra.{}.input is the content key",
+        "OUTPUT_SUFFIX": "a key suffix; mastra.{}.output is the content key",
+        "EVALUATION_RESULT": "an evaluation event: a score and a judgement, not the prompt",
+        "EVALUATION_SCORE_VALUE": "a score",
+    }
+    metadata_words = re.compile(
+        r"TOKEN|COST|MIME|TIME|_MS_|MODEL|_ID$|TYPE|TIER|FINGERPRINT|REASONS|AUDIO"
+    )
+    content_words = re.compile(
+        r"MESSAGE|PROMPT|COMPLETION|CONTENT|INPUT|OUTPUT|ARGUMENT|ARGS|RESULT|RESPONSE|DOCUMENT"
+        r"|TEMPLATE|VALUE|TEXT|QUERY|CHOICE|EMBEDDING|INSTRUCTION|CALL|CHUNK"
+    )
+    hidden = content.INPUT_KEYS | content.OUTPUT_KEYS | content.INPUT_EVENTS
+    hidden |= content.OUTPUT_EVENTS | content.RUN_KEYS
+    unclassified = []
+    for info in pkgutil.iter_modules(conventions.__path__):
+        module = importlib.import_module(f"{conventions.__name__}.{info.name}")
+        for name, value in vars(module).items():
+            if not (name.isupper() and isinstance(value, str) and content_words.search(name)):
+                continue
+            if value.rstrip(".") in hidden or name in not_content:
+                continue
+            if not metadata_words.search(name):
+                unclassified.append(f"{info.name}.{name} = {value!r}")
+    assert unclassified == []
+
+
+def test_the_exporter_hides_spans_before_it_converts_them() -> None:
+    """Hidden content never reaches the conversion either: a `keep` callable, which sees the
+    span records the exporter converts, finds none."""
+    seen: list[str] = []
+
+    def keep(record: SpanRecord) -> bool:
+        seen.append(json.dumps(dict(record.attributes)) + repr(record.events))
+        return True
+
+    sink = MemorySink()
+    exporter = RunExporter(sink, keep=keep, privacy=Privacy(hide_inputs=True, hide_outputs=True))
+    _emit(SimpleSpanProcessor(exporter))
+    assert seen and not any(SECRET_IN in text or SECRET_OUT in text for text in seen)
+    [run] = sink.runs.values()
+    assert run.run_type == "llm" and run.total_tokens == 12

@@ -12,7 +12,7 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 
 from otel_runs.conventions import genai as g
 from otel_runs.conventions.otel import LOG_BODY
-from otel_runs.errors import OtlpDecodeError
+from otel_runs.errors import ConfigError, OtlpDecodeError
 from otel_runs.model.span_record import EventRecord
 from otel_runs.otlp.decode_logs import (
     DecodedLogs,
@@ -203,4 +203,16 @@ def test_bearer_auth(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "t0ken" not in repr(auth) and repr(auth) == "BearerAuth(enabled=True)"
     monkeypatch.delenv(TOKEN_ENV)
     assert BearerAuth().allows(None) and not BearerAuth().enabled
-    assert BearerAuth("  ").allows(None)
+    assert BearerAuth.off().allows(None)
+
+
+@pytest.mark.parametrize("blank", ["", "  ", "\t\n"])
+def test_an_empty_or_blank_token_is_an_error_never_no_auth(
+    monkeypatch: pytest.MonkeyPatch, blank: str
+) -> None:
+    monkeypatch.setenv(TOKEN_ENV, "from-env")
+    with pytest.raises(ConfigError, match="the bearer token is empty"):
+        BearerAuth(blank)  # `--token ""` with a token in the environment
+    monkeypatch.setenv(TOKEN_ENV, blank)
+    with pytest.raises(ConfigError, match=f"\\${TOKEN_ENV} is empty"):
+        BearerAuth()

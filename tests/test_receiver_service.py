@@ -241,6 +241,47 @@ def test_the_span_attribute_project_wins_over_the_header(
     assert "session_name" not in runs["by-id"].unmapped and runs["by-id"].session_id == "p-id"
 
 
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("any", {"named": "from-span", "unnamed": "from-header", "by-id": None}),
+        ("span", {"named": "from-span", "unnamed": None, "by-id": None}),
+        ("header", {"named": "from-header", "unnamed": "from-header", "by-id": "from-header"}),
+        ("none", {"named": None, "unnamed": None, "by-id": None}),
+    ],
+)
+def test_who_may_choose_the_project_is_a_setting(
+    tmp_path: Path,
+    memory: MemorySink,
+    monkeypatch: pytest.MonkeyPatch,
+    source: str,
+    expected: dict[str, str | None],
+) -> None:
+    monkeypatch.setenv("OTEL_RUNS_PROJECT_FROM", source)
+    receiver = service(tmp_path, memory)
+    assert receiver.project_from == source
+    receiver.accept(
+        [record(1, name="named", attributes={ls.SESSION_NAME: "from-span"})], project="from-header"
+    )
+    receiver.accept([record(3, name="unnamed", trace_id=TRACE + 1)], project="from-header")
+    receiver.accept(
+        [record(5, name="by-id", trace_id=TRACE + 3, attributes={ls.SESSION_ID: "p-id"})],
+        project="from-header",
+    )
+    receiver.start()
+    wait_until(lambda: receiver.stats()["delivered"] == 3)
+    receiver.stop()
+    runs = memory.by_name()
+    assert {name: runs[name].unmapped.get("session_name") for name in expected} == expected
+    span_chooses = source in ("any", "span")
+    assert runs["by-id"].session_id == ("p-id" if span_chooses else None)
+
+
+def test_a_bad_project_setting_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="project_from"):
+        service(tmp_path, MemorySink(), project_from="anyone")
+
+
 def test_the_header_project_reaches_langsmith(tmp_path: Path) -> None:
     with running_fake_langsmith() as fake:
         sink = LangSmithSink(api_key=fake.api_key, endpoint=fake.url, project="sink-default")

@@ -268,7 +268,7 @@ def test_a_busy_port_and_bad_flags_fail_with_a_message(tmp_path: Path) -> None:
             check=False, capture_output=True, text=True, cwd=ROOT, timeout=60,
         )  # fmt: skip
     assert busy.returncode == 1
-    assert "otel-runs: error: cannot listen on 127.0.0.1" in busy.stderr
+    assert f"otel-runs: error: cannot listen for OTLP/HTTP on 127.0.0.1:{port}" in busy.stderr
     off = subprocess.run(
         [sys.executable, "-m", "otel_runs.cli", "serve", "--http-port", "0", "--grpc-port", "0",
          "--spool", str(tmp_path / "s.sqlite")],

@@ -25,10 +25,12 @@ from otel_runs.convert.from_sdk import FinishedSpan, record_from_span
 from otel_runs.convert.spans_to_runs import Keep, Rejection, reject
 from otel_runs.env_values import choice, number
 from otel_runs.errors import InvalidSpanError
-from otel_runs.guard import internal_errors
+from otel_runs.guard import internal_errors, report
 from otel_runs.model.span_record import SpanRecord
 from otel_runs.privacy import Privacy
 from otel_runs.sinks import AnyRun, RunSink, SinkResult, run_id_text, write_runs
+from otel_runs.value_limits import cap_span_values
+from otel_runs.value_limits import max_value_chars as max_value_chars_setting
 
 _logger = logging.getLogger(__name__)
 
@@ -66,6 +68,7 @@ class RunExporter(SpanExporter):
         max_waiting_spans: int | None = None,
         max_buffered_runs: int | None = None,
         privacy: Privacy | None = None,
+        max_value_chars: int | None = None,
     ) -> None:
         if sink is None:
             from otel_runs.sinks.choose import choose_sink
@@ -73,6 +76,8 @@ class RunExporter(SpanExporter):
             sink = choose_sink()
         self.sink = sink
         self._privacy = privacy or Privacy.from_env()
+        self._max_value_chars = max_value_chars_setting(max_value_chars)
+        """Attribute values are cut to this many characters (OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT)."""
         self._assembler = TraceAssembler(
             keep=keep_from_env(keep),
             ttl_s=assembly_ttl_s or number("assembly_ttl_s", None, ENV_TTL, 30.0),
@@ -101,6 +106,7 @@ class RunExporter(SpanExporter):
         self._duplicates = 0
         self._failed = 0
         self._rejected = 0
+        self._lost_at_exit = 0
         self.queue_dropped = 0
         """Spans the SDK's batch queue dropped because it was full (counted by the processor)."""
 
@@ -120,6 +126,9 @@ class RunExporter(SpanExporter):
                 records.append(record_from_span(span))
             except InvalidSpanError as exc:
                 rejected.append(reject(span.context or span, str(exc)))
+        if self._privacy.hides_spans:  # hidden content is never converted
+            records = [self._privacy.hide_record(record) for record in records]
+        records = [cap_span_values(record, self._max_value_chars) for record in records]
         with self._lock:
             if self._closed:
                 return False
@@ -149,7 +158,11 @@ class RunExporter(SpanExporter):
             return SinkResult()
         batch = list(self._buffer.items())
         self._buffer.clear()
-        result = write_runs(self.sink, [run for _, run in batch])
+        try:
+            result = write_runs(self.sink, [run for _, run in batch])
+        except Exception as exc:  # a bug in the sink: report it, keep the runs for a retry
+            report(exc, "writing %d runs to the sink", len(batch))
+            result = SinkResult(failed=len(batch), retry=tuple(run_id for run_id, _ in batch))
         self._delivered += result.stored
         self._duplicates += result.duplicates
         retry = set(result.retry)
@@ -194,24 +207,42 @@ class RunExporter(SpanExporter):
         return ok
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        """Nothing is buffered here but spans waiting for a parent, which keep waiting."""
-        return True
+        """Try the runs in the retry buffer once more now, whatever the backoff. True only when
+        nothing waits in this process afterwards: no run in the retry buffer and no span
+        waiting for its parent (those keep waiting; the SDK's batch queue is flushed before
+        this is called)."""
+        ok = False
+        with internal_errors("flushing buffered runs"), self._lock:
+            if self._buffer and not self._closed:
+                self._deliver([], force=True)
+            ok = not self._buffer and not self._assembler.waiting
+        return ok
 
     def shutdown(self) -> None:
-        """Emit waiting spans as orphans, then close the sink."""
+        """Emit waiting spans as orphans, give buffered runs a last try, then close the sink.
+        Runs still undelivered then are lost: counted in `lost_at_exit` and logged."""
         self.flush_waiting()
         with self._lock:
             if self._closed:
                 return
             self._closed = True
+            lost = len(self._buffer)
+            self._lost_at_exit += lost
+            self._buffer.clear()
+        if lost:
+            _logger.error(
+                "otel-runs: %d runs could not be delivered before exit and are lost (the "
+                "destination kept failing; see docs/reliability.md for the durable path)",
+                lost,
+            )
         with internal_errors("closing the sink"):
             self.sink.close()
 
     def stats(self) -> dict[str, int]:
         """Counters since creation: spans converted, waited, orphaned, evicted, rejected; runs
-        delivered, duplicates, failed (for good), dropped (retry buffer full); spans the batch
-        queue dropped (queue_dropped, when a RunSpanProcessor feeds this exporter); spans waiting
-        and runs buffered now."""
+        delivered, duplicates, failed (for good), dropped (retry buffer full), lost_at_exit
+        (still undelivered at shutdown); spans the batch queue dropped (queue_dropped, when a
+        RunSpanProcessor feeds this exporter); spans waiting and runs buffered now."""
         with self._lock:
             counts = asdict(self._assembler.counts)
             counts.update(
@@ -222,6 +253,7 @@ class RunExporter(SpanExporter):
                 failed=self._failed,
                 buffered=len(self._buffer),
                 dropped=self._dropped,
+                lost_at_exit=self._lost_at_exit,
                 queue_dropped=self.queue_dropped,
             )
         return counts

@@ -96,6 +96,7 @@ class RunSpanProcessor(SpanProcessor):
             delay_s=number("schedule_delay_millis", schedule_delay_millis, ENV_SCHEDULE_DELAY,
                            DEFAULT_SCHEDULE_DELAY_MS) / 1000,
             max_count=max_queue_size,
+            on_flush=self._flush_exporter,
             on_close=self._close_exporter,
         )  # fmt: skip
         self._last_drop_warning = -_WARN_EVERY_S
@@ -124,6 +125,9 @@ class RunSpanProcessor(SpanProcessor):
 
     def _export(self, spans: Sequence[FinishedSpan]) -> None:
         self.exporter.export(spans)  # (looked up per batch: tests and wrappers replace it)
+
+    def _flush_exporter(self) -> bool:
+        return self.exporter.force_flush()
 
     def _close_exporter(self) -> None:
         self.exporter.shutdown()
@@ -158,7 +162,9 @@ class RunSpanProcessor(SpanProcessor):
         self._queue.close(timeout_millis / 1000)
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        """Export what is queued; False when that did not finish within `timeout_millis`."""
+        """Export what is queued and retry buffered runs; False when that did not finish within
+        `timeout_millis`, or when runs or spans still wait in memory afterwards (see
+        `RunExporter.force_flush`)."""
         return self._queue.flush(timeout_millis / 1000)
 
     # --- identity ------------------------------------------------------------------------------

@@ -44,10 +44,12 @@ class SpanQueue(Generic[T]):
         batch_size: int,
         delay_s: float,
         max_count: int | None = None,
+        on_flush: Callable[[], bool] | None = None,
         on_close: Callable[[], object] | None = None,
     ) -> None:
         self._export = export
         self._size_of = size_of
+        self._on_flush = on_flush
         self._on_close = on_close
         self.max_bytes = max_bytes
         self.batch_size = batch_size
@@ -68,6 +70,7 @@ class SpanQueue(Generic[T]):
         self._drained = threading.Condition(self._lock)
         self._flush_asked = 0
         self._flush_done = 0
+        self._flush_ok = True
         self._closing = False
         self._worker = threading.Thread(target=self._work, name="otel-runs export", daemon=True)
         self._worker.start()
@@ -100,12 +103,14 @@ class SpanQueue(Generic[T]):
         return True
 
     def flush(self, timeout_s: float) -> bool:
-        """Export everything queued now; whether that finished within `timeout_s`."""
+        """Export everything queued now, then call `on_flush` (on the worker); whether that
+        finished within `timeout_s` and `on_flush` said yes."""
         with self._lock:
             self._flush_asked += 1
             asked = self._flush_asked
             self._wake.set()
-            return self._drained.wait_for(lambda: self._flush_done >= asked, timeout_s)
+            done = self._drained.wait_for(lambda: self._flush_done >= asked, timeout_s)
+            return done and self._flush_ok
 
     def close(self, timeout_s: float) -> bool:
         """Refuse new items, export what is queued, then call `on_close`; whether that finished
@@ -127,8 +132,16 @@ class SpanQueue(Generic[T]):
             with self._lock:
                 asked, closing = self._flush_asked, self._closing
             self._drain()
+            ok = True
+            if asked > self._flush_done and self._on_flush is not None:
+                try:
+                    ok = self._on_flush()
+                except Exception as exc:
+                    report(exc, "flushing the exporter")
+                    ok = False
             with self._lock:
-                self._flush_done = max(self._flush_done, asked)
+                if asked > self._flush_done:
+                    self._flush_done, self._flush_ok = asked, ok
                 self._drained.notify_all()
             if closing:
                 break

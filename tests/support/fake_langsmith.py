@@ -10,9 +10,14 @@ bug in our dotted_order or payload code cannot hide behind the same bug in the f
 - `/runs/multipart`: a boundary, parts named `post.<uuid>` / `post.<uuid>.<field>`, each with
   `Content-Type: application/json` and a `Content-Length` (or `length=` parameter) that matches,
   and no per-part `Content-Encoding`.
-- `/runs/batch`: `{"post": [...], "patch": []}`.
-- Every run: id, name, run_type (one of seven), start_time, trace_id, dotted_order, a project
-  (session_name or session_id), and the dotted_order invariants with the server's error texts.
+- `/runs/batch`: `{"post": [...], "patch": [...]}`; `POST /runs` and `PATCH /runs/{id}` one run.
+- Every posted run: id, name, run_type (one of seven), start_time, trace_id, dotted_order, a
+  project (session_name or session_id), and the dotted_order invariants with the server's error
+  texts. A patch needs id, trace_id and dotted_order on the batch paths; its non-null fields
+  replace the run's, in whichever order the post and the patch arrive.
+- `feedback.<id>` parts (they must carry a trace_id) and `POST /feedback` are kept in
+  `feedback`; `attachment.<run id>.<name>` parts (any media type, no dot in the name) in
+  `attachments`. `GET /info` answers as LangSmith does (multipart, zstd and gzip bodies).
 - One bad run rejects the whole request (as LangSmith does); a run id already stored answers
   409 and rejects the request too (`conflict_on_duplicate=False` accepts and overwrites).
 
@@ -41,11 +46,22 @@ from tests.support.loopback import send_json, serve, shut
 
 RUN_TYPES = frozenset({"llm", "chain", "tool", "retriever", "embedding", "prompt", "parser"})
 FIELDS = frozenset({"inputs", "outputs", "events", "extra", "error", "serialized"})
+INFO = {
+    "version": "0.12.0",
+    "batch_ingest_config": {
+        "use_multipart_endpoint": True, "size_limit_bytes": 20_971_520, "size_limit": 100,
+        "scale_up_qsize_trigger": 1000, "scale_up_nthreads_limit": 16,
+        "scale_down_nempty_trigger": 4,
+    },
+    "instance_flags": {"zstd_compression_enabled": True, "gzip_body_enabled": True},
+}  # fmt: skip
+"""What LangSmith's `GET /info` says about ingestion (the fields the SDKs read)."""
 REQUIRED = ("id", "name", "run_type", "start_time", "trace_id", "dotted_order")
 GO_LAYOUT = "20060102T150405.000000Z"
 """The fixed-width layout the server parses segment times with (6 fractional digits)."""
 
-_PART_NAME = re.compile(r"^(?P<event>[a-z]+)\.(?P<id>[0-9a-fA-F-]{36})(?:\.(?P<field>[a-z_]+))?$")
+_PART_NAME = re.compile(r"^(?P<event>[a-z]+)\.(?P<id>[0-9a-fA-F-]{36})(?:\.(?P<field>[A-Za-z0-9_-]+))?$")
+_RUN_PATH = re.compile(r"^/runs/(?P<id>[0-9a-fA-F-]{36})$")
 _SEGMENT_TIME = re.compile(r"^(\d{8})T(\d{6})(\d*)Z$")
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})?$")
 
@@ -127,6 +143,12 @@ class FakeLangSmith:
         """Accepted runs by id, parts merged back into one dict."""
         self.accepted: Counter[str] = Counter()
         """How many times each run id was accepted (1 everywhere means exactly once)."""
+        self.patches: dict[str, list[dict[str, Any]]] = {}
+        """Patches whose post has not come yet, by run id (applied when it comes)."""
+        self.feedback: list[dict[str, Any]] = []
+        """Every feedback received (multipart parts and POST /feedback), in arrival order."""
+        self.attachments: dict[str, dict[str, tuple[str, bytes]]] = {}
+        """Run id -> attachment name -> (media type, bytes)."""
         self.requests: list[RecordedRequest] = []
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
@@ -186,10 +208,15 @@ class FakeLangSmith:
     def handle(self, record: RecordedRequest) -> tuple[int, dict[str, Any], dict[str, str]]:
         """Status, JSON body and extra headers for one request."""
         try:
+            if record.path == "/info" and record.method == "GET":
+                return 200, INFO, {}
             self._authenticate(record.headers)
-            if record.path not in ("/runs/multipart", "/runs/batch"):
+            single = _RUN_PATH.match(record.path)
+            if record.path not in ("/runs/multipart", "/runs/batch", "/runs", "/feedback") and (
+                single is None
+            ):
                 raise Rejected(404, "Not Found")
-            if record.method != "POST":
+            if record.method != ("PATCH" if single else "POST"):
                 raise Rejected(405, "Method Not Allowed")
             fault = self._next_fault()
             if fault is not None and fault.status is not None:
@@ -208,18 +235,48 @@ class FakeLangSmith:
             if record.path == "/runs/multipart" and not self.multipart_enabled:
                 raise Rejected(404, "Not Found")
             record.body = _decode_body(record.headers, record.raw_body)
+            single = _RUN_PATH.match(record.path)
             if record.path == "/runs/multipart":
                 record.parts = parse_multipart(record.headers, record.body)
-                runs = runs_from_parts(record.parts)
+                ops = ops_from_parts(record.parts)
+            elif record.path == "/runs/batch":
+                ops = ops_from_batch(record.headers, record.body)
+            elif record.path == "/feedback":
+                ops = Ops(feedback=[_json(record.body, "the request body")])
             else:
-                runs = runs_from_batch(record.headers, record.body)
-            record.run_ids = [str(run.get("id")) for run in runs]
-            for run in runs:
+                run = _json(record.body, "the request body")
+                if not isinstance(run, dict):
+                    raise Rejected(422, "a run must be an object")
+                if single is not None:
+                    run["id"] = single.group("id")
+                    ops = Ops(patches=[run])
+                else:
+                    _fill_single_run(run, self.runs)
+                    ops = Ops(posts=[run])
+            record.run_ids = [str(run.get("id")) for run in ops.posts]
+            for run in ops.posts:
                 validate_run(run, self.projects)
-            self._store(runs)
+            for patch in ops.patches:
+                validate_patch(patch, batch=record.path != "/runs" and single is None)
+            for feedback in ops.feedback:
+                validate_feedback(feedback, multipart=record.path == "/runs/multipart")
+            self._store(ops.posts)
+            self._store_rest(ops)
         except Rejected as exc:
             return exc.status, {"detail": exc.message}, {}
         return 202, {}, {}
+
+    def _store_rest(self, ops: Ops) -> None:
+        with self._lock:
+            for patch in ops.patches:
+                run_id = str(patch["id"])
+                if run_id in self.runs:
+                    self.runs[run_id] = _patched(self.runs[run_id], patch)
+                else:
+                    self.patches.setdefault(run_id, []).append(patch)
+            self.feedback.extend(ops.feedback)
+            for run_id, name, media, data in ops.attachments:
+                self.attachments.setdefault(run_id, {})[name] = (media, data)
 
     def _authenticate(self, headers: dict[str, str]) -> None:
         authenticate(headers, self.api_key, self.tenant)
@@ -232,8 +289,12 @@ class FakeLangSmith:
                 raise Rejected(400, f"duplicate run ids in one request: {repeated}")
             existing = [i for i in ids if i in self.runs]
             if existing and self.conflict_on_duplicate:
-                raise Rejected(409, f"Conflict: runs already exist: {existing}")
-            for run_id, run in zip(ids, runs, strict=True):
+                # The real server's text names no run (langsmith-sdk issues #1529, #2111).
+                raise Rejected(409, "Conflict: payload already received: payloads already received")
+            for run_id, posted in zip(ids, runs, strict=True):
+                run = posted
+                for patch in self.patches.pop(run_id, []):  # patches that came first
+                    run = _patched(run, patch)
                 self.runs[run_id] = run
                 self.accepted[run_id] += 1
                 name = run.get("session_name")
@@ -366,10 +427,28 @@ def _json(data: bytes, where: str) -> Any:
         raise Rejected(400, f"{where} is not valid JSON: {exc}") from exc
 
 
+@dataclass
+class Ops:
+    """What one request carries: posted runs, patches, feedback and attachments."""
+
+    posts: list[dict[str, Any]] = field(default_factory=list)
+    patches: list[dict[str, Any]] = field(default_factory=list)
+    feedback: list[Any] = field(default_factory=list)
+    attachments: list[tuple[str, str, str, bytes]] = field(default_factory=list)
+    """(run id, name, media type, bytes)."""
+
+
 def runs_from_parts(parts: list[Part]) -> list[dict[str, Any]]:
-    """Runs rebuilt from `post.<id>` parts and their `post.<id>.<field>` parts."""
-    mains: dict[str, dict[str, Any]] = {}
-    fields: dict[str, dict[str, Any]] = {}
+    """The posted runs of a multipart request."""
+    return ops_from_parts(parts).posts
+
+
+def ops_from_parts(parts: list[Part]) -> Ops:
+    """Runs rebuilt from `post.<id>` / `patch.<id>` parts and their `.<field>` parts, plus the
+    request's feedback and attachments."""
+    mains: dict[tuple[str, str], dict[str, Any]] = {}
+    fields: dict[tuple[str, str], dict[str, Any]] = {}
+    ops = Ops()
     seen: set[str] = set()
     for part in parts:
         if part.name in seen:
@@ -379,52 +458,91 @@ def runs_from_parts(parts: list[Part]) -> list[dict[str, Any]]:
         if found is None:
             raise Rejected(400, f"invalid part name {part.name!r}")
         event, run_id, field_name = found.group("event", "id", "field")
-        if event != "post":
-            raise Rejected(422, f"the fake only supports post parts, got {part.name!r}")
         try:
             uuid.UUID(run_id)
         except ValueError as exc:
-            raise Rejected(400, f"invalid run id in part name {part.name!r}") from exc
+            raise Rejected(400, f"invalid id in part name {part.name!r}") from exc
+        if event == "attachment":
+            if not field_name:
+                raise Rejected(400, f"attachment part {part.name!r} has no name")
+            ops.attachments.append(
+                (run_id, field_name, _content_type(part.headers["content-type"])[0], part.data)
+            )
+            continue
         if _content_type(part.headers["content-type"])[0] != "application/json":
             raise Rejected(400, f"part {part.name} must be application/json")
         value = _json(part.data, f"part {part.name}")
+        if event == "feedback":
+            if field_name is not None:
+                raise Rejected(400, f"invalid part name {part.name!r}")
+            ops.feedback.append(value)
+            continue
+        if event not in ("post", "patch"):
+            raise Rejected(422, f"unknown part kind {event!r} in {part.name!r}")
         if field_name is None:
             if not isinstance(value, dict):
                 raise Rejected(400, f"part {part.name} must be a JSON object")
-            mains[run_id] = value
+            mains[(event, run_id)] = value
         elif field_name in FIELDS:
-            fields.setdefault(run_id, {})[field_name] = value
+            fields.setdefault((event, run_id), {})[field_name] = value
         else:
             raise Rejected(400, f"invalid field {field_name!r} in part {part.name!r}")
-    runs = []
-    for run_id, main in mains.items():
+    for (event, run_id), main in mains.items():
         run = dict(main)
-        for name, value in fields.pop(run_id, {}).items():
+        for name, value in fields.pop((event, run_id), {}).items():
             if name in run:
                 raise Rejected(400, f"run {run_id}: {name} sent both inline and as a part")
             run[name] = value
         if str(run.get("id")) != run_id:
-            raise Rejected(400, f"part post.{run_id} holds run id {run.get('id')!r}")
-        runs.append(run)
+            raise Rejected(400, f"part {event}.{run_id} holds run id {run.get('id')!r}")
+        (ops.posts if event == "post" else ops.patches).append(run)
     if fields:
-        raise Rejected(400, f"parts without their post.<id> part: {sorted(fields)}")
-    if not runs:
+        raise Rejected(400, f"parts without their main part: {sorted(fields)}")
+    if not (ops.posts or ops.patches or ops.feedback or ops.attachments):
         raise Rejected(400, "no runs in the request")
-    return runs
+    return ops
 
 
 def runs_from_batch(headers: dict[str, str], body: bytes) -> list[dict[str, Any]]:
+    """The posted runs of a batch request."""
+    return ops_from_batch(headers, body).posts
+
+
+def ops_from_batch(headers: dict[str, str], body: bytes) -> Ops:
     if _content_type(headers.get("content-type", ""))[0] != "application/json":
         raise Rejected(400, "/runs/batch takes application/json")
     value = _json(body, "the request body")
-    if not isinstance(value, dict) or not isinstance(value.get("post", []), list):
+    if not isinstance(value, dict):
         raise Rejected(400, 'expected {"post": [...], "patch": [...]}')
-    if value.get("patch"):
-        raise Rejected(422, "the fake does not support patch")
-    runs = value.get("post", [])
-    if not runs or not all(isinstance(run, dict) for run in runs):
-        raise Rejected(400, "post must be a non-empty list of run objects")
-    return list(runs)
+    posts, patches = value.get("post") or [], value.get("patch") or []
+    if not isinstance(posts, list) or not isinstance(patches, list):
+        raise Rejected(400, "post and patch must be lists of runs")
+    if not posts and not patches:
+        raise Rejected(400, "no runs in the request")
+    if not all(isinstance(run, dict) for run in [*posts, *patches]):
+        raise Rejected(400, "every run must be an object")
+    return Ops(posts=list(posts), patches=list(patches))
+
+
+def _patched(run: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """The run as the server keeps it after a patch: the patch's non-null fields replace."""
+    return {**run, **{key: value for key, value in patch.items() if value is not None}}
+
+
+def _fill_single_run(run: dict[str, Any], runs: dict[str, dict[str, Any]]) -> None:
+    """`POST /runs` without trace_id / dotted_order: the server derives them (from the parent
+    it already has, for a child)."""
+    if run.get("dotted_order") and run.get("trace_id"):
+        return
+    start = datetime.fromisoformat(str(run.get("start_time")).replace("Z", "+00:00"))
+    segment = start.strftime("%Y%m%dT%H%M%S%fZ") + str(run.get("id"))
+    parent = runs.get(str(run.get("parent_run_id")))
+    if parent is not None:
+        run.setdefault("trace_id", parent["trace_id"])
+        run.setdefault("dotted_order", f"{parent['dotted_order']}.{segment}")
+    else:
+        run.setdefault("trace_id", run.get("id"))
+        run.setdefault("dotted_order", segment)
 
 
 # --- run validation -------------------------------------------------------------------------
@@ -466,7 +584,7 @@ def validate_run(run: dict[str, Any], projects: dict[str, str]) -> None:
         raise Rejected(400, f"invalid run_type {run['run_type']!r}")
     for name in ("start_time", "end_time"):
         value = run.get(name)
-        if value is not None and (not isinstance(value, str) or not _ISO_TIME.match(value)):
+        if value is not None and not _valid_time(value):
             raise Rejected(400, f"invalid {name} {value!r}")
     if not run.get("session_name") and not run.get("session_id"):
         raise Rejected(400, "invalid run: session_name or session_id is required")
@@ -519,6 +637,39 @@ def validate_run(run: dict[str, Any], projects: dict[str, str]) -> None:
                 f"dotted_order has timestamp {after:%Y-%m-%d %H:%M:%S.%f} earlier than parent"
                 f" timestamp {before:%Y-%m-%d %H:%M:%S.%f}",
             )
+
+
+def _valid_time(value: object) -> bool:
+    """ISO 8601, or epoch milliseconds as the JS SDK sends them."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value > 0
+    return isinstance(value, str) and bool(_ISO_TIME.match(value))
+
+
+def validate_patch(patch: dict[str, Any], *, batch: bool) -> None:
+    """A run update: the batch paths need the run's id, trace_id and dotted_order."""
+    required = ("id", "trace_id", "dotted_order") if batch else ("id",)
+    for name in required:
+        if patch.get(name) in (None, ""):
+            raise Rejected(400, f"invalid patch: missing required field {name!r}")
+    if patch.get("run_type") is not None and patch["run_type"] not in RUN_TYPES:
+        raise Rejected(400, f"invalid run_type {patch['run_type']!r}")
+    value = patch.get("end_time")
+    if value is not None and not _valid_time(value):
+        raise Rejected(400, f"invalid end_time {value!r}")
+    for name in ("inputs", "outputs", "extra"):
+        if patch.get(name) is not None and not isinstance(patch[name], dict):
+            raise Rejected(400, f"invalid patch: {name} must be an object")
+
+
+def validate_feedback(feedback: Any, *, multipart: bool) -> None:
+    """Feedback needs a key; multipart feedback needs its trace_id (LangSmith's rule)."""
+    if not isinstance(feedback, dict):
+        raise Rejected(422, "feedback must be an object")
+    if not isinstance(feedback.get("key"), str) or not feedback["key"]:
+        raise Rejected(422, "feedback needs a key")
+    if multipart and not feedback.get("trace_id"):
+        raise Rejected(400, "multipart feedback must include trace_id")
 
 
 @contextmanager

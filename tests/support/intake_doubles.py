@@ -91,12 +91,12 @@ def running_receiver(
     intake: ListIntake | RefusingIntake,
     *,
     limits: Limits | None = None,
-    token: str = "",
+    token: str | None = None,
     http: bool = True,
     grpc: bool = True,
 ) -> Iterator[Running]:
     """Both front ends on free loopback ports over `intake`; stopped on exit."""
-    ingress = Ingress(intake, limits or Limits(), BearerAuth(token))
+    ingress = Ingress(intake, limits or Limits(), BearerAuth(token) if token else BearerAuth.off())
     bind = Bind("127.0.0.1", 0 if http else None, 0 if grpc else None)
     server = ReceiverServer(ingress, bind, grace_s=10)
     bound = server.start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,12 @@ class Collector:
     """What the next requests are answered with."""
     paths: list[str] = field(default_factory=list)
     """The path of every request, in arrival order (same indexes as `requests`)."""
+    retry_after: str | None = None
+    """A Retry-After header for the answers, if any."""
+    rejected_spans: int = 0
+    """`partial_success.rejected_spans` of the 200 answers."""
+    accepted: list[bytes] = field(default_factory=list)
+    """Bodies of the requests answered 200 (what a backend keeps)."""
 
     @property
     def bodies(self) -> list[bytes]:
@@ -34,14 +41,24 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.collector.paths.append(self.path)
         self.collector.requests.append((dict(self.headers), body))
+        if self.collector.status == 200:
+            self.collector.accepted.append(body)
+        response = trace_service_pb2.ExportTraceServiceResponse()
+        if self.collector.rejected_spans:
+            response.partial_success.rejected_spans = self.collector.rejected_spans
+            response.partial_success.error_message = "some spans were bad"
         # A JSON request gets a JSON reply, as the OTLP/HTTP spec says (the JS exporters check).
         json_request = "json" in self.headers.get("Content-Type", "")
-        reply = (
-            b"{}"
-            if json_request
-            else trace_service_pb2.ExportTraceServiceResponse().SerializeToString()
-        )
+        partial = (
+            {"partialSuccess": {"rejectedSpans": str(self.collector.rejected_spans),
+                                "errorMessage": "some spans were bad"}}
+            if self.collector.rejected_spans
+            else {}
+        )  # fmt: skip
+        reply = json.dumps(partial).encode() if json_request else response.SerializeToString()
         self.send_response(self.collector.status)
+        if self.collector.retry_after is not None:
+            self.send_header("Retry-After", self.collector.retry_after)
         self.send_header(
             "Content-Type", "application/json" if json_request else "application/x-protobuf"
         )

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+import httpx
+
 READY: Final = re.compile(r"ready http=(?P<http>\S+) grpc=(?P<grpc>\S+)")
 START_TIMEOUT_S: Final = 60.0
 STOP_TIMEOUT_S: Final = 60.0
@@ -42,6 +44,8 @@ class ServeProcess:
     log_path: Path
     lines: list[str] = field(default_factory=list)
     """stdout lines after the ready line."""
+    ready: str = ""
+    """The ready line itself."""
     readers: list[threading.Thread] = field(default_factory=list)
 
     @property
@@ -53,6 +57,12 @@ class ServeProcess:
     def grpc_target(self) -> str:
         assert self.grpc_port is not None, "gRPC is off"
         return f"127.0.0.1:{self.grpc_port}"
+
+    def stats(self, api_key: str | None = None) -> dict[str, int]:
+        """`GET /stats` (with `x-api-key` when the receiver has a token)."""
+        headers = {"x-api-key": api_key} if api_key else {}
+        counts: dict[str, int] = httpx.get(f"{self.http_url}/stats", headers=headers).json()
+        return counts
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -146,6 +156,7 @@ def start_serve(
             )
         match = READY.search(line)
         if match:
+            served.ready = line
             served.http_port = _port(match["http"])
             served.grpc_port = _port(match["grpc"])
             collector = threading.Thread(target=_collect, args=(lines, served.lines), daemon=True)

@@ -5,13 +5,17 @@
 A port of 0 turns that protocol off; `auto` lets the OS pick a free one. Runs go to `--store`
 (a SQLite file), or to LangSmith with `--langsmith`; with neither, to LangSmith when
 `LANGSMITH_API_KEY` is set, else to `$OTEL_RUNS_STORE` or `./otel-runs.sqlite`. Once listening
-it prints one line, `otel-runs serve: ready http=HOST:PORT grpc=HOST:PORT runs=... spool=...`.
-SIGTERM or SIGINT stop it gracefully (exit 0). See docs/receiver.md.
+it prints one line, `otel-runs serve: ready http=HOST:PORT grpc=HOST:PORT runs=... spool=...
+auth=on|off projects=any|span|header|none`. Listening beyond loopback without a bearer token
+is refused unless `--insecure` is given. A startup failure (a port in use, a spool in use)
+prints one line naming what and where, stops what was started, and exits 1. SIGTERM or SIGINT
+stop it gracefully (exit 0). See docs/receiver.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
 import os
 import signal
@@ -19,6 +23,7 @@ import sys
 from pathlib import Path
 from typing import Final
 
+from otel_runs.cli import serve_langsmith
 from otel_runs.cli._common import PROG, CommandError, Subcommands, add_store_option
 from otel_runs.receiver.auth import TOKEN_ENV, BearerAuth
 from otel_runs.receiver.limits import (
@@ -32,7 +37,8 @@ from otel_runs.receiver.limits import (
     MIB,
     Limits,
 )
-from otel_runs.receiver.settings import ENV_SPOOL
+from otel_runs.receiver.projects import CHOICES as PROJECT_CHOICES
+from otel_runs.receiver.settings import ENV_PROJECT_FROM, ENV_SPOOL
 from otel_runs.sinks import RunSink
 from otel_runs.sinks.choose import ENV_API_KEY
 from otel_runs.sinks.sqlite import STORE_ENV, SqliteSink, default_store_path
@@ -86,6 +92,20 @@ def register(commands: Subcommands) -> None:
         help=f"bearer token senders must present (default: ${TOKEN_ENV})",
     )
     parser.add_argument(
+        "--insecure",
+        action="store_true",
+        help="allow --host beyond loopback without a bearer token (anyone who reaches the port "
+        "can send spans)",
+    )
+    parser.add_argument(
+        "--project-from",
+        choices=PROJECT_CHOICES,
+        metavar="WHO",
+        help="who may choose a run's LangSmith project: any (span attribute, else the "
+        "Langsmith-Project header), span, header or none (default: "
+        f"${ENV_PROJECT_FROM}, else any)",
+    )
+    parser.add_argument(
         "--max-request-mib",
         type=positive,
         default=DEFAULT_MAX_REQUEST_BYTES / MIB,
@@ -114,6 +134,7 @@ def register(commands: Subcommands) -> None:
         help="time in-flight requests and the final flush get at shutdown (default %(default)g)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO on stderr")
+    serve_langsmith.add_options(parser)
     parser.set_defaults(command=run)
 
 
@@ -150,42 +171,87 @@ def run(args: argparse.Namespace) -> int:
     """Serve until SIGTERM or SIGINT; exit 0 after a graceful shutdown."""
     # Imported here: uvicorn and grpc are not needed by the other subcommands.
     from otel_runs.receiver.ingress import Ingress
+    from otel_runs.receiver.langsmith_api.service import RunIntake
     from otel_runs.receiver.server import Bind, ReceiverServer, SignalWatch
     from otel_runs.receiver.service import ReceiverService
 
     _configure_logging(args.verbose)
     if args.http_port is None and args.grpc_port is None:
         raise CommandError("both --http-port and --grpc-port are 0: nothing to serve")
+    auth = BearerAuth(args.token)  # an empty token is a ConfigError: exit 1
+    _check_exposure(args.host, auth, insecure=args.insecure)
+    to = serve_langsmith.destination(args, _store(args))
     sink, where = _sink(args)
-    service = ReceiverService(sink, spool_path=args.spool)
+    try:
+        service = ReceiverService(sink, spool_path=args.spool, project_from=args.project_from)
+    except BaseException:
+        sink.close()
+        raise
     limits = Limits(
         int(args.max_request_mib * MIB),
         args.max_inflight,
         max_request_spans=args.max_request_spans,
     )
-    ingress = Ingress(service, limits, BearerAuth(args.token))
+    ingress = Ingress(service, limits, auth)
+    # The LangSmith API (runs from LangSmith SDKs) on the HTTP port, beside OTLP.
+    runs_api = RunIntake(service.spool, to.sink, ttl_s=args.run_ttl)
     server = ReceiverServer(
-        ingress, Bind(args.host, args.http_port, args.grpc_port), grace_s=args.grace
+        ingress,
+        Bind(args.host, args.http_port, args.grpc_port),
+        grace_s=args.grace,
+        http_app=serve_langsmith.http_app(runs_api, ingress),
     )
     _tune_gc()
     with SignalWatch() as signals:
-        service.start()
         try:
-            bound = server.start()
+            bound = server.start()  # stops whatever it started when a port cannot be bound
         except OSError as exc:
-            service.stop(args.grace)
-            raise CommandError(f"cannot listen on {args.host}: {exc}") from None
+            runs_api.stop(0, drain=False)  # not started: closes its sink
+            service.stop(0, drain=False)  # not started: closes the sink, the spool and its lock
+            raise CommandError(str(exc)) from None
+        service.start()
+        runs_api.start()
         print(
-            f"{PROG} serve: ready {bound.describe()} runs={where} spool={service.spool_path}",
+            f"{PROG} serve: ready {bound.describe()} runs={where} spool={service.spool_path}"
+            f" to={to.described} auth={'on' if auth.enabled else 'off'}"
+            f" projects={service.project_from}",
             flush=True,
         )
         number = signals.wait()
         _logger.info("%s: stopping", signal.Signals(number).name)
         server.stop()
-        delivered = service.stop(args.grace)
+        delivered = runs_api.stop(args.grace) & service.stop(args.grace)
     if not delivered:
         _logger.info("some spans stay spooled; they are forwarded at the next start")
     return 0
+
+
+def _check_exposure(host: str, auth: BearerAuth, *, insecure: bool) -> None:
+    """Listening beyond this machine without a token needs `--insecure`, and then warns."""
+    if auth.enabled or is_loopback(host):
+        return
+    if not insecure:
+        raise CommandError(
+            f"--host {host} accepts connections from other machines, and no bearer token is "
+            f"set: set ${TOKEN_ENV} (or --token), or pass --insecure to serve unauthenticated"
+        )
+    _logger.warning(
+        "INSECURE: listening on %s with no bearer token: anyone who can reach the ports can "
+        "send spans, and name their project unless --project-from says otherwise",
+        host,
+    )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` only accepts connections from this machine (names other than
+    `localhost` count as not: they may resolve anywhere)."""
+    text = host.strip().strip("[]")
+    if text.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(text).is_loopback
+    except ValueError:
+        return False
 
 
 def _sink(args: argparse.Namespace) -> tuple[RunSink, str]:
@@ -196,9 +262,14 @@ def _sink(args: argparse.Namespace) -> tuple[RunSink, str]:
         from otel_runs.sinks.langsmith import LangSmithSink
 
         return LangSmithSink(), "langsmith"
-    store: Path = args.store if args.store is not None else default_store_path()
+    store = _store(args)
     _logger.debug("runs go to %s (--store, else $%s)", store, STORE_ENV)
     return SqliteSink(store), str(store.resolve())
+
+
+def _store(args: argparse.Namespace) -> Path:
+    """`--store`, else the default store path."""
+    return args.store if args.store is not None else default_store_path()
 
 
 def _tune_gc() -> None:

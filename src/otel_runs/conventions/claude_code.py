@@ -36,3 +36,9 @@ SPAN_TYPE_TO_RUN_TYPE: Final = {
 }
 """span.type -> LangSmith run type: only the tool span is the tool run (its execution and its
 permission wait are steps inside it, though they carry the tool's GenAI keys too)."""
+
+# Content: what `LANGSMITH_HIDE_INPUTS` / `LANGSMITH_HIDE_OUTPUTS` hide (otel_runs.privacy).
+INPUT_CONTENT: Final = (USER_PROMPT,)
+"""The interaction's prompt."""
+OUTPUT_CONTENT_EVENTS: Final = (EVENT_TOOL_OUTPUT,)
+"""A tool's result (its `output` attribute)."""

@@ -24,3 +24,9 @@ SCOPE: Final = "gcp.vertex.agent"
 """Scope name of ADK's spans."""
 CALL_LLM_SPAN: Final = "call_llm"
 """ADK 1's model-call span name; a failed one carries no attribute at all."""
+
+# Content: what `LANGSMITH_HIDE_INPUTS` / `LANGSMITH_HIDE_OUTPUTS` hide (otel_runs.privacy).
+INPUT_CONTENT: Final = (LLM_REQUEST, TOOL_CALL_ARGS)
+"""The model request (messages, instructions) and a tool's arguments."""
+OUTPUT_CONTENT: Final = (LLM_RESPONSE, TOOL_RESPONSE)
+"""The model's response and a tool's result."""

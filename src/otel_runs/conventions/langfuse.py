@@ -60,3 +60,9 @@ TYPE_TO_RUN_TYPE: Final = {
 
 FINISH_REASON_METADATA: Final = "finish_reason"
 """Observation metadata key where the OpenAI integration puts a stream's finish reason."""
+
+# Content: what `LANGSMITH_HIDE_INPUTS` / `LANGSMITH_HIDE_OUTPUTS` hide (otel_runs.privacy).
+INPUT_CONTENT: Final = (OBSERVATION_INPUT,)
+"""An observation's input (a generation's messages, a function's arguments)."""
+OUTPUT_CONTENT: Final = (OBSERVATION_OUTPUT,)
+"""An observation's output."""

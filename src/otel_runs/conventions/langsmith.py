@@ -94,3 +94,11 @@ REQUEST_HEADERS: Final = "langsmith.request.headers"
 RUN_FIELDS: Final = "otel_runs.run_fields"
 """otel-runs' own: JSON object of the run-format fields no other attribute carries exactly
 (server-side fields, nulls, exact forms); its presence marks a span made by `runs_to_spans`."""
+FEEDBACK: Final = "langsmith.feedback"
+"""otel-runs' own: the whole LangSmith feedback object as JSON, on the `gen_ai.evaluation.result`
+event its run's span carries (feedback sent to `otel-runs serve`'s LangSmith API)."""
+
+# Content: what `LANGSMITH_HIDE_INPUTS` / `LANGSMITH_HIDE_OUTPUTS` hide (otel_runs.privacy).
+RUN_CONTENT: Final = (RUN_FIELDS,)
+"""Attributes holding a JSON object in the run format (events, extra, ...): content in it is
+hidden as in a run, the rest is kept."""

@@ -42,3 +42,9 @@ SPAN_TYPE_TO_RUN_TYPE: Final = {
 """mlflow.spanType -> LangSmith run type; every other type (AGENT, CHAIN...) is a chain."""
 LLM_SPAN_TYPES: Final = frozenset({"LLM", "CHAT_MODEL"})
 """Span types whose inputs/outputs are a client's request/response."""
+
+# Content: what `LANGSMITH_HIDE_INPUTS` / `LANGSMITH_HIDE_OUTPUTS` hide (otel_runs.privacy).
+INPUT_CONTENT: Final = (SPAN_INPUTS,)
+"""A span's inputs (a model call's request)."""
+OUTPUT_CONTENT: Final = (SPAN_OUTPUTS,)
+"""A span's outputs (a model call's response)."""

@@ -76,6 +76,33 @@ EMBEDDING_MODEL_NAME: Final = "embedding.model_name"
 """Embedding model name."""
 EVENT_FIRST_TOKEN: Final = "First Token Stream Event"
 """Event at the first streamed token."""
+LLM_PROMPTS: Final = "llm.prompts"
+"""Prompts given to a completions API: llm.prompts.{i}.prompt.text."""
+LLM_CHOICES: Final = "llm.choices"
+"""Text choices a completions API returned: llm.choices.{i}.completion.text."""
+LLM_FUNCTION_CALL: Final = "llm.function_call"
+"""A function call the model made, JSON."""
+EMBEDDING_EMBEDDINGS_PREFIX: Final = "embedding.embeddings."
+"""Flattened embeddings: embedding.embeddings.{i}.embedding.{text,vector}."""
+RERANKER_QUERY: Final = "reranker.query"
+"""Query a reranker ranked documents against."""
+RERANKER_INPUT_DOCUMENTS_PREFIX: Final = "reranker.input_documents."
+"""Flattened documents given to a reranker."""
+RERANKER_OUTPUT_DOCUMENTS_PREFIX: Final = "reranker.output_documents."
+"""Flattened documents a reranker returned."""
+
+# Content: what `LANGSMITH_HIDE_INPUTS` / `LANGSMITH_HIDE_OUTPUTS` hide (otel_runs.privacy).
+INPUT_CONTENT: Final = (
+    INPUT_VALUE, LLM_INPUT_MESSAGES_PREFIX, LLM_PROMPTS, LLM_PROMPT_TEMPLATE,
+    LLM_PROMPT_TEMPLATE_VARIABLES, EMBEDDING_EMBEDDINGS_PREFIX, RERANKER_QUERY,
+    RERANKER_INPUT_DOCUMENTS_PREFIX,
+)  # fmt: skip
+"""Attributes carrying prompt content; each key covers its dotted children."""
+OUTPUT_CONTENT: Final = (
+    OUTPUT_VALUE, LLM_OUTPUT_MESSAGES_PREFIX, LLM_CHOICES, LLM_FUNCTION_CALL,
+    RETRIEVAL_DOCUMENTS_PREFIX, RERANKER_OUTPUT_DOCUMENTS_PREFIX,
+)  # fmt: skip
+"""Attributes carrying completion content (and their dotted children)."""
 
 MIME_JSON: Final = "application/json"
 """input/output mime type for JSON."""
@@ -106,3 +133,5 @@ RUN_TYPE_TO_KIND: Final = {
     "parser": "CHAIN",
 }
 """LangSmith run type -> openinference.span.kind (anything else is a CHAIN)."""
+REQUEST_PARAMETERS: Final = (LLM_INVOCATION_PARAMETERS,)
+"""Attributes holding request parameters as JSON (their prompt-carrying fields are content)."""

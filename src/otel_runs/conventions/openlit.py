@@ -15,3 +15,9 @@ WORKFLOW_OUTPUT: Final = "gen_ai.workflow.output"
 """A workflow's or agent's output, JSON; LangChain messages in it are their `str()`."""
 CLIENT_TOKEN_USAGE: Final = "gen_ai.client.token.usage"
 """Total tokens (a metric name OpenLIT also stamps on spans)."""
+
+# Content: what `LANGSMITH_HIDE_INPUTS` / `LANGSMITH_HIDE_OUTPUTS` hide (otel_runs.privacy).
+INPUT_CONTENT: Final = (WORKFLOW_INPUT,)
+"""An agent or chain span's input."""
+OUTPUT_CONTENT: Final = (WORKFLOW_OUTPUT,)
+"""An agent or chain span's output."""

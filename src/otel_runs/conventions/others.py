@@ -11,3 +11,5 @@ COMPLETION_START_TIME: Final = "completion_start_time"
 """Bare key: ISO time of the first token."""
 TTFT_MS: Final = "ttft_ms"
 """Bare key (Claude Code): milliseconds to the first token."""
+
+# Vercel AI SDK legacy `ai.*` spans (ai-sdk.dev, AI SDK Core, Telemetry).

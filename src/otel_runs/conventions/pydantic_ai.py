@@ -42,3 +42,11 @@ USAGE_DETAILS_INPUT_AUDIO: Final = "gen_ai.usage.details.input_audio_tokens"
 """Audio part of the input."""
 USAGE_DETAILS_OUTPUT_AUDIO: Final = "gen_ai.usage.details.output_audio_tokens"
 """Audio part of the output."""
+
+# Content: what `LANGSMITH_HIDE_INPUTS` / `LANGSMITH_HIDE_OUTPUTS` hide (otel_runs.privacy).
+INPUT_CONTENT: Final = (ALL_MESSAGES, TOOL_ARGUMENTS, MODEL_REQUEST_PARAMETERS)
+"""Attributes carrying prompt content. `model_request_parameters` holds the agent's
+instructions (`instruction_parts`) and output template besides its tools."""
+OUTPUT_CONTENT: Final = (ALL_MESSAGES, FINAL_RESULT, TOOL_RESPONSE)
+"""Attributes carrying completion content; `pydantic_ai.all_messages` ends with the answer, so
+it is both."""

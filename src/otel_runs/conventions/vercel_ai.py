@@ -94,6 +94,15 @@ USAGE_REASONING_TOKENS: Final = "ai.usage.reasoningTokens"
 USAGE_OUTPUT_REASONING_TOKENS: Final = "ai.usage.outputTokenDetails.reasoningTokens"
 """Reasoning tokens (AI SDK 6+)."""
 
+# Content: what `LANGSMITH_HIDE_INPUTS` / `LANGSMITH_HIDE_OUTPUTS` hide (otel_runs.privacy).
+INPUT_CONTENT: Final = (PROMPT, PROMPT_MESSAGES, TOOL_CALL_ARGS, TOOL_CALL_INPUT, VALUE, VALUES)
+"""Attributes carrying prompt content (and their dotted children)."""
+OUTPUT_CONTENT: Final = (
+    RESPONSE_TEXT, RESPONSE_TOOL_CALLS, RESPONSE_OBJECT, RESULT_TEXT, RESULT_TOOL_CALLS,
+    RESULT_OBJECT, TOOL_CALL_RESULT, TOOL_CALL_OUTPUT, EMBEDDING, EMBEDDINGS,
+)  # fmt: skip
+"""Attributes carrying completion content (and their dotted children)."""
+
 OPS_LLM: Final = frozenset(
     {
         "ai.generateText.doGenerate",

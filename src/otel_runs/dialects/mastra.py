@@ -40,10 +40,15 @@ def outputs(v: SpanView) -> dict[str, Any] | None:
 
 
 def metadata(v: SpanView) -> dict[str, Any] | None:
-    """`mastra.metadata.*`; JSON objects written as text are decoded."""
+    """`mastra.metadata.*` but the response body (content); JSON objects written as text are
+    decoded."""
     found = v.prefixed(ma.METADATA_PREFIX)
     out: dict[str, Any] = {}
     for key, value in found.items():
+        full = ma.METADATA_PREFIX + key
+        if full == ma.METADATA_BODY or full.startswith(ma.METADATA_BODY + "."):
+            v.used.discard(full)  # left for the leftovers, under its own key
+            continue
         decoded = loads(value) if isinstance(value, str) else None
         out[key] = decoded if isinstance(decoded, (dict, list)) else to_jsonable(value)
     return out or None

@@ -90,8 +90,10 @@ def user_id(v: SpanView) -> str | None:
 
 
 def streaming(v: SpanView) -> bool | None:
-    """`gen_ai.is_streaming`."""
-    return as_bool(v.get(ol.IS_STREAMING))
+    """`gen_ai.is_streaming`, or its name before v0.5."""
+    current = as_bool(v.get(ol.IS_STREAMING))
+    older = as_bool(v.get(ol.IS_STREAMING_OLD))
+    return current if current is not None else older
 
 
 def first_token_ns(v: SpanView) -> int | None:

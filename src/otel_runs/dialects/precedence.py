@@ -461,7 +461,7 @@ USER_ID: Final[tuple[Source[str], ...]] = (
 STREAMING: Final[tuple[Source[bool], ...]] = (
     Source("langsmith", (ls.REQUEST_STREAMING,), langsmith.streaming),
     Source("genai", (g.REQUEST_STREAM,), genai.streaming),
-    Source("openllmetry", (ol.IS_STREAMING,), openllmetry.streaming),
+    Source("openllmetry", (ol.IS_STREAMING, ol.IS_STREAMING_OLD), openllmetry.streaming),
     # --- JavaScript frameworks (issue 14, i14js) ---
     Source("vercel-ai", (ai.OPERATION_ID,), vercel_ai.streaming, "streamText/streamObject"),
     # --- end JavaScript frameworks ---

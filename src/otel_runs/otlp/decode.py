@@ -18,8 +18,9 @@ Rules, the same for both encodings:
 - Attribute values: str, bool, int (int64), float, bytes, list (arrayValue) and dict
   (kvlistValue); an empty AnyValue is None; a repeated key keeps its last value. In OTLP/JSON,
   attribute nesting deeper than 100 levels rejects the span. In protobuf, upb's own recursion
-  limit (100 message levels, about 48 nested arrays) refuses the whole body first: an
-  OtlpDecodeError, the other spans of that request included.
+  limit (100 message levels, about 48 nested arrays) refuses the whole body; the body is then
+  cut at the wire level (`_split.py`) and parsed span by span, so only the span it cannot read
+  is rejected (the same for a string that is not UTF-8).
 - Every span of a resource shares one resource-attributes dict; scope name and version are
   copied. Schema URLs, scope attributes, the resource's dropped count and the links' trace
   state and flags are not kept (`SpanRecord` has no field for them).
@@ -52,7 +53,8 @@ from typing import Any, Final, NoReturn
 
 from google.protobuf.message import DecodeError  # type: ignore[import-untyped]  # no stubs
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, InstrumentationScope, KeyValue
+from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from otel_runs.errors import OtlpDecodeError, TooManySpansError
@@ -65,6 +67,7 @@ from otel_runs.model.span_record import (
     new_link_record,
     new_span_record,
 )
+from otel_runs.otlp._split import ResourcePiece, split_request
 from otel_runs.otlp._wire import (
     FLAG_HAS_IS_REMOTE,
     FLAG_IS_REMOTE,
@@ -172,9 +175,12 @@ def decode_request(body: bytes, *, max_spans: int | None = None) -> Decoded:
     try:
         request = ExportTraceServiceRequest.FromString(body)
     except (DecodeError, RecursionError, TypeError) as exc:
-        raise OtlpDecodeError(
-            f"body is not an OTLP protobuf ExportTraceServiceRequest: {exc}"
-        ) from None
+        pieces = split_request(body)
+        if pieces is None:
+            raise OtlpDecodeError(
+                f"body is not an OTLP protobuf ExportTraceServiceRequest: {exc}"
+            ) from None
+        return _decode_pieces(pieces, max_spans)  # one part is unreadable: parse span by span
     records: list[SpanRecord] = []
     rejected: list[Rejected] = []
     texts: Texts = {}
@@ -199,6 +205,49 @@ def decode_request(body: bytes, *, max_spans: int | None = None) -> Decoded:
             for span in spans:
                 try:
                     records.append(_pb_span(span, resource, name, version, texts))
+                except _Reject as exc:
+                    rejected.append((index, f"span {index}: {exc}"))
+                index += 1
+    return Decoded(records, rejected)
+
+
+def _decode_pieces(pieces: list[ResourcePiece], max_spans: int | None) -> Decoded:
+    """`decode_request` for a body upb refused whole: each resource, scope and span parsed on
+    its own, so only the one that cannot be read is rejected (with upb's reason)."""
+    if max_spans is not None:
+        _check_count(sum(len(s.spans) for r in pieces for s in r.scopes), max_spans)
+    records: list[SpanRecord] = []
+    rejected: list[Rejected] = []
+    texts: Texts = {}
+    index = 0
+    for piece in pieces:
+        problem: str | None = None
+        resource: dict[str, AttributeValue] = {}
+        try:
+            resource = _pb_attributes(Resource.FromString(piece.resource).attributes, 0, texts)
+        except (DecodeError, RecursionError) as exc:
+            problem = f"resource cannot be parsed: {exc}"
+        except _Reject as exc:
+            problem = f"resource: {exc}"
+        for scope_piece in piece.scopes:
+            count = len(scope_piece.spans)
+            scope_problem = problem
+            name = version = ""
+            if scope_problem is None:
+                try:
+                    scope = InstrumentationScope.FromString(scope_piece.scope)
+                    name, version = scope.name, scope.version
+                except (DecodeError, RecursionError) as exc:
+                    scope_problem = f"scope cannot be parsed: {exc}"
+            if scope_problem is not None:
+                _reject_all(rejected, index, count, scope_problem)
+                index += count
+                continue
+            for data in scope_piece.spans:
+                try:
+                    records.append(_pb_span(Span.FromString(data), resource, name, version, texts))
+                except (DecodeError, RecursionError) as exc:
+                    rejected.append((index, f"span {index}: cannot be parsed: {exc}"))
                 except _Reject as exc:
                     rejected.append((index, f"span {index}: {exc}"))
                 index += 1

@@ -1,7 +1,9 @@
 """Optional bearer-token auth for the receiver's front ends.
 
-The token is `--token`, else `$OTEL_RUNS_TOKEN`, else none (every request is let in). With a
-token set, a request must carry `Authorization: Bearer <token>` (HTTP header or gRPC metadata).
+The token is `--token`, else `$OTEL_RUNS_TOKEN`, else none (every request is let in). An empty
+or blank token, given or in the environment, is a `ConfigError`, never "no auth": a variable
+that expanded to nothing must not open the receiver. With a token set, a request must carry
+`Authorization: Bearer <token>` (HTTP header or gRPC metadata).
 Tokens are compared with `hmac.compare_digest`, so the time taken does not tell an attacker how
 much of a guess was right. The token never appears in a repr, a log line or an error message.
 """
@@ -11,6 +13,8 @@ from __future__ import annotations
 import hmac
 import os
 from typing import Final
+
+from otel_runs.errors import ConfigError
 
 TOKEN_ENV: Final = "OTEL_RUNS_TOKEN"
 """Environment variable holding the bearer token senders must present."""
@@ -23,11 +27,27 @@ class BearerAuth:
     __slots__ = ("_token",)
 
     def __init__(self, token: str | None = None) -> None:
-        """`token` wins; None reads `$OTEL_RUNS_TOKEN`; empty or blank means no auth."""
+        """`token` wins; None reads `$OTEL_RUNS_TOKEN`, and no auth when it is unset. An empty
+        or blank token raises ConfigError."""
+        where = "the bearer token"
         if token is None:
             token = os.environ.get(TOKEN_ENV)
-        token = (token or "").strip()
-        self._token: bytes | None = token.encode() if token else None
+            where = f"${TOKEN_ENV}"
+        self._token: bytes | None = None
+        if token is not None:
+            token = token.strip()
+            if not token:
+                raise ConfigError(
+                    f"{where} is empty: give a token, or leave it unset for no auth"
+                )
+            self._token = token.encode()
+
+    @classmethod
+    def off(cls) -> BearerAuth:
+        """No auth, whatever the environment says."""
+        auth = cls.__new__(cls)
+        auth._token = None
+        return auth
 
     def __repr__(self) -> str:
         return f"BearerAuth(enabled={self.enabled})"

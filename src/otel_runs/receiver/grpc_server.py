@@ -23,6 +23,7 @@ place) and as `google.rpc.retryinfo-bin` (where the Python OTLP exporter looks).
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Final, NoReturn
@@ -79,13 +80,20 @@ class OtlpGrpcServer:
             options=[
                 ("grpc.max_receive_message_length", limits.max_request_bytes),
                 ("grpc.max_send_message_length", MAX_RESPONSE_BYTES),
+                # grpc sets SO_REUSEPORT by default: a second receiver on the same port would
+                # bind too and silently take half the traffic.
+                ("grpc.so_reuseport", 0),
             ],
             maximum_concurrent_rpcs=limits.max_inflight * _QUEUED_PER_SLOT,
         )
         address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-        self.port: int = self._server.add_insecure_port(address)
+        _check_free(host, port, address)
+        try:
+            self.port: int = self._server.add_insecure_port(address)
+        except RuntimeError as exc:  # grpc's way to say the bind failed
+            raise OSError(f"cannot listen for OTLP/gRPC on {address}: {exc}") from None
         if self.port == 0:
-            raise OSError(f"cannot bind the gRPC port {address}")
+            raise OSError(f"cannot listen for OTLP/gRPC on {address}")
 
     def __repr__(self) -> str:
         return f"OtlpGrpcServer(port={self.port})"
@@ -134,6 +142,22 @@ class OtlpGrpcServer:
         if isinstance(outcome, Refused):
             _abort(context, outcome)
         return export_response_proto(signal, outcome)
+
+
+def _check_free(host: str, port: int, address: str) -> None:
+    """Bind the port once ourselves, so a port in use is one clear error, before grpc logs its
+    own lines about it (a fixed port only; 0 always binds)."""
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise OSError(
+                f"cannot listen for OTLP/gRPC on {address}: {exc.strerror or exc}"
+            ) from None
 
 
 def _abort(context: grpc.ServicerContext, refused: Refused) -> NoReturn:

@@ -22,7 +22,7 @@ class Ingress:
 
     intake: Intake
     limits: Limits = field(default_factory=Limits)
-    auth: BearerAuth = field(default_factory=lambda: BearerAuth(""))
+    auth: BearerAuth = field(default_factory=BearerAuth.off)
     limiter: InflightLimiter = field(init=False)
     pool: ThreadPoolExecutor = field(init=False)
 

@@ -18,9 +18,10 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
-from typing import Final
+from typing import Any, Final
 
 import uvicorn
 
@@ -71,12 +72,22 @@ class Bound:
 class ReceiverServer:
     """Both front ends over one `Ingress`."""
 
-    def __init__(self, ingress: Ingress, bind: Bind, *, grace_s: float = DEFAULT_GRACE_S) -> None:
+    def __init__(
+        self,
+        ingress: Ingress,
+        bind: Bind,
+        *,
+        grace_s: float = DEFAULT_GRACE_S,
+        http_app: Callable[[OtlpHttpApp], Any] | None = None,
+    ) -> None:
+        """`http_app` wraps the OTLP/HTTP app in another ASGI app that serves more routes on the
+        same port (the LangSmith API) and hands it the rest."""
         if bind.http_port is None and bind.grpc_port is None:
             raise ValueError("both protocols are off: give an HTTP or a gRPC port")
         self._ingress = ingress
         self._bind = bind
         self._grace_s = grace_s
+        self._http_app = http_app
         self._grpc: OtlpGrpcServer | None = None
         self._http: uvicorn.Server | None = None
         self._http_thread: threading.Thread | None = None
@@ -132,11 +143,18 @@ class ReceiverServer:
         sock = socket.socket(family, socket.SOCK_STREAM)
         self._socket = sock
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((bind.host, bind.http_port))
+        try:
+            sock.bind((bind.host, bind.http_port))
+        except OSError as exc:
+            where = _address(bind.host, bind.http_port)
+            raise OSError(f"cannot listen for OTLP/HTTP on {where}: {exc.strerror or exc}") from exc
         sock.listen(2048)
         sock.setblocking(False)
+        app: Any = OtlpHttpApp(self._ingress)
+        if self._http_app is not None:
+            app = self._http_app(app)
         config = uvicorn.Config(
-            OtlpHttpApp(self._ingress),
+            app,
             lifespan="off",
             log_config=None,
             access_log=False,
@@ -159,6 +177,10 @@ class ReceiverServer:
             time.sleep(0.01)
         port: int = sock.getsockname()[1]
         return port
+
+
+def _address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 class SignalWatch:

@@ -22,10 +22,10 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from types import TracebackType
-from typing import Final
+from typing import Final, cast
 
 from otel_runs.convert.spans_to_runs import Keep
 from otel_runs.env_values import choice, number
@@ -34,13 +34,16 @@ from otel_runs.exporter import ENV_MAX_WAITING, ENV_TTL, keep_from_env
 from otel_runs.guard import internal_errors
 from otel_runs.model.span_record import SpanRecord
 from otel_runs.privacy import Privacy
-from otel_runs.receiver import settings
+from otel_runs.receiver import projects, settings
 from otel_runs.receiver.codec import encode_log_events, encode_spans
 from otel_runs.receiver.forwarder import FIRST_BACKOFF_S, Forwarder
 from otel_runs.receiver.intake import LogEvent, SpoolFullError, SpoolUnavailableError
 from otel_runs.receiver.pipeline import Pipeline
+from otel_runs.receiver.projects import ProjectFrom
 from otel_runs.receiver.spool import Spool, Synchronous
 from otel_runs.sinks import RunSink
+from otel_runs.value_limits import cap_event_values, cap_span_values
+from otel_runs.value_limits import max_value_chars as max_value_chars_setting
 
 _logger = logging.getLogger(__name__)
 
@@ -69,6 +72,10 @@ class ReceiverService:
       sooner, so log events sent just after them still join.
     - `log_wait_s`: `OTEL_RUNS_LOG_WAIT_SECONDS`, default 300: how long a log event waits
       for its span.
+    - `project_from`: `OTEL_RUNS_PROJECT_FROM`, `any` (default), `span`, `header` or `none`:
+      who may choose a run's project (receiver/projects.py).
+    - `max_value_chars`: `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, default 4 Mi: longer attribute
+      values are cut, with a marker, before they are spooled (value_limits.py).
     - `max_outbox_runs`, `sink_batch_size`: runs waiting for the sink (reading pauses above),
       runs per sink write. `retry_backoff_s`: first wait after the sink asked for a retry.
     - `lock_timeout_s`: how long a write waits for another connection's lock on the file.
@@ -94,6 +101,8 @@ class ReceiverService:
         retry_backoff_s: float = FIRST_BACKOFF_S,
         lock_timeout_s: float = 5.0,
         privacy: Privacy | None = None,
+        project_from: ProjectFrom | None = None,
+        max_value_chars: int | None = None,
     ) -> None:
         if max_outbox_runs < 1 or sink_batch_size < 1:
             raise ConfigError("max_outbox_runs and sink_batch_size must be at least 1")
@@ -123,6 +132,13 @@ class ReceiverService:
             "log_wait_s", log_wait_s, settings.ENV_LOG_WAIT, settings.DEFAULT_LOG_WAIT_S
         )
         keep = keep_from_env(keep)
+        self._privacy = privacy or Privacy.from_env()
+        self._max_value_chars = max_value_chars_setting(max_value_chars)
+        source = choice(
+            "project_from", project_from, settings.ENV_PROJECT_FROM, projects.CHOICES, "any"
+        )
+        self.project_from: Final = cast(ProjectFrom, source)
+        """Who may choose a run's project (receiver/projects.py)."""
 
         self._spool = Spool(
             path,
@@ -149,7 +165,7 @@ class ReceiverService:
                 max_waiting=max_waiting,
                 settle_s=settle_s,
                 log_wait_s=wait_s,
-                privacy=privacy or Privacy.from_env(),
+                privacy=self._privacy,
             )
         except BaseException:
             self._spool.close()  # releases the file for the next attempt
@@ -181,17 +197,33 @@ class ReceiverService:
         """The spool file."""
         return self._spool.path
 
+    @property
+    def spool(self) -> Spool:
+        """The spool, for the LangSmith API's intake (its own table in the same file); it must
+        be stopped before this service, which closes the spool."""
+        return self._spool
+
     def accept(self, records: Sequence[SpanRecord], *, project: str | None = None) -> None:
         """Spool one request's spans in one transaction; returns after the commit.
 
         `project` (the `Langsmith-Project` header) names the project of runs whose spans do
-        not name one (`langsmith.trace.session_name` / `session_id` win). Raises
+        not name one (`langsmith.trace.session_name` / `session_id` win), as far as
+        `project_from` lets either through. Raises
         SpoolFullError or SpoolUnavailableError, in which case nothing of the call was stored.
         """
         if not records:
             return
-        body = encode_spans(records)
+        if self._privacy.hides_spans:  # hidden content never reaches the disk
+            records = [self._privacy.hide_record(record) for record in records]
         project = project.strip() if project else None
+        records, project = projects.route(records, project, self.project_from)
+        body = encode_spans(records)
+        limit = self._max_value_chars
+        if len(body) > limit:  # else no value can be longer: each is in the body whole
+            capped = [cap_span_values(record, limit) for record in records]
+            if any(new is not old for new, old in zip(capped, records, strict=True)):
+                records = capped
+                body = encode_spans(records)
         with self._counting_refusals():
             self._spool.append_spans(body, len(records), project or None)
         self._count("accepted", len(records))
@@ -202,7 +234,13 @@ class ReceiverService:
         events. Raises like `accept`."""
         if not events:
             return
+        if self._privacy.hides_spans:
+            events = [replace(item, event=self._privacy.hide_event(item.event)) for item in events]
         body = encode_log_events(events)
+        limit = self._max_value_chars
+        if len(body) > limit:
+            events = [replace(item, event=cap_event_values(item.event, limit)) for item in events]
+            body = encode_log_events(events)
         with self._counting_refusals():
             self._spool.append_log_events(body, len(events))
         self._count("accepted_log_events", len(events))

@@ -3,6 +3,8 @@
     span_batches   one row per accepted traces request: the encoded spans (codec.py), their
                    count, the `Langsmith-Project` header, the arrival time, and `done`
     log_batches    the same for span-bound log events (no project)
+    run_batches    the same for LangSmith API requests (run posts, patches, feedback and
+                   attachments, `receiver/langsmith_api/`), forwarded by their own thread
     lineage        where recently delivered runs sit in their trees (dotted_order, trace
                    values), so a child read after a restart still finds its parent; the newest
                    `max_lineages` rows are kept
@@ -75,11 +77,14 @@ _SCHEMA: Final = (
     "CREATE TABLE IF NOT EXISTS log_batches ("
     " seq INTEGER PRIMARY KEY AUTOINCREMENT, received REAL NOT NULL,"
     " count INTEGER NOT NULL, size INTEGER NOT NULL, done BLOB, body BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS run_batches ("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT, received REAL NOT NULL,"
+    " count INTEGER NOT NULL, size INTEGER NOT NULL, done BLOB, body BLOB NOT NULL)",
     "CREATE TABLE IF NOT EXISTS lineage ("
     " seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id BLOB NOT NULL UNIQUE, data BLOB NOT NULL)",
 )
 
-Table = Literal["span_batches", "log_batches"]
+Table = Literal["span_batches", "log_batches", "run_batches"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +178,8 @@ class Spool:
         """Spooled spans not yet resolved (delivered, rejected or given up)."""
         self.pending_log_events = 0
         """Spooled log events not yet resolved (joined and delivered, or expired)."""
+        self.pending_run_items = 0
+        """Spooled LangSmith API items (run posts, patches...) not yet resolved."""
         try:
             self._lock_fd = self._lock_file()
             self._writer = self._connect(lock_timeout_s)
@@ -239,14 +246,16 @@ class Spool:
 
     def _load_counters(self, conn: sqlite3.Connection) -> None:
         self._lineages = conn.execute("SELECT count(*) FROM lineage").fetchone()[0]
-        for table in ("span_batches", "log_batches"):
+        for table in ("span_batches", "log_batches", "run_batches"):
             for count, size, done in conn.execute(f"SELECT count, size, done FROM {table}"):
                 self._bytes += size
                 left = count - popcount(done or b"")
                 if table == "span_batches":
                     self.pending_spans += left
-                else:
+                elif table == "log_batches":
                     self.pending_log_events += left
+                else:
+                    self.pending_run_items += left
 
     # --- appends (any thread) -------------------------------------------------------------
 
@@ -263,6 +272,17 @@ class Spool:
                 total += os.stat(f"{self.path}{suffix}").st_size
         return total
 
+    def durability(self) -> tuple[str, int]:
+        """`(journal_mode, synchronous)` as SQLite reports them on the connection appends use
+        (synchronous 2 = FULL: the WAL is fsynced at every commit; 1 = NORMAL)."""
+        with self._lock:
+            writer = self._writer
+            if writer is None:
+                raise SpoolUnavailableError(f"spool {self.path} is closed")
+            mode = writer.execute("PRAGMA journal_mode").fetchone()[0]
+            sync = writer.execute("PRAGMA synchronous").fetchone()[0]
+        return str(mode), int(sync)
+
     def refuse_appends(self, reason: str) -> None:
         """From now on `append_*` raises SpoolUnavailableError(reason); waits for a running one."""
         with self._lock:
@@ -277,7 +297,7 @@ class Spool:
             (time.time(), project, count, len(body), body),
             len(body),
             count,
-            spans=True,
+            table="span_batches",
         )
 
     def append_log_events(self, body: bytes, count: int) -> int:
@@ -287,11 +307,21 @@ class Spool:
             (time.time(), count, len(body), body),
             len(body),
             count,
-            spans=False,
+            table="log_batches",
+        )
+
+    def append_run_items(self, body: bytes, count: int) -> int:
+        """Store one LangSmith API request's encoded items; returns after the commit."""
+        return self._append(
+            "INSERT INTO run_batches (received, count, size, body) VALUES (?, ?, ?, ?)",
+            (time.time(), count, len(body), body),
+            len(body),
+            count,
+            table="run_batches",
         )
 
     def _append(
-        self, sql: str, row: tuple[object, ...], size: int, count: int, *, spans: bool
+        self, sql: str, row: tuple[object, ...], size: int, count: int, *, table: Table
     ) -> int:
         with self._lock:
             if self._refusal is not None or self._writer is None:
@@ -312,10 +342,12 @@ class Spool:
                 _rollback(self._writer)
                 raise unavailable(self.path, "store the request", exc) from exc
             self._bytes += size
-            if spans:
+            if table == "span_batches":
                 self.pending_spans += count
-            else:
+            elif table == "log_batches":
                 self.pending_log_events += count
+            else:
+                self.pending_run_items += count
         assert seq is not None
         return seq
 
@@ -387,10 +419,13 @@ class Spool:
         spans: Mapping[int, Mark],
         logs: Mapping[int, Mark],
         lineages: Sequence[tuple[bytes, bytes]] = (),
+        runs: Mapping[int, Mark] | None = None,
     ) -> None:
         """Record resolved items in one transaction: update bitmaps, delete finished rows, and
-        remember the lineages (run id, encoded) of the runs just delivered."""
-        if not spans and not logs and not lineages:
+        remember the lineages (run id, encoded) of the runs just delivered. `runs` marks
+        `run_batches` rows (the LangSmith API's forwarder)."""
+        runs = runs or {}
+        if not spans and not logs and not lineages and not runs:
             return
         with self._lock:
             writer = self._writer
@@ -399,7 +434,8 @@ class Spool:
             freed = 0
             try:
                 with _transaction(writer):
-                    for table, marks in (("span_batches", spans), ("log_batches", logs)):
+                    tables = (("span_batches", spans), ("log_batches", logs), ("run_batches", runs))
+                    for table, marks in tables:
                         for seq, mark in marks.items():
                             if mark.done is None:
                                 row = writer.execute(
@@ -418,7 +454,9 @@ class Spool:
             self._bytes -= freed
             self.pending_spans -= sum(m.resolved for m in spans.values())
             self.pending_log_events -= sum(m.resolved for m in logs.values())
-            if freed and self.pending_spans == 0 and self.pending_log_events == 0:
+            self.pending_run_items -= sum(m.resolved for m in runs.values())
+            pending = self.pending_spans + self.pending_log_events + self.pending_run_items
+            if freed and pending == 0:
                 self._shrink(writer)
 
     def _remember(

@@ -10,7 +10,9 @@
                │             connection errors and timeouts too; every wait interruptible by close()
                ├─ 400 409    one bad (or already stored) run makes LangSmith reject the whole
                │  413 422    request: the batch is halved until the culprits stand alone, so good
-               │             runs still go; a lone 409 is a duplicate, a lone 4xx a failure
+               │             runs still go; a lone 409 is a duplicate, a lone 4xx a failure.
+               │             A 409 names no run, so runs of a request that got no answer (it
+               │             may have been stored) are tried one by one, the others together
                └─ other 4xx  failed with the server's message, never retried
 
 Every write has one deadline covering its requests, retries and waits. `SinkResult` accounts for
@@ -32,6 +34,7 @@ import random
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -76,6 +79,8 @@ _MAX_WAIT: Final = 30.0
 _JITTER: Final = 0.2
 _WARN_INTERVAL: Final = 10.0
 _MAX_MESSAGE_CHARS: Final = 500
+_MAX_UNANSWERED: Final = 100_000
+"""Run ids remembered as sent in a request that got no answer (oldest forgotten first)."""
 
 
 def _package_version() -> str:
@@ -290,6 +295,8 @@ class LangSmithSink:
         """Set once the server answered 404 on /runs/multipart."""
         self._batch_confirmed = False
         """/runs/batch has accepted a request since the switch (so the 404 meant the path)."""
+        self._unanswered: OrderedDict[str, None] = OrderedDict()
+        """Runs sent in a request that got no HTTP answer: LangSmith may have stored them."""
         self._closed = threading.Event()
         self._random = random.Random()
         self._warnings = _RateLimit(_WARN_INTERVAL)
@@ -478,6 +485,11 @@ class LangSmithSink:
             # /runs/batch 404s too: the 404 was about the runs (LangSmith answers 404 for an
             # unknown session_id), not the path; later writes try /runs/multipart again.
             self._batch_only = False
+        if status == 409 and len(chunk) > 1 and any(i.run_id in self._unanswered for i in chunk):
+            return self._isolate_unanswered(chunk, batch_mode, deadline, tally)
+        if status is not None:
+            for item in chunk:
+                self._unanswered.pop(item.run_id, None)  # answered: stored, or told why not
         splits = _SPLIT_STATUSES | {404} if batch_mode else _SPLIT_STATUSES
         if status in splits and len(chunk) > 1:
             half = len(chunk) // 2
@@ -488,6 +500,8 @@ class LangSmithSink:
         if status == 409:
             tally.duplicates += len(chunk)
             return []
+        if status is None:
+            self._remember_unanswered(chunk)
         if len(chunk) == 1:
             tally.fail(1, f"run {chunk[0].run_id}: {answer.message}")
         else:
@@ -497,6 +511,30 @@ class LangSmithSink:
             if answer.retry_after is not None:
                 tally.retry_after = max(tally.retry_after or 0.0, answer.retry_after)
         return []
+
+    def _isolate_unanswered(
+        self, chunk: list[_Encoded], batch_mode: bool, deadline: float, tally: _Tally
+    ) -> list[_Encoded]:
+        """A 409 on a batch holding runs of an unanswered request. LangSmith's 409 names no run
+        (`payload already received`), and those runs were most likely stored: each goes alone
+        (n requests where halving takes 2n - 1), the rest together."""
+        suspects = [item for item in chunk if item.run_id in self._unanswered]
+        others = [item for item in chunk if item.run_id not in self._unanswered]
+        for item in suspects:
+            self._unanswered.pop(item.run_id, None)
+        groups = [[item] for item in suspects] + ([others] if others else [])
+        for index, group in enumerate(groups):
+            resend = self._deliver(group, batch_mode, deadline, tally)
+            if resend:
+                return resend + [item for later in groups[index + 1 :] for item in later]
+        return []
+
+    def _remember_unanswered(self, chunk: list[_Encoded]) -> None:
+        for item in chunk:
+            self._unanswered[item.run_id] = None
+            self._unanswered.move_to_end(item.run_id)
+        while len(self._unanswered) > _MAX_UNANSWERED:
+            self._unanswered.popitem(last=False)
 
     def _post(self, chunk: list[_Encoded], batch_mode: bool, deadline: float) -> _Answer:
         """One request, retried on 429/5xx/transport errors until it has a final answer."""
@@ -518,6 +556,8 @@ class LangSmithSink:
             except httpx.TransportError as exc:
                 status: int | None = None
                 message = f"{type(exc).__name__} posting to {path}: {exc}"
+                if not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+                    self._remember_unanswered(chunk)  # it may have arrived and been stored
             except RuntimeError as exc:  # httpx: the client was closed under us
                 if self._closed.is_set():
                     return _Answer(None, "the LangSmith sink was closed")

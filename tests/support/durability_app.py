@@ -1,0 +1,55 @@
+"""Writes once to the spool or the run store between two markers on stderr, so a test running
+this under `strace` sees which sync calls happen inside the write.
+
+    python -m tests.support.durability_app spool DIR [full|normal]   ReceiverService.accept
+    python -m tests.support.durability_app store DIR                 SqliteSink.write, close
+
+Markers: `WRITE-START`, `WRITE-END`, and for the store `CLOSED` after the sink's close.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Literal
+
+from otel_runs.receiver.service import ReceiverService
+from otel_runs.sinks.sqlite import SqliteSink
+from tests.support.agent_spans import agent_runs
+from tests.support.memory_sink import MemorySink
+from tests.support.records import record
+
+
+def mark(text: str) -> None:
+    os.write(2, f"{text}\n".encode())
+
+
+def spool(directory: Path, synchronous: Literal["full", "normal"] | None) -> None:
+    service = ReceiverService(
+        MemorySink(), spool_path=directory / "spool.sqlite", synchronous=synchronous
+    )
+    spans = [record(1, attributes={"step": "one"})]
+    mark("WRITE-START")
+    service.accept(spans)  # the front end answers 200 once this returns
+    mark("WRITE-END")
+    service.stop(5, drain=False)
+
+
+def store(directory: Path) -> None:
+    sink = SqliteSink(directory / "runs.sqlite")
+    runs = agent_runs()
+    mark("WRITE-START")
+    sink.write(runs)
+    mark("WRITE-END")
+    sink.close()
+    mark("CLOSED")
+
+
+if __name__ == "__main__":
+    where = Path(sys.argv[2])
+    if sys.argv[1] == "spool":
+        mode = sys.argv[3] if len(sys.argv) > 3 else None
+        spool(where, "full" if mode == "full" else "normal" if mode == "normal" else None)
+    else:
+        store(where)
