@@ -1,0 +1,99 @@
+"""The oracle: today's spans -> runs output, recorded, must be reproduced exactly.
+
+Every case of tests/oracle/cases.py is re-run with the current code and compared with
+tests/oracle/recording.json.xz: each run's `to_dict()` and `unmapped`, its ingest JSON as the
+LangSmith sink serializes it, and the case's rejections, counts and counters. A difference is
+reported with the case, the run and the first differing path. If the difference is intended,
+re-record (`python -m tests.oracle.record`) in a commit that says which difference and why
+(tests/oracle/README.md).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pytest
+
+from tests.oracle import keys
+from tests.oracle.cases import Inputs, case, case_names
+from tests.oracle.compare import compare
+from tests.oracle.outcome import run_case
+from tests.oracle.recording import Recording, prices_version
+
+NAMES = case_names()
+RERECORD = "re-record it: python -m tests.oracle.record (see tests/oracle/README.md)"
+
+
+@cache
+def _recording() -> Recording:
+    return Recording.load()
+
+
+@cache
+def _inputs() -> Inputs:
+    doc = _recording().doc
+    return Inputs(keys.Catalogue.from_json(doc["catalogue"]), doc["examples"])
+
+
+@pytest.fixture(scope="module")
+def recording() -> Recording:
+    """The recording, only if it was made with the genai-prices release installed now (costs
+    come from its tables): anything else fails every case, never skips."""
+    found = _recording()
+    recorded, installed = found.doc["genai_prices"], prices_version()
+    if recorded != installed:
+        pytest.fail(
+            f"the oracle was recorded with genai-prices {recorded}, {installed} is installed: "
+            f"costs may differ; pin it in pyproject.toml's dev extra, then {RERECORD}",
+            pytrace=False,
+        )
+    return found
+
+
+def check(name: str, recording: Recording) -> str | None:
+    """What differs between case `name` now and its recording, or None."""
+    found = case(name, _inputs())
+    recorded = recording.cases.get(name)
+    if recorded is None:
+        return f"oracle case {name} is not in the recording: {RERECORD}"
+    if found.inputs() != recorded["inputs"]:
+        return (
+            f"oracle case {name}: its inputs differ from the recorded ones (a fixture or the "
+            f"corpus generator changed): {RERECORD}"
+        )
+    return compare(name, run_case(found.run), recording)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_case_matches_the_recording(name: str, recording: Recording) -> None:
+    problem = check(name, recording)
+    if problem is not None:
+        pytest.fail(problem, pytrace=False)
+
+
+def test_the_recording_has_exactly_the_cases() -> None:
+    assert sorted(_recording().cases) == sorted(NAMES), RERECORD
+
+
+def test_the_corpus_draws_on_every_convention_constant() -> None:
+    """The stored catalogue (what the corpus was generated from) covers every constant of
+    otel_runs.conventions as they are now."""
+    stored = keys.Catalogue.from_json(_recording().doc["catalogue"])
+    missing = keys.uncovered(stored, keys.catalogue())
+    assert missing == [], f"conventions gained names the corpus never uses: {missing}; {RERECORD}"
+
+
+ORDER_SAMPLE = (
+    "fixture/otlp/pydantic_ai/exporter",
+    "fixture/otlp/langsmith/roundtrip",
+    "fixture/runs/langsmith_export/sdk",
+    "support/agent_spans/exporter",
+    *(name for name in NAMES if name.startswith("generated/g00")),
+)
+
+
+def test_cases_do_not_depend_on_the_order_they_run_in(recording: Recording) -> None:
+    """Caches keyed by object identity (resources, span shapes) must not leak from one case into
+    another: a sample run again, backwards, after everything else, still matches."""
+    problems = [p for name in reversed(ORDER_SAMPLE) if (p := check(name, recording))]
+    assert problems == []
