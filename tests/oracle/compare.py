@@ -8,7 +8,6 @@ import math
 from typing import Any
 
 from tests.oracle.outcome import Outcome, canonical, label
-
 from tests.oracle.recording import Recording, Texts, digest, run_texts
 
 _MISSING = object()

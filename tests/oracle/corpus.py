@@ -41,7 +41,8 @@ _EPOCH: Final = datetime(1970, 1, 1, tzinfo=timezone.utc)
 FOREIGN_KEYS: Final = ("http.request.method", "db.system", "app.tenant", "x.y.z", "custom",
                        "service.x", "gen_ai_x", "llm_x", "peer.service", "thread.id")  # fmt: skip
 """Keys no convention reads (near misses of GenAI prefixes included)."""
-SIZES: Final = tuple((n, w) for n, w in zip(range(1, 13), (2, 2, 3, 3, 3, 3, 2, 2, 1, 1, 1, 1)))
+SIZES: Final = tuple(zip(range(1, 13), (2, 2, 3, 3, 3, 3, 2, 2, 1, 1, 1, 1), strict=True))
+"""Spans per trace, weighted."""
 FLAVOR_WEIGHTS: Final = (("genai", 6), ("openinference", 3), ("openllmetry", 2), ("langsmith", 3),
                          ("pydantic_ai", 3), ("deprecated", 2), ("mixed", 4), ("noise", 1),
                          ("plain", 1))  # fmt: skip

@@ -24,7 +24,7 @@ _INDEXED_MESSAGE = (
     "{i}.role", "{i}.content", "{i}.finish_reason", "{i}.tool_call_id", "{i}.name",
     "{i}.tool_calls.{j}.id", "{i}.tool_calls.{j}.name", "{i}.tool_calls.{j}.arguments",
     "{i}.message.role", "{i}.message.content",
-)  # fmt: skip
+)
 _OPENINFERENCE_MESSAGE = (
     "{i}.message.role", "{i}.message.content", "{i}.message.name", "{i}.message.tool_call_id",
     "{i}.message.contents.{j}.message_content.type",
@@ -33,7 +33,7 @@ _OPENINFERENCE_MESSAGE = (
     "{i}.message.tool_calls.{j}.tool_call.id",
     "{i}.message.tool_calls.{j}.tool_call.function.name",
     "{i}.message.tool_calls.{j}.tool_call.function.arguments",
-)  # fmt: skip
+)
 SUFFIXES: dict[str, tuple[str, ...]] = {
     "gen_ai.prompt.": _INDEXED_MESSAGE,
     "gen_ai.completion.": _INDEXED_MESSAGE,
@@ -42,23 +42,23 @@ SUFFIXES: dict[str, tuple[str, ...]] = {
     "llm.tools.": ("{i}.tool.json_schema",),
     "retrieval.documents.": (
         "{i}.document.id", "{i}.document.content", "{i}.document.score", "{i}.document.metadata",
-    ),  # fmt: skip
+    ),
     "langsmith.metadata.": (
         "thread_id", "session_id", "conversation_id", "user_id", "ls_model_name", "ls_provider",
         "ls_temperature", "otel", "nested", "customer",
-    ),  # fmt: skip
+    ),
     "traceloop.association.properties.": (
         "session_id", "thread_id", "conversation_id", "user_id", "customer",
-    ),  # fmt: skip
+    ),
     "gen_ai.request.": (
         "temperature", "max_tokens", "top_p", "top_k", "seed", "stop_sequences", "choice.count",
         "frequency_penalty", "presence_penalty", "stream", "encoding_formats",
-    ),  # fmt: skip
+    ),
     "gen_ai.aggregated_usage.": (
         "input_tokens", "output_tokens", "total_tokens", "cache_read.input_tokens",
         "cache_creation.input_tokens", "reasoning.output_tokens", "details.reasoning_tokens",
         "prompt_tokens",
-    ),  # fmt: skip
+    ),
 }
 """Prefix -> the suffixes read below it; any other prefix gets `ORACLE_SUFFIX`."""
 
@@ -116,7 +116,7 @@ def _strings(value: object) -> Iterator[str]:
 
 def constants() -> list[tuple[str, str, str]]:
     """(module, constant name, string) for every public upper-case constant's strings."""
-    out = []
+    out: list[tuple[str, str, str]] = []
     for module in convention_modules():
         short = module.__name__.rsplit(".", 1)[-1]
         for name, value in vars(module).items():
@@ -127,7 +127,7 @@ def constants() -> list[tuple[str, str, str]]:
 
 def expand(prefix: str, indexes: tuple[int, ...] = (0, 1)) -> list[str]:
     """Concrete keys below a prefix (ends with "."), `{i}`/`{j}` filled with `indexes`."""
-    out = []
+    out: list[str] = []
     for suffix in SUFFIXES.get(prefix, (ORACLE_SUFFIX,)):
         for i in indexes if "{i}" in suffix else (0,):
             for j in indexes if "{j}" in suffix else (0,):

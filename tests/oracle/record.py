@@ -49,7 +49,7 @@ def draw_examples() -> dict[str, list[Any]]:
         @settings(max_examples=count * 4, derandomize=True, database=None, deadline=None,
                   phases=[Phase.generate], suppress_health_check=list(HealthCheck))  # fmt: skip
         @given(records_of(chosen[name]))
-        def collect(value: Any) -> None:
+        def collect(value: Any, found: list[Any] = found) -> None:
             found.append(value)
 
         collect()

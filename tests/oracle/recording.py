@@ -93,7 +93,9 @@ def delta(old: Any, new: Any) -> Any:
         return {"{": changes} if changes else None
     if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
         changes = {
-            str(i): d for i, (a, b) in enumerate(zip(old, new)) if (d := delta(a, b)) is not None
+            str(i): d
+            for i, (a, b) in enumerate(zip(old, new, strict=True))
+            if (d := delta(a, b)) is not None
         }
         return {"[": changes} if changes else None
     if type(old) is type(new) and old == new:  # (a NaN is replaced by itself: harmless)

@@ -16,7 +16,6 @@ from otel_runs.conventions import genai as g
 from otel_runs.conventions import langsmith as ls
 from otel_runs.conventions import openinference as oi
 from otel_runs.conventions import openllmetry as ol
-from otel_runs.conventions import otel
 from otel_runs.conventions import others as o
 from otel_runs.conventions import pydantic_ai as pa
 from otel_runs.model.span_record import AttributeValue
@@ -252,8 +251,8 @@ def _indexed_messages(d: Draw, a: Attrs, prefix: str, *, output: bool) -> None:
 
 def openllmetry_llm(d: Draw) -> Body:
     model, provider = v.model(d)
-    a: Attrs = {ol.REQUEST_TYPE: d.pick(("chat", "completion", "embedding", "rerank", "other")),
-                g.SYSTEM: provider, g.REQUEST_MODEL: model}  # fmt: skip
+    request = d.pick(("chat", "completion", "embedding", "rerank", "other"))
+    a: Attrs = {ol.REQUEST_TYPE: request, g.SYSTEM: provider, g.REQUEST_MODEL: model}
     if d.chance(0.6):
         a[g.RESPONSE_MODEL] = model
     _indexed_messages(d, a, g.PROMPT_PREFIX, output=False)
@@ -272,7 +271,7 @@ def openllmetry_llm(d: Draw) -> Body:
         a[ol.IS_STREAMING] = d.pick((True, False, "true"))
     if d.chance(0.3):
         a[ol.API_BASE] = "https://api.openai.com/v1/"
-    body = Body(f"openai.{a[ol.REQUEST_TYPE]}", a, kind="CLIENT", scope=_scope(d, "openllmetry"))
+    body = Body(f"openai.{request}", a, kind="CLIENT", scope=_scope(d, "openllmetry"))
     for index in range(d.between(0, 3) if d.chance(0.3) else 0):
         body.events.append((ol.EVENT_COMPLETION_CHUNK, 0.1 + index * 0.2, {}))
     return body

@@ -210,7 +210,7 @@ def usage_object(d: Draw) -> dict[str, Any]:
     return usage
 
 
-def maybe_json(d: Draw, value: Any) -> Any:
+def maybe_json(d: Draw, value: Any) -> AttributeValue:
     """JSON text (sometimes double-encoded or broken), or the value as a mapping/sequence."""
     roll = d.real()
     if roll < 0.75:
@@ -318,15 +318,19 @@ def any_value(d: Draw) -> AttributeValue:
 def plausible(d: Draw, key: str) -> AttributeValue:
     """A value of the type the key's name suggests (a token count for `*tokens*`...)."""
     name = key.lower()
+    options: tuple[AttributeValue, ...]
     if "token" in name or name.endswith((".count", "count")):
-        return d.pick((*INPUT_TOKENS, *OUTPUT_TOKENS, "150", 12.0, -3, 1e30))
+        options = (*INPUT_TOKENS, *OUTPUT_TOKENS, "150", 12.0, -3, 1e30)
+        return options[d.below(len(options))]
     if "cost" in name:
-        return d.pick((d.pick(COSTS), "0.0012", 0, "n/a"))
+        options = (d.pick(COSTS), "0.0012", 0, "n/a")
+        return options[d.below(len(options))]
     if "messages" in name or name.endswith((".prompt", ".completion")):
         return maybe_json(d, genai_messages(d, output="output" in name or "completion" in name))
     if "time" in name or "ms" in name.rsplit(".", 1)[-1].lower():
-        return d.pick((d.pick(FRACTIONS) * 3, d.pick((0, 250, 3000)), "2025-06-01T12:00:00.250Z",
-                       '"2025-06-01T12:00:00.250000Z"', "-1", "soon"))  # fmt: skip
+        options = (d.pick(FRACTIONS) * 3, d.pick((0, 250, 3000)), "2025-06-01T12:00:00.250Z",
+                   '"2025-06-01T12:00:00.250000Z"', "-1", "soon")  # fmt: skip
+        return options[d.below(len(options))]
     if "model" in name:
         return model(d)[0]
     if "provider" in name or name.endswith(".system"):
@@ -334,9 +338,11 @@ def plausible(d: Draw, key: str) -> AttributeValue:
     if name.endswith(("_id", ".id")):
         return uuid_text(d) if d.chance(0.5) else f"id-{d.below(20)}"
     if "tags" in name:
-        return d.pick((homogeneous_list(d), "a, b, ,c", '["x", "y"]'))
+        options = (homogeneous_list(d), "a, b, ,c", '["x", "y"]')
+        return options[d.below(len(options))]
     if "stream" in name:
-        return d.pick((True, False, "true", "False", 1))
+        options = (True, False, "true", "False", 1)
+        return options[d.below(len(options))]
     if "metadata" in name or "parameters" in name or "variables" in name:
         return maybe_json(d, {"temperature": 0.2, "model": model(d)[0], "user": "u-1"})
     return any_value(d)
