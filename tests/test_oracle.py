@@ -14,7 +14,7 @@ from functools import cache
 
 import pytest
 
-from tests.oracle import keys
+from tests.oracle import corpus, keys
 from tests.oracle.cases import Inputs, case, case_names
 from tests.oracle.compare import compare
 from tests.oracle.outcome import run_case
@@ -81,6 +81,13 @@ def test_the_corpus_draws_on_every_convention_constant() -> None:
     stored = keys.Catalogue.from_json(_recording().doc["catalogue"])
     missing = keys.uncovered(stored, keys.catalogue())
     assert missing == [], f"conventions gained names the corpus never uses: {missing}; {RERECORD}"
+
+
+def test_the_corpus_uses_every_name_of_the_catalogue() -> None:
+    """Every key, event name and value name of the catalogue appears in the generated corpus."""
+    inputs = _inputs()
+    records = [r for index in range(corpus.GROUPS) for r in inputs.group(index)[0]]
+    assert corpus.unused(inputs.catalogue, records) == []
 
 
 ORDER_SAMPLE = (

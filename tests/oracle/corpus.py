@@ -12,6 +12,7 @@ no clock, no SDK-generated ids.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Final
@@ -97,7 +98,7 @@ class _Span:
 
 def _body(d: Draw, flavor: str, root: bool, catalogue: Catalogue) -> sp.Body:
     if flavor == "noise" or (flavor == "mixed" and d.chance(0.1)):
-        return sp.noise_span(d, catalogue.keys)
+        return sp.noise_span(d, catalogue.keys, catalogue.values)
     if flavor == "mixed":
         return sp.ROLES[d.pick(tuple(sp.ROLES))](d)
     roots, children = sp.FLAVORS[flavor]
@@ -109,7 +110,7 @@ def _extras(d: Draw, body: sp.Body, catalogue: Catalogue) -> None:
     a = body.attributes
     if d.chance(0.3):
         for key in d.some(catalogue.keys, d.between(1, 3)):
-            a[key] = v.plausible(d, key) if d.chance(0.6) else v.any_value(d)
+            a[key] = sp.catalogue_value(d, key, catalogue.values)
     if d.chance(0.25):
         for key in d.some(FOREIGN_KEYS, d.between(1, 2)):
             a[key] = v.any_value(d)
@@ -450,3 +451,19 @@ def group(index: int, catalogue: Catalogue) -> Group:
 def corpus(catalogue: Catalogue, groups: int = GROUPS) -> list[Group]:
     """Every group."""
     return [group(index, catalogue) for index in range(groups)]
+
+
+def unused(catalogue: Catalogue, records: Iterable[SpanRecord]) -> list[str]:
+    """Catalogue names the records never use: keys as attribute keys, event names as event
+    names, value names as attribute values."""
+    keys: set[str] = set()
+    events: set[str] = set()
+    values: set[object] = set()
+    for record in records:
+        keys.update(record.attributes)
+        values.update(v for v in record.attributes.values() if isinstance(v, str))
+        events.update(e.name for e in record.events)
+    missing = [f"key {k}" for k in catalogue.keys if k not in keys]
+    missing += [f"event {e}" for e in catalogue.event_names if e not in events]
+    missing += [f"value {x}" for x in catalogue.values if x not in values]
+    return missing

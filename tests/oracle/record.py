@@ -25,18 +25,28 @@ from tests.oracle.recording import DIRECTORY, FORMAT, RUNS, Recording, Writer, p
 from tests.oracle.serial import record_to_json
 
 
+def _draw(strategy: Any, count: int) -> list[Any]:
+    """The last `count` of a derandomized run's examples (the later draws are the larger)."""
+    from hypothesis import HealthCheck, Phase, given, settings
+
+    found: list[Any] = []
+
+    @settings(max_examples=count * 4, derandomize=True, database=None, deadline=None,
+              phases=[Phase.generate], suppress_health_check=list(HealthCheck))  # fmt: skip
+    @given(strategy)
+    def collect(value: Any) -> None:
+        found.append(value)
+
+    collect()
+    return found[-count:]
+
+
 def draw_examples() -> dict[str, list[Any]]:
     """Examples of the hypothesis strategies of tests/support and tests/fixtures/runs, as JSON."""
-    from hypothesis import HealthCheck, Phase, given, settings
-    from hypothesis import strategies as st
-
     from tests.fixtures.runs.roundtrip import langsmith_runs, span_forests
     from tests.support.strategies import forests, stamped_forests
 
-    def records_of(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-        return strategy
-
-    chosen: dict[str, st.SearchStrategy[Any]] = {
+    strategies = {
         "forests": forests().map(lambda f: f.records()),
         "stamped_forests": stamped_forests().map(lambda f: f.records()),
         "span_forests": span_forests(),
@@ -44,16 +54,7 @@ def draw_examples() -> dict[str, list[Any]]:
     }
     out: dict[str, list[Any]] = {}
     for name, count in EXAMPLE_STRATEGIES.items():
-        found: list[Any] = []
-
-        @settings(max_examples=count * 4, derandomize=True, database=None, deadline=None,
-                  phases=[Phase.generate], suppress_health_check=list(HealthCheck))  # fmt: skip
-        @given(records_of(chosen[name]))
-        def collect(value: Any, found: list[Any] = found) -> None:
-            found.append(value)
-
-        collect()
-        picked = found[-count:]  # the later draws are the larger ones
+        picked = _draw(strategies[name], count)
         if name == "langsmith_runs":
             out[name] = [[{**run.to_dict(), **run.unmapped} for run in runs] for runs in picked]
         else:

@@ -562,10 +562,19 @@ def plain_span(d: Draw) -> Body:
     return Body(d.pick(("work", "handle request", "")), {}, scope=_scope(d, "other"))
 
 
-def noise_span(d: Draw, keys: tuple[str, ...]) -> Body:
-    a: Attrs = {}
-    for key in d.some(keys, d.between(1, 8)):
-        a[key] = v.plausible(d, key) if d.chance(0.5) else v.any_value(d)
+def catalogue_value(d: Draw, key: str, names: tuple[str, ...]) -> AttributeValue:
+    """A value for a catalogue key: one its name suggests, any value, or a name the conventions
+    give to values (an operation, a span kind, `pending_span`...)."""
+    roll = d.real()
+    if roll < 0.45:
+        return v.plausible(d, key)
+    if roll < 0.8:
+        return v.any_value(d)
+    return d.pick(names)
+
+
+def noise_span(d: Draw, keys: tuple[str, ...], names: tuple[str, ...]) -> Body:
+    a: Attrs = {key: catalogue_value(d, key, names) for key in d.some(keys, d.between(1, 8))}
     return Body(v.word_text(d, 1, 3), a, kind=d.weighted(KINDS), scope=_scope(d, "other"))
 
 
