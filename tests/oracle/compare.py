@@ -98,7 +98,13 @@ def _runs_difference(
         if differing > 1:
             continue
         where = f"run {index + 1}/{count} {label(run)}"
-        if text != old_text:
+        old = json.loads(old_text)
+        if old["id"] != str(run.id):
+            problems.append(
+                f"run {index + 1}/{count}: recorded {old['id']} ({old['name']!r}), now "
+                f"{label(run)}: the runs differ in order or identity"
+            )
+        elif text != old_text:
             problems.append(_texts_difference(f"{where}: to_dict", old_text, text))
         else:
             problems.append(_texts_difference(f"{where}: ingest", old_ingest, ingest))
