@@ -18,7 +18,7 @@ from tests.oracle import corpus, keys
 from tests.oracle.cases import Inputs, case, case_names
 from tests.oracle.compare import compare
 from tests.oracle.outcome import run_case
-from tests.oracle.recording import Recording, prices_version
+from tests.oracle.recording import Recording, environment, prices_version
 
 NAMES = case_names()
 RERECORD = "re-record it: python -m tests.oracle.record (see tests/oracle/README.md)"
@@ -64,11 +64,21 @@ def check(name: str, recording: Recording) -> str | None:
     return compare(name, run_case(found.run), recording)
 
 
+def _environment_note(recording: Recording) -> str:
+    recorded = recording.doc.get("environment", {})
+    changed = [
+        f"{name} {recorded[name]} -> {now}"
+        for name, now in environment().items()
+        if name in recorded and recorded[name] != now
+    ]
+    return f"\n  (recorded with other versions: {', '.join(changed)})" if changed else ""
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_case_matches_the_recording(name: str, recording: Recording) -> None:
     problem = check(name, recording)
     if problem is not None:
-        pytest.fail(problem, pytrace=False)
+        pytest.fail(problem + _environment_note(recording), pytrace=False)
 
 
 def test_the_recording_has_exactly_the_cases() -> None:

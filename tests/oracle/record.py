@@ -21,7 +21,15 @@ from tests.oracle import keys
 from tests.oracle.cases import EXAMPLE_STRATEGIES, Inputs, base_of, case, case_names
 from tests.oracle.compare import compare
 from tests.oracle.outcome import run_case
-from tests.oracle.recording import DIRECTORY, FORMAT, RUNS, Recording, Writer, prices_version
+from tests.oracle.recording import (
+    DIRECTORY,
+    FORMAT,
+    RUNS,
+    Recording,
+    Writer,
+    environment,
+    prices_version,
+)
 from tests.oracle.serial import record_to_json
 
 
@@ -89,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         "format": FORMAT,
         "written_by": "python -m tests.oracle.record",
         "genai_prices": prices_version(),
+        "environment": environment(),
         "catalogue": catalogue.to_json(),
         "examples": examples,
     })

@@ -54,6 +54,16 @@ def prices_version() -> str:
     return version("genai-prices")
 
 
+def environment() -> dict[str, str]:
+    """What else the recorded output may depend on; shown next to a difference."""
+    import platform
+
+    found = {"python": platform.python_version()}
+    for package in ("opentelemetry-sdk", "orjson", "genai-prices"):
+        found[package] = version(package)
+    return found
+
+
 def _ingest_encode(value: object) -> str:
     return dumps(value).decode("utf-8")
 
