@@ -1,8 +1,8 @@
 """The oracle: today's spans -> runs output, recorded, must be reproduced exactly.
 
 Every case of tests/oracle/cases.py is re-run with the current code and compared with
-tests/oracle/recording.json.xz: each run's `to_dict()` and `unmapped`, its ingest JSON as the
-LangSmith sink serializes it, and the case's rejections, counts and counters. A difference is
+tests/oracle/recording/: each run's `to_dict()` and `unmapped`, its ingest JSON as the LangSmith
+sink serializes it, and the case's rejections, counts and counters. A difference is
 reported with the case, the run and the first differing path. If the difference is intended,
 re-record (`python -m tests.oracle.record`) in a commit that says which difference and why
 (tests/oracle/README.md).
@@ -14,14 +14,12 @@ from functools import cache
 
 import pytest
 
-from tests.oracle import corpus, keys
-from tests.oracle.cases import Inputs, case, case_names
-from tests.oracle.compare import compare
-from tests.oracle.outcome import run_case
+from tests.oracle import compare, corpus, keys
+from tests.oracle.cases import Inputs, case_names
+from tests.oracle.compare import RERECORD
 from tests.oracle.recording import Recording, environment, prices_version
 
 NAMES = case_names()
-RERECORD = "re-record it: python -m tests.oracle.record (see tests/oracle/README.md)"
 
 
 @cache
@@ -51,17 +49,7 @@ def recording() -> Recording:
 
 
 def check(name: str, recording: Recording) -> str | None:
-    """What differs between case `name` now and its recording, or None."""
-    found = case(name, _inputs())
-    recorded = recording.cases.get(name)
-    if recorded is None:
-        return f"oracle case {name} is not in the recording: {RERECORD}"
-    if found.inputs() != recorded["inputs"]:
-        return (
-            f"oracle case {name}: its inputs differ from the recorded ones (a fixture or the "
-            f"corpus generator changed): {RERECORD}"
-        )
-    return compare(name, run_case(found.run), recording)
+    return compare.check(name, _inputs(), recording)
 
 
 def _environment_note(recording: Recording) -> str:

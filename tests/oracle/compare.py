@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import Any, Final
 
-from tests.oracle.outcome import Outcome, canonical, label
+from tests.oracle.cases import Inputs, case
+from tests.oracle.outcome import Outcome, canonical, label, run_case
 from tests.oracle.recording import Recording, Texts, digest, run_texts
 
 _MISSING = object()
@@ -60,6 +61,23 @@ def _texts_difference(where: str, recorded: str, now: str) -> str:
     elif path:
         where = f"{where}{path}" if path.startswith("[") else f"{where}.{path}"
     return f"{where}: recorded {_show(old)}, now {_show(new)}"
+
+
+RERECORD: Final = "re-record it: python -m tests.oracle.record (see tests/oracle/README.md)"
+
+
+def check(name: str, inputs: Inputs, recording: Recording) -> str | None:
+    """Run case `name` now; what differs from its recording, or None."""
+    found = case(name, inputs)
+    recorded = recording.cases.get(name)
+    if recorded is None:
+        return f"oracle case {name} is not in the recording: {RERECORD}"
+    if found.inputs() != recorded["inputs"]:
+        return (
+            f"oracle case {name}: its inputs differ from the recorded ones (a fixture or the "
+            f"corpus generator changed): {RERECORD}"
+        )
+    return compare(name, run_case(found.run), recording)
 
 
 def compare(name: str, outcome: Outcome, recording: Recording) -> str | None:

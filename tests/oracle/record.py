@@ -1,7 +1,7 @@
 """Rewrite the oracle's recording: `python -m tests.oracle.record` (or `scripts/record_oracle`).
 
-Runs every case with the code as it is and writes tests/oracle/recording.json.gz. Re-record only
-in a commit that says which difference is intended and why (tests/oracle/README.md).
+Runs every case with the code as it is and writes tests/oracle/recording/. Re-record only in a
+commit that says which difference is intended and why (tests/oracle/README.md).
 
     python -m tests.oracle.record            # write the recording
     python -m tests.oracle.record --check    # compare instead, every case in reverse order
@@ -19,7 +19,7 @@ from typing import Any
 
 from tests.oracle import keys
 from tests.oracle.cases import EXAMPLE_STRATEGIES, Inputs, base_of, case, case_names
-from tests.oracle.compare import compare
+from tests.oracle.compare import check
 from tests.oracle.outcome import run_case
 from tests.oracle.recording import (
     DIRECTORY,
@@ -78,18 +78,15 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     if args.check:
         recording = Recording.load()
-        inputs = Inputs(keys.Catalogue.from_json(recording.doc["catalogue"]), recording.doc["examples"])
-        failures = 0
-        for name in reversed(case_names()):
-            found = case(name, inputs)
-            problem = compare(name, run_case(found.run), recording)
-            if problem is None and found.inputs() != recording.cases[name]["inputs"]:
-                problem = f"{name}: inputs differ from the recorded ones"
-            if problem is not None:
-                failures += 1
-                print(problem)
-        print(f"checked {len(case_names())} cases in reverse order in {time.perf_counter() - started:.1f} s: {failures} differ")
-        return 1 if failures else 0
+        doc = recording.doc
+        inputs = Inputs(keys.Catalogue.from_json(doc["catalogue"]), doc["examples"])
+        if doc["genai_prices"] != prices_version():
+            print(f"recorded with genai-prices {doc['genai_prices']}, {prices_version()} installed")
+        problems = [p for n in reversed(case_names()) if (p := check(n, inputs, recording))]
+        print(*problems, sep="\n")
+        elapsed = time.perf_counter() - started
+        print(f"checked {len(case_names())} cases backwards in {elapsed:.1f} s: {len(problems)} differ")
+        return 1 if problems else 0
     catalogue = keys.catalogue()
     examples = draw_examples()
     inputs = Inputs(catalogue, examples)
