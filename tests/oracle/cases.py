@@ -136,7 +136,8 @@ class Inputs:
     @cached_property
     def export_runs(self) -> tuple[list[dict[str, Any]], str]:
         text = EXPORT_FIXTURE.read_bytes()
-        return [json.loads(line) for line in text.splitlines()], hashlib.sha256(text).hexdigest()[:16]
+        runs = [json.loads(line) for line in text.splitlines()]
+        return runs, hashlib.sha256(text).hexdigest()[:16]
 
     def example(self, strategy: str, index: int) -> Any:
         return self.examples[strategy][index]
@@ -199,7 +200,9 @@ def _records_tree() -> list[SpanRecord]:
 def _example_case(name: str, inputs: Inputs, strategy: str, index: int) -> Case:
     data = inputs.example(strategy, index)
     if strategy == "langsmith_runs":
-        return Case(name, lambda: digest(data), lambda: paths.back([Run.from_dict(r) for r in data]))
+        return Case(
+            name, lambda: digest(data), lambda: paths.back([Run.from_dict(r) for r in data])
+        )
     spans = [record_from_json(r) for r in data]
     return Case(name, lambda: digest(data), lambda: paths.records(spans))
 

@@ -170,7 +170,8 @@ def _times(d: Draw, parent: _Span | None, base_ns: int) -> tuple[int, int]:
 def _events(d: Draw, body: sp.Body, start: int, end: int) -> list[EventRecord]:
     out = []
     for name, fraction, attrs in body.events:
-        when = start + int((end - start) // MS * fraction) * MS + (d.below(1000) if d.chance(0.2) else 0)
+        jitter = d.below(1000) if d.chance(0.2) else 0
+        when = start + int((end - start) // MS * fraction) * MS + jitter
         out.append(EventRecord(name, when, attrs))
     if d.chance(0.15):  # not in time order
         out = d.shuffled(out)
@@ -259,7 +260,9 @@ def _stamp(d: Draw, spans: list[_Span]) -> None:
         start_us = span.start_ns // 1000
         own = run_id_text(span.span_id)
         if span.parent is None:
-            prefix = ".".join(segment(start_us - 1000 * (len(foreign) - i), f) for i, f in enumerate(foreign))
+            prefix = ".".join(
+                segment(start_us - 1000 * (len(foreign) - i), f) for i, f in enumerate(foreign)
+            )
             order = f"{prefix}.{segment(start_us, own)}" if prefix else segment(start_us, own)
             seg_us = start_us
         else:

@@ -85,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         problems = [p for n in reversed(case_names()) if (p := check(n, inputs, recording))]
         print(*problems, sep="\n")
         elapsed = time.perf_counter() - started
-        print(f"checked {len(case_names())} cases backwards in {elapsed:.1f} s: {len(problems)} differ")
+        print(f"checked {len(case_names())} cases backwards in {elapsed:.1f} s:", end=" ")
+        print(f"{len(problems)} differ")
         return 1 if problems else 0
     catalogue = keys.catalogue()
     examples = draw_examples()

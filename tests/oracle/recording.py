@@ -212,8 +212,8 @@ class Writer:
         index = json.dumps({**self.header, "cases": self.index}, ensure_ascii=False, indent=1)
         (directory / INDEX).write_text(index + "\n", encoding="utf-8")
         data = json.dumps({"cases": self.runs}, ensure_ascii=False, separators=(",", ":"))
-        packed = lzma.compress(data.encode("utf-8", "surrogatepass"), preset=9 | lzma.PRESET_EXTREME)
-        (directory / RUNS).write_bytes(packed)
+        raw = data.encode("utf-8", "surrogatepass")
+        (directory / RUNS).write_bytes(lzma.compress(raw, preset=9 | lzma.PRESET_EXTREME))
 
 
 # --- reading -----------------------------------------------------------------------------------

@@ -71,7 +71,7 @@ class SpanFactory:
             attributes = bounded
             event_list = _bounded(events, record.dropped_events)
             link_list = _bounded(links, record.dropped_links)
-        code = StatusCode[record.status_code] if record.status_code in StatusCode.__members__ else StatusCode.UNSET
+        code = StatusCode.__members__.get(record.status_code, StatusCode.UNSET)
         status = Status(code, record.status_message or None if code is StatusCode.ERROR else None)
         scope = None
         if record.scope_name or record.scope_version:
@@ -84,7 +84,7 @@ class SpanFactory:
             attributes=attributes,
             events=event_list,
             links=link_list,
-            kind=SpanKind[record.kind] if record.kind in SpanKind.__members__ else SpanKind.INTERNAL,
+            kind=SpanKind.__members__.get(record.kind, SpanKind.INTERNAL),
             status=status,
             start_time=record.start_ns,
             end_time=record.end_ns if ended else None,

@@ -81,8 +81,10 @@ def genai_chat(d: Draw) -> Body:
     if d.chance(0.2):
         a[g.USAGE_REASONING_OUTPUT_TOKENS] = d.pick(v.REASONING_TOKENS)
     if d.chance(0.1):
-        a[d.pick((g.USAGE_AUDIO_INPUT_TOKENS, g.USAGE_TEXT_INPUT_TOKENS, g.USAGE_IMAGE_INPUT_TOKENS,
-                  g.USAGE_VIDEO_INPUT_TOKENS, g.USAGE_AUDIO_OUTPUT_TOKENS))] = d.pick((0, 10))  # fmt: skip
+        count = d.pick((0, 10))  # (drawn before the key, as the assignment it replaces did)
+        parts = (g.USAGE_AUDIO_INPUT_TOKENS, g.USAGE_TEXT_INPUT_TOKENS, g.USAGE_IMAGE_INPUT_TOKENS,
+                 g.USAGE_VIDEO_INPUT_TOKENS, g.USAGE_AUDIO_OUTPUT_TOKENS)  # fmt: skip
+        a[d.pick(parts)] = count
     if d.chance(0.2):
         a[g.USAGE_TOTAL_TOKENS] = inp + out if d.chance(0.7) else d.between(0, 5000)
     if d.chance(0.75):
@@ -96,7 +98,8 @@ def genai_chat(d: Draw) -> Body:
     if d.chance(0.5):
         a[g.RESPONSE_ID] = f"chatcmpl-{d.below(100)}"
     if d.chance(0.5):
-        a[g.RESPONSE_FINISH_REASONS] = tuple(d.pick(v.FINISH_REASONS) for _ in range(d.between(1, 2)))
+        reasons = tuple(d.pick(v.FINISH_REASONS) for _ in range(d.between(1, 2)))
+        a[g.RESPONSE_FINISH_REASONS] = reasons
     if d.chance(0.5):
         a[g.REQUEST_TEMPERATURE] = d.pick((0.0, 0.2, 0.7, 1))
     if d.chance(0.3):
@@ -441,8 +444,8 @@ def langsmith_span(d: Draw) -> Body:
         else:
             _tokens(d, a, g.USAGE_INPUT_TOKENS, g.USAGE_OUTPUT_TOKENS)
             if d.chance(0.4):
-                a[g.USAGE_INPUT_TOKEN_DETAILS] = d.pick(("{'cache_read': 12, 'audio': 0}",
-                                                         '{"cache_read": 5}', "{broken"))  # fmt: skip
+                details = ("{'cache_read': 12, 'audio': 0}", '{"cache_read": 5}', "{broken")
+                a[g.USAGE_INPUT_TOKEN_DETAILS] = d.pick(details)
             if d.chance(0.3):
                 a[g.USAGE_OUTPUT_TOKEN_DETAILS] = "{'reasoning': 3}"
         if d.chance(0.5):
@@ -515,10 +518,11 @@ def pydantic_chat(d: Draw) -> Body:
     a = body.attributes
     _logfire(d, a, "chat {request_data[model]}")
     if d.chance(0.4):
-        a[pa.MODEL_REQUEST_PARAMETERS] = d.pick((json.dumps({"function_tools": [], "allow_text_output": True}),
-                                                 "[]"))  # fmt: skip
-    for key in (pa.USAGE_DETAILS_REASONING, pa.USAGE_DETAILS_CACHE_READ, pa.USAGE_DETAILS_CACHE_WRITE,
-                pa.USAGE_DETAILS_INPUT_AUDIO, pa.USAGE_DETAILS_OUTPUT_AUDIO):  # fmt: skip
+        parameters = json.dumps({"function_tools": [], "allow_text_output": True})
+        a[pa.MODEL_REQUEST_PARAMETERS] = d.pick((parameters, "[]"))
+    for key in (pa.USAGE_DETAILS_REASONING, pa.USAGE_DETAILS_CACHE_READ,
+                pa.USAGE_DETAILS_CACHE_WRITE, pa.USAGE_DETAILS_INPUT_AUDIO,
+                pa.USAGE_DETAILS_OUTPUT_AUDIO):  # fmt: skip
         if d.chance(0.1):
             a[key] = d.pick(v.CACHE_TOKENS)
     if d.chance(0.2):
