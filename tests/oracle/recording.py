@@ -209,11 +209,24 @@ class Writer:
             texts = [runs.texts(name, i) for i in range(entry["runs"])]
             assert digest(texts) == entry["digest"], name
         directory.mkdir(exist_ok=True)
-        index = json.dumps({**self.header, "cases": self.index}, ensure_ascii=False, indent=1)
-        (directory / INDEX).write_text(index + "\n", encoding="utf-8")
+        (directory / INDEX).write_text(_index_text(self.header, self.index), encoding="utf-8")
         data = json.dumps({"cases": self.runs}, ensure_ascii=False, separators=(",", ":"))
         raw = data.encode("utf-8", "surrogatepass")
         (directory / RUNS).write_bytes(lzma.compress(raw, preset=9 | lzma.PRESET_EXTREME))
+
+
+def _index_text(header: dict[str, Any], cases: dict[str, Any]) -> str:
+    """index.json with one line per header field and per case, so that a re-record's diff lists
+    exactly the cases that changed."""
+
+    def compact(value: object) -> str:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    lines = [f"{compact(key)}:{compact(value)}," for key, value in header.items()]
+    lines.append('"cases":{')
+    lines.extend(f"{compact(name)}:{compact(entry)}," for name, entry in cases.items())
+    lines[-1] = lines[-1].rstrip(",")
+    return "{\n" + "\n".join(lines) + "\n}}\n"
 
 
 # --- reading -----------------------------------------------------------------------------------
