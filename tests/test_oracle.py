@@ -14,6 +14,7 @@ from functools import cache
 
 import pytest
 
+from tests.conftest import InternalErrors
 from tests.oracle import compare, corpus, keys
 from tests.oracle.cases import Inputs, case_names
 from tests.oracle.compare import RERECORD
@@ -63,7 +64,11 @@ def _environment_note(recording: Recording) -> str:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_case_matches_the_recording(name: str, recording: Recording) -> None:
+def test_case_matches_the_recording(
+    name: str, recording: Recording, internal_errors: InternalErrors
+) -> None:
+    """Cases run as in production: internal errors are logged and survived, and the recording
+    holds what the converter logged (a case that logs a different error fails)."""
     problem = check(name, recording)
     if problem is not None:
         pytest.fail(problem + _environment_note(recording), pytrace=False)

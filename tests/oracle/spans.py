@@ -18,6 +18,7 @@ from otel_runs.conventions import openinference as oi
 from otel_runs.conventions import openllmetry as ol
 from otel_runs.conventions import others as o
 from otel_runs.conventions import pydantic_ai as pa
+from otel_runs.conventions import vercel_ai as ai
 from otel_runs.model.span_record import AttributeValue
 from tests.oracle import values as v
 from tests.oracle.draw import Draw
@@ -551,8 +552,8 @@ def pydantic_tool(d: Draw) -> Body:
 
 def first_token_extras(d: Draw, a: Attrs) -> None:
     """First-token keys of other emitters (Langfuse, Vercel AI SDK, bare keys)."""
-    key = d.pick((o.LANGFUSE_COMPLETION_START_TIME, o.AI_RESPONSE_MS_TO_FIRST_CHUNK,
-                  o.AI_STREAM_MS_TO_FIRST_CHUNK, o.COMPLETION_START_TIME, o.TTFT_MS))  # fmt: skip
+    key = d.pick((o.LANGFUSE_COMPLETION_START_TIME, ai.RESPONSE_MS_TO_FIRST_CHUNK,
+                  ai.STREAM_MS_TO_FIRST_CHUNK, o.COMPLETION_START_TIME, o.TTFT_MS))  # fmt: skip
     a[key] = v.plausible(d, key)
 
 
