@@ -111,8 +111,8 @@ class Privacy:
         (`RunData`) becomes a `Run` when a `redact` hook is set: the hook is given a `Run`."""
         if not self.active:
             return run
-        if self.redact is not None and isinstance(run, RunData):
-            run = run.to_run()
+        if isinstance(run, RunData) and (self.redact is not None or run.restored is not None):
+            run = run.to_run()  # (a restored run's forms all come from its Run)
         view = _view(run)
         try:
             hide_run_content(view, inputs=self.hide_inputs, outputs=self.hide_outputs)
