@@ -12,10 +12,11 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from otel_runs import Run
 from otel_runs.conventions import genai as g
-from otel_runs.sinks import SinkResult
-from otel_runs.sinks.ingest import dumps, encode_ingest_run
+from otel_runs.convert.run_data import RunData
+from otel_runs.model.ingest import encode_ingest_run
+from otel_runs.sinks import AnyRun, SinkResult
+from otel_runs.sinks.ingest import dumps
 
 Row = dict[str, Any]
 
@@ -43,9 +44,16 @@ class NullSink:
     """Accepts runs and serializes them as the LangSmith sink does (its ingest payload, the
     JSON of one `/runs/batch` entry), then drops them."""
 
-    def write(self, runs: Sequence[Run]) -> SinkResult:
+    takes_run_data = True
+
+    def write(self, runs: Sequence[AnyRun]) -> SinkResult:
         for run in runs:
-            dumps(encode_ingest_run(run, project="bench"))
+            payload = (
+                run.ingest("bench")
+                if isinstance(run, RunData)
+                else encode_ingest_run(run, project="bench")
+            )
+            dumps(payload)
         return SinkResult(stored=len(runs))
 
     def close(self) -> None:

@@ -56,7 +56,7 @@ class Clock:
 def parcels(*names: str) -> list[Parcel]:
     spans = [record(i + 1, name=name) for i, name in enumerate(names)]
     runs = convert_records(spans).runs
-    return [Parcel(run, [(1, i)]) for i, run in enumerate(runs)]
+    return [Parcel(run, run.id.int, None, [(1, i)]) for i, run in enumerate(runs)]
 
 
 def test_stored_runs_are_resolved_and_retryable_ones_wait_out_a_backoff() -> None:

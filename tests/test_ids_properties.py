@@ -24,6 +24,7 @@ from otel_runs.dotted_order import (
     ns_to_us,
     parse,
     problems,
+    segments_of,
     us_to_datetime,
 )
 from otel_runs.errors import DottedOrderError
@@ -51,6 +52,13 @@ from tests.support.strategies import (
 
 TIME_PART = re.compile(r"[0-9]{8}T[0-9]{6}[0-9]{6}Z")
 """The time part: date, T, time, exactly 6 fractional digits, Z (22 characters)."""
+
+
+@st.composite
+def lineages_of_any_order(draw: st.DrawFn) -> list[Segment]:
+    """1..4 segments, any times, any ids."""
+    depth = draw(st.integers(1, 4))
+    return [Segment(draw(times_us), draw(any_uuids)) for _ in range(depth)]
 
 # --- ids -------------------------------------------------------------------------------------
 
@@ -271,6 +279,14 @@ def test_parse_rejects_malformed_segments(
     assume(bad != good)  # an all-digit UUID has no case to change
     with pytest.raises(DottedOrderError):
         parse(bad)
+    assert segments_of(bad) is None  # the engine's quick reading refuses what parse refuses
+
+
+@settings(PROPERTIES, max_examples=200)
+@given(segments=lineages_of_any_order())
+def test_the_quick_reading_gives_what_parse_gives(segments: list[Segment]) -> None:
+    dotted = ".".join(oracle_segment(s.time_us, s.run_id) for s in segments)
+    assert segments_of(dotted) == [(s.time_us, s.run_id.int) for s in parse(dotted)]
 
 
 # --- dotted_order: problems() names each broken invariant ------------------------------------

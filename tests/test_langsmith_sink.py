@@ -25,8 +25,8 @@ from otel_runs import Run, spans_to_runs
 from otel_runs.conventions import genai
 from otel_runs.conventions import langsmith as ls
 from otel_runs.errors import ConfigError, OtelRunsError
+from otel_runs.model.ingest import encode_ingest_run
 from otel_runs.sinks import RunSink
-from otel_runs.sinks.ingest import encode_ingest_run
 from otel_runs.sinks.langsmith import LangSmithSink, parse_retry_after
 from tests.support.fake_langsmith import (
     FakeLangSmith,

@@ -431,3 +431,68 @@ def test_flush_runs_in_place_when_no_thread_can_start(
         assert processor.force_flush(5_000) is True
     assert list(sink.by_name()) == ["one"]
     tp.shutdown()
+
+
+def _blocked_export(processor: RunSpanProcessor) -> tuple[threading.Event, threading.Event]:
+    """Make the exporter block on its first batch until released; (entered, release)."""
+    entered, release = threading.Event(), threading.Event()
+    original = processor.exporter.export
+
+    def slow_export(spans: Sequence[ReadableSpan | FinishedSpan]) -> SpanExportResult:
+        entered.set()
+        release.wait(30)
+        return original(spans)
+
+    processor.exporter.export = slow_export  # type: ignore[method-assign]
+    return entered, release
+
+
+def test_a_burst_that_fits_in_memory_loses_nothing_and_waits_for_its_end(
+    sink: MemorySink,
+) -> None:
+    """Far more spans than the SDK's 2,048-span queue; none converted during the burst."""
+    tp = TracerProvider()
+    processor = RunSpanProcessor(sink, schedule_delay_millis=60_000)
+    tp.add_span_processor(processor)
+    tracer = tp.get_tracer("app")
+    for index in range(6_000):
+        tracer.start_span(f"burst{index}", attributes=LLM).end()
+    assert processor.queued_bytes > 6_000 * 600
+    assert processor.exporter.stats()["converted"] == 0
+    tp.shutdown()
+    stats = processor.exporter.stats()
+    assert stats["queue_dropped"] == 0
+    assert stats["delivered"] == 6_000 == len(sink.runs)
+    assert processor.queued_bytes == 0
+
+
+def test_past_the_byte_bound_new_spans_are_dropped_counted_and_logged(
+    sink: MemorySink, caplog: pytest.LogCaptureFixture
+) -> None:
+    tp = TracerProvider()
+    processor = RunSpanProcessor(sink, max_queue_bytes=200_000, schedule_delay_millis=60_000)
+    tp.add_span_processor(processor)
+    _, release = _blocked_export(processor)
+    tracer = tp.get_tracer("app")
+    text = "x" * 10_000  # each span holds ~10 KB: about 20 fit
+    highest = 0
+    with caplog.at_level("WARNING", logger="otel_runs.processor"):
+        for index in range(100):
+            tracer.start_span(f"big{index}", attributes={"payload": text}).end()
+            highest = max(highest, processor.queued_bytes)
+    assert highest <= 200_000
+    release.set()
+    tp.shutdown()
+    stats = processor.exporter.stats()
+    assert stats["queue_dropped"] >= 50
+    assert stats["delivered"] == 100 - stats["queue_dropped"] == len(sink.runs)
+    assert [r.message for r in caplog.records].count(caplog.records[0].message) == 1  # once a minute
+    assert "queue full" in caplog.records[0].message
+
+
+def test_the_byte_bound_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_RUNS_MAX_QUEUE_BYTES", "12345")
+    assert RunSpanProcessor(MemorySink()).max_queue_bytes == 12345
+    monkeypatch.setenv("OTEL_RUNS_MAX_QUEUE_BYTES", "lots")
+    assert RunSpanProcessor(MemorySink()).max_queue_bytes == 64 * 1024 * 1024
+    assert RunSpanProcessor(MemorySink(), max_queue_bytes=99).max_queue_bytes == 99

@@ -16,21 +16,19 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
-from uuid import UUID
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from otel_runs.convert.assembler import TraceAssembler
 from otel_runs.convert.from_sdk import FinishedSpan, record_from_span
-from otel_runs.convert.spans_to_runs import Keep, Rejection, _reject
+from otel_runs.convert.spans_to_runs import Keep, Rejection, reject
 from otel_runs.env_values import choice, number
 from otel_runs.errors import InvalidSpanError
 from otel_runs.guard import internal_errors, report
-from otel_runs.model.run import Run
 from otel_runs.model.span_record import SpanRecord
 from otel_runs.privacy import Privacy
-from otel_runs.sinks import RunSink, SinkResult
+from otel_runs.sinks import AnyRun, RunSink, SinkResult, run_id_text, write_runs
 from otel_runs.value_limits import cap_span_values
 from otel_runs.value_limits import max_value_chars as max_value_chars_setting
 
@@ -89,7 +87,7 @@ class RunExporter(SpanExporter):
         # Runs the sink could not deliver because the destination was down, oldest first; they
         # go again with the next batch once the backoff has passed. Bounded: past the cap the
         # oldest are dropped, counted and logged.
-        self._buffer: OrderedDict[UUID, Run] = OrderedDict()
+        self._buffer: OrderedDict[str, AnyRun] = OrderedDict()
         self._max_buffered = max_buffered_runs or int(
             number("max_buffered_runs", None, ENV_MAX_BUFFERED, 10_000, minimum=1)
         )
@@ -127,17 +125,17 @@ class RunExporter(SpanExporter):
             try:
                 records.append(record_from_span(span))
             except InvalidSpanError as exc:
-                rejected.append(_reject(span.context or span, str(exc)))
+                rejected.append(reject(span.context or span, str(exc)))
         if self._privacy.hides_spans:  # hidden content is never converted
             records = [self._privacy.hide_record(record) for record in records]
         records = [cap_span_values(record, self._max_value_chars) for record in records]
         with self._lock:
             if self._closed:
                 return False
-            conversion = self._assembler.add(records, flush=flush)
+            conversion = self._assembler.take(records, flush=flush)
             rejected.extend(conversion.rejected)
             self._rejected += len(rejected)
-            runs = conversion.runs
+            runs: list[AnyRun] = list(conversion.runs)
             if self._privacy.active:
                 runs = [self._privacy.apply(run) for run in runs]
             result = self._deliver(runs, force=flush)
@@ -147,31 +145,32 @@ class RunExporter(SpanExporter):
             self._warn("%d runs not delivered: %s", result.failed, result.error)
         return result.ok
 
-    def _deliver(self, runs: list[Run], *, force: bool) -> SinkResult:
+    def _deliver(self, runs: list[AnyRun], *, force: bool) -> SinkResult:
         """Send new runs and any buffered ones; keep what failed for a transient reason."""
         for run in runs:
-            self._buffer.pop(run.id, None)
-            self._buffer[run.id] = run
+            run_id = run_id_text(run)
+            self._buffer.pop(run_id, None)
+            self._buffer[run_id] = run
         if not self._buffer:
             return SinkResult()
         if not force and time.monotonic() < self._retry_at:
             self._trim()  # the destination was down moments ago: wait, do not block the worker
             return SinkResult()
-        batch = list(self._buffer.values())
+        batch = list(self._buffer.items())
         self._buffer.clear()
         try:
-            result = self.sink.write(batch)
+            result = write_runs(self.sink, [run for _, run in batch])
         except Exception as exc:  # a bug in the sink: report it, keep the runs for a retry
             report(exc, "writing %d runs to the sink", len(batch))
-            result = SinkResult(failed=len(batch), retry=tuple(str(run.id) for run in batch))
+            result = SinkResult(failed=len(batch), retry=tuple(run_id for run_id, _ in batch))
         self._delivered += result.stored
         self._duplicates += result.duplicates
         retry = set(result.retry)
         self._failed += result.failed - len(retry)
         if retry:
-            for run in batch:
-                if str(run.id) in retry:
-                    self._buffer[run.id] = run
+            for run_id, run in batch:
+                if run_id in retry:
+                    self._buffer[run_id] = run
             asked = min(result.retry_after_s or 0.0, _MAX_BACKOFF_S)  # the destination's floor
             self._retry_at = time.monotonic() + max(self._backoff, asked)
             self._backoff = min(self._backoff * 2, _MAX_BACKOFF_S)

@@ -3,30 +3,31 @@
 At span start it stamps the run identity (`langsmith.trace.id`, `langsmith.span.dotted_order`,
 `langsmith.span.parent_id` or `langsmith.is_root`) computed from the parent, which started
 earlier in this process. Export is then stateless and order-independent, and even a plain OTLP
-export to LangSmith's own endpoint keeps the hierarchy. Queueing, batching and fork handling
-are the SDK's `BatchSpanProcessor`'s; conversion runs on its worker thread. What it queues is a
-`FinishedSpan` taken at span end, not the SDK's span: a backlog of those costs the app thread's
-garbage collections far less (docs/benchmarks.md, hot path). Flush and shutdown timeouts are
-enforced here, because the SDK's processor waits on its exporter without limit.
+export to LangSmith's own endpoint keeps the hierarchy. What it queues is a `FinishedSpan` taken
+at span end, not the SDK's span: a backlog of those costs the app thread's garbage collections
+far less (docs/benchmarks.md, hot path). The queue (`span_queue.SpanQueue`, in place of the
+SDK's `BatchSpanProcessor`, whose semantics are wrong here: see that module) is bounded by the
+memory its spans hold (`max_queue_bytes`, `OTEL_RUNS_MAX_QUEUE_BYTES`, 64 MiB), so a burst that
+fits in memory loses nothing, and is converted after the burst rather than during it.
 Hooks never raise into the application.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable, Sized
+import time
+from collections.abc import Callable, Sequence
 from typing import Final
 
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from otel_runs.conventions import langsmith as ls
-from otel_runs.convert.from_sdk import finished_span
-from otel_runs.convert.spans_to_runs import Keep, _keep_predicate
+from otel_runs.convert.from_sdk import FinishedSpan, finished_span
+from otel_runs.convert.spans_to_runs import Keep, keep_predicate
 from otel_runs.dotted_order import child_segment_time, format_segment, segment_time_us
+from otel_runs.env_values import number
 from otel_runs.exporter import RunExporter, keep_from_env
 from otel_runs.guard import report
 from otel_runs.ids import run_id_text_from_span_id
@@ -34,8 +35,20 @@ from otel_runs.model.span_record import AttributeValue, SpanRecord
 from otel_runs.privacy import Privacy
 from otel_runs.propagation import remote_run
 from otel_runs.sinks import RunSink
+from otel_runs.span_queue import SpanQueue
 
 _logger = logging.getLogger(__name__)
+
+ENV_MAX_QUEUE_BYTES: Final = "OTEL_RUNS_MAX_QUEUE_BYTES"
+"""Memory the queue of finished spans may hold before new spans are dropped (default 64 MiB)."""
+DEFAULT_MAX_QUEUE_BYTES: Final = 64 * 1024 * 1024
+ENV_SCHEDULE_DELAY: Final = "OTEL_BSP_SCHEDULE_DELAY"
+"""The SDK's variable, same meaning: how often queued spans are exported (default 5000 ms)."""
+DEFAULT_SCHEDULE_DELAY_MS: Final = 5000.0
+ENV_BATCH_SIZE: Final = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"
+"""The SDK's variable, same meaning: spans per export call (default 512)."""
+DEFAULT_BATCH_SIZE: Final = 512
+_WARN_EVERY_S: Final = 60.0
 
 MAX_OPEN_SPANS: Final = 100_000
 """Open spans whose place is remembered for their children; the oldest are forgotten beyond."""
@@ -54,30 +67,40 @@ class RunSpanProcessor(SpanProcessor):
         *,
         exporter: RunExporter | None = None,
         keep: Keep | None = None,
+        max_queue_bytes: int | None = None,
         max_queue_size: int | None = None,
         schedule_delay_millis: float | None = None,
         max_export_batch_size: int | None = None,
         export_timeout_millis: float | None = None,
         privacy: Privacy | None = None,
     ) -> None:
+        """`max_queue_bytes` (`OTEL_RUNS_MAX_QUEUE_BYTES`, 64 MiB) bounds the queued spans'
+        memory; `max_queue_size`, when given, bounds their number too. `schedule_delay_millis`
+        and `max_export_batch_size` mean what they mean for the SDK's `BatchSpanProcessor` (and
+        read the same `OTEL_BSP_*` variables); `export_timeout_millis` is accepted for the same
+        signature, the sink's own deadline bounds an export."""
         keep = keep_from_env(keep)
         self.exporter = exporter or RunExporter(sink, keep=keep, privacy=privacy)
-        self._keep: Callable[[SpanRecord], bool] | None = _keep_predicate(keep)
-        self._batch = BatchSpanProcessor(
-            self.exporter,
-            max_queue_size=max_queue_size,
-            schedule_delay_millis=schedule_delay_millis,
-            max_export_batch_size=max_export_batch_size,
-            export_timeout_millis=export_timeout_millis,
-        )
+        self._keep: Callable[[SpanRecord], bool] | None = keep_predicate(keep)
+        self._queue: SpanQueue[FinishedSpan] = SpanQueue(
+            self._export,
+            _queued_size,
+            max_bytes=int(
+                number("max_queue_bytes", max_queue_bytes, ENV_MAX_QUEUE_BYTES,
+                       DEFAULT_MAX_QUEUE_BYTES, minimum=1)
+            ),
+            batch_size=int(
+                number("max_export_batch_size", max_export_batch_size, ENV_BATCH_SIZE,
+                       DEFAULT_BATCH_SIZE, minimum=1)
+            ),
+            delay_s=number("schedule_delay_millis", schedule_delay_millis, ENV_SCHEDULE_DELAY,
+                           DEFAULT_SCHEDULE_DELAY_MS) / 1000,
+            max_count=max_queue_size,
+            on_flush=self._flush_exporter,
+            on_close=self._close_exporter,
+        )  # fmt: skip
+        self._last_drop_warning = -_WARN_EVERY_S
         self._open: dict[int, _Place] = {}
-        # The SDK drops a span when its queue is full and only logs it; to count drops we look
-        # at the queue's length before handing a span over (when the SDK's layout is known).
-        batcher = getattr(self._batch, "_batch_processor", None)
-        queue, limit = getattr(batcher, "_queue", None), getattr(batcher, "_max_queue_size", None)
-        known = isinstance(queue, Sized) and isinstance(limit, int)
-        self._queue: Sized | None = queue if known else None
-        self._queue_limit: int = limit if isinstance(limit, int) else 0
 
     # --- SpanProcessor -------------------------------------------------------------------------
 
@@ -89,39 +112,60 @@ class RunSpanProcessor(SpanProcessor):
 
     def on_end(self, span: ReadableSpan) -> None:
         try:
-            finished = finished_span(span)
+            finished = finished_span(span, sized=True)
         except Exception as exc:  # queue the span itself: the exporter reads either
             report(exc, "reading finished span %r", span.name)
             finished = span  # type: ignore[assignment]
         context = finished.context
-        if context is not None:
-            self._open.pop(context.span_id, None)
-            queue = self._queue
-            full = queue is not None and len(queue) >= self._queue_limit
-            if full and context.trace_flags.sampled:
-                self.exporter.queue_dropped += 1  # approximate under races; never blocks
-        # The batch processor only reads `context` of what it queues and hands it to the
-        # exporter, which takes finished spans too.
-        self._batch.on_end(finished)  # type: ignore[arg-type]
+        if context is None:
+            return
+        self._open.pop(context.span_id, None)
+        if context.trace_flags.sampled and not self._queue.put(finished):
+            self._dropped()
+
+    def _export(self, spans: Sequence[FinishedSpan]) -> None:
+        self.exporter.export(spans)  # (looked up per batch: tests and wrappers replace it)
+
+    def _flush_exporter(self) -> bool:
+        return self.exporter.force_flush()
+
+    def _close_exporter(self) -> None:
+        self.exporter.shutdown()
+
+    @property
+    def max_queue_bytes(self) -> int:
+        """Memory the queued spans may hold; past it new spans are dropped."""
+        return self._queue.max_bytes
+
+    @property
+    def queued_bytes(self) -> int:
+        """Estimated memory held by the spans queued now."""
+        return self._queue.queued_bytes
+
+    def _dropped(self) -> None:
+        """Count a span the queue had no room for; log at most once a minute."""
+        exporter = self.exporter
+        exporter.queue_dropped += 1  # (approximate under races between app threads)
+        now = time.monotonic()
+        if now - self._last_drop_warning >= _WARN_EVERY_S:
+            self._last_drop_warning = now
+            _logger.warning(
+                "otel-runs queue full (%d bytes of spans waiting to be converted, at most %d;"
+                " %d spans dropped so far): the app makes spans faster than they are delivered",
+                self.queued_bytes, self.max_queue_bytes, exporter.queue_dropped,
+            )  # fmt: skip
 
     def shutdown(self, timeout_millis: int = 30_000) -> None:
         """Export what is queued, emit the spans still waiting for a parent and close the sink,
         for at most `timeout_millis`; past it the work goes on in the background until the
         process exits, and the caller gets control back."""
-        _within(timeout_millis, self._batch.shutdown, "shutting down")
+        self._queue.close(timeout_millis / 1000)
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         """Export what is queued and retry buffered runs; False when that did not finish within
         `timeout_millis`, or when runs or spans still wait in memory afterwards (see
         `RunExporter.force_flush`)."""
-        return _within(
-            timeout_millis,
-            lambda: (
-                self._batch.force_flush(timeout_millis)
-                and self.exporter.force_flush(timeout_millis)
-            ),
-            "flushing",
-        )
+        return self._queue.flush(timeout_millis / 1000)
 
     # --- identity ------------------------------------------------------------------------------
 
@@ -186,28 +230,8 @@ class RunSpanProcessor(SpanProcessor):
         return True, (caller.dotted_order, caller.segment_us, caller.trace_id)
 
 
-def _within(timeout_millis: float, work: Callable[[], object], what: str) -> bool:
-    """Run work on a helper thread and wait at most timeout_millis: whether it finished in time
-    and returned a true value (None counts as true). The SDK's batch processor ignores its
-    flush timeout and waits on the exporter without limit, and a destination that hangs must
-    not hang the app's flush or its exit."""
-    finished = threading.Event()
-    outcome: list[object] = [False]
-
-    def run() -> None:
-        try:
-            result = work()
-            outcome[0] = True if result is None else bool(result)
-        except Exception as exc:
-            report(exc, what)
-        finally:
-            finished.set()
-
-    try:
-        threading.Thread(target=run, name=f"otel-runs {what}", daemon=True).start()
-    except RuntimeError:  # no new thread while the interpreter finalizes: do it here, unbounded
-        run()
-    return finished.wait(max(timeout_millis, 0) / 1000) and bool(outcome[0])
+def _queued_size(span: FinishedSpan) -> int:
+    return getattr(span, "size", 0)  # (a span that could not be read is queued as it is)
 
 
 def _write_stamp(span: Span, values: dict[str, AttributeValue]) -> None:

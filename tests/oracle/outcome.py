@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from otel_runs.convert.spans_to_runs import Rejection
+from otel_runs.model.ingest import encode_ingest_run
 from otel_runs.model.run import Run
 from otel_runs.sinks import SinkResult
-from otel_runs.sinks.ingest import dumps, encode_ingest_run
+from otel_runs.sinks.ingest import dumps
 
 PROJECT: Final = "oracle"
 """The project the ingest payloads name when a run names none."""

@@ -15,23 +15,22 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from uuid import UUID
+from typing import Any
 
 from otel_runs.conventions import langsmith as ls
-from otel_runs.convert.identity import Identity, identity
+from otel_runs.convert.run_data import RunData
 from otel_runs.convert.spans_to_runs import (
+    Checked,
     Conversion,
+    Converted,
     Keep,
-    _keep_predicate,
-    _reject,
-    convert_checked,
-    is_pending,
+    check,
+    convert_batch,
+    keep_predicate,
+    restore,
 )
 from otel_runs.convert.tree import Lineage, lineage_of, stamped_lineage
-from otel_runs.convert.validate import problem
-from otel_runs.model.run import Run
 from otel_runs.model.span_record import SpanRecord
-from otel_runs.runs_to_spans.restore import finish
 
 
 @dataclass(slots=True)
@@ -50,7 +49,7 @@ _SUMMED = ("prompt_tokens", "completion_tokens", "total_tokens")
 _COSTS = ("prompt_cost", "completion_cost", "total_cost")
 
 
-def _add_to(totals: _Totals, run: Run) -> None:
+def _add_to(totals: _Totals, run: Any) -> None:
     for name in _SUMMED:
         setattr(totals, name, getattr(totals, name) + (getattr(run, name) or 0))
     for name in _COSTS:
@@ -59,7 +58,7 @@ def _add_to(totals: _Totals, run: Run) -> None:
             setattr(totals, name, (getattr(totals, name) or Decimal(0)) + amount)
 
 
-def _add(run: Run, totals: _Totals, sign: int = 1) -> None:
+def _add(run: Any, totals: _Totals, sign: int = 1) -> None:
     for name in _SUMMED:
         setattr(run, name, (getattr(run, name) or 0) + sign * getattr(totals, name))
     for name in _COSTS:
@@ -68,13 +67,16 @@ def _add(run: Run, totals: _Totals, sign: int = 1) -> None:
             setattr(run, name, (getattr(run, name) or Decimal(0)) + sign * amount)
 
 
-@dataclass(slots=True)
-class _Waiting:
-    record: SpanRecord
-    ident: Identity
-    since: float
-    stamped: bool
-    """The span carries a complete stamped lineage: it can be placed without its parent."""
+def _tokens_of(run: RunData) -> Any:
+    """Where a run's token and cost fields live: its restored `Run`, when it has one."""
+    return run.restored if run.restored is not None else run
+
+
+def _ancestors(run: RunData) -> tuple[str, ...]:
+    restored = run.restored
+    if restored is not None:
+        return tuple(str(ancestor) for ancestor in restored.parent_run_ids)
+    return run.ancestors
 
 
 @dataclass(slots=True)
@@ -93,16 +95,16 @@ class AssemblyCounts:
     """Invalid spans (bad ids, impossible times)."""
 
 
-def _subtree_size(children: dict[UUID, list[UUID]], root: UUID) -> int:
+def _subtree_size(children: dict[int, list[int]], root: int) -> int:
     """How many waiting spans hang below root."""
     count, stack, seen = 0, list(children.get(root, ())), {root}
     while stack:
-        run_id = stack.pop()
-        if run_id in seen:  # a parent cycle
+        key = stack.pop()
+        if key in seen:  # a parent cycle
             continue
-        seen.add(run_id)
+        seen.add(key)
         count += 1
-        stack.extend(children.get(run_id, ()))
+        stack.extend(children.get(key, ()))
     return count
 
 
@@ -122,13 +124,13 @@ class TraceAssembler:
         self.max_waiting = max_waiting
         self.max_known = max_known
         self._keep = keep
-        self._predicate = _keep_predicate(keep)
+        self._filtering = keep_predicate(keep) is not None
         self._clock = clock
-        self._waiting: OrderedDict[UUID, _Waiting] = OrderedDict()
+        self._waiting: OrderedDict[int, Checked] = OrderedDict()
         # Emitted runs' lineages; a filtered-out span maps to its nearest kept ancestor's, or to
         # None when it has none (its kept children become roots).
-        self._known: OrderedDict[UUID, Lineage | None] = OrderedDict()
-        self._below: OrderedDict[UUID, _Totals] = OrderedDict()
+        self._known: OrderedDict[int, Lineage | None] = OrderedDict()
+        self._below: OrderedDict[str, _Totals] = OrderedDict()
         self.counts = AssemblyCounts()
 
     @property
@@ -136,163 +138,176 @@ class TraceAssembler:
         """Spans held back now."""
         return len(self._waiting)
 
+    def waiting_keys(self) -> Iterable[int]:
+        """Keys (run id integers) of the spans held back now."""
+        return self._waiting.keys()
+
+    def remember(self, key: int, lineage: Lineage) -> None:
+        """A run emitted before (by an earlier process), so its children are not orphans."""
+        known = self._known
+        known[key] = lineage
+        known.move_to_end(key)
+        while len(known) > self.max_known:
+            known.popitem(last=False)
+
     def add(self, records: Iterable[SpanRecord], *, flush: bool = False) -> Conversion:
+        """`take`, with `Run` objects (as the public API returns them)."""
+        return self.take(records, flush=flush).public()
+
+    def take(self, records: Iterable[SpanRecord], *, flush: bool = False) -> Converted:
         """Take new spans; return the runs that can be emitted now.
 
         With `flush`, everything still waiting is emitted (orphans become roots).
         """
         now = self._clock()
-        rejected = []
+        result = Converted()
         held_before = set(self._waiting)
-        pending = 0
+        waiting = self._waiting
         for record in records:
-            reason = problem(record)
-            if reason is not None:
-                rejected.append(_reject(record, reason))
+            item = check(record, result)
+            if item is None:
                 continue
-            if is_pending(record):
-                pending += 1
-                continue
-            ident = identity(record)
-            self._waiting.pop(ident.run_id, None)  # a re-sent span replaces the held copy
-            stamped = stamped_lineage(ident) is not None
-            self._waiting[ident.run_id] = _Waiting(record, ident, now, stamped)
-        self.counts.rejected += len(rejected)
+            waiting.pop(item.key, None)  # a re-sent span replaces the held copy
+            item.since = now
+            item.lineage = (
+                stamped_lineage(item.key, item.parent, item.stamp) if item.stamp else None
+            )
+            waiting[item.key] = item
+        self.counts.rejected += len(result.rejected)
         ready = self._anchored()
         expired = now - self.ttl_s
         # Only the top of a waiting subtree becomes an orphan root; its descendants follow it.
         tops = [
-            run_id
-            for run_id, item in self._waiting.items()
-            if run_id not in ready and item.ident.parent_id not in self._waiting
+            key
+            for key, item in waiting.items()
+            if key not in ready and item.parent not in waiting
         ]
-        orphans = [r for r in tops if flush or self._waiting[r].since <= expired]
+        orphans = [k for k in tops if flush or waiting[k].since <= expired]
         self.counts.orphaned += len(orphans)
-        overflow = len(self._waiting) - len(ready) - self.max_waiting
+        overflow = len(waiting) - len(ready) - self.max_waiting
         if overflow > 0:
             chosen = set(orphans)
             children = self._children()
             evicted = []
-            for run_id in tops:  # oldest first
+            for key in tops:  # oldest first
                 if overflow <= 0:
                     break
-                if run_id in chosen:
+                if key in chosen:
                     continue
-                evicted.append(run_id)
-                overflow -= 1 + _subtree_size(children, run_id)
+                evicted.append(key)
+                overflow -= 1 + _subtree_size(children, key)
             self.counts.evicted += len(evicted)
             orphans.extend(evicted)
         if orphans:
             ready = self._anchored(extra_roots=set(orphans))
-        batch = [self._waiting.pop(run_id) for run_id in list(self._waiting) if run_id in ready]
-        self.counts.waited += sum(1 for item in batch if item.ident.run_id in held_before)
-        result = convert_checked(
-            [(item.record, item.ident) for item in batch],
-            Conversion(rejected=rejected, pending=pending),
+        if len(ready) == len(waiting):
+            batch = list(waiting.values())
+            waiting.clear()
+        else:
+            batch = [waiting.pop(key) for key in list(waiting) if key in ready]
+        if held_before:
+            self.counts.waited += sum(1 for item in batch if item.key in held_before)
+        convert_batch(
+            batch,
+            result,
             keep=self._keep,
             known=self._known,
         )
         self.counts.converted += len(result.runs)
-        self._roll_up_across_batches(result.runs)
-        self._restore_round_trips(result.runs, batch)
+        if self._below or any(ls.META_USAGE in run.metadata for run in result.runs):
+            self._roll_up_across_batches(result.runs)
+        for run in result.runs:  # runs that came back from runs -> spans keep their totals
+            if run.record is not None:
+                restore(run)
         self._remember(result, batch)
         return result
 
-    @staticmethod
-    def _restore_round_trips(runs: list[Run], batch: list[_Waiting]) -> None:
-        """Runs that came back from `runs_to_spans` keep their original totals, not roll-ups."""
-        records = {
-            item.ident.run_id: item.record
-            for item in batch
-            if ls.RUN_FIELDS in item.record.attributes
-        }
-        for run in runs if records else ():
-            record = records.get(run.id)
-            if record is not None:
-                finish(record, run)
-
-    def _roll_up_across_batches(self, runs: list[Run]) -> None:
+    def _roll_up_across_batches(self, runs: list[RunData]) -> None:
         """Tokens and costs of LLM calls emitted before their ancestors reach those ancestors.
 
         Children usually end, and so are exported, before their parents; the batch that carries
         a parent then lacks the children the tree step would have summed.
         """
-        in_batch = {run.id: run for run in runs}
+        in_batch = {run.id: _tokens_of(run) for run in runs}
         for run in runs:  # dotted_order order: ancestors before descendants
             carried = self._below.pop(run.id, None)
             if carried is None:
                 continue
-            if ls.META_USAGE in run.metadata:  # it wraps LLM calls of earlier batches
+            target = _tokens_of(run)
+            metadata = target.metadata
+            if ls.META_USAGE in metadata:  # it wraps LLM calls of earlier batches
                 own = _Totals()
-                _add_to(own, run)
-                for ancestor in run.parent_run_ids:  # the tree step counted it as a leaf
+                _add_to(own, target)
+                for ancestor in _ancestors(run):  # the tree step counted it as a leaf
                     if ancestor in in_batch:
                         _add(in_batch[ancestor], own, sign=-1)
-                run.metadata[ls.META_AGGREGATED_USAGE] = run.metadata.pop(ls.META_USAGE)
-                run.prompt_tokens = run.completion_tokens = run.total_tokens = 0
-                run.prompt_cost = run.completion_cost = run.total_cost = None
-            _add(run, carried)
+                metadata[ls.META_AGGREGATED_USAGE] = metadata.pop(ls.META_USAGE)
+                target.prompt_tokens = target.completion_tokens = target.total_tokens = 0
+                target.prompt_cost = target.completion_cost = target.total_cost = None
+            _add(target, carried)
         for run in runs:
-            if ls.META_USAGE not in run.metadata:
+            target = _tokens_of(run)
+            if ls.META_USAGE not in target.metadata:
                 continue
-            for ancestor in run.parent_run_ids:
+            for ancestor in _ancestors(run):
                 if ancestor not in in_batch:
-                    _add_to(self._below.setdefault(ancestor, _Totals()), run)
+                    _add_to(self._below.setdefault(ancestor, _Totals()), target)
                     self._below.move_to_end(ancestor)
         while len(self._below) > self.max_known:
             self._below.popitem(last=False)
 
-    def _children(self) -> dict[UUID, list[UUID]]:
+    def _children(self) -> dict[int, list[int]]:
         """Waiting spans by waiting parent (built once per batch: an orphan flood must not make
         each eviction rescan the whole waiting room)."""
         waiting = self._waiting
-        children: dict[UUID, list[UUID]] = {}
-        for run_id, item in waiting.items():
-            parent = item.ident.parent_id
+        children: dict[int, list[int]] = {}
+        for key, item in waiting.items():
+            parent = item.parent
             if parent is not None and parent in waiting:
-                children.setdefault(parent, []).append(run_id)
+                children.setdefault(parent, []).append(key)
         return children
 
-    def _anchored(self, extra_roots: set[UUID] | None = None) -> set[UUID]:
-        """Run ids of waiting spans whose place in the tree is known."""
+    def _anchored(self, extra_roots: set[int] | None = None) -> set[int]:
+        """Keys of waiting spans whose place in the tree is known."""
         roots = extra_roots or set()
         waiting = self._waiting
-        anchored: set[UUID] = set()
-        children: dict[UUID, list[UUID]] = {}
+        known = self._known
+        anchored: set[int] = set()
+        children: dict[int, list[int]] = {}
         frontier = []
-        for run_id, item in waiting.items():
-            parent = item.ident.parent_id
-            if parent is None or run_id in roots or parent in self._known or item.stamped:
-                frontier.append(run_id)
+        for key, item in waiting.items():
+            parent = item.parent
+            if parent is None or key in roots or parent in known or item.lineage:
+                frontier.append(key)
             elif parent in waiting:
-                children.setdefault(parent, []).append(run_id)
+                children.setdefault(parent, []).append(key)
         while frontier:
-            run_id = frontier.pop()
-            if run_id in anchored:
+            key = frontier.pop()
+            if key in anchored:
                 continue
-            anchored.add(run_id)
-            frontier.extend(children.get(run_id, ()))
+            anchored.add(key)
+            frontier.extend(children.get(key, ()))
         return anchored
 
-    def _remember(self, result: Conversion, batch: list[_Waiting]) -> None:
+    def _remember(self, result: Converted, batch: list[Checked]) -> None:
         """Lineages of emitted runs, and of filtered-out spans (as their nearest kept ancestor)."""
         known = self._known
         for run in result.runs:
-            known[run.id] = lineage_of(run)
-            known.move_to_end(run.id)
-        if self._predicate is not None:
-            emitted = {run.id for run in result.runs}
-            dropped = [item.ident for item in batch if item.ident.run_id not in emitted]
+            known[run.key] = lineage_of(run)
+            known.move_to_end(run.key)
+        if self._filtering:
+            emitted = {run.key for run in result.runs}
+            dropped = [(item.key, item.parent) for item in batch if item.key not in emitted]
             changed = True
             while changed:  # parents may come after their children in the batch
                 changed = False
-                for ident in dropped:
-                    if ident.run_id in known:
+                for key, parent in dropped:
+                    if key in known:
                         continue
-                    if ident.parent_id is None:
-                        known[ident.run_id] = None
-                    elif ident.parent_id in known:
-                        known[ident.run_id] = known[ident.parent_id]
+                    if parent is None:
+                        known[key] = None
+                    elif parent in known:
+                        known[key] = known[parent]
                     else:
                         continue
                     changed = True

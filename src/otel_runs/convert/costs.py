@@ -37,15 +37,16 @@ def _decimal(value: object) -> Decimal | None:
     return Decimal(repr(number)) if number is not None else None
 
 
-def carried(v: SpanView, usage: dict[str, Any] | None) -> Costs | None:
-    """Costs the span states: in its usage_metadata object, else in cost attributes."""
+def carried(v: SpanView, usage: dict[str, Any] | None, cost_keys: bool = True) -> Costs | None:
+    """Costs the span states: in its usage_metadata object, else in cost attributes (which
+    `cost_keys=False` says the span has none of)."""
     found: Costs = {}
     if usage:
         for key in ("input_cost", "output_cost", "total_cost"):
             amount = _decimal(usage.get(key))
             if amount is not None:
                 found[key] = amount
-    if not found:
+    if not found and cost_keys:
         attrs = v.attrs
         for key, sources in COST_ATTRIBUTES.items():
             for _, attr in sources:
@@ -68,24 +69,26 @@ def carried(v: SpanView, usage: dict[str, Any] | None) -> Costs | None:
     return found
 
 
-def priced(
-    model: str, ls_provider: str | None, usage: dict[str, Any], at: datetime
-) -> Costs | None:
-    """Price the usage with genai-prices; None when the model or provider is unknown."""
+def priced(model: str, ls_provider: str | None, usage: dict[str, Any], day: str) -> Costs | None:
+    """Price the usage with genai-prices as of `day` (UTC, `YYYY-MM-DD`); None when the model or
+    provider is unknown."""
     provider_id = None
     if ls_provider is not None:
         provider_id = TO_PRICE_PROVIDER.get(ls_provider)
         if provider_id is None:
             return None
-    in_details = usage.get("input_token_details", {})
-    out_details = usage.get("output_token_details", {})
+    in_details = usage.get("input_token_details", _NONE)
+    out_details = usage.get("output_token_details", _NONE)
     key = _PriceKey(
-        model, provider_id, at.date().isoformat(),
+        model, provider_id, day,
         usage.get("input_tokens", 0), usage.get("output_tokens", 0),
         in_details.get("cache_read", 0), in_details.get("cache_creation", 0),
         in_details.get("audio", 0), out_details.get("audio", 0),
     )  # fmt: skip
     return _price(key)
+
+
+_NONE: dict[str, int] = {}  # (read only)
 
 
 class _PriceKey(NamedTuple):

@@ -55,6 +55,9 @@ def cap(value: Any, limit: int = MAX_VALUE_CHARS) -> Any:
     return value
 
 
+_PLAIN: Final = frozenset({int, bool})
+"""Attribute value types kept as they are (text too, when short)."""
+
 SPAN_NAME: Final = "span_name"
 """Original span name, when it differs from the run's name."""
 EVENT_TIMES: Final = "event_times_unix_nano"
@@ -82,9 +85,18 @@ def otel_namespace(
         out["scope"] = {"name": record.scope_name, "version": record.scope_version}
     if record.status_code != "UNSET" or record.status_message:
         out["status"] = {"code": record.status_code, "message": record.status_message}
-    leftovers = v.leftovers()
+    used = v.used
+    leftovers = {}
+    for key, item in v.attrs.items():  # what no dialect consumed, JSON-ready, long text cut
+        if key in used:
+            continue
+        kind = type(item)
+        if (isinstance(item, str) and kind is str and len(item) <= limit) or kind in _PLAIN:
+            leftovers[key] = item
+        else:
+            leftovers[key] = cap(to_jsonable(item), limit)
     if leftovers:
-        out["attributes"] = _plain(leftovers, limit)
+        out["attributes"] = leftovers
     if record.resource:
         out["resource"] = dict(_resource(record.resource, limit))
     if record.links:

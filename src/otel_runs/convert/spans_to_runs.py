@@ -1,4 +1,12 @@
-"""The spans -> runs entry point: validate, filter, map each span, assemble the trees."""
+"""The spans -> runs entry points: validate, filter, map each span, assemble the trees.
+
+    records ──validate──> (record, plan, identity) ──keep──> map_span ──> tree.assemble
+                                                                 RunData, in dotted_order order
+
+`convert_batch` is the engine's one pass, used by every path (exporter, receiver, files);
+`convert_records`, `convert_spans` and `spans_to_runs` make `Run` objects of its result for
+callers of the public API.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +14,6 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
-from uuid import UUID
 
 from opentelemetry.sdk.trace import ReadableSpan
 
@@ -15,11 +22,13 @@ from otel_runs.conventions.pydantic_ai import LOGFIRE_SPAN_TYPE, PENDING_SPAN
 from otel_runs.convert.from_sdk import record_from_span
 from otel_runs.convert.identity import Identity, identity
 from otel_runs.convert.leftovers import MAX_VALUE_CHARS
-from otel_runs.convert.span_to_run import span_to_run
+from otel_runs.convert.map_span import map_span
+from otel_runs.convert.plan import Plan, plan_of
+from otel_runs.convert.run_data import Batch, RunData
 from otel_runs.convert.tree import Lineage, assemble, reparent
 from otel_runs.convert.validate import problem
 from otel_runs.errors import InvalidSpanError
-from otel_runs.guard import internal_errors
+from otel_runs.guard import report
 from otel_runs.ids import span_id_hex, trace_id_hex
 from otel_runs.model.run import Run
 from otel_runs.model.span_record import SpanRecord
@@ -54,6 +63,43 @@ class Conversion:
     """Logfire pending-span placeholders, which never become runs."""
 
 
+@dataclass(slots=True)
+class Converted:
+    """What the engine made of a batch: `Conversion` with `RunData` instead of `Run`s."""
+
+    runs: list[RunData] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    filtered: int = 0
+    pending: int = 0
+
+    def public(self) -> Conversion:
+        """As the public API returns it."""
+        return Conversion(
+            [run.to_run() for run in self.runs], self.rejected, self.filtered, self.pending
+        )
+
+
+class Checked:
+    """A valid span, its plan and its identity (one object per span: a batch holds thousands)."""
+
+    __slots__ = ("key", "lineage", "parent", "plan", "record", "since", "stamp")
+
+    def __init__(self, record: SpanRecord, plan: Plan, ident: Identity) -> None:
+        self.record = record
+        self.plan = plan
+        self.key = ident.key
+        """The run id's integer value."""
+        self.parent = ident.parent
+        """The declared parent's key; None for a root."""
+        self.stamp = ident.dotted_order
+        """A stamped dotted_order the span carries."""
+        self.since = 0.0
+        """When the assembler took it."""
+        self.lineage: tuple[str, int] | Literal[False] | None = False
+        """`tree.stamped_lineage` of the stamp once worked out (None: the stamp is not a
+        complete lineage); False while not worked out."""
+
+
 def is_genai(record: SpanRecord) -> bool:
     """Whether any attribute or event belongs to a GenAI convention."""
     if any(key.startswith(GENAI_KEY_PREFIXES) for key in record.attributes):
@@ -61,7 +107,8 @@ def is_genai(record: SpanRecord) -> bool:
     return any(event.name.startswith(GENAI_EVENT_PREFIXES) for event in record.events)
 
 
-def _keep_predicate(keep: Keep) -> Callable[[SpanRecord], bool] | None:
+def keep_predicate(keep: Keep) -> Callable[[SpanRecord], bool] | None:
+    """The predicate a `keep` value stands for; None keeps everything."""
     if keep == "all":
         return None
     if keep == "genai":
@@ -71,7 +118,8 @@ def _keep_predicate(keep: Keep) -> Callable[[SpanRecord], bool] | None:
     raise ValueError(f"keep must be 'all', 'genai' or a callable, not {keep!r}")
 
 
-def _reject(record: object, reason: str) -> Rejection:
+def reject(record: object, reason: str) -> Rejection:
+    """A rejection naming whatever ids and name the record has."""
     trace_id = getattr(record, "trace_id", None)
     span_id = getattr(record, "span_id", None)
     return Rejection(
@@ -86,63 +134,99 @@ def _reject(record: object, reason: str) -> Rejection:
     )
 
 
-def convert_records(
-    records: Iterable[SpanRecord],
-    *,
-    keep: Keep = "all",
-    max_value_chars: int = MAX_VALUE_CHARS,
-    known: Mapping[UUID, Lineage | None] | None = None,
-) -> Conversion:
-    """Neutral span records to runs; bad spans are rejected with a reason, the rest convert.
-
-    `known` gives the lineage of runs emitted in earlier batches, None for a filtered-out run
-    with no kept ancestor (see `tree.assemble`).
-    """
-    result = Conversion()
-    valid: list[tuple[SpanRecord, Identity]] = []
-    for record in records:
-        reason = problem(record)
-        if reason is not None:
-            result.rejected.append(_reject(record, reason))
-        elif is_pending(record):
-            result.pending += 1
-        else:
-            valid.append((record, identity(record)))
-    return convert_checked(valid, result, keep=keep, max_value_chars=max_value_chars, known=known)
-
-
 def is_pending(record: SpanRecord) -> bool:
     """A Logfire pending-span placeholder: never a run."""
     return record.attributes.get(LOGFIRE_SPAN_TYPE) == PENDING_SPAN
 
 
-def convert_checked(
-    valid: list[tuple[SpanRecord, Identity]],
-    result: Conversion,
+def check(record: SpanRecord, result: Converted) -> Checked | None:
+    """The span with its plan and identity, or None after counting it in `result` (rejected
+    with its reason, or a Logfire placeholder)."""
+    reason = problem(record)
+    if reason is not None:
+        result.rejected.append(reject(record, reason))
+        return None
+    plan = plan_of(record)
+    if plan.pending and is_pending(record):
+        result.pending += 1
+        return None
+    return Checked(record, plan, identity(record, plan.identity))
+
+
+def convert_batch(
+    checked: list[Checked],
+    result: Converted,
     *,
     keep: Keep = "all",
     max_value_chars: int = MAX_VALUE_CHARS,
-    known: Mapping[UUID, Lineage | None] | None = None,
-) -> Conversion:
-    """`convert_records` for records already validated, with their identities."""
-    predicate = _keep_predicate(keep)
-    identities = {ident.run_id: ident for _, ident in valid}
-    if predicate is not None:
-        kept = {ident.run_id for record, ident in valid if predicate(record)}
-        result.filtered = sum(1 for _, ident in valid if ident.run_id not in kept)
-        identities = reparent(identities, kept)
-        valid = [(r, identities[i.run_id]) for r, i in valid if i.run_id in kept]
-    drafts = []
-    for record, ident in valid:
-        with internal_errors("converting span %s", span_id_hex(record.span_id)) as failed:
-            drafts.append(span_to_run(record, ident, max_value_chars=max_value_chars))
-        if failed:
-            result.rejected.append(_reject(record, "internal error while converting; see logs"))
-    ordered = assemble(drafts, known)
-    for draft in ordered:
-        finish(draft.record, draft.run)  # spans made by runs_to_spans give their exact run back
-    result.runs = [draft.run for draft in ordered]
+    known: Mapping[int, Lineage | None] | None = None,
+) -> Converted:
+    """Map and assemble checked spans into `result.runs` (in dotted_order order).
+
+    `known` gives the lineage of runs emitted in earlier batches, None for a filtered-out run
+    with no kept ancestor (see `tree.assemble`).
+    """
+    if keep != "all":
+        checked = _kept(checked, keep, result)
+    runs = []
+    for item in checked:
+        try:
+            runs.append(map_span(item, max_value_chars))
+        except Exception as exc:  # one span's bug must not cost its neighbours
+            record = item.record
+            report(exc, "converting span %s", span_id_hex(record.span_id))
+            result.rejected.append(reject(record, "internal error while converting; see logs"))
+    ordered = assemble(runs, known)
+    batch = Batch(ordered)
+    for run in ordered:
+        run.batch = batch
+        if run.record is not None:
+            restore(run)
+    result.runs = ordered
     return result
+
+
+def _kept(checked: list[Checked], keep: Keep, result: Converted) -> list[Checked]:
+    """The spans the keep filter keeps, each re-parented to its nearest kept ancestor."""
+    predicate = keep_predicate(keep)
+    identities = {item.key: Identity(item.key, item.parent, item.stamp) for item in checked}
+    if keep == "genai":
+        kept = {item.key for item in checked if item.plan.genai}
+    else:
+        assert predicate is not None
+        kept = {item.key for item in checked if predicate(item.record)}
+    result.filtered = sum(1 for item in checked if item.key not in kept)
+    identities = reparent(identities, kept)
+    out = []
+    for item in checked:
+        if item.key in kept:  # (a re-sent span takes the identity of its last copy)
+            ident = identities[item.key]
+            item.parent, item.stamp = ident.parent, ident.dotted_order
+            item.lineage = False
+            out.append(item)
+    return out
+
+
+def restore(run: RunData) -> None:
+    """Give a span made by runs -> spans its exact run back (idempotent)."""
+    assert run.record is not None
+    target = run.restored if run.restored is not None else run.to_run()
+    finish(run.record, target)
+    run.restored = target
+
+
+def convert_records(
+    records: Iterable[SpanRecord],
+    *,
+    keep: Keep = "all",
+    max_value_chars: int = MAX_VALUE_CHARS,
+    known: Mapping[int, Lineage | None] | None = None,
+) -> Conversion:
+    """Neutral span records to runs; bad spans are rejected with a reason, the rest convert."""
+    result = Converted()
+    checked = [found for record in records if (found := check(record, result)) is not None]
+    convert_batch(checked, result, keep=keep, max_value_chars=max_value_chars, known=known)
+    return result.public()
 
 
 def convert_spans(spans: Iterable[SpanLike], *, keep: Keep = "all") -> Conversion:
@@ -156,7 +240,7 @@ def convert_spans(spans: Iterable[SpanLike], *, keep: Keep = "all") -> Conversio
         try:
             records.append(record_from_span(span))
         except InvalidSpanError as exc:
-            rejected.append(_reject(getattr(span, "context", None) or span, str(exc)))
+            rejected.append(reject(getattr(span, "context", None) or span, str(exc)))
     result = convert_records(records, keep=keep)
     result.rejected[:0] = rejected
     return result

@@ -1,9 +1,12 @@
-"""Trees from any arrival order: dotted_order, trace ids, child lists, roll-ups, trace values.
+"""Trees from any arrival order: dotted_order, trace ids, parents, roll-ups, trace values.
 
 Orphan policy: a run whose parent is not in the batch becomes the root of its own subtree
 (`trace_id` = its own id, `extra.metadata.ls_orphan` names the missing parent), unless it
 carries a complete stamped lineage (`langsmith.span.dotted_order` ending in its own id with its
 parent penultimate), which is kept as is. No run is ever dropped for a missing parent.
+
+Everything is keyed by the run id's integer value (`RunData.key`); child id lists are made only
+where a sink or an API asks for them (`run_data.Batch`).
 """
 
 from __future__ import annotations
@@ -11,30 +14,21 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
-from uuid import UUID
+from operator import attrgetter
+from typing import Final, NamedTuple
 
 from otel_runs.conventions import langsmith as ls
-from otel_runs.convert.identity import Identity
-from otel_runs.convert.span_to_run import RunDraft
+from otel_runs.convert.identity import Identity, uuid_text
+from otel_runs.convert.run_data import RunData
+from otel_runs.convert.times import segment_time
 from otel_runs.convert.usage import aggregate
-from otel_runs.dotted_order import (
-    SEGMENT_LEN,
-    child_segment_time,
-    datetime_to_us,
-    format_segment,
-    ns_to_us,
-    parse,
-    segment_time_us,
-)
-from otel_runs.errors import DottedOrderError
-from otel_runs.model.run import Run
+from otel_runs.dotted_order import SEGMENT_LEN, last_segment_us, segment_time_us, segments_of
 
 
-@dataclass(frozen=True, slots=True)
-class Lineage:
-    """What a child in a later batch needs of a run already emitted: its place and trace values."""
+class Lineage(NamedTuple):
+    """What a child in a later batch needs of a run already emitted: its place and trace values.
+    (A tuple: one is kept per emitted run.)"""
 
     dotted_order: str
     segment_us: int
@@ -43,245 +37,276 @@ class Lineage:
     project: tuple[tuple[str, str], ...] = ()
 
 
-def lineage_of(run: Run) -> Lineage:
+_NO_PROJECT: Final[tuple[tuple[str, str], ...]] = ()
+
+
+def lineage_of(run: RunData) -> Lineage:
     """The lineage of an assembled run."""
-    meta = run.metadata
-    project = [("session_name", run.unmapped.get("session_name")), ("session_id", run.session_id)]
+    restored = run.restored
+    if restored is None:
+        meta = run.metadata
+        name, session = run.session_name, run.session_id
+        return Lineage(
+            run.dotted_order,
+            run.segment_us,
+            meta.get(ls.META_THREAD_ID),
+            meta.get(ls.META_USER_ID),
+            _NO_PROJECT
+            if not (name or session)
+            else tuple(
+                (k, str(v)) for k, v in (("session_name", name), ("session_id", session)) if v
+            ),
+        )
+    if restored is not None:
+        meta = restored.metadata
+        dotted = restored.dotted_order
+        names = [
+            ("session_name", restored.unmapped.get("session_name")),
+            ("session_id", restored.session_id),
+        ]
+        segment_us = segment_time_us(dotted)
+    else:
+        meta = run.metadata
+        dotted = run.dotted_order
+        names = [("session_name", run.session_name), ("session_id", run.session_id)]
+        segment_us = run.segment_us
     return Lineage(
-        dotted_order=run.dotted_order,
-        segment_us=segment_time_us(run.dotted_order),
+        dotted_order=dotted,
+        segment_us=segment_us,
         thread_id=meta.get(ls.META_THREAD_ID),
         user_id=meta.get(ls.META_USER_ID),
-        project=tuple((k, str(v)) for k, v in project if v),
+        project=tuple((k, str(v)) for k, v in names if v),
     )
 
 
-_COST_FIELDS = (
-    ("input_cost", "prompt_cost"),
-    ("output_cost", "completion_cost"),
-    ("total_cost", "total_cost"),
-)
-
-
-def reparent(identities: dict[UUID, Identity], kept: set[UUID]) -> dict[UUID, Identity]:
+def reparent(identities: dict[int, Identity], kept: set[int]) -> dict[int, Identity]:
     """Identities of kept runs, each parent moved to its nearest kept ancestor in the batch.
 
     Stamped dotted_orders lose the segments of dropped runs, so they stay valid.
     """
     dropped = set(identities) - kept
-    dropped_text = {str(run_id) for run_id in dropped}
+    dropped_text = {uuid_text(key) for key in dropped}
     out = {}
-    for run_id in kept:
-        ident = identities[run_id]
-        parent = ident.parent_id
-        seen = {run_id}
+    for key in kept:
+        ident = identities[key]
+        parent = ident.parent
+        seen = {key}
         while parent in dropped and parent not in seen:
             seen.add(parent)
-            parent = identities[parent].parent_id
+            parent = identities[parent].parent
         dotted = ident.dotted_order
         if dotted and dropped:
             dotted = ".".join(s for s in dotted.split(".") if s[-36:] not in dropped_text)
-        out[run_id] = Identity(run_id, parent, ident.forced_root, ident.trace_id, dotted or None)
+        out[key] = Identity(key, parent, dotted or None)
     return out
 
 
-def stamped_lineage(ident: Identity) -> tuple[str, int] | None:
+def stamped_lineage(key: int, parent: int | None, dotted: str | None) -> tuple[str, int] | None:
     """The declared dotted_order and its last segment time, when it is a consistent lineage."""
-    if not ident.dotted_order:
+    if not dotted:
         return None
-    try:
-        segments = parse(ident.dotted_order)
-    except DottedOrderError:
+    segments = segments_of(dotted)
+    if segments is None or segments[-1][1] != key:
         return None
-    if segments[-1].run_id != ident.run_id:
+    if parent is None and len(segments) != 1:
         return None
-    if ident.parent_id is None and len(segments) != 1:
+    if parent is not None and (len(segments) < 2 or segments[-2][1] != parent):
         return None
-    if ident.parent_id is not None and (
-        len(segments) < 2 or segments[-2].run_id != ident.parent_id
-    ):
+    if any(b[0] < a[0] for a, b in itertools.pairwise(segments)):
         return None
-    if any(b.time_us < a.time_us for a, b in itertools.pairwise(segments)):
-        return None
-    return ident.dotted_order, segments[-1].time_us
+    return dotted, segments[-1][0]
 
 
-def _stamp_under(ident: Identity, parent_dotted: str, parent_us: int) -> tuple[str, int] | None:
+def _stamp_under(run: RunData, parent_dotted: str, parent_us: int) -> tuple[str, int] | None:
     """The child's stamped dotted_order when it is exactly one valid segment below its parent's
     placed one. Stamped times may differ from start times (runs from LangSmith, clamped clock
     skew); keeping the stamp keeps such a tree, and the children placed under it, exact."""
-    dotted = ident.dotted_order
+    dotted = run.stamp
     cut = len(parent_dotted)
     if (
         not dotted
         or len(dotted) != cut + 1 + SEGMENT_LEN
         or dotted[cut] != "."
         or not dotted.startswith(parent_dotted)
-        or dotted[-36:] != str(ident.run_id)
+        or dotted[-36:] != run.id
     ):
         return None
-    try:
-        segment_us = segment_time_us(dotted)
-    except DottedOrderError:
+    lineage = run.lineage
+    segment_us = lineage[1] if isinstance(lineage, tuple) else last_segment_us(dotted)
+    if segment_us is None:
         return None
     return (dotted, segment_us) if segment_us >= parent_us else None
 
 
 def assemble(
-    drafts: Iterable[RunDraft], known: Mapping[UUID, Lineage | None] | None = None
-) -> list[RunDraft]:
-    """Fill tree fields of every draft's run; returns drafts in dotted_order order.
+    runs: Iterable[RunData], known: Mapping[int, Lineage | None] | None = None
+) -> list[RunData]:
+    """Fill the tree fields of every run; returns the runs in dotted_order order.
 
     `known` holds runs emitted in earlier batches: a span whose parent is there continues that
     parent's dotted_order instead of becoming an orphan.
     """
     known = known or {}
-    by_id: dict[UUID, RunDraft] = {}
-    for draft in drafts:
-        by_id[draft.run.id] = draft  # a re-sent span: the last copy wins
-    children: dict[UUID, list[UUID]] = defaultdict(list)
-    roots: list[UUID] = []
-    seg_time: dict[UUID, int] = {}
-    for run_id, draft in by_id.items():
-        parent = draft.ident.parent_id
-        if parent is not None and parent in by_id and parent != run_id:
-            children[parent].append(run_id)
+    by_key: dict[int, RunData] = {}
+    for run in runs:
+        by_key[run.key] = run  # a re-sent span: the last copy wins
+    children: dict[int, list[RunData]] = defaultdict(list)
+    roots: list[RunData] = []
+    for key, run in by_key.items():
+        parent = run.parent_key
+        if parent is not None and parent in by_key and parent != key:
+            children[parent].append(run)
         else:
-            roots.append(run_id)
+            roots.append(run)
 
-    placed: set[UUID] = set()
+    placed: set[int] = set()
 
-    def place_root(run_id: UUID) -> None:
-        draft = by_id[run_id]
-        run = draft.run
-        start_us = datetime_to_us(run.start_time)
-        stamped = stamped_lineage(draft.ident)
-        parent = draft.ident.parent_id
+    def place_root(run: RunData) -> None:
+        start_us = run.start_ns // 1000
+        parent = run.parent_key
+        stamped = run.lineage
+        if stamped is False:
+            stamped = stamped_lineage(run.key, parent, run.stamp) if run.stamp else None
         if stamped is not None:
-            run.dotted_order, seg_time[run_id] = stamped
+            run.dotted_order, run.segment_us = stamped
         elif parent is not None and parent in known and known[parent] is None:
-            run.dotted_order, seg_time[run_id] = format_segment(start_us, run_id), start_us
+            run.dotted_order, run.segment_us = segment_time(start_us) + run.id, start_us
         elif parent is not None and (above := known.get(parent)) is not None:
-            seg_time[run_id] = child_segment_time(start_us, above.segment_us)
-            run.dotted_order = above.dotted_order + "." + format_segment(seg_time[run_id], run_id)
+            segment_us = start_us if start_us >= above.segment_us else above.segment_us
+            run.segment_us = segment_us
+            run.dotted_order = f"{above.dotted_order}.{segment_time(segment_us)}{run.id}"
         else:
-            if draft.ident.parent_id is not None:
-                run.metadata["ls_orphan"] = {"missing_parent_run_id": str(draft.ident.parent_id)}
-            run.dotted_order, seg_time[run_id] = format_segment(start_us, run_id), start_us
-        placed.add(run_id)
+            if parent is not None:
+                run.metadata["ls_orphan"] = {"missing_parent_run_id": uuid_text(parent)}
+            run.dotted_order, run.segment_us = segment_time(start_us) + run.id, start_us
+        dotted = run.dotted_order
+        run.ancestors = (
+            tuple([segment[-36:] for segment in dotted.split(".")[:-1]]) if "." in dotted else ()
+        )
+        placed.add(run.key)
 
-    def place_subtree(root: UUID) -> None:
+    def place_subtree(root: RunData) -> None:
         stack = [root]
         while stack:
             parent = stack.pop()
-            parent_run = by_id[parent].run
-            for child in children.get(parent, ()):
-                if child in placed:
+            below = children.get(parent.key)
+            if not below:
+                continue
+            parent_dotted, parent_us = parent.dotted_order, parent.segment_us
+            lineage = (*parent.ancestors, parent.id)
+            for child in below:
+                if child.key in placed:
                     continue
-                draft = by_id[child]
-                run = draft.run
-                kept = _stamp_under(draft.ident, parent_run.dotted_order, seg_time[parent])
+                kept = _stamp_under(child, parent_dotted, parent_us) if child.stamp else None
                 if kept is not None:
-                    run.dotted_order, seg_time[child] = kept
+                    child.dotted_order, child.segment_us = kept
                 else:
-                    start_us = ns_to_us(draft.record.start_ns)
-                    seg_time[child] = child_segment_time(start_us, seg_time[parent])
-                    run.dotted_order = (
-                        parent_run.dotted_order + "." + format_segment(seg_time[child], child)
-                    )
-                placed.add(child)
+                    start_us = child.start_ns // 1000
+                    segment_us = start_us if start_us >= parent_us else parent_us
+                    child.segment_us = segment_us
+                    child.dotted_order = f"{parent_dotted}.{segment_time(segment_us)}{child.id}"
+                child.ancestors = lineage
+                placed.add(child.key)
                 stack.append(child)
 
     for root in roots:
         place_root(root)
         place_subtree(root)
     # Whatever is left sits on a parent cycle: break it at its earliest-starting run.
-    while len(placed) < len(by_id):
-        rest = sorted((by_id[r].record.start_ns, str(r), r) for r in by_id if r not in placed)
-        root = rest[0][2]
-        by_id[root].run.metadata["ls_orphan"] = {"parent_cycle": True}
+    while len(placed) < len(by_key):
+        rest = sorted((r.start_ns, r.id, k) for k, r in by_key.items() if k not in placed)
+        root = by_key[rest[0][2]]
+        root.metadata["ls_orphan"] = {"parent_cycle": True}
         place_root(root)
         place_subtree(root)
 
-    ordered = sorted(by_id.values(), key=lambda d: d.run.dotted_order)
-    _link(ordered)
+    ordered = sorted(by_key.values(), key=_DOTTED)
     _roll_up(ordered)
     _spread_trace_values(ordered, known)
     return ordered
 
 
-def _link(ordered: list[RunDraft]) -> None:
-    """trace_id, parent_run_id and the parent/child id lists, from the dotted orders."""
-    index = {d.run.id: d.run for d in ordered}
-    for draft in ordered:  # dotted_order order: a parent in the batch comes before its children
-        run = draft.run
-        dotted = run.dotted_order
-        parent_id = UUID(dotted[-SEGMENT_LEN - 37 : -SEGMENT_LEN - 1]) if "." in dotted else None
-        parent = index.get(parent_id) if parent_id is not None else None
-        if parent is not None:
-            ids = [*parent.parent_run_ids, parent.id, run.id]
-        else:
-            ids = [UUID(seg[-36:]) for seg in dotted.split(".")]
-        run.trace_id = ids[0]
-        run.parent_run_id = ids[-2] if len(ids) > 1 else None
-        run.parent_run_ids = ids[:-1]
-        for depth, ancestor in enumerate(ids[:-1]):
-            anc_run = index.get(ancestor)
-            if anc_run is not None:
-                anc_run.child_run_ids.append(run.id)
-                if depth == len(ids) - 2:
-                    anc_run.direct_child_run_ids.append(run.id)
+_DOTTED: Final = attrgetter("dotted_order")
 
 
-def _roll_up(ordered: list[RunDraft]) -> None:
+def _roll_up(ordered: list[RunData]) -> None:
     """Token and cost fields: own usage on leaf LLM calls, descendants' sum everywhere above.
 
     A run with usage whose descendants also have usage (a framework's LLM span around the
     client's) would count twice: its own usage moves to `ls_aggregated_usage`.
     """
-    by_id = {d.run.id: d for d in ordered}
-    carriers_below: dict[UUID, list[RunDraft]] = defaultdict(list)
-    for draft in reversed(ordered):
-        run = draft.run
-        below = carriers_below.get(run.id, [])
-        if draft.usage is not None and not below:
-            mine = [draft]
-            _set_tokens(draft, [draft])
-            usage = dict(draft.usage)
-            if draft.costs:
-                usage.update({k: float(v) for k, v in draft.costs.items()})
+    by_id = {run.id: run for run in ordered}
+    carriers_below: dict[str, list[RunData]] = {}
+    for run in reversed(ordered):
+        below = carriers_below.get(run.id)
+        own = run.usage
+        if own is not None and not below:
+            mine = [run]
+            run.prompt_tokens = own["input_tokens"]
+            run.completion_tokens = own["output_tokens"]
+            run.total_tokens = own["total_tokens"]
+            costs = run.costs
+            if costs:
+                run.prompt_cost = _ZERO + costs["input_cost"] if "input_cost" in costs else None
+                run.completion_cost = (
+                    _ZERO + costs["output_cost"] if "output_cost" in costs else None
+                )
+                run.total_cost = _ZERO + costs["total_cost"] if "total_cost" in costs else None
+                usage = dict(own)
+                usage.update({k: float(v) for k, v in costs.items()})
+            else:
+                run.prompt_cost = run.completion_cost = run.total_cost = None
+                usage = dict(own)
             run.metadata[ls.META_USAGE] = usage
         else:
-            mine = below
-            if draft.usage is not None:
-                run.metadata[ls.META_AGGREGATED_USAGE] = draft.usage
-                draft.usage = None
+            mine = below or []
+            if run.usage is not None:
+                run.metadata[ls.META_AGGREGATED_USAGE] = run.usage
+                run.usage = None
             if below:
-                _set_tokens(draft, below)
-        parent = run.parent_run_id
-        if parent is not None and parent in by_id and mine:
-            carriers_below[parent].extend(mine)
+                _set_tokens(run, below)
+            else:
+                _no_tokens(run)
+        ancestors = run.ancestors
+        if ancestors and mine and (parent := ancestors[-1]) in by_id:
+            carriers_below.setdefault(parent, []).extend(mine)
 
 
-def _set_tokens(draft: RunDraft, carriers: list[RunDraft]) -> None:
-    run = draft.run
+def _no_tokens(run: RunData) -> None:
+    run.prompt_tokens = run.completion_tokens = run.total_tokens = None
+    run.prompt_cost = run.completion_cost = run.total_cost = None
+
+
+def _set_tokens(run: RunData, carriers: list[RunData]) -> None:
     total = aggregate([c.usage for c in carriers if c.usage is not None])
     run.prompt_tokens = total["input_tokens"]
     run.completion_tokens = total["output_tokens"]
     run.total_tokens = total["total_tokens"]
     priced = [c.costs for c in carriers if c.costs]
-    for usage_key, field in _COST_FIELDS:
-        amounts = [costs[usage_key] for costs in priced if usage_key in costs]
-        setattr(run, field, sum(amounts, Decimal(0)) if amounts else None)
+    if not priced:
+        run.prompt_cost = run.completion_cost = run.total_cost = None
+        return
+    run.prompt_cost = _sum(priced, "input_cost")
+    run.completion_cost = _sum(priced, "output_cost")
+    run.total_cost = _sum(priced, "total_cost")
 
 
-def _spread_trace_values(ordered: list[RunDraft], known: Mapping[UUID, Lineage | None]) -> None:
+_ZERO: Final = Decimal(0)
+
+
+def _sum(priced: list[dict[str, Decimal]], key: str) -> Decimal | None:
+    amounts = [costs[key] for costs in priced if key in costs]
+    return sum(amounts, _ZERO) if amounts else None
+
+
+def _spread_trace_values(ordered: list[RunData], known: Mapping[int, Lineage | None]) -> None:
     """Thread id, user id and project: the trace's first value (root first) on every run."""
-    firsts: dict[UUID, dict[str, str]] = defaultdict(dict)
-    for draft in ordered:
-        above = known.get(draft.ident.parent_id) if draft.ident.parent_id else None
+    firsts: dict[str, dict[str, str]] = defaultdict(dict)
+    for run in ordered:
+        parent = run.parent_key
+        above = known.get(parent) if parent is not None else None
         if above is not None:
-            found = firsts[draft.run.trace_id]
+            found = firsts[run.trace_id]
             for key, value in (
                 (ls.META_THREAD_ID, above.thread_id),
                 (ls.META_USER_ID, above.user_id),
@@ -289,25 +314,30 @@ def _spread_trace_values(ordered: list[RunDraft], known: Mapping[UUID, Lineage |
             ):
                 if value is not None:
                     found.setdefault(key, value)
-    for draft in ordered:
-        found = firsts[draft.run.trace_id]
+    for run in ordered:
+        if run.thread_id is None and run.user_id is None and not run.project:
+            continue
+        found = firsts[run.trace_id]
         for key, value in (
-            (ls.META_THREAD_ID, draft.thread_id),
-            (ls.META_USER_ID, draft.user_id),
-            ("session_name", draft.project.get("session_name")),
-            ("session_id", draft.project.get("session_id")),
+            (ls.META_THREAD_ID, run.thread_id),
+            (ls.META_USER_ID, run.user_id),
+            ("session_name", run.project.get("session_name")),
+            ("session_id", run.project.get("session_id")),
         ):
             if value is not None:
                 found.setdefault(key, value)
-    for draft in ordered:
-        run = draft.run
-        found = firsts[run.trace_id]
+    if not firsts:
+        return
+    for run in ordered:
+        found = firsts.get(run.trace_id) or {}
+        if not found:
+            continue
         meta = run.metadata
         if ls.META_THREAD_ID in found and meta.keys().isdisjoint(ls.META_THREAD_KEYS):
             meta[ls.META_THREAD_ID] = found[ls.META_THREAD_ID]
         if ls.META_USER_ID in found:
             meta.setdefault(ls.META_USER_ID, found[ls.META_USER_ID])
         if "session_name" in found:
-            run.unmapped["session_name"] = found["session_name"]
+            run.session_name = found["session_name"]
         if "session_id" in found:
             run.session_id = found["session_id"]

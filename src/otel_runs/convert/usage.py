@@ -8,13 +8,16 @@ output) and corrected; the rule that fired is recorded in `notes`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from otel_runs.conventions import genai as g
 from otel_runs.dialects import genai
 from otel_runs.dialects.coerce import as_int
-from otel_runs.dialects.precedence import TOKEN_ATTRIBUTES, USAGE_OBJECTS, first
+from otel_runs.dialects.precedence import TOKEN_ATTRIBUTES
 from otel_runs.dialects.view import SpanView
+
+if TYPE_CHECKING:
+    from otel_runs.convert.plan import Plan
 
 Usage = dict[str, Any]
 
@@ -29,20 +32,22 @@ def _put(usage: Usage, path: str, count: int) -> None:
         usage[group] = count
 
 
-# Every token attribute -> the usage paths it can fill, with its precedence rank in each. A
-# span is walked once over its own keys instead of looking up every known key.
-_TOKEN_KEYS: dict[str, tuple[tuple[str, int], ...]] = {}
+TOKEN_KEYS: dict[str, tuple[tuple[str, int], ...]] = {}
+"""Every token attribute -> the usage paths it can fill, with its precedence rank in each (a
+plan lists the ones a span shape has, so a span is never walked for them)."""
 for _path, _sources in TOKEN_ATTRIBUTES.items():
     for _rank, (_, _key) in enumerate(_sources):
-        _TOKEN_KEYS[_key] = (*_TOKEN_KEYS.get(_key, ()), (_path, _rank))
-_PATHS = tuple(TOKEN_ATTRIBUTES)
+        TOKEN_KEYS[_key] = (*TOKEN_KEYS.get(_key, ()), (_path, _rank))
+PATHS = tuple(TOKEN_ATTRIBUTES)
+"""Usage paths in the table's order."""
 
 
-def _from_attributes(v: SpanView) -> Usage:
+def _from_attributes(v: SpanView, plan: Plan) -> Usage:
     best: dict[str, tuple[int, int]] = {}
-    for key, raw in v.attrs.items():
-        targets = _TOKEN_KEYS.get(key)
-        if targets is None or raw is None:
+    attrs = v.attrs
+    for key, targets in plan.token_keys:
+        raw = attrs[key]
+        if raw is None:
             continue
         count = as_int(raw)
         if count is None:
@@ -54,13 +59,10 @@ def _from_attributes(v: SpanView) -> Usage:
                 best[path] = (rank, count)
     usage: Usage = {}
     if best:
-        for path in _PATHS:  # the table's order, whatever the span's
+        for path in plan.token_paths:  # the table's order, whatever the span's
             if path in best:
                 _put(usage, path, best[path][1])
-    for group, key in (
-        ("input_token_details", g.USAGE_INPUT_TOKEN_DETAILS),
-        ("output_token_details", g.USAGE_OUTPUT_TOKEN_DETAILS),
-    ):
+    for group, key in plan.token_details:
         details = genai.token_details(v, key)
         if details:
             usage[group] = {**details, **usage.get(group, {})}
@@ -114,21 +116,37 @@ def from_suffixes(values: dict[str, Any]) -> Usage | None:
     return normalize(usage)[0]
 
 
-def extract(v: SpanView) -> tuple[Usage | None, list[str]]:
+def _first_object(v: SpanView, plan: Plan) -> dict[str, Any] | None:
+    """The first whole usage object the span carries (`precedence.USAGE_OBJECTS`)."""
+    for source in plan.usage_objects:
+        found: dict[str, Any] | None = source.get(v)
+        if found is not None:
+            return found
+    return None
+
+
+def extract(v: SpanView, plan: Plan) -> tuple[Usage | None, list[str]]:
     """The span's usage (or None) and the normalization rules that fired."""
-    whole = first(v, USAGE_OBJECTS)
-    usage = _clean(whole) if whole else _from_attributes(v)
+    whole = _first_object(v, plan)
+    if not whole and not plan.token_keys and not plan.token_details:
+        return None, []
+    usage = _clean(whole) if whole else _from_attributes(v, plan)
     if usage.keys().isdisjoint(_TOP):
         return None, []
     return normalize(usage)
 
 
+_NO_DETAILS: dict[str, int] = {}  # (read only)
+
+
 def normalize(usage: Usage) -> tuple[Usage, list[str]]:
     """Make input/output inclusive and total consistent; say which rule fired."""
     notes: list[str] = []
-    inp, out, total = (usage.get(k) for k in _TOP)
-    in_details = usage.get("input_token_details", {})
-    out_details = usage.get("output_token_details", {})
+    inp = usage.get("input_tokens")
+    out = usage.get("output_tokens")
+    total = usage.get("total_tokens")
+    in_details = usage.get("input_token_details", _NO_DETAILS)
+    out_details = usage.get("output_token_details", _NO_DETAILS)
     cache = in_details.get("cache_read", 0) + in_details.get("cache_creation", 0)
     if inp is None and total is not None and out is not None and total >= out:
         inp = total - out

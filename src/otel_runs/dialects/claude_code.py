@@ -38,10 +38,9 @@ def tool_output(v: SpanView) -> dict[str, Any] | None:
     """A tool span's `tool.output` event."""
     if not _is_claude_code(v):
         return None
-    for index, event in v.events_named(cc.EVENT_TOOL_OUTPUT):
+    for _, event in v.events_named(cc.EVENT_TOOL_OUTPUT):
         text = as_str(event.attributes.get(cc.TOOL_OUTPUT))
         if text is not None:
-            v.used_events.add(index)
             return {"output": text}
     return None
 

@@ -8,7 +8,7 @@ leftovers rather than being guessed at).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any, Final
 
 from otel_runs.dialects import usage_shapes
@@ -37,6 +37,20 @@ TOKEN_NAMES: Final = frozenset(
 """Last name segments of flat token counts (OpenAI's and Anthropic's names)."""
 MODEL_NAMES: Final = frozenset({"model", "model_name", "model_id"})
 """Last name segments of keys naming the model."""
+
+
+def named(names: Collection[str]) -> Callable[[str], bool]:
+    """The rule `_candidates` picks keys by, for one key (whether it was read aside): a plan
+    leaves a fallback out for span shapes with no such key."""
+    wanted = frozenset(names)
+
+    def rule(key: str) -> bool:
+        family, dot, _ = key.partition(".")
+        if dot and family in OWNED_FAMILIES:
+            return False
+        return key.rpartition(".")[2].lower() in wanted
+
+    return rule
 
 
 def _candidates(v: SpanView, names: Collection[str]) -> list[tuple[str, str]]:

@@ -14,6 +14,14 @@ _USAGE_OR_MESSAGES = (
 )  # fmt: skip
 
 
+_KEYS = frozenset((*_TOOL_KEYS, oi.LLM_PROMPT_TEMPLATE_VARIABLES, *_MODEL_KEYS))
+
+
+def may_apply(key: str) -> bool:
+    """Whether a key is one `run_type` looks at (without one, it finds nothing)."""
+    return key in _KEYS
+
+
 def run_type(v: SpanView) -> str | None:
     """Tool attributes -> tool; a prompt template -> prompt; a model with usage or messages -> llm.
 

@@ -165,8 +165,7 @@ def user_id(v: SpanView) -> str | None:
 
 def first_token_ns(v: SpanView) -> int | None:
     """Time of the `First Token Stream Event`."""
-    for index, event in v.events_named(oi.EVENT_FIRST_TOKEN):
-        v.used_events.add(index)
+    for _, event in v.events_named(oi.EVENT_FIRST_TOKEN):
         return event.time_ns
     return None
 

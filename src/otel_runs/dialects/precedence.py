@@ -8,6 +8,7 @@ OpenInference, then OpenLLMetry's flattened forms, then framework specifics, the
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar
 
@@ -45,7 +46,7 @@ from otel_runs.dialects import (
     timing,
     vercel_ai,
 )
-from otel_runs.dialects.view import SpanView
+from otel_runs.dialects.view import Shape, SpanView
 
 T = TypeVar("T")
 
@@ -60,10 +61,16 @@ class Source(Generic[T]):
     when: str = ""
     gating: str = "auto"
     """How to tell cheaply that the source cannot apply: "keys" (none of `reads` is an
-    attribute), "family" (no key shares a first dotted segment with `reads`: for prefixes),
+    attribute), "family" (no key starts like one of `reads`: for prefixes),
     "events" (no event has one of the names in `reads`), "always" (never skipped); "auto" picks
     keys or family."""
     gate: frozenset[str] = frozenset()
+    gate_key: Callable[[str], bool] | None = None
+    """For sources that pick keys by a rule rather than by name (heuristics, generic
+    fallbacks): the rule, per key. Such a source applies to a span shape only when one of its
+    keys passes it (decided once per shape, by a plan)."""
+    prefixes: tuple[str, ...] = ()
+    """For "family" gating: the literal start of each of `reads` (up to `*` or `{`)."""
 
     def __post_init__(self) -> None:
         gating = self.gating
@@ -72,49 +79,25 @@ class Source(Generic[T]):
         object.__setattr__(self, "gating", gating)
         if gating == "family":
             gate = frozenset(r.partition(".")[0] for r in self.reads)
+            starts = tuple(r.split("*")[0].split("{")[0] for r in self.reads)
+            object.__setattr__(self, "prefixes", starts)
         else:
             gate = frozenset(self.reads)
         object.__setattr__(self, "gate", gate)
 
-    def applies(self, view: SpanView) -> bool:
-        """Whether the span has anything this source reads."""
+    def applies_to(self, shape: Shape, keys: AbstractSet[str]) -> bool:
+        """Whether spans of this shape (with these attribute keys) may have anything it reads."""
+        if self.gate_key is not None:
+            return any(map(self.gate_key, keys))
         if self.gating == "keys":
-            return not view.attrs.keys().isdisjoint(self.gate)
+            return not self.gate.isdisjoint(keys)
         if self.gating == "family":
-            return not self.gate.isdisjoint(view.families)
+            return not self.gate.isdisjoint(shape.families) and any(
+                key.startswith(self.prefixes) for key in keys
+            )
         if self.gating == "events":
-            return not self.gate.isdisjoint(view.event_names)
+            return not self.gate.isdisjoint(shape.event_names)
         return True
-
-
-def applicable(view: SpanView, sources: Sequence[Source[T]]) -> tuple[Source[T], ...]:
-    """The sources of a table that can apply to the span: worked out once per span shape."""
-    plans = view.shape.plans
-    plan = plans.get(id(sources))
-    if plan is not None and plan[0] is sources:
-        return plan[1]
-    found = tuple(source for source in sources if source.applies(view))
-    plans[id(sources)] = (sources, found)
-    return found
-
-
-def first(view: SpanView, sources: Sequence[Source[T]]) -> T | None:
-    """The first applicable source's value that is not None."""
-    for source in applicable(view, sources):
-        value = source.get(view)
-        if value is not None:
-            return value
-    return None
-
-
-def each(view: SpanView, sources: Sequence[Source[T]]) -> list[T]:
-    """Every applicable source's value that is not None, in table order."""
-    found = []
-    for source in applicable(view, sources):
-        value = source.get(view)
-        if value is not None:
-            found.append(value)
-    return found
 
 
 RUN_TYPE: Final[tuple[Source[str], ...]] = (
@@ -153,6 +136,7 @@ RUN_TYPE: Final[tuple[Source[str], ...]] = (
         heuristics.run_type,
         "tool keys -> tool; template variables -> prompt; model with usage or messages -> llm",
         "always",
+        gate_key=heuristics.may_apply,
     ),
     # i14pya: generic fallback (issue 14)
     Source(
@@ -161,6 +145,7 @@ RUN_TYPE: Final[tuple[Source[str], ...]] = (
         lambda v: generic.run_type(v, _TABLE_TOKEN_KEYS),
         "a `model`-named key with token counts or a usage object under generic names -> llm",
         "always",
+        gate_key=generic.named(generic.MODEL_NAMES),
     ),
 )
 """run_type; when nothing matches the run is a chain."""
@@ -276,6 +261,7 @@ INPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
         generic.inputs,
         "any unread key so named, outside the conventions' families; JSON decoded",
         "always",
+        gate_key=generic.named(generic.INPUT_NAMES),
     ),
 )
 """inputs; `{}` otherwise. Text is wrapped as `{"input": text}`."""
@@ -390,6 +376,7 @@ OUTPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
         generic.outputs,
         "any unread key so named, outside the conventions' families; JSON decoded",
         "always",
+        gate_key=generic.named(generic.OUTPUT_NAMES),
     ),
 )
 """outputs; None otherwise. Text is wrapped as `{"output": text}`."""
@@ -419,6 +406,7 @@ MODEL: Final[tuple[Source[str], ...]] = (
         lambda v: generic.model(v) if v.run_type in ("llm", "embedding") else None,
         "LLM runs only",
         "always",
+        gate_key=generic.named(generic.MODEL_NAMES),
     ),
 )
 """`extra.metadata.ls_model_name` (an explicit `langsmith.metadata.ls_model_name` wins)."""
@@ -653,6 +641,7 @@ USAGE_OBJECTS: Final[tuple[Source[dict[str, Any]], ...]] = (
         lambda v: generic.usage(v, _TABLE_TOKEN_KEYS),
         "when no key of the usage table is present: a provider usage object, or flat counts",
         "always",
+        gate_key=generic.named(generic.USAGE_OBJECT_NAMES | generic.TOKEN_NAMES),
     ),
 )
 """Whole usage objects (usage_metadata shape, costs included); the first wins over every flat

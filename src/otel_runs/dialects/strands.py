@@ -74,18 +74,16 @@ def message_events_inputs(v: SpanView) -> dict[str, Any] | None:
     if not _is_strands(v):
         return None
     if v.run_type == "tool":
-        for index, event in v.events_named(g.EVENT_TOOL_MESSAGE):
+        for _, event in v.events_named(g.EVENT_TOOL_MESSAGE):
             arguments = as_object(event.attributes.get("content"))
             if arguments is not None:
-                v.used_events.add(index)
                 return arguments
         return None
     msgs: list[m.Message] = []
-    for index, event in v.events_named(*_INPUT_EVENT_ROLES):
+    for _, event in v.events_named(*_INPUT_EVENT_ROLES):
         blocks = _blocks(event.attributes.get("content"))
         if blocks is None:
             continue
-        v.used_events.add(index)
         msgs.extend(m.from_converse(_INPUT_EVENT_ROLES[event.name], blocks))
     return {"messages": msgs} if msgs else None
 
@@ -96,7 +94,7 @@ def choice_outputs(v: SpanView) -> dict[str, Any] | None:
     tool results as messages."""
     if not _is_strands(v):
         return None
-    for index, event in v.events_named(g.EVENT_CHOICE):
+    for _, event in v.events_named(g.EVENT_CHOICE):
         attrs = event.attributes
         raw = attrs.get("message")
         blocks = _blocks(raw)
@@ -104,7 +102,6 @@ def choice_outputs(v: SpanView) -> dict[str, Any] | None:
             text = m.converse_text(blocks)
             if text is None:
                 return None
-            v.used_events.add(index)
             return {"output": text}
         if blocks is not None:
             msgs = m.from_converse("assistant", blocks)
@@ -114,12 +111,10 @@ def choice_outputs(v: SpanView) -> dict[str, Any] | None:
             return None
         results = _blocks(attrs.get(st.TOOL_RESULT_ATTR))
         if results is not None:
-            v.used_events.add(index)
             return {"messages": msgs + m.from_converse("user", results)}
         finish = as_str(attrs.get("finish_reason"))
         if finish and msgs:
             msgs[0]["finish_reason"] = finish
-        v.used_events.add(index)
         return m.as_choices(msgs[:1]) if msgs else None
     return None
 

@@ -8,7 +8,7 @@ value no dialect understood is never lost.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, Final
+from typing import Final
 
 from otel_runs.model.span_record import AttributeValue, EventRecord, SpanRecord
 
@@ -16,20 +16,18 @@ from otel_runs.model.span_record import AttributeValue, EventRecord, SpanRecord
 class Shape:
     """What a span's keys and event names decide, shared by every span with the same ones.
 
-    Spans from one instrumentation point carry the same keys, so which precedence sources can
-    apply to them is worked out once per shape (`precedence.applicable`), not once per span.
+    Spans from one instrumentation point carry the same keys, so what the dialects look up by
+    key prefix is worked out once per shape, not once per span (and a `convert.plan.Plan`
+    holds the rest of what the shape decides).
     """
 
-    __slots__ = ("event_names", "families", "plans", "under")
+    __slots__ = ("event_names", "families", "under")
 
     def __init__(self, keys: tuple[str, ...], event_names: frozenset[str]) -> None:
         # First dotted segment of every key: lets a dialect that cannot apply be skipped with
         # one set test instead of a dozen dict look-ups.
         self.families = frozenset(key.partition(".")[0] for key in keys)
         self.event_names = event_names
-        self.plans: dict[int, tuple[object, tuple[Any, ...]]] = {}
-        """Per precedence table (by id, with the table itself to check): its applicable
-        sources."""
         self.under: dict[str, tuple[str, ...]] = {}
         """Per key prefix: the keys that start with it, in span order."""
 
@@ -55,16 +53,15 @@ class SpanView:
     """Attributes and events of one span, with a record of the keys used."""
 
     __slots__ = (
-        "attrs", "event_names", "families", "record", "run_type", "shape", "used", "used_events",
+        "attrs", "event_names", "families", "record", "run_type", "shape", "used",
     )  # fmt: skip
 
-    def __init__(self, record: SpanRecord) -> None:
+    def __init__(self, record: SpanRecord, shape: Shape | None = None) -> None:
         self.record = record
         self.attrs = record.attributes
         self.used: set[str] = set()
-        self.used_events: set[int] = set()
         self.run_type = "chain"
-        self.shape = shape = shape_of(record)
+        self.shape = shape = shape or shape_of(record)
         self.families = shape.families
         self.event_names = shape.event_names
 

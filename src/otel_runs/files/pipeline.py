@@ -18,12 +18,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any, Final, Literal, TypeVar
-from uuid import UUID
 
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from otel_runs.convert.assembler import TraceAssembler
-from otel_runs.convert.identity import identity
+from otel_runs.convert.run_data import RunData
 from otel_runs.convert.validate import problem
 from otel_runs.errors import OtelRunsError
 from otel_runs.files.detect import Format
@@ -36,7 +35,6 @@ from otel_runs.ids import span_id_hex
 from otel_runs.model.run import Run
 from otel_runs.model.span_record import SpanRecord
 from otel_runs.runs_to_spans.record import run_to_record
-from otel_runs.runs_to_spans.restore import finish
 from otel_runs.runs_to_spans.sdk import to_readable_span
 
 T = TypeVar("T")
@@ -235,24 +233,15 @@ def spans_to_output(
             tick(outcome.written)
         return outcome
     assembler = TraceAssembler(ttl_s=float("inf"), max_waiting=MAX_WAITING, clock=lambda: 0.0)
-    pending: dict[UUID, SpanRecord] = {}
     for chunk in _batches(good(), batch):
-        for _, record in chunk:
-            pending[identity(record).run_id] = record
-        _emit(assembler.add([record for _, record in chunk]).runs, pending, output, outcome)
+        _emit(assembler.take([record for _, record in chunk]).runs, output, outcome)
         tick(outcome.written)
-    _emit(assembler.add([], flush=True).runs, pending, output, outcome)
+    _emit(assembler.take([], flush=True).runs, output, outcome)
     tick(outcome.written)
     return outcome
 
 
-def _emit(
-    runs: list[Run], pending: dict[UUID, SpanRecord], output: Output, outcome: Outcome
-) -> None:
-    for run in runs:
-        record = pending.pop(run.id, None)
-        if record is not None:
-            finish(record, run)  # no-op once spans -> runs does it itself
+def _emit(runs: list[RunData], output: Output, outcome: Outcome) -> None:
     assert output.runs is not None
     output.runs.write(runs)
     outcome.written += len(runs)

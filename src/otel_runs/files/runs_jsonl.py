@@ -8,9 +8,10 @@ no field for (`session_name`...), so a file read and written again loses nothing
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
+from otel_runs.convert.run_data import RunData
 from otel_runs.errors import InvalidRunError
 from otel_runs.files.jsonstream import array_items, json_lines
 from otel_runs.files.records import BadRecord
@@ -46,11 +47,14 @@ def read_runs(source: Source) -> Iterator[tuple[str, Run | BadRecord]]:
             yield _run(item, where)
 
 
-def run_line(run: Run) -> bytes:
-    """One run as a JSON line."""
-    data = run.to_dict()
-    for key, value in run.unmapped.items():
-        data.setdefault(key, value)
+def run_line(run: Run | RunData) -> bytes:
+    """One run as a JSON line (its `unmapped` keys too, where they name no run field)."""
+    if isinstance(run, RunData):
+        data = run.run_dict()
+    else:
+        data = run.to_dict()
+        for key, value in run.unmapped.items():
+            data.setdefault(key, value)
     return json.dumps(data, ensure_ascii=False, default=str).encode() + b"\n"
 
 
@@ -61,7 +65,7 @@ class RunsWriter:
         self._out = out
         self.written = 0
 
-    def write(self, runs: list[Run]) -> None:
+    def write(self, runs: Sequence[Run | RunData]) -> None:
         self._out.write(b"".join(run_line(run) for run in runs))
         self.written += len(runs)
 

@@ -27,8 +27,9 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, overload
 
+from otel_runs.convert.run_data import RunData
 from otel_runs.model.run import Run
 from otel_runs.model.span_record import EventRecord, SpanRecord
 from otel_runs.privacy.content import scope
@@ -100,15 +101,24 @@ class Privacy:
             return event
         return hide_event_content(event, scope(self.hide_inputs is True, self.hide_outputs is True))
 
-    def apply(self, run: Run) -> Run:
-        """The run with what must not leave removed (in place; also returned)."""
+    @overload
+    def apply(self, run: Run) -> Run: ...
+    @overload
+    def apply(self, run: Run | RunData) -> Run | RunData: ...
+
+    def apply(self, run: Run | RunData) -> Run | RunData:
+        """The run with what must not leave removed (in place; also returned). A converted run
+        (`RunData`) becomes a `Run` when a `redact` hook is set: the hook is given a `Run`."""
         if not self.active:
             return run
+        if isinstance(run, RunData) and (self.redact is not None or run.restored is not None):
+            run = run.to_run()  # (a restored run's forms all come from its Run)
         view = _view(run)
         try:
             hide_run_content(view, inputs=self.hide_inputs, outputs=self.hide_outputs)
             _write_back(view, run)
             if self.redact is not None:
+                assert isinstance(run, Run)
                 self.redact(run)
         except Exception:
             _logger.exception("a privacy hook failed for run %s; its content was removed", run.id)
@@ -118,12 +128,12 @@ class Privacy:
         return run
 
 
-def _view(run: Run) -> dict[str, Any]:
+def _view(run: Run | RunData) -> dict[str, Any]:
     """The run's content fields as a run dict sharing the run's own containers."""
     return {"inputs": run.inputs, "outputs": run.outputs, "events": run.events, "extra": run.extra}
 
 
-def _write_back(view: dict[str, Any], run: Run) -> None:
+def _write_back(view: dict[str, Any], run: Run | RunData) -> None:
     run.inputs = view["inputs"]
     run.outputs = view["outputs"]
     run.events = view["events"]

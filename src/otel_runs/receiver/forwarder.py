@@ -19,11 +19,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
-from uuid import UUID
 
+from otel_runs.convert.tree import Lineage
 from otel_runs.guard import internal_errors
-from otel_runs.model.run import Run
-from otel_runs.sinks import RunSink, SinkResult
+from otel_runs.sinks import AnyRun, RunSink, SinkResult, run_id_text, write_runs
 
 _logger = logging.getLogger(__name__)
 
@@ -40,7 +39,11 @@ Loc = tuple[int, int]
 class Parcel:
     """A run and the spooled spans and log events it was made of."""
 
-    run: Run
+    run: AnyRun
+    key: int
+    """The run id's integer value."""
+    lineage: Lineage | None = None
+    """Where the run sits, kept with the spool's marks once it is delivered."""
     spans: list[Loc] = field(default_factory=list)
     logs: list[Loc] = field(default_factory=list)
 
@@ -81,7 +84,7 @@ class Forwarder:
         self._retry_at = 0.0
         self._clock = clock
         self._random = random.Random()
-        self._parcels: dict[UUID, Parcel] = {}
+        self._parcels: dict[int, Parcel] = {}
         self._last_warning = -_WARN_EVERY_S
         self.closing = False
         """Set once the sink is being closed to interrupt a send: a send that then fails
@@ -98,17 +101,17 @@ class Forwarder:
         """Runs that may still be added before the outbox is full."""
         return max(self.max_runs - len(self._parcels), 0)
 
-    def holds(self, run_id: UUID) -> bool:
-        """Whether a run is waiting here."""
-        return run_id in self._parcels
+    def holds(self, key: int) -> bool:
+        """Whether a run (by its id's integer value) is waiting here."""
+        return key in self._parcels
 
     def put(self, parcel: Parcel) -> None:
         """Queue a run; a queued copy with the same id is replaced and resolved with it."""
-        older = self._parcels.get(parcel.run.id)
+        older = self._parcels.get(parcel.key)
         if older is not None:
             parcel.spans[:0] = older.spans
             parcel.logs[:0] = older.logs
-        self._parcels[parcel.run.id] = parcel
+        self._parcels[parcel.key] = parcel
 
     def wait_s(self) -> float | None:
         """Seconds until a send may be attempted; None when nothing waits."""
@@ -123,15 +126,16 @@ class Forwarder:
         if wait is None or wait > 0:
             return []
         batch = list(self._parcels.values())[: self.batch_size]
-        result = SinkResult(failed=len(batch), retry=tuple(str(p.run.id) for p in batch))
+        ids = [run_id_text(parcel.run) for parcel in batch]
+        result = SinkResult(failed=len(batch), retry=tuple(ids))
         with internal_errors("writing %d runs to the sink", len(batch)):
-            result = self.sink.write([parcel.run for parcel in batch])
+            result = write_runs(self.sink, [parcel.run for parcel in batch])
         retry = set(result.retry)
         if self.closing and result.failed:
             return []
-        resolved = [parcel for parcel in batch if str(parcel.run.id) not in retry]
+        resolved = [p for p, run_id in zip(batch, ids, strict=True) if run_id not in retry]
         for parcel in resolved:
-            del self._parcels[parcel.run.id]
+            del self._parcels[parcel.key]
         counts = self.counts
         counts.delivered += result.stored
         counts.duplicates += result.duplicates

@@ -30,16 +30,15 @@ import dataclasses
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, KeysView
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
-from uuid import UUID
 
 from otel_runs.convert.assembler import TraceAssembler
 from otel_runs.convert.identity import identity
+from otel_runs.convert.run_data import RunData
 from otel_runs.convert.spans_to_runs import Keep
-from otel_runs.convert.tree import Lineage, lineage_of
-from otel_runs.model.run import Run
+from otel_runs.convert.tree import lineage_of
 from otel_runs.model.span_record import EventRecord, SpanRecord
 from otel_runs.privacy import Privacy
 from otel_runs.receiver.codec import (
@@ -58,26 +57,12 @@ _logger = logging.getLogger(__name__)
 TICK_S: Final = 1.0
 """How often, at most, waiting spans are checked for their TTL and log events for theirs."""
 _SESSION_NAME: Final = "session_name"
-"""The run's project name, kept in `Run.unmapped` (see sinks/ingest.py)."""
+"""The run's project name, kept in `Run.unmapped` (see model/ingest.py)."""
+
+_UUID_LIMIT: Final = 1 << 128
 
 SpanKey = tuple[int, int]
 """(trace id, span id): how a log event names its span."""
-
-
-class _Assembler(TraceAssembler):
-    """The shared assembler, plus a view of which runs it holds back (to tell which spans it
-    dropped: invalid, filtered, placeholders), and a way to remember runs delivered before a
-    restart (so their children, read again, are not taken for orphans)."""
-
-    def waiting_ids(self) -> KeysView[UUID]:
-        return self._waiting.keys()
-
-    def remember(self, run_id: UUID, lineage: Lineage) -> None:
-        known = self._known
-        known[run_id] = lineage
-        known.move_to_end(run_id)
-        while len(known) > self.max_known:
-            known.popitem(last=False)
 
 
 @dataclass(slots=True)
@@ -148,7 +133,7 @@ class Pipeline:
         self.spool = spool
         self.privacy = privacy or Privacy()
         self.forwarder = forwarder
-        self.assembler = _Assembler(keep=keep, ttl_s=ttl_s, max_waiting=max_waiting)
+        self.assembler = TraceAssembler(keep=keep, ttl_s=ttl_s, max_waiting=max_waiting)
         self.settle_s = settle_s
         self.log_wait_s = log_wait_s
         self.max_waiting_logs = max_waiting_logs
@@ -156,8 +141,9 @@ class Pipeline:
         self._clock = clock
         self._span_after = 0
         self._log_after = 0
-        self._held: dict[UUID, _Held] = {}
-        self._by_key: dict[SpanKey, UUID] = {}
+        self._held: dict[int, _Held] = {}
+        """By run key (the run id's integer value)."""
+        self._by_key: dict[SpanKey, int] = {}
         self._logs: dict[SpanKey, list[_WaitingLog]] = {}
         self._log_order: deque[tuple[float, SpanKey]] = deque()
         self._waiting_logs = 0
@@ -174,7 +160,7 @@ class Pipeline:
         """Of runs just delivered, written with the next marks."""
         for run_id, blob in spool.read_lineages():
             try:
-                self.assembler.remember(UUID(bytes=run_id), decode_lineage(blob))
+                self.assembler.remember(int.from_bytes(run_id, "big"), decode_lineage(blob))
             except (CodecError, ValueError) as exc:
                 _logger.debug("spool %s: skipping a lineage row: %s", spool.path, exc)
 
@@ -184,7 +170,7 @@ class Pipeline:
         """Do one round; True when it moved anything (call again at once). A spool error is
         raised after the round did what it could without it."""
         now = self._clock()
-        joined: dict[UUID, _Held] = {}
+        joined: dict[int, _Held] = {}
         error: SpoolUnavailableError | None = None
         read_any = more = more_logs = False
         try:
@@ -204,7 +190,10 @@ class Pipeline:
         for parcel in resolved:
             self._resolve_all("span_batches", parcel.spans)
             self._resolve_all("log_batches", parcel.logs)
-            self._lineages.append((parcel.run.id.bytes, encode_lineage(lineage_of(parcel.run))))
+            if parcel.lineage is not None:
+                self._lineages.append(
+                    (parcel.key.to_bytes(16, "big"), encode_lineage(parcel.lineage))
+                )
         self.flush_marks()
         if error is not None:
             raise error
@@ -235,7 +224,7 @@ class Pipeline:
 
     # --- reading ------------------------------------------------------------------------------
 
-    def _read_logs(self, joined: dict[UUID, _Held], before: float | None) -> bool:
+    def _read_logs(self, joined: dict[int, _Held], before: float | None) -> bool:
         """New log events that arrived before `before`: joined to held spans (added to
         `joined`, to be re-assembled) or parked until their span comes. True when the item
         budget stopped the read."""
@@ -266,7 +255,7 @@ class Pipeline:
                 self._waiting_logs += 1
         return sum(batch.count for batch in batches) >= self.read_spans
 
-    def _read_spans(self, now: float, new: dict[UUID, _Held], *, drain: bool) -> tuple[bool, bool]:
+    def _read_spans(self, now: float, new: dict[int, _Held], *, drain: bool) -> tuple[bool, bool]:
         """Settled span rows into `new` (by run id); returns (read any, more may be ready)."""
         room = self.forwarder.room
         if room <= 0:  # the outbox is full: spans stay spooled until the sink catches up
@@ -294,7 +283,7 @@ class Pipeline:
             self._unsettled_at = None
         return bool(batches), items >= budget
 
-    def _read_batch(self, batch: StoredBatch, new: dict[UUID, _Held]) -> None:
+    def _read_batch(self, batch: StoredBatch, new: dict[int, _Held]) -> None:
         open_batch = self._open_batch("span_batches", batch)
         try:
             records = decode_spans(batch.body)
@@ -306,10 +295,9 @@ class Pipeline:
                 continue
             self.counts.spans_read += 1
             loc = (batch.seq, index)
-            try:
-                run_id = identity(record).run_id
-            except (TypeError, ValueError):  # ids no run can be made of: the assembler rejects
-                self.counts.not_runs += 1
+            run_id = identity(record).key
+            if not (isinstance(run_id, int) and 0 <= run_id < _UUID_LIMIT):
+                self.counts.not_runs += 1  # ids no run can be made of: the assembler rejects
                 self._resolve("span_batches", loc)
                 continue
             key = (record.trace_id, record.span_id)
@@ -351,18 +339,19 @@ class Pipeline:
 
     def _assemble(self, batch: list[_Held]) -> None:
         records = [_with_events(held) for held in batch]
-        conversion = self.assembler.add(records)
+        conversion = self.assembler.take(records)
         for run in conversion.runs:
-            held = self._held.pop(run.id, None)
+            held = self._held.pop(run.key, None)
             if held is None:  # pragma: no cover - every record given to the assembler is held
                 continue
-            if self._by_key.get(held.key) == run.id:
+            if self._by_key.get(held.key) == run.key:
                 del self._by_key[held.key]
             _route(run, held.project)
-            self.privacy.apply(run)  # before the outbox: nothing hidden ever reaches a sink
-            self.forwarder.put(Parcel(run, held.spans, held.logs))
+            lineage = lineage_of(run)
+            sent = self.privacy.apply(run)  # before the outbox: nothing hidden reaches a sink
+            self.forwarder.put(Parcel(sent, run.key, lineage, held.spans, held.logs))
         if len(self._held) != self.assembler.waiting:
-            waiting = self.assembler.waiting_ids()
+            waiting = set(self.assembler.waiting_keys())
             for run_id in [r for r in self._held if r not in waiting]:
                 held = self._held.pop(run_id)
                 if self._by_key.get(held.key) == run_id:
@@ -450,7 +439,13 @@ def _with_events(held: _Held) -> SpanRecord:
     return dataclasses.replace(held.record, events=held.record.events + extra)
 
 
-def _route(run: Run, project: str | None) -> None:
+def _route(run: RunData, project: str | None) -> None:
     """The request's project, for a run whose spans named none (attribute > header > sink)."""
-    if project and not run.unmapped.get(_SESSION_NAME) and not run.session_id:
-        run.unmapped[_SESSION_NAME] = project
+    if not project:
+        return
+    restored = run.restored
+    if restored is not None:
+        if not restored.unmapped.get(_SESSION_NAME) and not restored.session_id:
+            restored.unmapped[_SESSION_NAME] = project
+    elif not run.session_name and not run.session_id:
+        run.session_name = project

@@ -15,7 +15,7 @@ from uuid import UUID
 from otel_runs.conventions import genai as g
 from otel_runs.conventions import langsmith as ls
 from otel_runs.convert.leftovers import cap
-from otel_runs.convert.span_to_run import USAGE_RUN_TYPES
+from otel_runs.convert.map_span import USAGE_RUN_TYPES
 from otel_runs.dialects.coerce import loads, to_jsonable
 from otel_runs.dotted_order import SEGMENT_LEN, ns_to_us, us_to_datetime
 from otel_runs.model.run import format_datetime

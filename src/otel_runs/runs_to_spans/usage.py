@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from otel_runs.conventions import langsmith as ls
-from otel_runs.convert.span_to_run import USAGE_RUN_TYPES
+from otel_runs.convert.map_span import USAGE_RUN_TYPES
 from otel_runs.model.run import Run
 from otel_runs.runs_to_spans.values import INT64_MAX
 

@@ -12,7 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from otel_runs.convert.run_data import RunData
 from otel_runs.model.run import Run
+
+AnyRun = Run | RunData
+"""What this package's sinks take: `Run` objects, or the engine's `RunData`, which is already
+JSON-ready (the exporter and the receiver hand them that)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +47,11 @@ class SinkResult:
 
 @runtime_checkable
 class RunSink(Protocol):
-    """A destination for runs. `write` never raises for a destination failure: it reports it."""
+    """A destination for runs. `write` never raises for a destination failure: it reports it.
+
+    A sink with a true `takes_run_data` attribute (every sink of this package) is handed the
+    engine's `RunData` as they are; any other sink gets `Run` objects made of them.
+    """
 
     def write(self, runs: Sequence[Run]) -> SinkResult:
         """Deliver a batch; block until its outcome is known (or the sink's deadline passes)."""
@@ -51,3 +60,15 @@ class RunSink(Protocol):
     def close(self) -> None:
         """Release files, connections and threads; later writes fail."""
         ...
+
+
+def write_runs(sink: RunSink, runs: Sequence[AnyRun]) -> SinkResult:
+    """Hand runs to a sink in the form it takes (see `RunSink`)."""
+    if getattr(sink, "takes_run_data", False):
+        return sink.write(runs)  # type: ignore[arg-type]
+    return sink.write([run.to_run() if isinstance(run, RunData) else run for run in runs])
+
+
+def run_id_text(run: AnyRun) -> str:
+    """A run's id as text, whichever form it has."""
+    return run.id if isinstance(run, RunData) else str(run.id)

@@ -16,6 +16,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Final
 
+from otel_runs.convert.run_data import RunData
 from otel_runs.errors import OtelRunsError, StoreError
 from otel_runs.model.run import FIELD_KINDS, Run
 from otel_runs.sinks._json import json_text
@@ -115,15 +116,18 @@ def read_version(conn: sqlite3.Connection) -> int | None:
     return None if row is None or row[0] is None else int(row[0])
 
 
-def encode(run: Run) -> Row:
+def encode(run: Run | RunData) -> Row:
     """A run as a `runs` row; `data` is `to_dict()` plus the `unmapped` keys, as JSON.
 
     An `unmapped` key that is also a run-format field name cannot be stored (the field wins).
     Raises TypeError or ValueError when the run holds a value JSON cannot carry.
     """
-    data = run.to_dict()
-    extra = {key: value for key, value in run.unmapped.items() if key not in FIELD_KINDS}
-    project = run.unmapped.get("session_name")
+    if isinstance(run, RunData):
+        data = run.run_dict()
+    else:
+        data = run.to_dict()
+        data.update((k, v) for k, v in run.unmapped.items() if k not in FIELD_KINDS)
+    project = data.get("session_name")
     return (
         data["id"],
         data["trace_id"],
@@ -134,7 +138,7 @@ def encode(run: Run) -> Row:
         data["start_time"],
         _column_text(data["status"]),
         _column_text(project) if isinstance(project, str) else None,
-        json_text({**data, **extra}),
+        json_text(data),
     )
 
 

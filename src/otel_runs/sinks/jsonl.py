@@ -15,11 +15,11 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Final
 
 from otel_runs.errors import OtelRunsError, StoreError
 from otel_runs.model.run import Run
-from otel_runs.sinks import SinkResult
+from otel_runs.sinks import AnyRun, SinkResult, run_id_text
 from otel_runs.sinks._json import json_text
 
 _logger = logging.getLogger(__name__)
@@ -62,7 +62,9 @@ class JsonlSink:
     def __repr__(self) -> str:
         return f"JsonlSink({str(self.path)!r})"
 
-    def write(self, runs: Sequence[Run]) -> SinkResult:
+    takes_run_data: Final = True
+
+    def write(self, runs: Sequence[AnyRun]) -> SinkResult:
         """Append the batch and flush; a run JSON cannot carry fails alone."""
         if not runs:
             return SinkResult()
@@ -72,7 +74,7 @@ class JsonlSink:
             try:
                 lines.append(json_text(run.to_dict()).encode() + b"\n")
             except (TypeError, ValueError) as exc:  # a value JSON cannot carry (a set, an object)
-                bad.append(f"run {run.id} cannot be written as JSON: {exc}")
+                bad.append(f"run {run_id_text(run)} cannot be written as JSON: {exc}")
         with self._lock:
             if self._closed:
                 return SinkResult(failed=len(runs), error=f"{self!r} is closed")

@@ -1,7 +1,7 @@
 """LangSmithSink: runs to LangSmith's ingest API, the way LangSmith's own SDK sends them.
 
     write(runs)
-      └─ encode_ingest_run (pure, sinks/ingest.py)
+      └─ RunData.ingest / encode_ingest_run (pure, model/ingest.py)
          └─ split into batches of at most max_batch_bytes (serialized, before compression)
             └─ POST {endpoint}/runs/multipart   zstd or gzip body, one part per out-of-band field
                ├─ 2xx        stored
@@ -46,11 +46,12 @@ from typing import Any, Final, Literal
 import httpx
 from opentelemetry import context as otel_context
 
+from otel_runs.convert.run_data import RunData
 from otel_runs.errors import ConfigError
 from otel_runs.guard import internal_errors
-from otel_runs.model.run import Run
-from otel_runs.sinks import SinkResult
-from otel_runs.sinks.ingest import IngestRun, dumps, encode_ingest_run, split_out_of_band
+from otel_runs.model.ingest import IngestRun, encode_ingest_run
+from otel_runs.sinks import AnyRun, SinkResult
+from otel_runs.sinks.ingest import dumps, split_out_of_band
 
 _logger = logging.getLogger(__name__)
 
@@ -356,7 +357,9 @@ class LangSmithSink:
     ) -> None:
         self.close()
 
-    def write(self, runs: Sequence[Run]) -> SinkResult:
+    takes_run_data: Final = True
+
+    def write(self, runs: Sequence[AnyRun]) -> SinkResult:
         """Deliver runs; returns when each is stored, a duplicate, or failed (never raises for
         a LangSmith failure). Repeated run ids in one call: the last copy is sent, the earlier
         ones count as duplicates."""
@@ -370,7 +373,11 @@ class LangSmithSink:
         payloads: dict[str, IngestRun] = {}
         for run in runs:
             with internal_errors("encoding run %s for LangSmith", run.id) as failed:
-                payload = encode_ingest_run(run, project=self._project)
+                payload = (
+                    run.ingest(self._project)
+                    if isinstance(run, RunData)
+                    else encode_ingest_run(run, project=self._project)
+                )
                 if payload["id"] in payloads:
                     tally.duplicates += 1
                     del payloads[payload["id"]]  # the last copy is sent, in its position

@@ -31,7 +31,7 @@ from uuid import UUID
 
 from otel_runs.errors import StoreError
 from otel_runs.model.run import Run, parse_datetime
-from otel_runs.sinks import SinkResult
+from otel_runs.sinks import AnyRun, SinkResult, run_id_text
 from otel_runs.sinks import _sqlite_schema as _schema
 
 _logger = logging.getLogger(__name__)
@@ -86,7 +86,9 @@ class SqliteSink:
     def __repr__(self) -> str:
         return f"SqliteSink({str(self.path)!r})"
 
-    def write(self, runs: Sequence[Run]) -> SinkResult:
+    takes_run_data: Final = True
+
+    def write(self, runs: Sequence[AnyRun]) -> SinkResult:
         """Upsert a batch in one transaction: new ids are `stored`, known ids `duplicates`."""
         if not runs:
             return SinkResult()
@@ -96,7 +98,7 @@ class SqliteSink:
             try:
                 rows.append(_schema.encode(run))
             except (TypeError, ValueError) as exc:
-                bad.append(f"run {run.id} cannot be stored as JSON: {exc}")
+                bad.append(f"run {run_id_text(run)} cannot be stored as JSON: {exc}")
         with self._lock:
             if self._closed:
                 return SinkResult(failed=len(runs), error=f"{self!r} is closed")

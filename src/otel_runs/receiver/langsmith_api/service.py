@@ -404,7 +404,7 @@ class RunIntake:
             self._marks.resolve(ready.locs)
             return
         self.privacy.apply(run)  # before the outbox: nothing hidden ever reaches a sink
-        self.forwarder.put(Parcel(run, ready.locs))
+        self.forwarder.put(Parcel(run, run.id.int, None, ready.locs))
 
     def _warn(self, message: str, *args: object) -> None:
         now = time.monotonic()

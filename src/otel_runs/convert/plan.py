@@ -1,0 +1,145 @@
+"""Plans: what the precedence tables decide for every span with the same keys, worked out once.
+
+Spans from one instrumentation point carry the same attribute keys and event names, so which
+sources of each table can apply to them, which of their keys are token counts or costs, which
+metadata extractors have anything to read, whether the span is GenAI-related, and whether it can
+be a Logfire placeholder or a span made by runs -> spans, are all decided by its *shape* (its
+keys, in order, and its event names). A plan holds those decisions; `map_span` runs it. The
+tables in `dialects/precedence.py` stay the single source of truth: a plan is only their
+projection onto one shape, and an unknown shape compiles a new one.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from otel_runs.conventions import genai as g
+from otel_runs.conventions import langsmith as ls
+from otel_runs.conventions import openinference as oi
+from otel_runs.conventions import openllmetry as ol
+from otel_runs.conventions import otel
+from otel_runs.conventions import pydantic_ai as pa
+from otel_runs.conventions.families import GENAI_EVENT_PREFIXES, GENAI_KEY_PREFIXES
+from otel_runs.convert.identity import IDENTITY_KEYS
+from otel_runs.convert.usage import PATHS, TOKEN_KEYS
+from otel_runs.dialects import precedence as p
+from otel_runs.dialects.precedence import COST_ATTRIBUTES, Source
+from otel_runs.dialects.view import Shape
+from otel_runs.model.span_record import SpanRecord
+
+_COST_KEYS: Final = frozenset(attr for sources in COST_ATTRIBUTES.values() for _, attr in sources)
+
+# Keys whose presence turns on one step of the mapping; absent, the step has nothing to read.
+_RESPONSE_META: Final = frozenset({g.RESPONSE_ID, g.RESPONSE_FINISH_REASONS})
+_PROMPT_TEMPLATE: Final = frozenset({oi.LLM_PROMPT_TEMPLATE, oi.LLM_PROMPT_TEMPLATE_VARIABLES})
+_PROJECT: Final = frozenset({ls.SESSION_NAME, ls.SESSION_ID})
+_IDENTITY: Final = frozenset(IDENTITY_KEYS)
+_TOKEN_DETAILS: Final = (
+    ("input_token_details", g.USAGE_INPUT_TOKEN_DETAILS),
+    ("output_token_details", g.USAGE_OUTPUT_TOKEN_DETAILS),
+)
+
+
+class Plan:
+    """The decisions one span shape fixes (see the module docstring). Read-only once built."""
+
+    __slots__ = (
+        "agent_name",
+        "aggregated_usage",
+        "cost_keys",
+        "errors",
+        "exceptions",
+        "first_token",
+        "genai",
+        "identity",
+        "inputs",
+        "metadata_layers",
+        "model",
+        "name",
+        "outputs",
+        "param_layers",
+        "pending",
+        "project",
+        "prompt_template",
+        "provider",
+        "reference",
+        "request_parameters",
+        "response_meta",
+        "restore",
+        "run_type",
+        "shape",
+        "streaming",
+        "tag_sources",
+        "thread_id",
+        "token_details",
+        "token_keys",
+        "token_paths",
+        "traceable",
+        "usage_objects",
+        "user_id",
+        "workflow",
+    )  # fmt: skip
+
+    def __init__(self, keys: tuple[str, ...], event_names: frozenset[str]) -> None:
+        self.shape = shape = Shape(keys, event_names)
+        present = frozenset(keys)
+
+        def sources(table: tuple[Source[Any], ...]) -> tuple[Source[Any], ...]:
+            return tuple(source for source in table if source.applies_to(shape, present))
+
+        self.run_type = sources(p.RUN_TYPE)
+        self.name = sources(p.NAME)
+        self.inputs = sources(p.INPUTS)
+        self.outputs = sources(p.OUTPUTS)
+        self.model = sources(p.MODEL)
+        self.provider = sources(p.PROVIDER)
+        self.param_layers = sources(p.PARAM_LAYERS)
+        self.streaming = sources(p.STREAMING)
+        self.first_token = sources(p.FIRST_TOKEN)
+        self.metadata_layers = sources(p.METADATA_LAYERS)
+        self.thread_id = sources(p.THREAD_ID)
+        self.user_id = sources(p.USER_ID)
+        self.tag_sources = sources(p.TAG_SOURCES)
+        self.errors = sources(p.ERRORS)
+        self.usage_objects = sources(p.USAGE_OBJECTS)
+
+        self.identity = not _IDENTITY.isdisjoint(present)
+        self.token_keys = tuple(
+            (key, TOKEN_KEYS[key]) for key in keys if key in TOKEN_KEYS
+        )  # span order, as the attribute walk found them
+        fillable = {path for _, targets in self.token_keys for path, _ in targets}
+        self.token_paths = tuple(path for path in PATHS if path in fillable)
+        self.token_details = tuple(pair for pair in _TOKEN_DETAILS if pair[1] in present)
+        self.cost_keys = not _COST_KEYS.isdisjoint(present)
+        self.response_meta = not _RESPONSE_META.isdisjoint(present)
+        self.prompt_template = not _PROMPT_TEMPLATE.isdisjoint(present)
+        self.workflow = ol.WORKFLOW_NAME in present
+        self.agent_name = g.AGENT_NAME in present
+        self.request_parameters = pa.MODEL_REQUEST_PARAMETERS in present
+        self.aggregated_usage = any(key.startswith(pa.AGGREGATED_USAGE_PREFIX) for key in keys)
+        self.project = not _PROJECT.isdisjoint(present)
+        self.reference = ls.REFERENCE_EXAMPLE_ID in present
+        self.exceptions = otel.EVENT_EXCEPTION in event_names
+        self.pending = pa.LOGFIRE_SPAN_TYPE in present
+        self.restore = ls.RUN_FIELDS in present
+        self.traceable = ls.TRACEABLE in present
+        self.genai = any(key.startswith(GENAI_KEY_PREFIXES) for key in keys) or any(
+            name.startswith(GENAI_EVENT_PREFIXES) for name in event_names
+        )
+
+
+_NO_NAMES: Final = frozenset[str]()
+_PLANS: dict[tuple[tuple[str, ...], frozenset[str]], Plan] = {}
+_MAX_PLANS: Final = 1024
+
+
+def plan_of(record: SpanRecord) -> Plan:
+    """The record's plan, compiled on the first span of its shape."""
+    events = record.events
+    key = (tuple(record.attributes), frozenset([e.name for e in events]) if events else _NO_NAMES)
+    plan = _PLANS.get(key)
+    if plan is None:
+        if len(_PLANS) >= _MAX_PLANS:  # high-cardinality keys must not grow memory
+            _PLANS.clear()
+        plan = _PLANS[key] = Plan(*key)
+    return plan

@@ -1,0 +1,300 @@
+"""`RunData`: a converted run, JSON-ready, as the engine hands it to sinks.
+
+Everything in it is already text, numbers or plain containers, so a sink serializes it without
+another pass: `ingest()` is the payload LangSmith's ingest endpoints take, `run_dict()` the
+run-format record local stores keep (`Run.to_dict()` plus the keys a `Run` keeps in
+`unmapped`), and `to_run()` the `Run` object the public API returns. A run that came back from
+`runs_to_spans` carries the exact `Run` it was made from (`restored`), and every form is made
+from that instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, Final, Literal
+from uuid import UUID
+
+from otel_runs.conventions import langsmith as ls
+from otel_runs.convert.times import iso_time_ns
+from otel_runs.model.ingest import COST_SOURCE_KEY, COST_SOURCE_SPAN, IngestRun, usage_for_ingest
+from otel_runs.model.run import Run
+from otel_runs.model.span_record import SpanRecord
+
+_SESSION_NAME: Final = "session_name"
+
+
+class RunData:
+    """One run, converted from one span (see the module docstring)."""
+
+    __slots__ = (
+        "ancestors", "batch", "completion_cost", "completion_tokens", "costs", "dotted_order",
+        "end_ns", "error", "events", "extra", "first_token_ns", "id", "inputs", "key", "lineage",
+        "name",
+        "outputs", "parent_key", "project", "prompt_cost", "prompt_tokens", "record",
+        "reference_example_id", "restored", "run_type", "segment_us", "session_id",
+        "session_name", "stamp", "start_ns", "tags", "thread_id", "total_cost", "total_tokens",
+        "usage", "user_id",
+    )  # fmt: skip
+
+    # Set by the per-span mapping.
+    key: int
+    """The run id's integer value (the tree's key)."""
+    id: str
+    parent_key: int | None
+    """The declared parent's key; None for roots."""
+    stamp: str | None
+    """A stamped dotted_order the span carries."""
+    lineage: tuple[str, int] | Literal[False] | None
+    """The stamp as a complete lineage (dotted_order, last segment time), None when it is not
+    one, False when not worked out yet."""
+    name: str
+    run_type: str
+    start_ns: int
+    end_ns: int
+    inputs: dict[str, Any]
+    outputs: dict[str, Any] | None
+    extra: dict[str, Any]
+    error: str | None
+    events: Sequence[dict[str, Any]]
+    """A list, or a shared empty tuple (never changed in place)."""
+    tags: Sequence[str]
+    first_token_ns: int | None
+    reference_example_id: str | None
+    session_id: str | None
+    session_name: str | None
+    usage: dict[str, Any] | None
+    """The run's own usage while it counts as an LLM call."""
+    costs: dict[str, Decimal] | None
+    thread_id: str | None
+    user_id: str | None
+    project: dict[str, str]
+    """Project name/id the span names (`langsmith.trace.session_{name,id}`)."""
+    record: SpanRecord | None
+    """The span, kept only when it was made by runs -> spans (see `restored`)."""
+    # Set by the tree step.
+    dotted_order: str
+    segment_us: int
+    ancestors: tuple[str, ...]
+    """parent_run_ids as text, root first."""
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    total_tokens: int | None
+    prompt_cost: Decimal | None
+    completion_cost: Decimal | None
+    total_cost: Decimal | None
+    restored: Run | None
+    """The exact run a span made by runs -> spans carried, once given back."""
+    batch: Batch
+    """The runs converted together with this one (child id lists are made from them)."""
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """`extra["metadata"]` (always present on a converted run)."""
+        meta: dict[str, Any] = self.extra["metadata"]
+        return meta
+
+    @property
+    def trace_id(self) -> str:
+        return self.ancestors[0] if self.ancestors else self.id
+
+    @property
+    def parent_run_id(self) -> str | None:
+        return self.ancestors[-1] if self.ancestors else None
+
+    # --- the forms runs leave in ----------------------------------------------------------
+
+    def ingest(self, project: str) -> IngestRun:
+        """The payload LangSmith's `/runs/multipart` and `/runs/batch` take; `project` names the
+        project when the run names none (see `model/ingest.py` for the rules)."""
+        if self.restored is not None:
+            from otel_runs.model.ingest import encode_ingest_run
+
+            return encode_ingest_run(self.restored, project=project)
+        payload: IngestRun = {
+            "id": self.id,
+            "name": self.name,
+            "run_type": self.run_type,
+            "start_time": iso_time_ns(self.start_ns),
+            "trace_id": self.trace_id,
+            "dotted_order": self.dotted_order,
+            "end_time": iso_time_ns(self.end_ns),
+        }
+        ancestors = self.ancestors
+        if ancestors:
+            payload["parent_run_id"] = ancestors[-1]
+        if self.session_name:
+            payload["session_name"] = self.session_name
+        elif self.session_id:
+            payload["session_id"] = self.session_id
+        else:
+            payload["session_name"] = project
+        extra = self.extra
+        outputs = self.outputs
+        metadata = extra["metadata"]
+        usage = metadata.get(ls.META_USAGE)
+        if usage is not None:
+            usage = usage_for_ingest(
+                usage, keep_costs=metadata.get(COST_SOURCE_KEY) == COST_SOURCE_SPAN
+            )
+            extra = {**extra, "metadata": {**metadata, ls.META_USAGE: usage}}
+            outputs = {**(outputs or {}), ls.META_USAGE: usage}
+        payload["inputs"] = self.inputs
+        if outputs is not None:
+            payload["outputs"] = outputs
+        payload["extra"] = extra
+        if self.error is not None:
+            payload["error"] = self.error
+        payload["events"] = self.events
+        payload["tags"] = self.tags
+        if self.reference_example_id is not None:
+            payload["reference_example_id"] = self.reference_example_id
+        return payload
+
+    def run_dict(self) -> dict[str, Any]:
+        """`to_dict()` plus the keys a `Run` keeps in `unmapped`, as local stores keep them."""
+        out = self.to_dict()
+        if self.restored is not None:
+            unmapped = self.restored.unmapped
+            out.update((key, value) for key, value in unmapped.items() if key not in _RUN_FIELDS)
+        elif self.session_name is not None:
+            out[_SESSION_NAME] = self.session_name
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """`Run.to_dict()` of the run: every run-format field, JSON-ready."""
+        if self.restored is not None:
+            return self.restored.to_dict()
+        first_token = self.first_token_ns
+        children = self.batch.children(self.id)
+        return {
+            "id": self.id,
+            "name": self.name,
+            "inputs": self.inputs,
+            "run_type": self.run_type,
+            "start_time": iso_time_ns(self.start_ns),
+            "end_time": iso_time_ns(self.end_ns),
+            "extra": self.extra,
+            "error": self.error,
+            "outputs": self.outputs,
+            "events": self.events,
+            "tags": self.tags,
+            "trace_id": self.trace_id,
+            "dotted_order": self.dotted_order,
+            "status": "error" if self.error is not None else "success",
+            "child_run_ids": children[0],
+            "direct_child_run_ids": children[1],
+            "parent_run_ids": self.ancestors,
+            "feedback_stats": None,
+            "reference_example_id": self.reference_example_id,
+            "total_tokens": self.total_tokens,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_cost": _text(self.total_cost),
+            "prompt_cost": _text(self.prompt_cost),
+            "completion_cost": _text(self.completion_cost),
+            "first_token_time": iso_time_ns(first_token) if first_token is not None else None,
+            "session_id": self.session_id,
+            "in_dataset": None,
+            "parent_run_id": self.ancestors[-1] if self.ancestors else None,
+            "execution_order": None,
+            "serialized": None,
+            "manifest_id": None,
+            "manifest_s3_id": None,
+            "inputs_s3_urls": None,
+            "outputs_s3_urls": None,
+            "price_model_id": None,
+            "app_path": None,
+            "last_queued_at": None,
+            "share_token": None,
+        }
+
+    def to_run(self) -> Run:
+        """The run as a `Run` object (for APIs that return them)."""
+        if self.restored is not None:
+            return self.restored
+        first_token = self.first_token_ns
+        children = self.batch.children(self.id)
+        run = Run(
+            id=UUID(self.id),
+            name=self.name,
+            run_type=self.run_type,
+            start_time=_datetime(self.start_ns),
+            trace_id=UUID(self.trace_id),
+            dotted_order=self.dotted_order,
+            inputs=self.inputs,
+            end_time=_datetime(self.end_ns),
+            extra=self.extra,
+            error=self.error,
+            outputs=self.outputs,
+            events=list(self.events) if type(self.events) is not list else self.events,
+            tags=list(self.tags) if type(self.tags) is not list else self.tags,
+            status="error" if self.error is not None else "success",
+            child_run_ids=[UUID(text) for text in children[0]],
+            direct_child_run_ids=[UUID(text) for text in children[1]],
+            parent_run_ids=[UUID(text) for text in self.ancestors],
+            reference_example_id=(
+                UUID(self.reference_example_id) if self.reference_example_id else None
+            ),
+            total_tokens=self.total_tokens,
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+            total_cost=self.total_cost,
+            prompt_cost=self.prompt_cost,
+            completion_cost=self.completion_cost,
+            first_token_time=_datetime(first_token) if first_token is not None else None,
+            session_id=self.session_id,
+            parent_run_id=UUID(self.ancestors[-1]) if self.ancestors else None,
+        )
+        if self.session_name is not None:
+            run.unmapped[_SESSION_NAME] = self.session_name
+        return run
+
+
+_RUN_FIELDS: Final = frozenset(Run.__dataclass_fields__) - {"unmapped"}
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _datetime(ns: int) -> datetime:
+    from otel_runs.dotted_order import us_to_datetime
+
+    return us_to_datetime(ns // 1000)
+
+
+class Batch:
+    """Runs converted together, in dotted_order order: their child id lists, made on demand
+    (only local stores and the public API ask for them). It holds the runs' ids and ancestors,
+    not the runs, which point to it: a cycle would leave every batch to the garbage collector."""
+
+    __slots__ = ("_children", "_members")
+
+    def __init__(self, runs: Sequence[RunData]) -> None:
+        self._members = [(run.id, run.ancestors) for run in runs]
+        self._children: dict[str, tuple[list[str], list[str]]] | None = None
+
+    def children(self, run_id: str) -> tuple[list[str], list[str]]:
+        """(child_run_ids, direct_child_run_ids) of a run of the batch, from the batch."""
+        found = self._children
+        if found is None:
+            found = self._children = _children_of(self._members)
+        return found.get(run_id, ([], []))
+
+
+def _children_of(
+    members: list[tuple[str, tuple[str, ...]]],
+) -> dict[str, tuple[list[str], list[str]]]:
+    found: dict[str, tuple[list[str], list[str]]] = {run_id: ([], []) for run_id, _ in members}
+    for run_id, ancestors in members:
+        last = len(ancestors) - 1
+        for depth, ancestor in enumerate(ancestors):
+            lists = found.get(ancestor)
+            if lists is not None:
+                lists[0].append(run_id)
+                if depth == last:
+                    lists[1].append(run_id)
+    return found

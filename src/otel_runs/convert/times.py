@@ -1,0 +1,52 @@
+"""Time text for runs without datetime objects: ISO 8601 strings and dotted_order segment times.
+
+Spans cluster in time, so the date-and-second part of a time is built once per second (from a
+small cache) and only the microseconds are formatted per call. The text is exactly what
+`format_datetime` and `dotted_order.format_time` write for the same instant.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from otel_runs.dotted_order import us_to_datetime
+
+_SECONDS: dict[int, tuple[str, str]] = {}
+"""Unix second -> (`YYYY-MM-DDTHH:MM:SS`, `YYYYmmddTHHMMSS`)."""
+_MAX_SECONDS: Final = 4096
+
+
+def _second(second: int) -> tuple[str, str]:
+    found = _SECONDS.get(second)
+    if found is None:
+        t = us_to_datetime(second * 1_000_000)  # (raises OverflowError past year 1..9999)
+        day = f"{t.year:04d}-{t.month:02d}-{t.day:02d}"
+        clock = f"{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
+        compact = f"{t.year:04d}{t.month:02d}{t.day:02d}T{t.hour:02d}{t.minute:02d}{t.second:02d}"
+        if len(_SECONDS) >= _MAX_SECONDS:
+            _SECONDS.clear()
+        found = _SECONDS[second] = (f"{day}T{clock}", compact)
+    return found
+
+
+def iso_time(us: int) -> str:
+    """`format_datetime(us_to_datetime(us))`: ISO 8601 in UTC with six fractional digits."""
+    second, micro = divmod(us, 1_000_000)
+    return f"{_second(second)[0]}.{micro:06d}+00:00"
+
+
+def iso_time_ns(ns: int) -> str:
+    """`iso_time` of integer nanoseconds (floored to microseconds)."""
+    second, micro = divmod(ns // 1000, 1_000_000)
+    return f"{_second(second)[0]}.{micro:06d}+00:00"
+
+
+def day_of(us: int) -> str:
+    """The UTC date `YYYY-MM-DD` of an instant."""
+    return _second(us // 1_000_000)[0][:10]
+
+
+def segment_time(us: int) -> str:
+    """`dotted_order.format_time(us)`: the `YYYYmmddTHHMMSSffffffZ` part of a segment."""
+    second, micro = divmod(us, 1_000_000)
+    return f"{_second(second)[1]}{micro:06d}Z"
