@@ -46,6 +46,8 @@ class Parcel:
     """Where the run sits, kept with the spool's marks once it is delivered."""
     spans: list[Loc] = field(default_factory=list)
     logs: list[Loc] = field(default_factory=list)
+    trace_id: int = 0
+    """The OTel trace id of its spans (where its lineage is kept: the trace's partition)."""
 
 
 @dataclass(slots=True)

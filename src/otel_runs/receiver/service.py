@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Final, cast
@@ -31,13 +31,14 @@ from otel_runs.convert.spans_to_runs import Keep
 from otel_runs.env_values import choice, number
 from otel_runs.errors import ConfigError
 from otel_runs.exporter import ENV_MAX_WAITING, ENV_TTL, keep_from_env
-from otel_runs.guard import internal_errors
 from otel_runs.model.span_record import SpanRecord
 from otel_runs.privacy import Privacy
 from otel_runs.receiver import projects, settings
 from otel_runs.receiver.codec import encode_log_events, encode_spans
 from otel_runs.receiver.forwarder import FIRST_BACKOFF_S, Forwarder
+from otel_runs.receiver.forwarding import Forwarding
 from otel_runs.receiver.intake import LogEvent, SpoolFullError, SpoolUnavailableError
+from otel_runs.receiver.partitions import resplit
 from otel_runs.receiver.pipeline import Pipeline
 from otel_runs.receiver.projects import ProjectFrom
 from otel_runs.receiver.spool import Spool, Synchronous
@@ -46,11 +47,6 @@ from otel_runs.value_limits import cap_event_values, cap_span_values
 from otel_runs.value_limits import max_value_chars as max_value_chars_setting
 
 _logger = logging.getLogger(__name__)
-
-_WARN_EVERY_S: Final = 60.0
-_MAX_ERROR_WAIT_S: Final = 30.0
-_INTERRUPT_GRACE_S: Final = 5.0
-"""How long `stop` waits for the forwarding thread after closing the sink to interrupt it."""
 
 
 class ReceiverService:
@@ -151,15 +147,16 @@ class ReceiverService:
                 from otel_runs.sinks.choose import choose_sink
 
                 sink = choose_sink()
-            self._forwarder = Forwarder(
+            self._spool.repartition(1, resplit)
+            forwarder = Forwarder(
                 sink,
                 batch_size=sink_batch_size,
                 max_runs=max_outbox_runs,
                 first_backoff_s=retry_backoff_s,
             )
-            self._pipeline = Pipeline(
+            pipeline = Pipeline(
                 self._spool,
-                self._forwarder,
+                forwarder,
                 keep=keep,
                 ttl_s=ttl_s,
                 max_waiting=max_waiting,
@@ -171,16 +168,11 @@ class ReceiverService:
             self._spool.close()  # releases the file for the next attempt
             raise
         self.sink: Final = sink
-        self._thread: threading.Thread | None = None
+        self._forwarding = Forwarding(pipeline, forwarder)
+        self._started = False
         self._state = threading.Lock()
-        self._wake = threading.Event()
-        self._halt = threading.Event()
-        self._drained = threading.Event()
-        self._draining = False
-        self._deadline = float("inf")
         self._stopped = False
         self._stop_result = False
-        self._last_warning = -_WARN_EVERY_S
         self._counts = {
             "accepted": 0,
             "accepted_log_events": 0,
@@ -227,7 +219,7 @@ class ReceiverService:
         with self._counting_refusals():
             self._spool.append_spans(body, len(records), project or None)
         self._count("accepted", len(records))
-        self._wake.set()
+        self._forwarding.wake()
 
     def accept_log_events(self, events: Sequence[LogEvent]) -> None:
         """Spool span-bound log events in one transaction; they join their span's run as
@@ -244,7 +236,7 @@ class ReceiverService:
         with self._counting_refusals():
             self._spool.append_log_events(body, len(events))
         self._count("accepted_log_events", len(events))
-        self._wake.set()
+        self._forwarding.wake()
 
     @contextmanager
     def _counting_refusals(self) -> Iterator[None]:
@@ -274,12 +266,10 @@ class ReceiverService:
         with self._state:
             if self._stopped:
                 raise ConfigError("a stopped ReceiverService cannot start again; make a new one")
-            if self._thread is not None:
+            if self._started:
                 return
-            self._thread = threading.Thread(
-                target=self._run, name="otel-runs-forwarder", daemon=True
-            )
-            self._thread.start()
+            self._started = True
+            self._forwarding.start()
 
     def stop(self, timeout: float = 10.0, *, drain: bool = True) -> bool:
         """Refuse new requests, deliver what is spooled within `timeout` seconds, close.
@@ -295,41 +285,17 @@ class ReceiverService:
             if self._stopped:
                 return self._stop_result
             self._stopped = True
-            thread = self._thread
+            started = self._started
         self._spool.refuse_appends("the receiver is shutting down")
         deadline = time.monotonic() + max(timeout, 0.0)
-        sink_closed = False
-        if thread is not None:
-            if drain:
-                self._deadline = deadline
-                self._forwarder.retry_now()
-                self._draining = True
-            else:
-                self._halt.set()
-            self._wake.set()
-            thread.join(max(deadline - time.monotonic(), 0.0))
-            if thread.is_alive():  # blocked in a sink write: closing the sink interrupts it
-                self._forwarder.closing = True
-                self._halt.set()
-                self._wake.set()
-                self._close_sink()
-                sink_closed = True
-                thread.join(_INTERRUPT_GRACE_S)
-                if thread.is_alive():
-                    _logger.error("the forwarding thread did not stop; closing the spool anyway")
-        if thread is None:  # never started: nothing was forwarded, everything stays spooled
+        if started:
+            result = self._forwarding.stop(deadline, drain=drain)
+        else:  # never started: nothing was forwarded, everything stays spooled
             result = self._spool.pending_spans == 0
-        else:
-            result = drain and self._drained.is_set()
-        if not sink_closed:
-            self._close_sink()
+            self._forwarding.stop(deadline, drain=False)  # closes the sink
         self._spool.close()
         self._stop_result = result
         return result
-
-    def _close_sink(self) -> None:
-        with internal_errors("closing the sink"):
-            self.sink.close()
 
     def __enter__(self) -> ReceiverService:
         self.start()
@@ -342,45 +308,6 @@ class ReceiverService:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
-
-    # --- the forwarding thread ------------------------------------------------------------
-
-    def _run(self) -> None:
-        errors = 0
-        while not self._halt.is_set():
-            draining = self._draining
-            busy = False
-            failure: BaseException | None = None
-            with internal_errors("forwarding spooled spans") as failed:
-                try:
-                    busy = self._pipeline.step(drain=draining)
-                    errors = 0
-                except SpoolUnavailableError as exc:  # expected trouble, not a bug: no guard
-                    failure = exc
-            failure = failure or failed.error
-            if failure is not None:
-                errors += 1
-                self._warn("forwarding paused: %s", failure)
-                self._halt.wait(min(2.0**errors, _MAX_ERROR_WAIT_S))
-                continue
-            if draining:
-                if self._pipeline.read_everything and self._forwarder.size == 0:
-                    self._drained.set()
-                    return
-                if time.monotonic() >= self._deadline:
-                    return
-            if not busy:
-                wait = self._pipeline.wait_s()
-                if draining:
-                    wait = min(wait, max(self._deadline - time.monotonic(), 0.0))
-                self._wake.wait(wait)
-                self._wake.clear()
-
-    def _warn(self, message: str, *args: object) -> None:
-        now = time.monotonic()
-        if now - self._last_warning >= _WARN_EVERY_S:
-            self._last_warning = now
-            _logger.warning(message, *args)
 
     # --- observability ------------------------------------------------------------------------
 
@@ -401,30 +328,12 @@ class ReceiverService:
         """
         with self._state:
             stats = dict(self._counts)
-        assembly = asdict(self._pipeline.assembler.counts)
-        pipeline = asdict(self._pipeline.counts)
-        forward = asdict(self._forwarder.counts)
+        pending = self._spool.pending()
         stats.update(
-            spooled_bytes=self._spool.stored_bytes,
+            spooled_bytes=pending.bytes,
             spool_file_bytes=self._spool.file_bytes(),
-            pending=self._spool.pending_spans,
-            pending_log_events=self._spool.pending_log_events,
-            waiting=self._pipeline.held,
-            outbox=self._forwarder.size,
-            converted=assembly["converted"],
-            waited=assembly["waited"],
-            orphaned=assembly["orphaned"],
-            evicted=assembly["evicted"],
-            invalid=assembly["rejected"],
-            not_runs=pipeline["not_runs"],
-            resent=pipeline["resent"],
-            unreadable=pipeline["unreadable"],
-            delivered=forward["delivered"],
-            duplicates=forward["duplicates"],
-            failed=forward["failed"],
-            retried=forward["retried"],
-            log_events_joined=pipeline["log_events_joined"],
-            log_events_unjoined=pipeline["log_events_unjoined"],
-            log_events_waiting=self._pipeline.waiting_logs,
+            pending=pending.spans,
+            pending_log_events=pending.logs,
         )
+        stats.update(self._forwarding.counts())
         return stats
