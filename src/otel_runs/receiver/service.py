@@ -1,12 +1,18 @@
 """`ReceiverService`: the durable core of `otel-runs serve`, behind the wire front ends.
 
-    front end (HTTP / gRPC threads)          forwarding thread
+    front end (HTTP / gRPC threads)          forwarding thread (or each worker process)
       accept(records, project=...)             Pipeline.step()
-        └─ codec.encode_spans                    ├─ Spool.read      settled rows, log events
-        └─ Spool.append_spans  commit+fsync      ├─ TraceAssembler  TTL, cap, orphans -> roots
-           -> return: the request may be 200     ├─ Forwarder.send  sink, retries with backoff
-      accept_log_events(events)                  └─ Spool.mark      delivered -> done / deleted
-        └─ Spool.append_log_events
+        └─ partitions.split   (workers > 0)      ├─ Spool.read      settled rows, log events
+        └─ codec.encode_spans                    ├─ TraceAssembler  TTL, cap, orphans -> roots
+        └─ Spool.append_rows   commit+fsync      ├─ Forwarder.send  sink, retries with backoff
+           -> return: the request may be 200     └─ Spool.mark      delivered -> done / deleted
+      accept_log_events(events)
+        └─ Spool.append_rows
+
+With `workers=0` (the default) the forwarding thread runs in this process. With `workers=N`,
+N worker processes (worker_pool.py, worker_process.py) each forward one partition of the trace
+ids, with a sink of their own made by `sink_factory`; this process only spools, so conversion
+and store writes use N more cores. See docs/scaling.md.
 
 The front end constructs the service, calls `start()`, hands `accept` / `accept_log_events`
 to its request handlers (`Intake`), and calls `stop(timeout)` after its servers stopped taking
@@ -18,9 +24,10 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -38,10 +45,12 @@ from otel_runs.receiver.codec import encode_log_events, encode_spans
 from otel_runs.receiver.forwarder import FIRST_BACKOFF_S, Forwarder
 from otel_runs.receiver.forwarding import Forwarding
 from otel_runs.receiver.intake import LogEvent, SpoolFullError, SpoolUnavailableError
-from otel_runs.receiver.partitions import resplit
+from otel_runs.receiver.partitions import resplit, split
 from otel_runs.receiver.pipeline import Pipeline
 from otel_runs.receiver.projects import ProjectFrom
 from otel_runs.receiver.spool import Spool, Synchronous
+from otel_runs.receiver.worker_pool import WorkerPool
+from otel_runs.receiver.worker_process import WorkerSettings
 from otel_runs.sinks import RunSink
 from otel_runs.value_limits import cap_event_values, cap_span_values
 from otel_runs.value_limits import max_value_chars as max_value_chars_setting
@@ -56,7 +65,11 @@ class ReceiverService:
     Configuration, argument > environment > default:
 
     - `sink`: where runs go; default `choose_sink()` (LangSmith when `LANGSMITH_API_KEY` is
-      set, else the local SQLite store).
+      set, else the local SQLite store). Or `sink_factory`, a callable that makes one.
+    - `workers`: `OTEL_RUNS_WORKERS`, default 0: worker processes that convert and store, each
+      with its own partition of the trace ids and its own sink from `sink_factory` (which, as
+      `keep` and `privacy`, must then be picklable: importable by name, no lambdas); 0 does it
+      on a thread of this process.
     - `spool_path`: `OTEL_RUNS_SPOOL`, default `otel-runs-spool.sqlite` in the working dir.
     - `max_spool_bytes`: `OTEL_RUNS_SPOOL_MAX_BYTES`, default 1 GiB (at least 1 MiB).
     - `synchronous`: `OTEL_RUNS_SPOOL_SYNC`, "full" (default) or "normal".
@@ -84,6 +97,8 @@ class ReceiverService:
         self,
         sink: RunSink | None = None,
         *,
+        sink_factory: Callable[[], RunSink] | None = None,
+        workers: int | None = None,
         spool_path: str | os.PathLike[str] | None = None,
         max_spool_bytes: int | None = None,
         synchronous: Synchronous | None = None,
@@ -102,6 +117,14 @@ class ReceiverService:
     ) -> None:
         if max_outbox_runs < 1 or sink_batch_size < 1:
             raise ConfigError("max_outbox_runs and sink_batch_size must be at least 1")
+        worker_count = int(number("workers", workers, settings.ENV_WORKERS, 0.0))
+        if sink is not None and (sink_factory is not None or worker_count):
+            raise ConfigError(
+                "worker processes make their own sinks: give sink_factory (a picklable callable)"
+                " instead of sink"
+                if worker_count
+                else "give sink or sink_factory, not both"
+            )
         if not retry_backoff_s > 0 or not lock_timeout_s >= 0:
             raise ConfigError("retry_backoff_s must be > 0 and lock_timeout_s >= 0 seconds")
         path = Path(spool_path) if spool_path is not None else settings.default_spool_path()
@@ -142,33 +165,65 @@ class ReceiverService:
             synchronous="normal" if sync == "normal" else "full",
             lock_timeout_s=lock_timeout_s,
         )
-        try:
-            if sink is None:
-                from otel_runs.sinks.choose import choose_sink
+        self._parts = max(worker_count, 1)
+        self._forwarding: Forwarding | None = None
+        self._pool: WorkerPool | None = None
+        if sink_factory is None:
+            from otel_runs.sinks.choose import choose_sink
 
-                sink = choose_sink()
-            self._spool.repartition(1, resplit)
-            forwarder = Forwarder(
-                sink,
-                batch_size=sink_batch_size,
-                max_runs=max_outbox_runs,
-                first_backoff_s=retry_backoff_s,
-            )
-            pipeline = Pipeline(
-                self._spool,
-                forwarder,
-                keep=keep,
-                ttl_s=ttl_s,
-                max_waiting=max_waiting,
-                settle_s=settle_s,
-                log_wait_s=wait_s,
-                privacy=self._privacy,
-            )
+            sink_factory = choose_sink
+        try:
+            self._spool.repartition(self._parts, resplit)
+            if worker_count:
+                self._pool = WorkerPool(
+                    _worker_settings(
+                        WorkerSettings(
+                            spool_path=self._spool.path,
+                            part=0,
+                            parts=worker_count,
+                            sink_factory=sink_factory,
+                            synchronous="normal" if sync == "normal" else "full",
+                            lock_timeout_s=lock_timeout_s,
+                            keep=keep,
+                            ttl_s=ttl_s,
+                            max_waiting=max_waiting,
+                            settle_s=settle_s,
+                            log_wait_s=wait_s,
+                            max_outbox_runs=max_outbox_runs,
+                            sink_batch_size=sink_batch_size,
+                            retry_backoff_s=retry_backoff_s,
+                            privacy=self._privacy,
+                            log_level=_log_level(),
+                        )
+                    ),
+                    self._spool.lock_fd,
+                )
+            else:
+                sink = sink if sink is not None else sink_factory()
+                forwarder = Forwarder(
+                    sink,
+                    batch_size=sink_batch_size,
+                    max_runs=max_outbox_runs,
+                    first_backoff_s=retry_backoff_s,
+                )
+                pipeline = Pipeline(
+                    self._spool,
+                    forwarder,
+                    keep=keep,
+                    ttl_s=ttl_s,
+                    max_waiting=max_waiting,
+                    settle_s=settle_s,
+                    log_wait_s=wait_s,
+                    privacy=self._privacy,
+                )
+                self._forwarding = Forwarding(pipeline, forwarder)
         except BaseException:
             self._spool.close()  # releases the file for the next attempt
             raise
         self.sink: Final = sink
-        self._forwarding = Forwarding(pipeline, forwarder)
+        """The sink runs go to; None with worker processes (each makes its own)."""
+        self.workers: Final = worker_count
+        """Worker processes (0: forwarding runs on a thread of this process)."""
         self._started = False
         self._state = threading.Lock()
         self._stopped = False
@@ -209,17 +264,27 @@ class ReceiverService:
             records = [self._privacy.hide_record(record) for record in records]
         project = project.strip() if project else None
         records, project = projects.route(records, project, self.project_from)
+        groups = split(records, self._parts)
+        rows = [(part, self._encoded_spans(group), len(group)) for part, group in groups.items()]
+        with self._counting_refusals():
+            self._spool.append_rows("span_batches", rows, project or None)
+        self._count("accepted", len(records))
+        self._wake(groups)
+
+    def _encoded_spans(self, records: list[SpanRecord]) -> bytes:
         body = encode_spans(records)
         limit = self._max_value_chars
         if len(body) > limit:  # else no value can be longer: each is in the body whole
             capped = [cap_span_values(record, limit) for record in records]
             if any(new is not old for new, old in zip(capped, records, strict=True)):
-                records = capped
-                body = encode_spans(records)
-        with self._counting_refusals():
-            self._spool.append_spans(body, len(records), project or None)
-        self._count("accepted", len(records))
-        self._forwarding.wake()
+                body = encode_spans(capped)
+        return body
+
+    def _wake(self, parts: Iterable[int]) -> None:
+        if self._pool is not None:
+            self._pool.wake(parts)
+        elif self._forwarding is not None:
+            self._forwarding.wake()
 
     def accept_log_events(self, events: Sequence[LogEvent]) -> None:
         """Spool span-bound log events in one transaction; they join their span's run as
@@ -228,15 +293,20 @@ class ReceiverService:
             return
         if self._privacy.hides_spans:
             events = [replace(item, event=self._privacy.hide_event(item.event)) for item in events]
+        groups = split(events, self._parts)
+        rows = [(part, self._encoded_events(group), len(group)) for part, group in groups.items()]
+        with self._counting_refusals():
+            self._spool.append_rows("log_batches", rows)
+        self._count("accepted_log_events", len(events))
+        self._wake(groups)
+
+    def _encoded_events(self, events: list[LogEvent]) -> bytes:
         body = encode_log_events(events)
         limit = self._max_value_chars
         if len(body) > limit:
             events = [replace(item, event=cap_event_values(item.event, limit)) for item in events]
             body = encode_log_events(events)
-        with self._counting_refusals():
-            self._spool.append_log_events(body, len(events))
-        self._count("accepted_log_events", len(events))
-        self._forwarding.wake()
+        return body
 
     @contextmanager
     def _counting_refusals(self) -> Iterator[None]:
@@ -269,6 +339,9 @@ class ReceiverService:
             if self._started:
                 return
             self._started = True
+        if self._pool is not None:
+            self._pool.start()  # raises ConfigError when a worker cannot start
+        elif self._forwarding is not None:
             self._forwarding.start()
 
     def stop(self, timeout: float = 10.0, *, drain: bool = True) -> bool:
@@ -288,11 +361,14 @@ class ReceiverService:
             started = self._started
         self._spool.refuse_appends("the receiver is shutting down")
         deadline = time.monotonic() + max(timeout, 0.0)
-        if started:
+        if started and self._pool is not None:
+            result = self._pool.stop(deadline, drain=drain)
+        elif started and self._forwarding is not None:
             result = self._forwarding.stop(deadline, drain=drain)
         else:  # never started: nothing was forwarded, everything stays spooled
             result = self._spool.pending_spans == 0
-            self._forwarding.stop(deadline, drain=False)  # closes the sink
+            if self._forwarding is not None:
+                self._forwarding.stop(deadline, drain=False)  # closes the sink
         self._spool.close()
         self._stop_result = result
         return result
@@ -335,5 +411,32 @@ class ReceiverService:
             pending=pending.spans,
             pending_log_events=pending.logs,
         )
-        stats.update(self._forwarding.counts())
+        if self._pool is not None:
+            stats.update(self._pool.counts())
+            stats["worker_restarts"] = self._pool.restarts()
+        elif self._forwarding is not None:
+            stats.update(self._forwarding.counts())
         return stats
+
+    def worker_pids(self) -> list[int | None]:
+        """The worker processes' ids (None for one being restarted); empty without workers."""
+        return self._pool.pids() if self._pool is not None else []
+
+
+def _worker_settings(first: WorkerSettings) -> list[WorkerSettings]:
+    """One worker's settings per partition; raises ConfigError when they cannot be sent to
+    another process (a lambda as sink_factory, keep or privacy hook)."""
+    try:
+        pickle.dumps(first)
+    except (pickle.PicklingError, AttributeError, TypeError) as exc:
+        raise ConfigError(
+            f"worker processes need a sink_factory, keep and privacy hooks that can be pickled"
+            f" (functions importable by name, no lambdas): {exc}"
+        ) from exc
+    return [replace(first, part=part) for part in range(first.parts)]
+
+
+def _log_level() -> int | None:
+    """The level worker processes log at: this process's, if it configured logging."""
+    root = logging.getLogger()
+    return root.getEffectiveLevel() if root.handlers else None
