@@ -1,4 +1,4 @@
-"""`ReceiverService(workers=N)` (`otel-runs serve --workers N`): worker processes, each
+"""`ReceiverService(workers=N)` (`otel-runs serve --workers N`, N >= 2): worker processes, each
 converting and storing its partition of the trace ids, on real SQLite files.
 
 - N workers make exactly the runs one process makes: traces split across requests, children
@@ -6,7 +6,8 @@ converting and storing its partition of the trace ids, on real SQLite files.
 - A worker killed with `kill -9` while it holds runs is started again, and every accepted span
   still becomes its run; the counters keep what the dead process counted.
 - A spool left by N workers (spans waiting for parents, lineages of delivered runs) is taken up
-  by a receiver with another number of workers (or none): every span under its parent.
+  by a receiver with another number of workers (or by one process): every span under its
+  parent.
 - A worker that cannot start stops the start with its reason; what cannot be sent to a worker
   process (a lambda as sink factory) is refused at construction.
 """
@@ -148,8 +149,9 @@ def test_a_spool_left_by_workers_is_taken_up_by_another_number_of_workers(
     assert second.stop(10.0)
     assert stored(tmp_path) == expected(spans)
     assert (stats["orphaned"], stats["evicted"], stats["duplicates"]) == (0, 0, 3)
-    # And back to one process: the spool's rows of three partitions are read by one reader.
-    third = receiver(tmp_path, 0, assembly_ttl_s=3600)
+    # And back to one process (one worker: the receiving one): the spool's rows of three
+    # partitions are read by one reader.
+    third = receiver(tmp_path, 1, assembly_ttl_s=3600)
     third.start()
     third.accept(late)
     wait_until(lambda: third.stats()["duplicates"] == 3, timeout=60)
@@ -172,4 +174,4 @@ def test_what_cannot_reach_a_worker_process_is_refused_at_construction(tmp_path:
     with pytest.raises(ConfigError, match="sink_factory"):
         ReceiverService(SqliteSink(store), workers=2, spool_path=tmp_path / "spool.sqlite")
     # Nothing kept the spool: a receiver can take it at once.
-    receiver(tmp_path, 0).stop(0)
+    receiver(tmp_path, 1).stop(0)

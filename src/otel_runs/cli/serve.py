@@ -7,8 +7,8 @@ A port of 0 turns that protocol off; `auto` lets the OS pick a free one. Runs go
 (a SQLite file), or to LangSmith with `--langsmith`; with neither, to LangSmith when
 `LANGSMITH_API_KEY` is set, else to `$OTEL_RUNS_STORE` or `./otel-runs.sqlite`. Once listening
 it prints one line, `otel-runs serve: ready http=HOST:PORT grpc=HOST:PORT runs=... spool=...
-auth=on|off projects=any|span|header|none workers=N`. `--workers N` converts and stores in N
-worker processes, one partition of the trace ids each (0, the default: in this process).
+auth=on|off projects=any|span|header|none workers=N`. `--workers N` (N >= 2) converts and
+stores in N worker processes, one partition of the trace ids each (1, the default: in this one).
 Listening beyond loopback without a bearer token
 is refused unless `--insecure` is given. A startup failure (a port in use, a spool in use)
 prints one line naming what and where, stops what was started, and exits 1. SIGTERM or SIGINT
@@ -112,11 +112,12 @@ def register(commands: Subcommands) -> None:
     )
     parser.add_argument(
         "--workers",
-        type=non_negative_int,
+        type=positive_int,
         metavar="N",
-        help="worker processes that convert and store runs, each for its own share of the "
-        "traces; use the machine's cores (default: $" + ENV_WORKERS + ", else 0: this process "
-        "does it on a thread)",
+        help="processes that convert and store runs: 1 is this one; 2 or more are worker "
+        "processes, each for its own share of the traces (use the machine's cores; default: $"
+        + ENV_WORKERS
+        + ", else 1)",
     )
     parser.add_argument(
         "--max-request-mib",
@@ -162,17 +163,6 @@ def port(text: str) -> int | None:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"not a port (0-65535 or {AUTO}): {text!r}")
     return value or None
-
-
-def non_negative_int(text: str) -> int:
-    """argparse type: a whole number >= 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"not a whole number >= 0: {text!r}")
-    return value
 
 
 def positive_int(text: str) -> int:

@@ -2,17 +2,18 @@
 
     front end (HTTP / gRPC threads)          forwarding thread (or each worker process)
       accept(records, project=...)             Pipeline.step()
-        └─ partitions.split   (workers > 0)      ├─ Spool.read      settled rows, log events
+        └─ partitions.split   (workers >= 2)     ├─ Spool.read      settled rows, log events
         └─ codec.encode_spans                    ├─ TraceAssembler  TTL, cap, orphans -> roots
         └─ Spool.append_rows   commit+fsync      ├─ Forwarder.send  sink, retries with backoff
            -> return: the request may be 200     └─ Spool.mark      delivered -> done / deleted
       accept_log_events(events)
         └─ Spool.append_rows
 
-With `workers=0` (the default) the forwarding thread runs in this process. With `workers=N`,
-N worker processes (worker_pool.py, worker_process.py) each forward one partition of the trace
-ids, with a sink of their own made by `sink_factory`; this process only spools, so conversion
-and store writes use N more cores. See docs/scaling.md.
+With `workers=1` (the default) the forwarding thread runs in this process: one process, one
+core's worth of work. With `workers=N` >= 2, N worker processes (worker_pool.py,
+worker_process.py) each forward one partition of the trace ids, with a sink of their own made by
+`sink_factory`, and this process only receives and spools: conversion and store writes use N
+cores. See docs/scaling.md.
 
 The front end constructs the service, calls `start()`, hands `accept` / `accept_log_events`
 to its request handlers (`Intake`), and calls `stop(timeout)` after its servers stopped taking
@@ -66,10 +67,10 @@ class ReceiverService:
 
     - `sink`: where runs go; default `choose_sink()` (LangSmith when `LANGSMITH_API_KEY` is
       set, else the local SQLite store). Or `sink_factory`, a callable that makes one.
-    - `workers`: `OTEL_RUNS_WORKERS`, default 0: worker processes that convert and store, each
-      with its own partition of the trace ids and its own sink from `sink_factory` (which, as
-      `keep` and `privacy`, must then be picklable: importable by name, no lambdas); 0 does it
-      on a thread of this process.
+    - `workers`: `OTEL_RUNS_WORKERS`, default 1: processes that convert and store. 1 is this
+      one (a thread); 2 or more are worker processes, each with its own partition of the trace
+      ids and its own sink from `sink_factory` (which, as `keep` and `privacy`, must then be
+      picklable: importable by name, no lambdas).
     - `spool_path`: `OTEL_RUNS_SPOOL`, default `otel-runs-spool.sqlite` in the working dir.
     - `max_spool_bytes`: `OTEL_RUNS_SPOOL_MAX_BYTES`, default 1 GiB (at least 1 MiB).
     - `synchronous`: `OTEL_RUNS_SPOOL_SYNC`, "full" (default) or "normal".
@@ -117,12 +118,12 @@ class ReceiverService:
     ) -> None:
         if max_outbox_runs < 1 or sink_batch_size < 1:
             raise ConfigError("max_outbox_runs and sink_batch_size must be at least 1")
-        worker_count = int(number("workers", workers, settings.ENV_WORKERS, 0.0))
-        if sink is not None and (sink_factory is not None or worker_count):
+        worker_count = int(number("workers", workers, settings.ENV_WORKERS, 1.0, minimum=1.0))
+        if sink is not None and (sink_factory is not None or worker_count > 1):
             raise ConfigError(
                 "worker processes make their own sinks: give sink_factory (a picklable callable)"
                 " instead of sink"
-                if worker_count
+                if worker_count > 1
                 else "give sink or sink_factory, not both"
             )
         if not retry_backoff_s > 0 or not lock_timeout_s >= 0:
@@ -165,7 +166,7 @@ class ReceiverService:
             synchronous="normal" if sync == "normal" else "full",
             lock_timeout_s=lock_timeout_s,
         )
-        self._parts = max(worker_count, 1)
+        self._parts = worker_count
         self._forwarding: Forwarding | None = None
         self._pool: WorkerPool | None = None
         if sink_factory is None:
@@ -174,7 +175,7 @@ class ReceiverService:
             sink_factory = choose_sink
         try:
             self._spool.repartition(self._parts, resplit)
-            if worker_count:
+            if worker_count > 1:
                 self._pool = WorkerPool(
                     _worker_settings(
                         WorkerSettings(
@@ -182,7 +183,11 @@ class ReceiverService:
                             part=0,
                             parts=worker_count,
                             sink_factory=sink_factory,
-                            synchronous="normal" if sync == "normal" else "full",
+                            # Workers only mark: a mark a power loss rolls back sends its
+                            # run again (a duplicate, never a loss), and the next fsync'd append
+                            # syncs the WAL up to it anyway. Sparing its fsync keeps the worker
+                            # converting instead of waiting (1-4 ms a mark on the project VM).
+                            synchronous="normal",
                             lock_timeout_s=lock_timeout_s,
                             keep=keep,
                             ttl_s=ttl_s,
@@ -223,7 +228,8 @@ class ReceiverService:
         self.sink: Final = sink
         """The sink runs go to; None with worker processes (each makes its own)."""
         self.workers: Final = worker_count
-        """Worker processes (0: forwarding runs on a thread of this process)."""
+        """Processes that convert and store (1: this one, on a thread; more: worker
+        processes)."""
         self._started = False
         self._state = threading.Lock()
         self._stopped = False
@@ -419,7 +425,8 @@ class ReceiverService:
         return stats
 
     def worker_pids(self) -> list[int | None]:
-        """The worker processes' ids (None for one being restarted); empty without workers."""
+        """The worker processes' ids (None for one being restarted); empty with one worker
+        (this process)."""
         return self._pool.pids() if self._pool is not None else []
 
 

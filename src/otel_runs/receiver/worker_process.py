@@ -57,6 +57,7 @@ class WorkerSettings:
     parts: int
     sink_factory: Callable[[], RunSink]
     synchronous: Synchronous
+    """Of the worker's connection to the spool, which only marks."""
     lock_timeout_s: float
     keep: Keep
     ttl_s: float
