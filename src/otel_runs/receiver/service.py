@@ -87,7 +87,8 @@ class ReceiverService:
     - `max_value_chars`: `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, default 4 Mi: longer attribute
       values are cut, with a marker, before they are spooled (value_limits.py).
     - `max_outbox_runs`, `sink_batch_size`: runs waiting for the sink (reading pauses above),
-      runs per sink write. `retry_backoff_s`: first wait after the sink asked for a retry.
+      runs per sink write (default: the sink's `batch_runs`, 2,000 for the local store, else
+      500). `retry_backoff_s`: first wait after the sink asked for a retry.
     - `lock_timeout_s`: how long a write waits for another connection's lock on the file.
 
     Raises `SpoolUnavailableError` when the spool cannot be opened for writing (read-only,
@@ -109,14 +110,14 @@ class ReceiverService:
         log_settle_s: float | None = None,
         log_wait_s: float | None = None,
         max_outbox_runs: int = 10_000,
-        sink_batch_size: int = 500,
+        sink_batch_size: int | None = None,
         retry_backoff_s: float = FIRST_BACKOFF_S,
         lock_timeout_s: float = 5.0,
         privacy: Privacy | None = None,
         project_from: ProjectFrom | None = None,
         max_value_chars: int | None = None,
     ) -> None:
-        if max_outbox_runs < 1 or sink_batch_size < 1:
+        if max_outbox_runs < 1 or (sink_batch_size is not None and sink_batch_size < 1):
             raise ConfigError("max_outbox_runs and sink_batch_size must be at least 1")
         worker_count = int(number("workers", workers, settings.ENV_WORKERS, 1.0, minimum=1.0))
         if sink is not None and (sink_factory is not None or worker_count > 1):

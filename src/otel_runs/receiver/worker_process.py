@@ -65,7 +65,7 @@ class WorkerSettings:
     settle_s: float
     log_wait_s: float
     max_outbox_runs: int
-    sink_batch_size: int
+    sink_batch_size: int | None
     retry_backoff_s: float
     privacy: Privacy
     log_level: int | None
