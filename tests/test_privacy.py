@@ -209,6 +209,7 @@ def test_every_content_looking_constant_is_classified() -> None:
         "OUTPUT_SUFFIX": "a key suffix; mastra.{}.output is the content key",
         "EVALUATION_RESULT": "an evaluation event: a score and a judgement, not the prompt",
         "EVALUATION_SCORE_VALUE": "a score",
+        "TOOLS_CALL": "an MCP method name (`tools/call`), a value, not a key",
     }
     metadata_words = re.compile(
         r"TOKEN|COST|MIME|TIME|_MS_|MODEL|_ID$|TYPE|TIER|FINGERPRINT|REASONS|AUDIO"

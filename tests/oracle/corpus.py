@@ -446,9 +446,37 @@ def group(index: int, catalogue: Catalogue) -> Group:
         elif order == "end":
             records.sort(key=lambda r: r.end_ns if isinstance(r.end_ns, int) else 0)
         traces.append(records)
+    traces.append([replace(_sweep(d, index, catalogue, base, ids), resource=d.pick(resources))])
     if d.chance(0.5):
         return Group(index, tuple(d.shuffled([r for trace in traces for r in trace])))
     return Group(index, tuple(r for trace in traces for r in trace))
+
+
+def _sweep(d: Draw, index: int, catalogue: Catalogue, base: int, ids: _Ids) -> SpanRecord:
+    """A root span carrying the group's share of the catalogue (every `GROUPS`-th key, event
+    name and value name, from `index`), so the corpus uses every name whatever the draws."""
+    keys = catalogue.keys[index::GROUPS]
+    names = catalogue.values[index::GROUPS]
+    attributes: dict[str, AttributeValue] = {}
+    for number, key in enumerate(keys):
+        attributes[key] = names[number] if number < len(names) else v.any_value(d)
+    for number in range(len(keys), len(names)):
+        attributes[f"x.sweep.{number}"] = names[number]
+    start = base + d.below(1000) * MS
+    events = tuple(
+        EventRecord(name, start + number * MS, {})
+        for number, name in enumerate(catalogue.event_names[index::GROUPS])
+    )
+    return SpanRecord(
+        trace_id=ids.trace(d),
+        span_id=ids.span(d),
+        parent_span_id=None,
+        name="sweep",
+        start_ns=start,
+        end_ns=start + 50 * MS,
+        attributes=attributes,
+        events=events,
+    )
 
 
 def corpus(catalogue: Catalogue, groups: int = GROUPS) -> list[Group]:

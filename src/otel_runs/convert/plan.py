@@ -51,6 +51,7 @@ class Plan:
         "exceptions",
         "first_token",
         "genai",
+        "http_route",
         "identity",
         "inputs",
         "metadata_layers",
@@ -123,6 +124,7 @@ class Plan:
         self.pending = pa.LOGFIRE_SPAN_TYPE in present
         self.restore = ls.RUN_FIELDS in present
         self.traceable = ls.TRACEABLE in present
+        self.http_route = otel.HTTP_ROUTE in present
         self.genai = any(key.startswith(GENAI_KEY_PREFIXES) for key in keys) or any(
             name.startswith(GENAI_EVENT_PREFIXES) for name in event_names
         )

@@ -18,7 +18,7 @@ from uuid import UUID
 
 from otel_runs.conventions import langsmith as ls
 from otel_runs.convert.times import iso_time_ns
-from otel_runs.model.ingest import COST_SOURCE_KEY, COST_SOURCE_SPAN, IngestRun, usage_for_ingest
+from otel_runs.model.ingest import COST_SOURCE_KEY, KEPT_COST_SOURCES, IngestRun, usage_for_ingest
 from otel_runs.model.run import Run
 from otel_runs.model.span_record import SpanRecord
 
@@ -30,10 +30,10 @@ class RunData:
 
     __slots__ = (
         "ancestors", "batch", "completion_cost", "completion_tokens", "costs", "dotted_order",
-        "end_ns", "error", "events", "extra", "first_token_ns", "id", "inputs", "key", "lineage",
-        "name",
+        "end_ns", "error", "events", "extra", "first_token_ns", "genai", "id", "inputs", "key",
+        "lineage", "name",
         "outputs", "parent_key", "project", "prompt_cost", "prompt_tokens", "record",
-        "reference_example_id", "restored", "run_type", "segment_us", "session_id",
+        "reference_example_id", "request", "restored", "run_type", "segment_us", "session_id",
         "session_name", "stamp", "start_ns", "tags", "thread_id", "total_cost", "total_tokens",
         "usage", "user_id",
     )  # fmt: skip
@@ -73,6 +73,12 @@ class RunData:
     """Project name/id the span names (`langsmith.trace.session_{name,id}`)."""
     record: SpanRecord | None
     """The span, kept only when it was made by runs -> spans (see `restored`)."""
+    genai: bool
+    """Whether the span is GenAI-related (the keep filter's rule)."""
+    request: str | None
+    """For a SERVER span that is not GenAI-related (an incoming request): its
+    `{method} {http.route}`, or "" without a route; None for any other span. Such a root is
+    renamed by `tree.name_roots`."""
     # Set by the tree step.
     dotted_order: str
     segment_us: int
@@ -136,7 +142,7 @@ class RunData:
         usage = metadata.get(ls.META_USAGE)
         if usage is not None:
             usage = usage_for_ingest(
-                usage, keep_costs=metadata.get(COST_SOURCE_KEY) == COST_SOURCE_SPAN
+                usage, keep_costs=metadata.get(COST_SOURCE_KEY) in KEPT_COST_SOURCES
             )
             extra = {**extra, "metadata": {**metadata, ls.META_USAGE: usage}}
             outputs = {**(outputs or {}), ls.META_USAGE: usage}
