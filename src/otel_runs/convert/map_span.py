@@ -266,7 +266,7 @@ def map_span(item: Checked, max_value_chars: int = MAX_VALUE_CHARS) -> RunData:
     run.user_id = user
     run.project = project
     run.record = record if plan.restore else None
-    run.genai = is_genai = plan.genai
+    run.genai = is_genai = plan.genai_own
     is_request = record.kind == "SERVER" and not is_genai
     run.request = (_route(v) if plan.http_route else "") if is_request else None
     run.restored = None

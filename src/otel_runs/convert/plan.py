@@ -51,6 +51,7 @@ class Plan:
         "exceptions",
         "first_token",
         "genai",
+        "genai_own",
         "http_route",
         "identity",
         "inputs",
@@ -125,8 +126,13 @@ class Plan:
         self.restore = ls.RUN_FIELDS in present
         self.traceable = ls.TRACEABLE in present
         self.http_route = otel.HTTP_ROUTE in present
-        self.genai = any(key.startswith(GENAI_KEY_PREFIXES) for key in keys) or any(
-            name.startswith(GENAI_EVENT_PREFIXES) for name in event_names
+        genai_events = any(name.startswith(GENAI_EVENT_PREFIXES) for name in event_names)
+        self.genai = genai_events or any(key.startswith(GENAI_KEY_PREFIXES) for key in keys)
+        # GenAI-related by more than the run identity our processor stamps on every span (an
+        # HTTP server span carries that too): what names a trace (`tree.name_roots`).
+        self.genai_own = self.genai and (
+            genai_events
+            or any(key.startswith(GENAI_KEY_PREFIXES) and key not in _IDENTITY for key in keys)
         )
 
 

@@ -74,7 +74,7 @@ class RunData:
     record: SpanRecord | None
     """The span, kept only when it was made by runs -> spans (see `restored`)."""
     genai: bool
-    """Whether the span is GenAI-related (the keep filter's rule)."""
+    """Whether the span is GenAI-related (the keep filter's rule, the identity stamps aside)."""
     request: str | None
     """For a SERVER span that is not GenAI-related (an incoming request): its
     `{method} {http.route}`, or "" without a route; None for any other span. Such a root is
