@@ -27,6 +27,7 @@ from otel_runs import Run, prices, runs_to_spans, spans_to_runs, use_prices
 from otel_runs.convert import costs
 from otel_runs.convert.assembler import TraceAssembler
 from otel_runs.convert.from_sdk import record_from_span
+from otel_runs.convert.spans_to_runs import convert_records
 from otel_runs.errors import ConfigError
 from otel_runs.model.ingest import encode_ingest_run
 from otel_runs.otlp.decode import decode_request
@@ -34,6 +35,7 @@ from otel_runs.processor import RunSpanProcessor
 from tests.fixtures.spec_keys import GenAI, GenAINext, LangSmithOtel, Mcp, OpenInference
 from tests.support import frameworks as fw
 from tests.support.memory_sink import MemorySink
+from tests.support.run_tree import assert_one_tree
 
 G = GenAINext
 AttrValue = str | int | float | bool
@@ -59,6 +61,13 @@ def one_span(
             pass
         [run] = spans_to_runs(exporter.get_finished_spans())
     return run
+
+
+def fw_convert_genai(path: Path) -> list[Run]:
+    """A recording's spans converted with keep="genai"."""
+    _, bodies = fw.request_bodies(path)
+    records = [r for body in bodies for r in decode_request(body).records]
+    return convert_records(records, keep="genai").runs
 
 
 def by_name(runs: list[Run]) -> dict[str, Run]:
@@ -537,6 +546,18 @@ def test_mcp_client_tool_call_is_named_by_its_tool(span_name: str) -> None:
     assert (run.run_type, run.name) == ("tool", "get_weather")
     assert run.metadata["otel"]["attributes"][Mcp.METHOD_NAME] == Mcp.TOOLS_CALL  # kept
     assert run.metadata["otel"]["span_name"] == span_name
+
+
+def test_real_mcp_sdk_spans() -> None:
+    """The MCP Python SDK 2.3's own spans, client and server, over stdio (its fixture's README):
+    each tool call is a tool run named by the tool on both sides."""
+    fixture = fw.load("mcp")
+    runs = fw.convert_file(fixture.recording)
+    fw.check(runs, fixture)
+    for trace_id in {r.trace_id for r in runs}:
+        assert_one_tree([r for r in runs if r.trace_id == trace_id])
+    kept = fw_convert_genai(fixture.recording)
+    assert len(kept) == len(runs)  # every MCP span is kept by keep="genai"
 
 
 def test_other_mcp_methods_are_chains_kept_by_the_genai_filter() -> None:
