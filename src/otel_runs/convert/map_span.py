@@ -16,6 +16,7 @@ from otel_runs.conventions import genai as g
 from otel_runs.conventions import langsmith as ls
 from otel_runs.conventions import otel
 from otel_runs.conventions.providers import TO_LS_PROVIDER
+from otel_runs.convert import attachments as attach
 from otel_runs.convert import costs as cost_rules
 from otel_runs.convert import usage as usage_rules
 from otel_runs.convert.identity import IDENTITY_KEYS, uuid_text
@@ -99,6 +100,23 @@ def _events(record: SpanRecord, first_token_ns: int | None) -> Sequence[dict[str
     if len(events) > 1:
         events.sort(key=lambda e: str(e["time"]))
     return events
+
+
+def _may_hold_inline(record: SpanRecord, plan: Plan) -> bool:
+    """Whether the span's message keys or detail events may hold inline content (a substring
+    test on their text; only spans whose shape has such keys get here)."""
+    attrs = record.attributes
+    for key in plan.content_keys:
+        value = attrs.get(key)
+        if not isinstance(value, str) or attach.may_hold_inline(value):
+            return True
+    if plan.content_events:
+        for event in record.events:
+            if event.name == g.EVENT_INFERENCE_DETAILS:
+                for value in event.attributes.values():
+                    if not isinstance(value, str) or attach.may_hold_inline(value):
+                        return True
+    return False
 
 
 def map_span(item: Checked, max_value_chars: int = MAX_VALUE_CHARS) -> RunData:
@@ -213,6 +231,20 @@ def map_span(item: Checked, max_value_chars: int = MAX_VALUE_CHARS) -> RunData:
     if plan.traceable:
         v.used.add(ls.TRACEABLE)
 
+    attachments = None
+    if (plan.content_keys or plan.content_events or plan.attachments_listed) and (
+        plan.attachments_listed or _may_hold_inline(record, plan)
+    ):
+        taken = attach.Found()
+        inputs = attach.from_content(taken, "input", inputs)
+        if outputs is not None:
+            outputs = attach.from_content(taken, "output", outputs)
+        if plan.attachments_listed and attach.from_listed(taken, v.peek(ls.ATTACHMENTS)):
+            v.consume(ls.ATTACHMENTS)
+        if taken.truncated:
+            metadata[attach.TRUNCATED_KEY] = taken.truncated
+        attachments = taken.items or None
+
     events = _events(record, first_token_ns)
     metadata[ls.META_OTEL] = otel_namespace(
         v, max_value_chars, run_name=name, run_event_count=len(events)
@@ -253,6 +285,7 @@ def map_span(item: Checked, max_value_chars: int = MAX_VALUE_CHARS) -> RunData:
     run.thread_id = thread
     run.user_id = user
     run.project = project
+    run.attachments = attachments
     run.record = record if plan.restore else None
     run.restored = None
     return run
