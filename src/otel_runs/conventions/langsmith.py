@@ -108,6 +108,11 @@ RUN_FEEDBACK: Final = "feedback"
 objects, written as evaluation events by runs -> spans."""
 
 # Content: what `LANGSMITH_HIDE_INPUTS` / `LANGSMITH_HIDE_OUTPUTS` hide (otel_runs.privacy).
+INPUT_CONTENT: Final = (ATTACHMENTS, FEEDBACK)
+"""Content: attachments (LangSmith's SDK takes them from a traced call's inputs), and the whole
+feedback object on an evaluation event (its comment and correction quote what was judged)."""
+OUTPUT_CONTENT: Final = (FEEDBACK,)
+"""The feedback object is content of either side: hidden when inputs or outputs are."""
 RUN_CONTENT: Final = (RUN_FIELDS,)
 """Attributes holding a JSON object in the run format (events, extra, ...): content in it is
 hidden as in a run, the rest is kept."""

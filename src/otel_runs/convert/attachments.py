@@ -44,6 +44,8 @@ MAX_RUN_ATTACHMENT_BYTES: Final = 16 * 1024 * 1024
 request (the LangSmith sink's `max_batch_bytes`)."""
 TRUNCATED_KEY: Final = "ls_attachments_truncated"
 """Metadata key listing the attachments a cap left out."""
+OUTPUT_SIDE: Final = "output_"
+"""Name prefix of the attachments taken from a run's outputs (the rest are of its inputs)."""
 REFERENCE_KEY: Final = "attachment"
 """Key a part gets, in place of its data, naming its attachment."""
 
