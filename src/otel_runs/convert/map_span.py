@@ -102,23 +102,6 @@ def _events(record: SpanRecord, first_token_ns: int | None) -> Sequence[dict[str
     return events
 
 
-def _may_hold_inline(record: SpanRecord, plan: Plan) -> bool:
-    """Whether the span's message keys or detail events may hold inline content (a substring
-    test on their text; only spans whose shape has such keys get here)."""
-    attrs = record.attributes
-    for key in plan.content_keys:
-        value = attrs.get(key)
-        if not isinstance(value, str) or attach.may_hold_inline(value):
-            return True
-    if plan.content_events:
-        for event in record.events:
-            if event.name == g.EVENT_INFERENCE_DETAILS:
-                for value in event.attributes.values():
-                    if not isinstance(value, str) or attach.may_hold_inline(value):
-                        return True
-    return False
-
-
 def map_span(item: Checked, max_value_chars: int = MAX_VALUE_CHARS) -> RunData:
     """Map every per-span field of a checked span (see `spans_to_runs.check`)."""
     record = item.record
@@ -233,7 +216,7 @@ def map_span(item: Checked, max_value_chars: int = MAX_VALUE_CHARS) -> RunData:
 
     attachments = None
     if (plan.content_keys or plan.content_events or plan.attachments_listed) and (
-        plan.attachments_listed or _may_hold_inline(record, plan)
+        plan.attachments_listed or attach.may_hold_inline(inputs, outputs)
     ):
         taken = attach.Found()
         inputs = attach.from_content(taken, "input", inputs)
