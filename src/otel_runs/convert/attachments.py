@@ -5,7 +5,8 @@ LangSmith keeps files, images and audio of a run as attachments (the multipart i
 What becomes an attachment here:
 
 - GenAI `blob` parts (semantic conventions 1.38+: `{"type": "blob", "modality", "mime_type",
-  "content": <base64>}`) in a run's messages;
+  "content": <base64>}`) in a run's messages (the OpenAI-shaped messages every convention's
+  messages become: `inputs.messages`, `outputs.choices[].message`, `outputs.messages`);
 - `uri` parts and OpenAI `image_url` parts whose URI is a base64 `data:` URL (inline data
   under another name; the conventions ask for a `blob` part instead);
 - the entries of `langsmith.attachments` (LangSmith's own attribute: a JSON list of
@@ -206,9 +207,37 @@ def from_listed(found: Found, raw: object) -> bool:
     return True
 
 
-def may_hold_inline(text: str) -> bool:
-    """Whether a message attribute's JSON text may hold inline data (cheap test before a walk)."""
-    return '"blob"' in text or "data:" in text
+_INLINE_TYPES: Final = frozenset({"blob", "uri", "image_url"})
+
+
+def _inline_in(content: object) -> bool:
+    if type(content) is not list:
+        return False
+    return any(type(part) is dict and part.get("type") in _INLINE_TYPES for part in content)
+
+
+def _inline_in_messages(messages: object) -> bool:
+    if type(messages) is not list:
+        return False
+    return any(type(m) is dict and _inline_in(m.get("content")) for m in messages)
+
+
+def may_hold_inline(inputs: Mapping[str, Any], outputs: Mapping[str, Any] | None) -> bool:
+    """Whether a run's messages have a part that may hold inline data: a cheap look at the
+    OpenAI-shaped messages every convention's messages become (`inputs.messages`,
+    `outputs.choices[].message`, `outputs.messages`), before the walk that moves them out.
+    (Scanning the attribute text instead costs about 1 ns a character: microseconds a span.)"""
+    if _inline_in_messages(inputs.get("messages")):
+        return True
+    if not outputs:
+        return False
+    choices = outputs.get("choices")
+    if type(choices) is list:
+        for choice in choices:
+            message = choice.get("message") if type(choice) is dict else None
+            if type(message) is dict and _inline_in(message.get("content")):
+                return True
+    return _inline_in_messages(outputs.get("messages"))
 
 
 def decoded(attachments: Mapping[str, Any]) -> list[tuple[str, str, bytes]]:
