@@ -241,7 +241,10 @@ class TraceAssembler:
                 for ancestor in _ancestors(run):  # the tree step counted it as a leaf
                     if ancestor in in_batch:
                         _add(in_batch[ancestor], own, sign=-1)
-                metadata[ls.META_AGGREGATED_USAGE] = metadata.pop(ls.META_USAGE)
+                moved = metadata.pop(ls.META_USAGE)
+                if target is run and run.priced is not None:  # the full usage moves
+                    moved, run.priced = {**moved, **run.priced}, None
+                metadata[ls.META_AGGREGATED_USAGE] = moved
                 target.prompt_tokens = target.completion_tokens = target.total_tokens = 0
                 target.prompt_cost = target.completion_cost = target.total_cost = None
             _add(target, carried)

@@ -22,8 +22,8 @@ from otel_runs.conventions import langsmith as ls
 from otel_runs.convert.identity import Identity, uuid_text
 from otel_runs.convert.run_data import RunData
 from otel_runs.convert.times import segment_time
-from otel_runs.convert.usage import aggregate
 from otel_runs.dotted_order import SEGMENT_LEN, last_segment_us, segment_time_us, segments_of
+from otel_runs.model.ingest import COST_KEYS, COST_SOURCE_KEY, COST_SOURCE_SPAN
 
 
 class Lineage(NamedTuple):
@@ -253,7 +253,12 @@ def _roll_up(ordered: list[RunData]) -> None:
                 )
                 run.total_cost = _ZERO + costs["total_cost"] if "total_cost" in costs else None
                 usage = dict(own)
-                usage.update({k: float(v) for k, v in costs.items()})
+                priced = {k: float(v) for k, v in costs.items()}
+                metadata = run.metadata
+                if metadata.get(COST_SOURCE_KEY) != COST_SOURCE_SPAN and COST_KEYS.isdisjoint(own):
+                    run.priced = priced  # the payload leaves them out: keep them aside
+                else:
+                    usage.update(priced)
             else:
                 run.prompt_cost = run.completion_cost = run.total_cost = None
                 usage = dict(own)
@@ -278,10 +283,10 @@ def _no_tokens(run: RunData) -> None:
 
 
 def _set_tokens(run: RunData, carriers: list[RunData]) -> None:
-    total = aggregate([c.usage for c in carriers if c.usage is not None])
-    run.prompt_tokens = total["input_tokens"]
-    run.completion_tokens = total["output_tokens"]
-    run.total_tokens = total["total_tokens"]
+    usages = [c.usage for c in carriers if c.usage is not None]
+    run.prompt_tokens = sum([usage.get("input_tokens", 0) for usage in usages])
+    run.completion_tokens = sum([usage.get("output_tokens", 0) for usage in usages])
+    run.total_tokens = sum([usage.get("total_tokens", 0) for usage in usages])
     priced = [c.costs for c in carriers if c.costs]
     if not priced:
         run.prompt_cost = run.completion_cost = run.total_cost = None
