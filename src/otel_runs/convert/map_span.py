@@ -265,6 +265,7 @@ def map_span(item: Checked, max_value_chars: int = MAX_VALUE_CHARS) -> RunData:
     run.session_name = project.get("session_name")
     run.usage = own_usage
     run.costs = run_costs if counts_usage else None
+    run.priced = None
     run.thread_id = thread
     run.user_id = user
     run.project = project

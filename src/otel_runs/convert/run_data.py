@@ -33,7 +33,7 @@ class RunData:
         "ancestors", "attachments", "batch", "completion_cost", "completion_tokens", "costs",
         "dotted_order", "end_ns", "error", "events", "extra", "first_token_ns", "id", "inputs",
         "key", "lineage", "name",
-        "outputs", "parent_key", "project", "prompt_cost", "prompt_tokens", "record",
+        "outputs", "parent_key", "priced", "project", "prompt_cost", "prompt_tokens", "record",
         "reference_example_id", "restored", "run_type", "segment_us", "session_id",
         "session_name", "stamp", "start_ns", "tags", "thread_id", "total_cost", "total_tokens",
         "usage", "user_id",
@@ -68,6 +68,9 @@ class RunData:
     usage: dict[str, Any] | None
     """The run's own usage while it counts as an LLM call."""
     costs: dict[str, Decimal] | None
+    priced: dict[str, float] | None
+    """Costs we priced ourselves, kept out of `extra.metadata.usage_metadata`: that holds the
+    payload's form (LangSmith prices such runs itself), and the run-format forms add them back."""
     thread_id: str | None
     user_id: str | None
     project: dict[str, str]
@@ -122,6 +125,17 @@ class RunData:
             return run_attachments(self.restored)
         return self.attachments or {}
 
+    def full_extra(self) -> dict[str, Any]:
+        """`extra` with the costs we priced in `usage_metadata` (see `priced`)."""
+        priced = self.priced
+        if priced is None:
+            return self.extra
+        metadata = self.extra["metadata"]
+        usage = metadata.get(ls.META_USAGE)
+        if not isinstance(usage, dict):
+            return self.extra
+        return {**self.extra, "metadata": {**metadata, ls.META_USAGE: {**usage, **priced}}}
+
     # --- the forms runs leave in ----------------------------------------------------------
 
     def ingest(self, project: str) -> IngestRun:
@@ -153,11 +167,12 @@ class RunData:
         outputs = self.outputs
         metadata = extra["metadata"]
         usage = metadata.get(ls.META_USAGE)
-        if usage is not None:
-            usage = usage_for_ingest(
-                usage, keep_costs=metadata.get(COST_SOURCE_KEY) == COST_SOURCE_SPAN
-            )
-            extra = {**extra, "metadata": {**metadata, ls.META_USAGE: usage}}
+        if isinstance(usage, dict):
+            if self.priced is None:
+                usage = usage_for_ingest(
+                    usage, keep_costs=metadata.get(COST_SOURCE_KEY) == COST_SOURCE_SPAN
+                )
+                extra = {**extra, "metadata": {**metadata, ls.META_USAGE: usage}}
             outputs = {**(outputs or {}), ls.META_USAGE: usage}
         payload["inputs"] = self.inputs
         if outputs is not None:
@@ -197,7 +212,7 @@ class RunData:
             "run_type": self.run_type,
             "start_time": iso_time_ns(self.start_ns),
             "end_time": iso_time_ns(self.end_ns),
-            "extra": self.extra,
+            "extra": self.full_extra(),
             "error": self.error,
             "outputs": self.outputs,
             "events": self.events,
@@ -247,7 +262,7 @@ class RunData:
             dotted_order=self.dotted_order,
             inputs=self.inputs,
             end_time=_datetime(self.end_ns),
-            extra=self.extra,
+            extra=self.full_extra(),
             error=self.error,
             outputs=self.outputs,
             events=list(self.events) if type(self.events) is not list else self.events,

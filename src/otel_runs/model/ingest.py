@@ -22,9 +22,9 @@ from otel_runs.model.run import Run, format_datetime
 COST_SOURCE_KEY: Final = ls.META_COST_SOURCE
 COST_SOURCE_SPAN: Final = "span"
 """`ls_cost_source` value for costs the span itself carried."""
-COST_KEYS: Final = (
+COST_KEYS: Final = frozenset({
     "input_cost", "output_cost", "total_cost", "input_cost_details", "output_cost_details",
-)  # fmt: skip
+})  # fmt: skip
 """usage_metadata keys that hold costs (explicit ones bypass LangSmith's price map)."""
 
 

@@ -147,7 +147,7 @@ def restore(record: SpanRecord, run: Run, raw: object) -> None:
     if isinstance(name, str):
         run.name = name
     kind = reader.get(ls.SPAN_KIND)
-    if isinstance(kind, str):
+    if isinstance(kind, str):  # (the run's own type, even one LangSmith would not take)
         run.run_type = kind
     run.inputs = decode.json_object(reader.get(g.PROMPT)) or {}
     run.outputs = decode.json_object(reader.get(g.COMPLETION))
