@@ -212,8 +212,20 @@ class _Ids:
         return (d.bits(128) if d.chance(0.05) else self.trace_high << 32 | d.bits(32)) or 1
 
 
+def _sweep(body: sp.Body, index: int, catalogue: Catalogue) -> None:
+    """Group `index`'s share of the catalogue (every GROUPS-th name), on one span: the corpus
+    uses every name whatever the draws, however the catalogue grows."""
+    a = body.attributes
+    for key in catalogue.keys[index::GROUPS]:
+        a.setdefault(key, f"{key} value")
+    for number, name in enumerate(catalogue.values[index::GROUPS]):
+        a[f"x_oracle.sweep.{number}"] = name
+    for name in catalogue.event_names[index::GROUPS]:
+        body.events.append((name, 0.5, {}))
+
+
 def _build_trace(
-    d: Draw, base_ns: int, catalogue: Catalogue, ids: _Ids
+    d: Draw, base_ns: int, catalogue: Catalogue, ids: _Ids, sweep: int | None = None
 ) -> tuple[str, list[_Span]]:
     flavor = d.weighted(FLAVOR_WEIGHTS)
     size = d.weighted(SIZES)
@@ -224,6 +236,8 @@ def _build_trace(
         above = spans[parent] if parent is not None else None
         body = _body(d, flavor, index == 0, catalogue)
         _extras(d, body, catalogue)
+        if sweep is not None and index == 0:
+            _sweep(body, sweep, catalogue)
         start, end = _times(d, above, base_ns)
         span = _Span(
             trace_id=trace_id,
@@ -436,7 +450,13 @@ def group(index: int, catalogue: Catalogue) -> Group:
     ids = _Ids(d.bits(40), d.bits(96), set())
     traces: list[list[SpanRecord]] = []
     for number in range(TRACES_PER_GROUP):
-        flavor, spans = _build_trace(d, base + number * d.between(0, 2000) * MS, catalogue, ids)
+        flavor, spans = _build_trace(
+            d,
+            base + number * d.between(0, 2000) * MS,
+            catalogue,
+            ids,
+            sweep=index if number == 0 else None,
+        )
         records = _damage(d, spans, flavor)
         resource = d.pick(resources)
         records = [replace(r, resource=resource) for r in records]
@@ -446,37 +466,9 @@ def group(index: int, catalogue: Catalogue) -> Group:
         elif order == "end":
             records.sort(key=lambda r: r.end_ns if isinstance(r.end_ns, int) else 0)
         traces.append(records)
-    traces.append([replace(_sweep(d, index, catalogue, base, ids), resource=d.pick(resources))])
     if d.chance(0.5):
         return Group(index, tuple(d.shuffled([r for trace in traces for r in trace])))
     return Group(index, tuple(r for trace in traces for r in trace))
-
-
-def _sweep(d: Draw, index: int, catalogue: Catalogue, base: int, ids: _Ids) -> SpanRecord:
-    """A root span carrying the group's share of the catalogue (every `GROUPS`-th key, event
-    name and value name, from `index`), so the corpus uses every name whatever the draws."""
-    keys = catalogue.keys[index::GROUPS]
-    names = catalogue.values[index::GROUPS]
-    attributes: dict[str, AttributeValue] = {}
-    for number, key in enumerate(keys):
-        attributes[key] = names[number] if number < len(names) else v.any_value(d)
-    for number in range(len(keys), len(names)):
-        attributes[f"x.sweep.{number}"] = names[number]
-    start = base + d.below(1000) * MS
-    events = tuple(
-        EventRecord(name, start + number * MS, {})
-        for number, name in enumerate(catalogue.event_names[index::GROUPS])
-    )
-    return SpanRecord(
-        trace_id=ids.trace(d),
-        span_id=ids.span(d),
-        parent_span_id=None,
-        name="sweep",
-        start_ns=start,
-        end_ns=start + 50 * MS,
-        attributes=attributes,
-        events=events,
-    )
 
 
 def corpus(catalogue: Catalogue, groups: int = GROUPS) -> list[Group]:

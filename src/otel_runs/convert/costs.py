@@ -1,8 +1,9 @@
 """Costs of one LLM call: carried by the span when it says, else priced with genai-prices.
 
 A cost the span carries is authoritative. Otherwise the call is priced from its usage with the
-maintained `genai-prices` tables, cache-aware, at the span's start time. A model or provider the
-tables do not know is priced with the custom prices (`price_table`, installed by
+maintained `genai-prices` tables, cache-aware, at the span's start time (through a tariff worked
+out once per model, provider and day: `tariffs.py`). A model or provider the tables do not know
+is priced with the custom prices (`price_table`, installed by
 `otel_runs.prices` from `OTEL_RUNS_PRICES` or `use_prices()`) when they name it, else gets no
 cost rather than a guess.
 """
@@ -10,15 +11,14 @@ cost rather than a guess.
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Callable
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
 from otel_runs.conventions.providers import TO_PRICE_PROVIDER
 from otel_runs.convert.price_table import PriceTable
+from otel_runs.convert.tariffs import Counts, exact, tariff
 from otel_runs.dialects.coerce import as_float
 from otel_runs.dialects.precedence import COST_ATTRIBUTES, ZERO_MEANS_UNPRICED
 from otel_runs.dialects.view import SpanView
@@ -136,61 +136,24 @@ def _genai_prices(
         provider_id = TO_PRICE_PROVIDER.get(ls_provider)
         if provider_id is None:
             return None
-    in_details = usage.get("input_token_details", _NONE)
-    out_details = usage.get("output_token_details", _NONE)
-    key = _PriceKey(
-        model, provider_id, day,
+    in_details = usage.get("input_token_details")
+    out_details = usage.get("output_token_details")
+    counts: Counts = (
         usage.get("input_tokens", 0), usage.get("output_tokens", 0),
-        in_details.get("cache_read", 0), in_details.get("cache_creation", 0),
-        in_details.get("audio", 0), out_details.get("audio", 0),
+        in_details.get("cache_read", 0) if in_details else 0,
+        in_details.get("cache_creation", 0) if in_details else 0,
+        in_details.get("audio", 0) if in_details else 0,
+        out_details.get("audio", 0) if out_details else 0,
     )  # fmt: skip
-    return _price(key)
-
-
-_NONE: dict[str, int] = {}  # (read only)
-
-
-class _PriceKey(NamedTuple):
-    model: str
-    provider_id: str | None
-    day: str
-    input_tokens: int
-    output_tokens: int
-    cache_read: int
-    cache_write: int
-    input_audio: int
-    output_audio: int
+    return _price(model, provider_id, day, counts)
 
 
 @lru_cache(maxsize=4096)
-def _price(key: _PriceKey) -> Costs | None:
-    """Price one usage; cached because identical calls repeat and the tables are slow to walk."""
-    import genai_prices
-
-    counts = {
-        "input_tokens": key.input_tokens,
-        "output_tokens": key.output_tokens,
-        "cache_read_tokens": key.cache_read,
-        "cache_write_tokens": key.cache_write,
-        "input_audio_tokens": key.input_audio,
-        "output_audio_tokens": key.output_audio,
-    }
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result = genai_prices.calc_price(
-                genai_prices.Usage(**{k: n for k, n in counts.items() if n}),
-                key.model,
-                provider_id=key.provider_id,
-                genai_request_timestamp=datetime.fromisoformat(key.day + "T12:00:00+00:00"),
-            )
-    except LookupError:
+def _price(model: str, provider_id: str | None, day: str, counts: Counts) -> Costs | None:
+    """Price one usage: by the model's tariff, else by genai-prices itself (cached: identical
+    calls repeat)."""
+    found = tariff(model, provider_id, day)
+    price = found.price(counts) if found is not None else exact(model, provider_id, day, counts)
+    if price is None:
         return None
-    except Exception:  # a pricing table bug must not break conversion
-        _logger.debug("genai-prices failed for model %s", key.model, exc_info=True)
-        return None
-    return {
-        "input_cost": Decimal(result.input_price),
-        "output_cost": Decimal(result.output_price),
-        "total_cost": Decimal(result.total_price),
-    }
+    return {"input_cost": price[0], "output_cost": price[1], "total_cost": price[2]}

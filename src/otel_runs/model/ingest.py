@@ -28,9 +28,9 @@ COST_SOURCE_CUSTOM: Final = "custom-prices"
 """`ls_cost_source` value for costs priced with the user's custom prices (`OTEL_RUNS_PRICES`)."""
 KEPT_COST_SOURCES: Final = frozenset({COST_SOURCE_SPAN, COST_SOURCE_CUSTOM})
 """Cost sources whose costs are sent to LangSmith as explicit costs."""
-COST_KEYS: Final = (
+COST_KEYS: Final = frozenset({
     "input_cost", "output_cost", "total_cost", "input_cost_details", "output_cost_details",
-)  # fmt: skip
+})  # fmt: skip
 """usage_metadata keys that hold costs (explicit ones bypass LangSmith's price map)."""
 
 
