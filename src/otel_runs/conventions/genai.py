@@ -133,11 +133,26 @@ EVENT_NAME_ATTR: Final = "event.name"
 """Event name when an event travels as a log record."""
 
 # Content: what `LANGSMITH_HIDE_INPUTS` / `LANGSMITH_HIDE_OUTPUTS` hide (otel_runs.privacy).
-INPUT_CONTENT: Final = (INPUT_MESSAGES, SYSTEM_INSTRUCTIONS, PROMPT, TOOL_CALL_ARGUMENTS)
+# --- evaluation results (semantic conventions 1.38: the `gen_ai.evaluation.result` event) ----
+EVALUATION_RESULT: Final = "gen_ai.evaluation.result"
+"""Event: the result of evaluating a GenAI operation, on (or parented to) its span."""
+EVALUATION_NAME: Final = "gen_ai.evaluation.name"
+"""Name of the evaluation metric (LangSmith feedback `key`)."""
+EVALUATION_SCORE_VALUE: Final = "gen_ai.evaluation.score.value"
+"""Numeric score (LangSmith feedback `score`)."""
+EVALUATION_SCORE_LABEL: Final = "gen_ai.evaluation.score.label"
+"""Human-readable score label (LangSmith feedback `value` when it is text)."""
+EVALUATION_EXPLANATION: Final = "gen_ai.evaluation.explanation"
+"""Free-form explanation of the score (LangSmith feedback `comment`)."""
+
+INPUT_CONTENT: Final = (
+    INPUT_MESSAGES, SYSTEM_INSTRUCTIONS, PROMPT, TOOL_CALL_ARGUMENTS, EVALUATION_EXPLANATION,
+)  # fmt: skip
 """Attributes carrying prompt content; each key covers its dotted children
 (`gen_ai.prompt` covers `gen_ai.prompt.0.content`)."""
-OUTPUT_CONTENT: Final = (OUTPUT_MESSAGES, COMPLETION, TOOL_CALL_RESULT)
-"""Attributes carrying completion content (and their dotted children)."""
+OUTPUT_CONTENT: Final = (OUTPUT_MESSAGES, COMPLETION, TOOL_CALL_RESULT, EVALUATION_EXPLANATION)
+"""Attributes carrying completion content (and their dotted children). An evaluation's
+explanation is content of both sides: it quotes what it judged, the prompt, the answer or both."""
 INPUT_CONTENT_EVENTS: Final = (
     EVENT_SYSTEM_MESSAGE, EVENT_USER_MESSAGE, EVENT_ASSISTANT_MESSAGE, EVENT_TOOL_MESSAGE,
     EVENT_CONTENT_PROMPT,
@@ -202,14 +217,3 @@ SERIALIZED_SIGNATURE: Final = "gen_ai.serialized.signature"
 SERIALIZED_DOC: Final = "gen_ai.serialized.doc"
 """Docstring of the serialized object (langsmith SDK exporter)."""
 
-# --- evaluation results (semantic conventions 1.38: the `gen_ai.evaluation.result` event) ----
-EVALUATION_RESULT: Final = "gen_ai.evaluation.result"
-"""Event: the result of evaluating a GenAI operation, on (or parented to) its span."""
-EVALUATION_NAME: Final = "gen_ai.evaluation.name"
-"""Name of the evaluation metric (LangSmith feedback `key`)."""
-EVALUATION_SCORE_VALUE: Final = "gen_ai.evaluation.score.value"
-"""Numeric score (LangSmith feedback `score`)."""
-EVALUATION_SCORE_LABEL: Final = "gen_ai.evaluation.score.label"
-"""Human-readable score label (LangSmith feedback `value` when it is text)."""
-EVALUATION_EXPLANATION: Final = "gen_ai.evaluation.explanation"
-"""Free-form explanation of the score (LangSmith feedback `comment`)."""

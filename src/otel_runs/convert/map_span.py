@@ -16,6 +16,7 @@ from otel_runs.conventions import genai as g
 from otel_runs.conventions import langsmith as ls
 from otel_runs.conventions import otel
 from otel_runs.conventions.providers import TO_LS_PROVIDER
+from otel_runs.convert import attachments as attach
 from otel_runs.convert import costs as cost_rules
 from otel_runs.convert import usage as usage_rules
 from otel_runs.convert.identity import IDENTITY_KEYS, uuid_text
@@ -214,6 +215,20 @@ def map_span(item: Checked, max_value_chars: int = MAX_VALUE_CHARS) -> RunData:
     if plan.traceable:
         v.used.add(ls.TRACEABLE)
 
+    attachments = None
+    if (plan.content_keys or plan.content_events or plan.attachments_listed) and (
+        plan.attachments_listed or attach.may_hold_inline(inputs, outputs)
+    ):
+        taken = attach.Found()
+        inputs = attach.from_content(taken, "input", inputs)
+        if outputs is not None:
+            outputs = attach.from_content(taken, "output", outputs)
+        if plan.attachments_listed and attach.from_listed(taken, v.peek(ls.ATTACHMENTS)):
+            v.consume(ls.ATTACHMENTS)
+        if taken.truncated:
+            metadata[attach.TRUNCATED_KEY] = taken.truncated
+        attachments = taken.items or None
+
     events = _events(record, first_token_ns)
     metadata[ls.META_OTEL] = otel_namespace(
         v, max_value_chars, run_name=name, run_event_count=len(events)
@@ -255,6 +270,7 @@ def map_span(item: Checked, max_value_chars: int = MAX_VALUE_CHARS) -> RunData:
     run.thread_id = thread
     run.user_id = user
     run.project = project
+    run.attachments = attachments
     run.record = record if plan.restore else None
     run.restored = None
     return run

@@ -17,6 +17,7 @@ from typing import Any, Final, Literal
 from uuid import UUID
 
 from otel_runs.conventions import langsmith as ls
+from otel_runs.convert.feedback import from_events, has_evaluations, run_attachments, run_feedback
 from otel_runs.convert.times import iso_time_ns
 from otel_runs.model.ingest import COST_SOURCE_KEY, COST_SOURCE_SPAN, IngestRun, usage_for_ingest
 from otel_runs.model.run import Run
@@ -29,9 +30,9 @@ class RunData:
     """One run, converted from one span (see the module docstring)."""
 
     __slots__ = (
-        "ancestors", "batch", "completion_cost", "completion_tokens", "costs", "dotted_order",
-        "end_ns", "error", "events", "extra", "first_token_ns", "id", "inputs", "key", "lineage",
-        "name",
+        "ancestors", "attachments", "batch", "completion_cost", "completion_tokens", "costs",
+        "dotted_order", "end_ns", "error", "events", "extra", "first_token_ns", "id", "inputs",
+        "key", "lineage", "name",
         "outputs", "parent_key", "priced", "project", "prompt_cost", "prompt_tokens", "record",
         "reference_example_id", "restored", "run_type", "segment_us", "session_id",
         "session_name", "stamp", "start_ns", "tags", "thread_id", "total_cost", "total_tokens",
@@ -74,6 +75,9 @@ class RunData:
     user_id: str | None
     project: dict[str, str]
     """Project name/id the span names (`langsmith.trace.session_{name,id}`)."""
+    attachments: dict[str, dict[str, str]] | None
+    """Inline content moved out of inputs and outputs (`convert/attachments.py`): name ->
+    {"mime_type", "content" (base64)}; None when the run has none."""
     record: SpanRecord | None
     """The span, kept only when it was made by runs -> spans (see `restored`)."""
     # Set by the tree step.
@@ -105,6 +109,21 @@ class RunData:
     @property
     def parent_run_id(self) -> str | None:
         return self.ancestors[-1] if self.ancestors else None
+
+    def feedback(self) -> list[dict[str, Any]]:
+        """LangSmith feedback of the run: its evaluation events (`convert/feedback.py`)."""
+        if self.restored is not None:
+            return run_feedback(self.restored)
+        events = self.events
+        if not events or not has_evaluations(events):
+            return []
+        return from_events(events, self.id, self.trace_id)
+
+    def attachment_items(self) -> dict[str, Any]:
+        """The run's attachments: name -> {"mime_type", "content" (base64)}."""
+        if self.restored is not None:
+            return run_attachments(self.restored)
+        return self.attachments or {}
 
     def full_extra(self) -> dict[str, Any]:
         """`extra` with the costs we priced in `usage_metadata` (see `priced`)."""
@@ -173,8 +192,11 @@ class RunData:
         if self.restored is not None:
             unmapped = self.restored.unmapped
             out.update((key, value) for key, value in unmapped.items() if key not in _RUN_FIELDS)
-        elif self.session_name is not None:
+            return out
+        if self.session_name is not None:
             out[_SESSION_NAME] = self.session_name
+        if self.attachments:
+            out[ls.RUN_ATTACHMENTS] = self.attachments
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -264,6 +286,8 @@ class RunData:
         )
         if self.session_name is not None:
             run.unmapped[_SESSION_NAME] = self.session_name
+        if self.attachments:
+            run.unmapped[ls.RUN_ATTACHMENTS] = self.attachments
         return run
 
 
