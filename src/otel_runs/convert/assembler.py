@@ -132,6 +132,8 @@ class TraceAssembler:
         # None when it has none (its kept children become roots).
         self._known: OrderedDict[int, Lineage | None] = OrderedDict()
         self._below: OrderedDict[str, _Totals] = OrderedDict()
+        # Per trace root id: its first GenAI run so far, to name a root that comes later.
+        self._first_genai: OrderedDict[str, tuple[str, str]] = OrderedDict()
         self.counts = AssemblyCounts()
 
     @property
@@ -218,7 +220,10 @@ class TraceAssembler:
             result,
             keep=self._keep,
             known=self._known,
+            first_genai=self._first_genai,
         )
+        while len(self._first_genai) > self.max_known:
+            self._first_genai.popitem(last=False)
         self.counts.converted += len(result.runs)
         if self._below or any(ls.META_USAGE in run.metadata for run in result.runs):
             self._roll_up_across_batches(result.runs)

@@ -3,21 +3,26 @@
 A cost the span carries is authoritative. Otherwise the call is priced from its usage with the
 maintained `genai-prices` tables, cache-aware, at the span's start time (through a tariff worked
 out once per model, provider and day: `tariffs.py`). A model or provider the tables do not know
-gets no cost rather than a guess.
+is priced with the custom prices (`price_table`, installed by
+`otel_runs.prices` from `OTEL_RUNS_PRICES` or `use_prices()`) when they name it, else gets no
+cost rather than a guess.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Any
+from typing import Any, Final
 
 from otel_runs.conventions.providers import TO_PRICE_PROVIDER
+from otel_runs.convert.price_table import PriceTable
 from otel_runs.convert.tariffs import Counts, exact, tariff
 from otel_runs.dialects.coerce import as_float
 from otel_runs.dialects.precedence import COST_ATTRIBUTES, ZERO_MEANS_UNPRICED
 from otel_runs.dialects.view import SpanView
+from otel_runs.model.ingest import COST_SOURCE_CUSTOM
 
 _logger = logging.getLogger(__name__)
 
@@ -69,9 +74,63 @@ def carried(v: SpanView, usage: dict[str, Any] | None, cost_keys: bool = True) -
     return found
 
 
-def priced(model: str, ls_provider: str | None, usage: dict[str, Any], day: str) -> Costs | None:
-    """Price the usage with genai-prices as of `day` (UTC, `YYYY-MM-DD`); None when the model or
-    provider is unknown."""
+PriceLoader = Callable[[], PriceTable | None]
+"""Gives the custom prices the first time they are needed (`otel_runs.prices` installs one that
+reads `OTEL_RUNS_PRICES`)."""
+
+
+class _Custom:
+    """The custom price table, found on first use (read from the loader once)."""
+
+    table: PriceTable | None = None
+    resolved = False
+    loader: PriceLoader | None = None
+
+
+def set_price_loader(loader: PriceLoader | None) -> None:
+    """Where the custom prices come from when none were set (resolved on first need)."""
+    _Custom.loader = loader
+    _Custom.resolved = False
+
+
+def set_custom_prices(table: PriceTable | None) -> None:
+    """Use these custom prices from now on (None: none), instead of the loader's."""
+    _Custom.table = table
+    _Custom.resolved = True
+
+
+def custom_prices() -> PriceTable | None:
+    """The custom prices in force, resolving the loader the first time."""
+    if not _Custom.resolved:
+        loader = _Custom.loader
+        _Custom.table = loader() if loader is not None else None
+        _Custom.resolved = True
+    return _Custom.table
+
+
+COST_SOURCE_GENAI_PRICES: Final = "genai-prices"
+"""`ls_cost_source` of costs from the genai-prices tables."""
+
+
+def priced(
+    model: str, ls_provider: str | None, usage: dict[str, Any], day: str
+) -> tuple[Costs, str] | None:
+    """Price the usage with genai-prices as of `day` (UTC, `YYYY-MM-DD`), else with the custom
+    prices; the costs and where they came from, or None when neither knows the model."""
+    found = _genai_prices(model, ls_provider, usage, day)
+    if found is not None:
+        return found, COST_SOURCE_GENAI_PRICES
+    table = custom_prices()
+    if table is not None:
+        entry = table.find(model, ls_provider)
+        if entry is not None:
+            return entry.price(usage), COST_SOURCE_CUSTOM
+    return None
+
+
+def _genai_prices(
+    model: str, ls_provider: str | None, usage: dict[str, Any], day: str
+) -> Costs | None:
     provider_id = None
     if ls_provider is not None:
         provider_id = TO_PRICE_PROVIDER.get(ls_provider)

@@ -28,6 +28,7 @@ from otel_runs.dialects.coerce import as_str, to_jsonable
 from otel_runs.dialects.precedence import Source
 from otel_runs.dialects.view import SpanView
 from otel_runs.ids import parse_uuid
+from otel_runs.model.ingest import COST_SOURCE_SPAN
 from otel_runs.model.span_record import SpanRecord
 
 if TYPE_CHECKING:
@@ -80,6 +81,16 @@ def _error(v: SpanView, plan: Plan) -> str | None:
             return f"{error_type}: {record.status_message}"
         return record.status_message or error_type or "error"
     return _first(v, plan.errors) if plan.errors else None
+
+
+def _route(v: SpanView) -> str:
+    """`{method} {http.route}` of an HTTP server span (the name the HTTP conventions ask for),
+    read without consuming: the keys stay with the span; "" without a route."""
+    route = as_str(v.peek(otel.HTTP_ROUTE))
+    if route is None:
+        return ""
+    method = as_str(v.peek(otel.HTTP_REQUEST_METHOD)) or as_str(v.peek(otel.HTTP_METHOD))
+    return f"{method} {route}" if method else route
 
 
 _NONE: Final[tuple[Any, ...]] = ()
@@ -175,10 +186,11 @@ def map_span(item: Checked, max_value_chars: int = MAX_VALUE_CHARS) -> RunData:
     run_costs: dict[str, Decimal] | None = None
     if plan.cost_keys or (usage and not _COST_KEYS.isdisjoint(usage)):
         run_costs = cost_rules.carried(v, usage, plan.cost_keys)
-    cost_source = "span"
+    cost_source = COST_SOURCE_SPAN
     if run_costs is None and own_usage is not None and model is not None:
-        run_costs = cost_rules.priced(model, provider, own_usage, day_of(record.start_ns // 1000))
-        cost_source = "genai-prices"
+        found_costs = cost_rules.priced(model, provider, own_usage, day_of(record.start_ns // 1000))
+        if found_costs is not None:
+            run_costs, cost_source = found_costs
     if run_costs and not counts_usage:
         metadata["ls_aggregated_cost"] = {k: str(amount) for k, amount in run_costs.items()}
 
@@ -272,5 +284,8 @@ def map_span(item: Checked, max_value_chars: int = MAX_VALUE_CHARS) -> RunData:
     run.project = project
     run.attachments = attachments
     run.record = record if plan.restore else None
+    run.genai = is_genai = plan.genai_own
+    is_request = record.kind == "SERVER" and not is_genai
+    run.request = (_route(v) if plan.http_route else "") if is_request else None
     run.restored = None
     return run

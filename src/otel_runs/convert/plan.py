@@ -60,6 +60,8 @@ class Plan:
         "exceptions",
         "first_token",
         "genai",
+        "genai_own",
+        "http_route",
         "identity",
         "inputs",
         "metadata_layers",
@@ -140,8 +142,14 @@ class Plan:
         self.content_events = g.EVENT_INFERENCE_DETAILS in event_names
         self.attachments_listed = ls.ATTACHMENTS in present
         self.traceable = ls.TRACEABLE in present
-        self.genai = any(key.startswith(GENAI_KEY_PREFIXES) for key in keys) or any(
-            name.startswith(GENAI_EVENT_PREFIXES) for name in event_names
+        self.http_route = otel.HTTP_ROUTE in present
+        genai_events = any(name.startswith(GENAI_EVENT_PREFIXES) for name in event_names)
+        self.genai = genai_events or any(key.startswith(GENAI_KEY_PREFIXES) for key in keys)
+        # GenAI-related by more than the run identity our processor stamps on every span (an
+        # HTTP server span carries that too): what names a trace (`tree.name_roots`).
+        self.genai_own = self.genai and (
+            genai_events
+            or any(key.startswith(GENAI_KEY_PREFIXES) and key not in _IDENTITY for key in keys)
         )
 
 

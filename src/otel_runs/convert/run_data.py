@@ -19,7 +19,7 @@ from uuid import UUID
 from otel_runs.conventions import langsmith as ls
 from otel_runs.convert.feedback import from_events, has_evaluations, run_attachments, run_feedback
 from otel_runs.convert.times import iso_time_ns
-from otel_runs.model.ingest import COST_SOURCE_KEY, COST_SOURCE_SPAN, IngestRun, usage_for_ingest
+from otel_runs.model.ingest import COST_SOURCE_KEY, KEPT_COST_SOURCES, IngestRun, usage_for_ingest
 from otel_runs.model.run import Run
 from otel_runs.model.span_record import SpanRecord
 
@@ -31,10 +31,10 @@ class RunData:
 
     __slots__ = (
         "ancestors", "attachments", "batch", "completion_cost", "completion_tokens", "costs",
-        "dotted_order", "end_ns", "error", "events", "extra", "first_token_ns", "id", "inputs",
-        "key", "lineage", "name",
+        "dotted_order", "end_ns", "error", "events", "extra", "first_token_ns", "genai", "id",
+        "inputs", "key", "lineage", "name",
         "outputs", "parent_key", "priced", "project", "prompt_cost", "prompt_tokens", "record",
-        "reference_example_id", "restored", "run_type", "segment_us", "session_id",
+        "reference_example_id", "request", "restored", "run_type", "segment_us", "session_id",
         "session_name", "stamp", "start_ns", "tags", "thread_id", "total_cost", "total_tokens",
         "usage", "user_id",
     )  # fmt: skip
@@ -80,6 +80,12 @@ class RunData:
     {"mime_type", "content" (base64)}; None when the run has none."""
     record: SpanRecord | None
     """The span, kept only when it was made by runs -> spans (see `restored`)."""
+    genai: bool
+    """Whether the span is GenAI-related (the keep filter's rule, the identity stamps aside)."""
+    request: str | None
+    """For a SERVER span that is not GenAI-related (an incoming request): its
+    `{method} {http.route}`, or "" without a route; None for any other span. Such a root is
+    renamed by `tree.name_roots`."""
     # Set by the tree step.
     dotted_order: str
     segment_us: int
@@ -170,7 +176,7 @@ class RunData:
         if isinstance(usage, dict):
             if self.priced is None:
                 usage = usage_for_ingest(
-                    usage, keep_costs=metadata.get(COST_SOURCE_KEY) == COST_SOURCE_SPAN
+                    usage, keep_costs=metadata.get(COST_SOURCE_KEY) in KEPT_COST_SOURCES
                 )
                 extra = {**extra, "metadata": {**metadata, ls.META_USAGE: usage}}
             outputs = {**(outputs or {}), ls.META_USAGE: usage}

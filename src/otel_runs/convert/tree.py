@@ -20,10 +20,11 @@ from typing import Final, NamedTuple
 
 from otel_runs.conventions import langsmith as ls
 from otel_runs.convert.identity import Identity, uuid_text
+from otel_runs.convert.leftovers import SPAN_NAME
 from otel_runs.convert.run_data import RunData
 from otel_runs.convert.times import segment_time
 from otel_runs.dotted_order import SEGMENT_LEN, last_segment_us, segments_of
-from otel_runs.model.ingest import COST_KEYS, COST_SOURCE_KEY, COST_SOURCE_SPAN
+from otel_runs.model.ingest import COST_KEYS, COST_SOURCE_KEY, KEPT_COST_SOURCES
 
 
 class Lineage(NamedTuple):
@@ -130,12 +131,15 @@ def _stamp_under(run: RunData, parent_dotted: str, parent_us: int) -> tuple[str,
 
 
 def assemble(
-    runs: Iterable[RunData], known: Mapping[int, Lineage | None] | None = None
+    runs: Iterable[RunData],
+    known: Mapping[int, Lineage | None] | None = None,
+    first_genai: dict[str, tuple[str, str]] | None = None,
 ) -> list[RunData]:
     """Fill the tree fields of every run; returns the runs in dotted_order order.
 
     `known` holds runs emitted in earlier batches: a span whose parent is there continues that
-    parent's dotted_order instead of becoming an orphan.
+    parent's dotted_order instead of becoming an orphan. `first_genai` keeps, across batches,
+    the first GenAI run of each trace whose root is still to come (see `name_roots`).
     """
     known = known or {}
     by_key: dict[int, RunData] = {}
@@ -214,7 +218,42 @@ def assemble(
     ordered = sorted(by_key.values(), key=_DOTTED)
     _roll_up(ordered)
     _spread_trace_values(ordered, known)
+    name_roots(ordered, first_genai)
     return ordered
+
+
+def name_roots(ordered: list[RunData], first_genai: dict[str, tuple[str, str]] | None) -> None:
+    """A trace whose root is an incoming request that is not a GenAI span (a SERVER span: HTTP
+    `POST /chat`, gRPC) is named by its first GenAI run in dotted_order (the outermost, earliest
+    one: `invoke_agent weather`), else by the root's `{method} {http.route}`. Other roots keep
+    their names (an app's own `my pipeline` span is a name the app chose). The span name stays
+    in `extra.metadata.otel.span_name`, so runs -> spans gives the span back under its own name.
+
+    `first_genai` maps a trace's root run id to its first GenAI run (dotted_order, name) seen so
+    far, for a root that arrives in a later batch than its descendants (stamped spans are
+    emitted without waiting for their parent); a named root's entry is dropped.
+    """
+    firsts = first_genai if first_genai is not None else {}
+    roots = []
+    for run in ordered:
+        ancestors = run.ancestors
+        if not ancestors:
+            roots.append(run)
+        elif run.genai:
+            top = ancestors[0]
+            held = firsts.get(top)
+            if held is None or run.dotted_order < held[0]:
+                firsts[top] = (run.dotted_order, run.name)
+    for root in roots:
+        found = firsts.pop(root.id, None)
+        if root.request is None:
+            continue
+        name = found[1] if found is not None else root.request
+        if name and name != root.name:
+            space = root.metadata.get(ls.META_OTEL)
+            if isinstance(space, dict):
+                space.setdefault(SPAN_NAME, root.name)
+            root.name = name
 
 
 _DOTTED: Final = attrgetter("dotted_order")
@@ -245,8 +284,8 @@ def _roll_up(ordered: list[RunData]) -> None:
                 run.total_cost = _ZERO + costs["total_cost"] if "total_cost" in costs else None
                 usage = dict(own)
                 priced = {k: float(v) for k, v in costs.items()}
-                metadata = run.metadata
-                if metadata.get(COST_SOURCE_KEY) != COST_SOURCE_SPAN and COST_KEYS.isdisjoint(own):
+                source = run.metadata.get(COST_SOURCE_KEY)
+                if source not in KEPT_COST_SOURCES and COST_KEYS.isdisjoint(own):
                     run.priced = priced  # the payload leaves them out: keep them aside
                 else:
                     usage.update(priced)
