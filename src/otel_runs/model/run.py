@@ -295,7 +295,8 @@ _UUIDS: dict[str, UUID] = {}
 """UUID texts already read: the runs of a trace repeat their trace and parent ids."""
 _TEXTS: dict[int, str] = {}
 """The other way: canonical texts of UUIDs read or written lately."""
-_MAX_UUIDS: Final = 256
+_MAX_UUIDS: Final = 4096
+"""Enough for a batch of runs read, then written (the LangSmith API's outbox sends 500)."""
 
 
 def _dec_uuid(raw: object) -> UUID | None:

@@ -32,7 +32,7 @@ from typing import Any, Final, Literal
 
 from otel_runs.errors import ConfigError, InvalidSpanError, OtelRunsError
 from otel_runs.files.encode_proto import encode_request
-from otel_runs.model.run import Run
+from otel_runs.model.run import Run, uuid_text
 from otel_runs.model.span_record import SpanRecord
 from otel_runs.runs_to_spans.record import run_to_record
 from otel_runs.sinks import SinkResult
@@ -105,7 +105,7 @@ class OtlpSpanSink:
         failed, errors = 0, []
         for run in runs:
             try:
-                records.append((str(run.id), run_to_record(run)))
+                records.append((uuid_text(run.id), run_to_record(run)))
             except (ValueError, TypeError, OverflowError, OtelRunsError) as exc:
                 failed += 1
                 errors.append(f"run {run.id} cannot become a span: {exc}")
