@@ -64,6 +64,9 @@ Synchronous = Literal["full", "normal"]
 
 _JOURNAL_SIZE_LIMIT: Final = 64 * 1024 * 1024
 """Bytes the WAL file is truncated to after a checkpoint."""
+_SHRINK_AFTER_BYTES: Final = 1 << 20
+"""Freed bytes since the last shrink before an empty spool gives pages back: a spool emptied
+after every small request reuses its few free pages instead of shrinking and growing again."""
 _READ_ROWS: Final = 64
 """Rows fetched per read query (each row is a whole request)."""
 
@@ -168,6 +171,8 @@ class Spool:
         self.max_bytes = max_bytes
         self.max_lineages = max_lineages
         self._lineages = 0
+        self._full_sync = synchronous == "full"
+        self._freed_unshrunk = 0
         self._lock = threading.Lock()
         self._refusal: str | None = None
         self._lock_fd: int | None = None
@@ -432,7 +437,13 @@ class Spool:
             if writer is None:
                 raise SpoolUnavailableError(f"spool {self.path} is closed")
             freed = 0
+            # A LangSmith API mark that is lost only makes its items read and sent again (a
+            # duplicate, never a loss), so its commit skips the fsync; the next fsync'd commit
+            # (an append) makes it durable too. WAL with synchronous=NORMAL cannot corrupt.
+            relaxed = self._full_sync and not spans and not logs and not lineages
             try:
+                if relaxed:
+                    writer.execute("PRAGMA synchronous=NORMAL")
                 with _transaction(writer):
                     tables = (("span_batches", spans), ("log_batches", logs), ("run_batches", runs))
                     for table, marks in tables:
@@ -451,13 +462,27 @@ class Spool:
                         self._remember(writer, lineages)
             except sqlite3.Error as exc:
                 raise unavailable(self.path, "record delivered spans", exc) from exc
+            finally:
+                if relaxed:
+                    self._resync(writer)
             self._bytes -= freed
+            self._freed_unshrunk += freed
             self.pending_spans -= sum(m.resolved for m in spans.values())
             self.pending_log_events -= sum(m.resolved for m in logs.values())
             self.pending_run_items -= sum(m.resolved for m in runs.values())
             pending = self.pending_spans + self.pending_log_events + self.pending_run_items
-            if freed and pending == 0:
+            if pending == 0 and self._freed_unshrunk >= _SHRINK_AFTER_BYTES:
+                self._freed_unshrunk = 0
                 self._shrink(writer)
+
+    def _resync(self, writer: sqlite3.Connection) -> None:
+        """Back to fsync'd commits after a relaxed mark; if SQLite refuses, no append may be
+        acknowledged without its fsync, so appends are refused from then on."""
+        try:
+            writer.execute("PRAGMA synchronous=FULL")
+        except sqlite3.Error as exc:
+            self._refusal = f"spool {self.path}: cannot sync commits again ({_reason(exc)})"
+            _logger.error("%s; appends are refused", self._refusal)
 
     def _remember(
         self, writer: sqlite3.Connection, lineages: Sequence[tuple[bytes, bytes]]
