@@ -243,6 +243,10 @@ def output_messages(outputs: Mapping[str, Any]) -> list[Message] | None:
     return None
 
 
+FINISH_REASON_KEYS: Final = ("choices", "stop_reason", "finish_reason", "generations")
+"""The output keys `finish_reasons` reads."""
+
+
 def finish_reasons(outputs: Mapping[str, Any]) -> list[str] | None:
     """Finish reasons as the langsmith SDK's exporter finds them (choices, then top level),
     then LangChain generations."""

@@ -26,6 +26,7 @@ from uuid import UUID
 from otel_runs.conventions import langsmith as ls
 from otel_runs.conventions import otel
 from otel_runs.convert.leftovers import otel_namespace
+from otel_runs.convert.map_span import USAGE_RUN_TYPES
 from otel_runs.dialects.view import SpanView
 from otel_runs.dotted_order import datetime_to_us
 from otel_runs.ids import span_id_hex, trace_id_hex
@@ -346,13 +347,21 @@ def _residue(
         res["child_run_ids"] = [str(u) for u in run.child_run_ids]
     if run.direct_child_run_ids:
         res["direct_child_run_ids"] = [str(u) for u in run.direct_child_run_ids]
-    prompt, completion, total = decode.tokens(reader, run.run_type)
-    if run.prompt_tokens != prompt:
-        res["prompt_tokens"] = run.prompt_tokens
-    if run.completion_tokens != completion:
-        res["completion_tokens"] = run.completion_tokens
-    if run.total_tokens != total:
-        res["total_tokens"] = run.total_tokens
+    if run.run_type in USAGE_RUN_TYPES:
+        prompt, completion, total = decode.tokens(reader, run.run_type)
+        if run.prompt_tokens != prompt:
+            res["prompt_tokens"] = run.prompt_tokens
+        if run.completion_tokens != completion:
+            res["completion_tokens"] = run.completion_tokens
+        if run.total_tokens != total:
+            res["total_tokens"] = run.total_tokens
+    else:  # no usage attributes: spans -> runs reads no tokens
+        if run.prompt_tokens is not None:
+            res["prompt_tokens"] = run.prompt_tokens
+        if run.completion_tokens is not None:
+            res["completion_tokens"] = run.completion_tokens
+        if run.total_tokens is not None:
+            res["total_tokens"] = run.total_tokens
     predicted_first = first.time_ns // 1000 if first is not None else None
     first_token_time = run.first_token_time
     actual_first = datetime_to_us(first_token_time) if first_token_time else None
@@ -364,15 +373,16 @@ def _residue(
             if value is not None:
                 res[name] = _encode(name, value)
     extra = run.extra if isinstance(run.extra, dict) else {}
-    rest = dict(extra)  # extra without its metadata (last, when it is not an object)
-    if "metadata" in rest:
-        metadata = rest.pop("metadata")
-        if not isinstance(metadata, dict):
-            rest["metadata"] = metadata
-    if rest:
-        res["extra"] = rest
-    if "metadata" not in extra:
-        res["_no_metadata"] = True
+    if len(extra) != 1 or not isinstance(extra.get("metadata"), dict):  # (else nothing to keep)
+        rest = dict(extra)  # extra without its metadata (last, when it is not an object)
+        if "metadata" in rest:
+            metadata = rest.pop("metadata")
+            if not isinstance(metadata, dict):
+                rest["metadata"] = metadata
+        if rest:
+            res["extra"] = rest
+        if "metadata" not in extra:
+            res["_no_metadata"] = True
     overrides = _metadata_residue(facts, skip, reader) if facts.metadata else None
     if overrides:
         res["_metadata"] = overrides
