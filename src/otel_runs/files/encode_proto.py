@@ -94,24 +94,32 @@ _NONE: Final = b"\x00"
 _DOUBLE_HEAD: Final = b"\x09\x21"
 
 
-_SHORT: dict[tuple[str, str], bytes] = {}
-"""Whole KeyValue fields (length first, tag left out) of short texts, by key and text: kinds,
-names, models, providers, MIME types and metadata repeat from span to span."""
+_SHORT: dict[bytes, dict[str, dict[str, bytes]]] = {}
+"""Whole KeyValue fields (tag and length first) of short texts, by tag, key and text: kinds,
+names, models, providers, MIME types and metadata repeat from span to span. (Nested by key, so
+a look-up hashes the text alone, not a new (key, text) tuple.)"""
 _MAX_SHORT: Final = 16384
+_short_count: Final = [0]
+"""Entries in `_SHORT` (all tags and keys)."""
 
 
-def _short_pair(key: str, value: str) -> bytes:
-    """The `_SHORT` entry of a key and text, made and remembered."""
+def _short_pair(tag: bytes, key: str, value: str) -> bytes:
+    """The `_SHORT` entry of a tag, key and text, made and remembered."""
     data = value.encode()
     name = _name(key)[0]
     head = _text_head(len(data))
     pair = name + head + data
-    pair = varint(len(pair)) + pair
-    if len(_SHORT) >= _MAX_SHORT:
+    pair = tag + varint(len(pair)) + pair
+    if _short_count[0] >= _MAX_SHORT:
         _SHORT.clear()
-    _SHORT[(key, value)] = pair
+        _short_count[0] = 0
+    _short_count[0] += 1
+    _SHORT.setdefault(tag, {}).setdefault(key, {})[value] = pair
     return pair
 
+
+_NO_SHORTS: Final[dict[str, dict[str, bytes]]] = {}
+_NO_PAIRS: Final[dict[str, bytes]] = {}
 
 _KIND_AND_TIMES: Final = struct.Struct("<BBBQBQ")
 """Span fields 6 (kind, 1-5: a one-byte varint), 7 and 8 (start and end, fixed64)."""
@@ -190,16 +198,18 @@ class _Encoder:
         heads = _TEXT_HEADS
         sizes = _TEXT_SIZES
         extend = out.extend
-        shorts = _SHORT
+        append = out.append
+        shorts = _SHORT.get(tag) or _NO_SHORTS
         for key, value in items:
             kind = type(value)
             if kind is str:  # most attributes: written without building the pair first
                 length = len(value)  # type: ignore[arg-type]
                 if length < 32:  # short texts repeat (kinds, models, ids of a trace): cached
-                    pair = shorts.get((key, value))  # type: ignore[arg-type]
+                    pair = (shorts.get(key) or _NO_PAIRS).get(value)  # type: ignore[arg-type]
                     if pair is None:
-                        pair = _short_pair(key, value)  # type: ignore[arg-type]
-                    extend((tag, pair))
+                        pair = _short_pair(tag, key, value)  # type: ignore[arg-type]
+                        shorts = _SHORT[tag]
+                    append(pair)
                     continue
                 name, name_size = names.get(key) or _name(key)
                 if length < _SHARED_TEXT:
