@@ -392,9 +392,13 @@ class RunIntake:
                     self._count("unreadable", batch.count)
                     self._marks.resolve([(batch.seq, i) for i in range(batch.count)])
                     continue
+            seq, received, done = batch.seq, batch.received, batch.done
+            add, resolve = self.merger.add, self._marks.resolve
             for index, item in enumerate(decoded):
-                if not batch.is_done(index):
-                    self._marks.resolve(self.merger.add(item, (batch.seq, index), batch.received))
+                if not done or not batch.is_done(index):  # (a row read the first time: none is)
+                    resolved = add(item, (seq, index), received)
+                    if resolved:
+                        resolve(resolved)
         return bool(batches)
 
     def _read_again(self, batch: StoredBatch) -> Sequence[Item]:
