@@ -121,6 +121,23 @@ def _short_pair(tag: bytes, key: str, value: str) -> bytes:
 _NO_SHORTS: Final[dict[str, dict[str, bytes]]] = {}
 _NO_PAIRS: Final[dict[str, bytes]] = {}
 
+_ONE_TEXT_LISTS: dict[str, bytes] = {}
+"""A KeyValue's value field (length first) for an array of one short text, by the text."""
+_MAX_ONE_TEXT_LISTS: Final = 4096
+
+
+def _one_text_list(text: str) -> bytes:
+    data = text.encode()
+    item = b"\x0a" + varint(len(data)) + data  # AnyValue{string_value}
+    inner = _field(b"\x2a", b"\x0a" + varint(len(item)) + item)  # AnyValue{array_value{values}}
+    body = varint(len(inner)) + inner
+    if len(text) < 64:
+        if len(_ONE_TEXT_LISTS) >= _MAX_ONE_TEXT_LISTS:
+            _ONE_TEXT_LISTS.clear()
+        _ONE_TEXT_LISTS[text] = body
+    return body
+
+
 _KIND_AND_TIMES: Final = struct.Struct("<BBBQBQ")
 """Span fields 6 (kind, 1-5: a one-byte varint), 7 and 8 (start and end, fixed64)."""
 
@@ -233,6 +250,10 @@ class _Encoder:
                     body = _DOUBLE_HEAD + _DOUBLE.pack(value)
                 elif value is None:
                     body = _NONE
+                elif kind is list and len(value) == 1 and type(value[0]) is str:  # type: ignore[arg-type,index]
+                    # one text (a tag, a finish reason): the same few repeat from span to span
+                    text = value[0]  # type: ignore[index]
+                    body = _ONE_TEXT_LISTS.get(text) or _one_text_list(text)
                 else:
                     inner = self.any_value(value)
                     body = varint(len(inner)) + inner
