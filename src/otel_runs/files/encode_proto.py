@@ -138,6 +138,23 @@ def _one_text_list(text: str) -> bytes:
     return body
 
 
+_SPAN_NAMES: dict[str, bytes] = {}
+"""Span field 5 (the name), by name: runs of an app repeat a few names."""
+_EVENT_NAMES: dict[str, bytes] = {}
+"""Event field 2 (the name), by name."""
+_MAX_NAME_FIELDS: Final = 4096
+
+
+def _text_field(cache: dict[str, bytes], tag: bytes, text: str) -> bytes:
+    """A length-delimited text field, remembered in `cache` when short."""
+    encoded = _field(tag, text.encode())
+    if len(text) < 128:
+        if len(cache) >= _MAX_NAME_FIELDS:
+            cache.clear()
+        cache[text] = encoded
+    return encoded
+
+
 _KIND_AND_TIMES: Final = struct.Struct("<BBBQBQ")
 """Span fields 6 (kind, 1-5: a one-byte varint), 7 and 8 (start and end, fixed64)."""
 
@@ -271,8 +288,9 @@ class _Encoder:
             parts.append(_field(b"\x1a", record.trace_state.encode()))
         if record.parent_span_id is not None:
             parts.append(b"\x22\x08" + record.parent_span_id.to_bytes(8, "big"))
-        if record.name:
-            parts.append(_field(b"\x2a", record.name.encode()))
+        name = record.name
+        if name:
+            parts.append(_SPAN_NAMES.get(name) or _text_field(_SPAN_NAMES, b"\x2a", name))
         kind = _KINDS[record.kind]
         parts.append(_KIND_AND_TIMES.pack(0x30, kind, 0x39, record.start_ns, 0x41, record.end_ns))
         if record.attributes:
@@ -282,7 +300,9 @@ class _Encoder:
         for event in record.events:
             body = [b"\x09" + _FIXED64.pack(event.time_ns)]
             if event.name:
-                body.append(_field(b"\x12", event.name.encode()))
+                body.append(
+                    _EVENT_NAMES.get(event.name) or _text_field(_EVENT_NAMES, b"\x12", event.name)
+                )
             if event.attributes:
                 self.attributes(body, b"\x1a", event.attributes)
             parts.append(_field(b"\x5a", b"".join(body)))
