@@ -120,6 +120,9 @@ def _parts(content: object) -> list[Part]:
 
 def _fields(message: Mapping[str, Any]) -> tuple[str | None, Mapping[str, Any]]:
     """The role and the message body of any supported message shape."""
+    role = message.get("role")
+    if type(role) is str and "lc" not in message and "data" not in message:
+        return _ROLES.get(role, role), message  # an OpenAI-style dict (what the rest ends with)
     if message.get("lc") == 1 and isinstance(message.get("kwargs"), dict):
         ident = message.get("id")
         cls = ident[-1] if isinstance(ident, list) and ident else None
