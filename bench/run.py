@@ -33,7 +33,7 @@ PLOTS_DIR = plots.DEFAULT_DIR
 
 
 BENCHMARKS = (
-    "hot_path", "conversion", "peers", "receiver", "forwarding", "runs_to_spans",
+    "hot_path", "conversion", "burst", "peers", "receiver", "forwarding", "runs_to_spans",
     "langsmith_api", "memory", "scaling",
 )  # fmt: skip
 
@@ -77,6 +77,10 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
         rows += hot_path(n, rounds)
     if "conversion" in only:
         rows += conversion(n if args.smoke else n // 2, rounds)
+    if "burst" in only:
+        from bench.burst import burst  # starts a destinations process and one per candidate
+
+        rows += burst(200 if args.smoke else 20_000, 1 if args.smoke else 5)
     if "peers" in only:
         rows += peers(n if args.smoke else 5_000, rounds)
     if "receiver" in only:

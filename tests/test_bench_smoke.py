@@ -21,7 +21,12 @@ def test_benchmarks_run_in_smoke_mode() -> None:
         "conversion + serialization CPU per span",
     }
     for row in rows:
-        assert row["baseline_us"] > 0 and row["otel_runs_us"] > 0
+        if row.get("unit") != "%":  # (spans lost in a burst may be none at all)
+            assert row["baseline_us"] > 0 and row["otel_runs_us"] > 0
+    assert {row["benchmark"] for row in rows} >= {
+        "burst: app-thread wall per span",
+        "burst: spans that never arrived",
+    }
 
 
 def test_peer_memory_and_scaling_benchmarks_run_in_smoke_mode(

@@ -16,8 +16,10 @@ from opentelemetry.semconv_ai import SpanAttributes as Traceloop
 
 from otel_runs.conventions import genai as g
 from otel_runs.conventions import langsmith as ls
+from otel_runs.conventions import mcp
 from otel_runs.conventions import openinference as oi
 from otel_runs.conventions import openllmetry as ol
+from otel_runs.conventions import pydantic_ai as pa
 from tests.fixtures import spec_keys
 
 
@@ -144,3 +146,18 @@ def test_the_fixture_keys_typed_from_the_spec_match_ours(cls: type, module: obje
     for name, value in vars(cls).items():
         if name.isupper():
             assert getattr(module, name) == value, name
+
+
+def test_the_issue_15_names_typed_from_the_spec_match_ours() -> None:
+    """The 1.38+ names the issue 15 tests type from the spec (spec_keys.GenAINext, Mcp) equal the
+    constants the converter reads."""
+    spec = spec_keys.GenAINext
+    ours = {name: getattr(g, name) for name in vars(spec) if name.isupper() and hasattr(g, name)}
+    assert len(ours) >= 20
+    for name, value in ours.items():
+        assert value == getattr(spec, name), name
+    assert g.OP_SEARCH_MEMORY == spec.OP_SEARCH_MEMORY
+    assert {spec.OP_CREATE_MEMORY, spec.OP_UPSERT_MEMORY} <= g.OPS_MEMORY_WRITE
+    assert pa.USAGE_DETAILS_REASONING == spec_keys.LangSmithOtel.USAGE_DETAILS_REASONING_TOKENS
+    for name in ("METHOD_NAME", "SESSION_ID", "RESOURCE_URI", "PROTOCOL_VERSION", "TOOLS_CALL"):
+        assert getattr(mcp, name) == getattr(spec_keys.Mcp, name), name

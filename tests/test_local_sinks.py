@@ -453,5 +453,5 @@ def test_sqlite_sink_refuses_a_newer_schema(tmp_path: Path) -> None:
     result = SqliteSink(path).write(runs)
     assert result == SinkResult(
         failed=5,
-        error=f"{path} has store schema {SCHEMA_VERSION + 1}; this otel-runs reads up to 1",
+        error=f"{path} has store schema {SCHEMA_VERSION + 1}; this otel-runs reads up to 2",
     )

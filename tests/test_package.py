@@ -34,6 +34,7 @@ def test_public_names_are_pinned() -> None:
         "render_tree",
         "runs_to_spans",
         "spans_to_runs",
+        "use_prices",
     ]
     for name in otel_runs.__all__:
         assert getattr(otel_runs, name) is not None

@@ -9,6 +9,7 @@ Public API (everything else is private):
 - `RunSpanProcessor` (stamps run identity at span start, delivers runs in batches),
   `RunExporter` (a `SpanExporter`), `configure()`, `LangSmithPropagator`; sinks are in
   `otel_runs.sinks`.
+- `use_prices(path)`: prices for models genai-prices does not know (also `OTEL_RUNS_PRICES`).
 - Errors: `OtelRunsError`, `InvalidSpanError`, `InvalidRunError`, `DottedOrderError`,
   `OtlpDecodeError`.
 """
@@ -29,6 +30,7 @@ from otel_runs.errors import (
 from otel_runs.exporter import RunExporter
 from otel_runs.model.run import Run
 from otel_runs.model.span_record import EventRecord, LinkRecord, SpanRecord
+from otel_runs.prices import use_prices
 from otel_runs.processor import RunSpanProcessor
 from otel_runs.propagation import LangSmithPropagator
 from otel_runs.render import render_tree
@@ -56,4 +58,5 @@ __all__ = [
     "render_tree",
     "runs_to_spans",
     "spans_to_runs",
+    "use_prices",
 ]

@@ -1,12 +1,46 @@
-"""Runs drawn as a tree for a terminal: name, run type, latency, tokens, cost, error."""
+"""Runs drawn as a tree for a terminal: name, run type, latency, tokens, cost, error, and
+under each run its attachments and feedback."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 from uuid import UUID
 
+from otel_runs.convert.feedback import run_attachments, run_feedback
 from otel_runs.model.run import Run
+
+_COMMENT_CHARS = 80
+
+
+def _feedback_line(item: Mapping[str, Any]) -> str:
+    """`feedback correctness = 1 (correct): "the answer cites..."`"""
+    text = f"feedback {item.get('key')}"
+    score, value = item.get("score"), item.get("value")
+    if score is not None:
+        text += f" = {score:g}" if isinstance(score, float) else f" = {score}"
+    if value is not None:
+        text += f" ({value})" if score is not None else f" = {value}"
+    if item.get("error"):
+        text += " [evaluation failed]"
+    comment = item.get("comment")
+    if isinstance(comment, str) and comment:
+        first = comment.splitlines()[0]
+        cut = first[:_COMMENT_CHARS] + ("..." if len(first) > _COMMENT_CHARS else "")
+        text += f': "{cut}"'
+    return text
+
+
+def _notes(run: Run, feedback: Mapping[str, list[dict[str, Any]]] | None) -> list[str]:
+    notes = []
+    attached = run_attachments(run)
+    if attached:
+        names = ", ".join(sorted(attached))
+        notes.append(f"{len(attached)} attachment{'s' if len(attached) > 1 else ''}: {names}")
+    found = feedback.get(str(run.id), []) if feedback is not None else run_feedback(run)
+    notes.extend(_feedback_line(item) for item in found)
+    return notes
 
 
 def _line(run: Run) -> str:
@@ -28,8 +62,12 @@ def _line(run: Run) -> str:
     return "  ".join(parts)
 
 
-def render_tree(runs: Iterable[Run]) -> str:
-    """One block per trace, children indented under their parent, in dotted_order order."""
+def render_tree(
+    runs: Iterable[Run], feedback: Mapping[str, list[dict[str, Any]]] | None = None
+) -> str:
+    """One block per trace, children indented under their parent, in dotted_order order.
+    Feedback is drawn under its run: `feedback` by run id (as the store keeps it), else the
+    runs' own (their evaluation events)."""
     ordered = sorted(runs, key=lambda r: r.dotted_order)
     present = {run.id for run in ordered}
     children: dict[UUID | None, list[Run]] = defaultdict(list)
@@ -43,6 +81,8 @@ def render_tree(runs: Iterable[Run]) -> str:
         lines.append(prefix + branch + _line(run))
         kids = children.get(run.id, [])
         inner = prefix if top else prefix + ("   " if last else "│  ")
+        for note in _notes(run, feedback):
+            lines.append(inner + ("│  " if kids else "   ") + "· " + note)
         for index, kid in enumerate(kids):
             draw(kid, inner, index == len(kids) - 1, False)
 

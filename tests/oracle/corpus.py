@@ -212,8 +212,20 @@ class _Ids:
         return (d.bits(128) if d.chance(0.05) else self.trace_high << 32 | d.bits(32)) or 1
 
 
+def _sweep(body: sp.Body, index: int, catalogue: Catalogue) -> None:
+    """Group `index`'s share of the catalogue (every GROUPS-th name), on one span: the corpus
+    uses every name whatever the draws, however the catalogue grows."""
+    a = body.attributes
+    for key in catalogue.keys[index::GROUPS]:
+        a.setdefault(key, f"{key} value")
+    for number, name in enumerate(catalogue.values[index::GROUPS]):
+        a[f"x_oracle.sweep.{number}"] = name
+    for name in catalogue.event_names[index::GROUPS]:
+        body.events.append((name, 0.5, {}))
+
+
 def _build_trace(
-    d: Draw, base_ns: int, catalogue: Catalogue, ids: _Ids
+    d: Draw, base_ns: int, catalogue: Catalogue, ids: _Ids, sweep: int | None = None
 ) -> tuple[str, list[_Span]]:
     flavor = d.weighted(FLAVOR_WEIGHTS)
     size = d.weighted(SIZES)
@@ -224,6 +236,8 @@ def _build_trace(
         above = spans[parent] if parent is not None else None
         body = _body(d, flavor, index == 0, catalogue)
         _extras(d, body, catalogue)
+        if sweep is not None and index == 0:
+            _sweep(body, sweep, catalogue)
         start, end = _times(d, above, base_ns)
         span = _Span(
             trace_id=trace_id,
@@ -436,7 +450,13 @@ def group(index: int, catalogue: Catalogue) -> Group:
     ids = _Ids(d.bits(40), d.bits(96), set())
     traces: list[list[SpanRecord]] = []
     for number in range(TRACES_PER_GROUP):
-        flavor, spans = _build_trace(d, base + number * d.between(0, 2000) * MS, catalogue, ids)
+        flavor, spans = _build_trace(
+            d,
+            base + number * d.between(0, 2000) * MS,
+            catalogue,
+            ids,
+            sweep=index if number == 0 else None,
+        )
         records = _damage(d, spans, flavor)
         resource = d.pick(resources)
         records = [replace(r, resource=resource) for r in records]

@@ -15,9 +15,11 @@ bug in our dotted_order or payload code cannot hide behind the same bug in the f
   project (session_name or session_id), and the dotted_order invariants with the server's error
   texts. A patch needs id, trace_id and dotted_order on the batch paths; its non-null fields
   replace the run's, in whichever order the post and the patch arrive.
-- `feedback.<id>` parts (they must carry a trace_id) and `POST /feedback` are kept in
-  `feedback`; `attachment.<run id>.<name>` parts (any media type, no dot in the name) in
-  `attachments`. `GET /info` answers as LangSmith does (multipart, zstd and gzip bodies).
+- `feedback.<id>` parts (they must carry a trace_id) and `POST /feedback` are checked as
+  FeedbackCreate (key, UUID ids, a run or a project, a numeric or boolean score, ISO times, a
+  known source, no unknown field; a feedback id already received answers 409, an assumption)
+  and kept in `feedback`; `attachment.<run id>.<name>` parts (a `type/subtype` media type, no
+  dot in the name, a Content-Length) in `attachments`. `GET /info` answers as LangSmith does (multipart, zstd and gzip bodies).
 - One bad run rejects the whole request (as LangSmith does); a run id already stored answers
   409 and rejects the request too (`conflict_on_duplicate=False` accepts and overwrites).
 
@@ -30,6 +32,7 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
+import math
 import re
 import threading
 import time
@@ -61,6 +64,7 @@ GO_LAYOUT = "20060102T150405.000000Z"
 """The fixed-width layout the server parses segment times with (6 fractional digits)."""
 
 _PART_NAME = re.compile(r"^(?P<event>[a-z]+)\.(?P<id>[0-9a-fA-F-]{36})(?:\.(?P<field>[A-Za-z0-9_-]+))?$")
+_MEDIA_TYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$")
 _RUN_PATH = re.compile(r"^/runs/(?P<id>[0-9a-fA-F-]{36})$")
 _SEGMENT_TIME = re.compile(r"^(\d{8})T(\d{6})(\d*)Z$")
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})?$")
@@ -99,6 +103,8 @@ class Fault:
     retry_after: str | None = None
     delay: float = 0.0
     message: str = "injected fault"
+    path: str | None = None
+    """Only for requests to this path (None: the next request, whatever its path)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +153,7 @@ class FakeLangSmith:
         """Patches whose post has not come yet, by run id (applied when it comes)."""
         self.feedback: list[dict[str, Any]] = []
         """Every feedback received (multipart parts and POST /feedback), in arrival order."""
+        self.feedback_ids: set[str] = set()
         self.attachments: dict[str, dict[str, tuple[str, bytes]]] = {}
         """Run id -> attachment name -> (media type, bytes)."""
         self.requests: list[RecordedRequest] = []
@@ -201,9 +208,12 @@ class FakeLangSmith:
 
     # --- request handling (called from handler threads) ------------------------------------
 
-    def _next_fault(self) -> Fault | None:
+    def _next_fault(self, path: str) -> Fault | None:
         with self._lock:
-            return self._faults.pop(0) if self._faults else None
+            for index, fault in enumerate(self._faults):
+                if fault.path is None or fault.path == path:
+                    return self._faults.pop(index)
+            return None
 
     def handle(self, record: RecordedRequest) -> tuple[int, dict[str, Any], dict[str, str]]:
         """Status, JSON body and extra headers for one request."""
@@ -218,7 +228,7 @@ class FakeLangSmith:
                 raise Rejected(404, "Not Found")
             if record.method != ("PATCH" if single else "POST"):
                 raise Rejected(405, "Method Not Allowed")
-            fault = self._next_fault()
+            fault = self._next_fault(record.path)
             if fault is not None and fault.status is not None:
                 self._stopping.wait(fault.delay)
                 headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
@@ -260,6 +270,10 @@ class FakeLangSmith:
                 validate_patch(patch, batch=record.path != "/runs" and single is None)
             for feedback in ops.feedback:
                 validate_feedback(feedback, multipart=record.path == "/runs/multipart")
+                with self._lock:
+                    if feedback.get("id") is not None and str(feedback["id"]) in self.feedback_ids:
+                        # Assumed, not confirmed: a feedback id LangSmith has is a conflict.
+                        raise Rejected(409, f"feedback {feedback['id']} already exists")
             self._store(ops.posts)
             self._store_rest(ops)
         except Rejected as exc:
@@ -275,6 +289,7 @@ class FakeLangSmith:
                 else:
                     self.patches.setdefault(run_id, []).append(patch)
             self.feedback.extend(ops.feedback)
+            self.feedback_ids.update(str(f.get("id")) for f in ops.feedback if f.get("id"))
             for run_id, name, media, data in ops.attachments:
                 self.attachments.setdefault(run_id, {})[name] = (media, data)
 
@@ -465,9 +480,10 @@ def ops_from_parts(parts: list[Part]) -> Ops:
         if event == "attachment":
             if not field_name:
                 raise Rejected(400, f"attachment part {part.name!r} has no name")
-            ops.attachments.append(
-                (run_id, field_name, _content_type(part.headers["content-type"])[0], part.data)
-            )
+            media = _content_type(part.headers["content-type"])[0]
+            if not _MEDIA_TYPE.match(media):
+                raise Rejected(400, f"attachment part {part.name!r}: invalid content type {media!r}")
+            ops.attachments.append((run_id, field_name, media, part.data))
             continue
         if _content_type(part.headers["content-type"])[0] != "application/json":
             raise Rejected(400, f"part {part.name} must be application/json")
@@ -662,12 +678,56 @@ def validate_patch(patch: dict[str, Any], *, batch: bool) -> None:
             raise Rejected(400, f"invalid patch: {name} must be an object")
 
 
+FEEDBACK_FIELDS = frozenset(
+    {
+        "id", "created_at", "modified_at", "run_id", "trace_id", "key", "score", "value",
+        "comment", "correction", "feedback_source", "session_id", "start_time",
+        "comparative_experiment_id", "feedback_group_id", "extra", "feedback_config",
+        "extend_trace_retention", "error", "address",
+    }
+)  # fmt: skip
+"""FeedbackCreate's fields (the langsmith SDK's `schemas.FeedbackCreate`, what `create_feedback`
+posts); LangSmith's API model refuses others."""
+FEEDBACK_SOURCES = frozenset({"api", "model", "app"})
+
+
 def validate_feedback(feedback: Any, *, multipart: bool) -> None:
-    """Feedback needs a key; multipart feedback needs its trace_id (LangSmith's rule)."""
+    """Feedback as LangSmith's FeedbackCreate takes it: a key; ids that are UUIDs; a score that
+    is a number or a boolean; ISO times; a known source type; no unknown field. Multipart
+    feedback needs its trace_id (LangSmith's rule)."""
     if not isinstance(feedback, dict):
         raise Rejected(422, "feedback must be an object")
     if not isinstance(feedback.get("key"), str) or not feedback["key"]:
         raise Rejected(422, "feedback needs a key")
+    unknown = sorted(set(feedback) - FEEDBACK_FIELDS)
+    if unknown:
+        raise Rejected(422, f"feedback: unknown fields {unknown}")
+    for name in ("id", "run_id", "trace_id", "session_id", "feedback_group_id"):
+        value = feedback.get(name)
+        if value is not None:
+            try:
+                uuid.UUID(str(value))
+            except ValueError as exc:
+                raise Rejected(422, f"feedback: {name} is not a UUID: {value!r}") from exc
+    if feedback.get("run_id") is None and feedback.get("session_id") is None:
+        raise Rejected(422, "feedback needs a run_id, or a session_id for project feedback")
+    score = feedback.get("score")
+    if score is not None and (
+        not isinstance(score, (int, float)) or not math.isfinite(score)
+    ):
+        raise Rejected(422, f"feedback: score must be a number or a boolean, got {score!r}")
+    for name in ("created_at", "modified_at", "start_time"):
+        value = feedback.get(name)
+        if value is not None and not (isinstance(value, str) and _ISO_TIME.match(value)):
+            raise Rejected(422, f"feedback: {name} is not an ISO time: {value!r}")
+    comment = feedback.get("comment")
+    if comment is not None and not isinstance(comment, str):
+        raise Rejected(422, "feedback: comment must be text")
+    source = feedback.get("feedback_source")
+    if source is not None and (
+        not isinstance(source, dict) or source.get("type") not in FEEDBACK_SOURCES
+    ):
+        raise Rejected(422, f"feedback: feedback_source must be one of {sorted(FEEDBACK_SOURCES)}")
     if multipart and not feedback.get("trace_id"):
         raise Rejected(400, "multipart feedback must include trace_id")
 

@@ -7,7 +7,7 @@ import logging
 
 from otel_runs.cli._common import CommandError, Subcommands, add_store_option, store_path, trace_id
 from otel_runs.render import render_tree
-from otel_runs.sinks.sqlite import list_traces, read_runs
+from otel_runs.sinks.sqlite import list_traces, read_feedback, read_runs
 
 _logger = logging.getLogger(__name__)
 
@@ -17,7 +17,8 @@ def register(commands: Subcommands) -> None:
     parser = commands.add_parser(
         "tree",
         help="draw a trace as a tree (the most recent one by default)",
-        description="Draw a trace: name, run type, latency, tokens, cost and error of each run.",
+        description="Draw a trace: name, run type, latency, tokens, cost and error of each run,"
+        " and its attachments and feedback.",
     )
     which = parser.add_mutually_exclusive_group()
     which.add_argument(
@@ -35,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
         runs = read_runs(store)
         if not runs:
             raise CommandError(f"no traces in {store}")
+        feedback = read_feedback(store)
     else:
         wanted = args.trace
         if wanted is None:
@@ -45,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
         runs = read_runs(store, trace_id=wanted)
         if not runs:
             raise CommandError(f"no trace {wanted} in {store}")
+        feedback = read_feedback(store, trace_id=wanted)
     _logger.debug("drawing %d runs from %s", len(runs), store)
-    print(render_tree(runs))
+    print(render_tree(runs, feedback))
     return 0

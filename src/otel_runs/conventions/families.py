@@ -17,6 +17,7 @@ GENAI_KEY_PREFIXES: Final = (
     "tool.",  # OpenInference tools
     "input.value",  # OpenInference input
     "output.value",  # OpenInference output
+    "mcp.",  # Model Context Protocol (OTel semantic conventions 1.39)
 )
 """A span with any key under these prefixes is GenAI-related."""
 

@@ -35,6 +35,24 @@ CONVERSATION_ID: Final = "gen_ai.conversation.id"
 """Conversation (thread) id."""
 AGENT_NAME: Final = "gen_ai.agent.name"
 """Agent name."""
+WORKFLOW_NAME: Final = "gen_ai.workflow.name"
+"""Workflow name of an `invoke_workflow` span (semantic conventions 1.41)."""
+DATA_SOURCE_ID: Final = "gen_ai.data_source.id"
+"""Data source a retrieval reads (semantic conventions 1.40)."""
+RETRIEVAL_QUERY_TEXT: Final = "gen_ai.retrieval.query.text"
+"""Query text of a `retrieval` span (semantic conventions 1.40)."""
+RETRIEVAL_DOCUMENTS: Final = "gen_ai.retrieval.documents"
+"""Documents a `retrieval` span returned, JSON: `[{"id", "score", ...}]` (semantic conventions
+1.40, `gen-ai-retrieval-documents.json`)."""
+MEMORY_STORE_ID: Final = "gen_ai.memory.store.id"
+"""Memory store of a memory operation (semantic-conventions-genai, memory spans)."""
+MEMORY_RECORD_ID: Final = "gen_ai.memory.record.id"
+"""Memory record a memory operation applies to (semantic-conventions-genai, memory spans)."""
+MEMORY_QUERY_TEXT: Final = "gen_ai.memory.query.text"
+"""Query of a `search_memory` span (semantic-conventions-genai, memory spans)."""
+MEMORY_RECORDS: Final = "gen_ai.memory.records"
+"""Memory records stored or retrieved, JSON: `[{"content", "id", "score", "metadata"}]`
+(semantic-conventions-genai, `gen-ai-memory-records.json`)."""
 
 INPUT_MESSAGES: Final = "gen_ai.input.messages"
 """Input messages, JSON in the parts schema."""
@@ -80,6 +98,10 @@ USAGE_IMAGE_INPUT_TOKENS: Final = "gen_ai.usage.image.input_tokens"
 """Image part of the input."""
 USAGE_VIDEO_INPUT_TOKENS: Final = "gen_ai.usage.video.input_tokens"
 """Video part of the input."""
+USAGE_TEXT_OUTPUT_TOKENS: Final = "gen_ai.usage.text.output_tokens"
+"""Text part of the output (semantic-conventions-genai registry, per-modality usage)."""
+USAGE_IMAGE_OUTPUT_TOKENS: Final = "gen_ai.usage.image.output_tokens"
+"""Image part of the output (semantic-conventions-genai #440; written by util-genai 1.3b0)."""
 USAGE_TOTAL_TOKENS: Final = "gen_ai.usage.total_tokens"
 """Total tokens (vendor extension: OpenLLMetry, LangSmith, OpenLIT)."""
 USAGE_COST: Final = "gen_ai.usage.cost"
@@ -133,10 +155,30 @@ EVENT_NAME_ATTR: Final = "event.name"
 """Event name when an event travels as a log record."""
 
 # Content: what `LANGSMITH_HIDE_INPUTS` / `LANGSMITH_HIDE_OUTPUTS` hide (otel_runs.privacy).
-INPUT_CONTENT: Final = (INPUT_MESSAGES, SYSTEM_INSTRUCTIONS, PROMPT, TOOL_CALL_ARGUMENTS)
+# --- evaluation results (semantic conventions 1.38: the `gen_ai.evaluation.result` event) ----
+EVALUATION_RESULT: Final = "gen_ai.evaluation.result"
+"""Event: the result of evaluating a GenAI operation, on (or parented to) its span."""
+EVALUATION_NAME: Final = "gen_ai.evaluation.name"
+"""Name of the evaluation metric (LangSmith feedback `key`)."""
+EVALUATION_SCORE_VALUE: Final = "gen_ai.evaluation.score.value"
+"""Numeric score (LangSmith feedback `score`)."""
+EVALUATION_SCORE_LABEL: Final = "gen_ai.evaluation.score.label"
+"""Human-readable score label (LangSmith feedback `value` when it is text)."""
+EVALUATION_EXPLANATION: Final = "gen_ai.evaluation.explanation"
+"""Free-form explanation of the score (LangSmith feedback `comment`)."""
+
+INPUT_CONTENT: Final = (
+    INPUT_MESSAGES, SYSTEM_INSTRUCTIONS, PROMPT, TOOL_CALL_ARGUMENTS, RETRIEVAL_QUERY_TEXT,
+    MEMORY_QUERY_TEXT, MEMORY_RECORDS, EVALUATION_EXPLANATION,
+)  # fmt: skip
 """Attributes carrying prompt content; each key covers its dotted children
-(`gen_ai.prompt` covers `gen_ai.prompt.0.content`)."""
-OUTPUT_CONTENT: Final = (OUTPUT_MESSAGES, COMPLETION, TOOL_CALL_RESULT)
+(`gen_ai.prompt` covers `gen_ai.prompt.0.content`). Memory records are a write's input and a
+search's output, and an evaluation's explanation quotes what it judged (the prompt, the answer
+or both): they are listed on both sides, so hiding either hides them."""
+OUTPUT_CONTENT: Final = (
+    OUTPUT_MESSAGES, COMPLETION, TOOL_CALL_RESULT, RETRIEVAL_DOCUMENTS, MEMORY_RECORDS,
+    EVALUATION_EXPLANATION,
+)  # fmt: skip
 """Attributes carrying completion content (and their dotted children)."""
 INPUT_CONTENT_EVENTS: Final = (
     EVENT_SYSTEM_MESSAGE, EVENT_USER_MESSAGE, EVENT_ASSISTANT_MESSAGE, EVENT_TOOL_MESSAGE,
@@ -162,8 +204,13 @@ OPS_LLM: Final = frozenset(
 """Operations that are model calls."""
 OPS_EMBEDDING: Final = frozenset({"embeddings", "embedding"})
 """Operations that are embedding calls."""
-OPS_RETRIEVER: Final = frozenset({"retrieval"})
-"""Operations that are retrievals."""
+OPS_RETRIEVER: Final = frozenset({"retrieval", "search_memory"})
+"""Operations that are retrievals: `retrieval` (documents) and `search_memory` (memory records),
+both LangSmith retriever runs."""
+OP_SEARCH_MEMORY: Final = "search_memory"
+"""Memory search (semantic-conventions-genai, memory spans)."""
+OPS_MEMORY_WRITE: Final = frozenset({"create_memory", "update_memory", "upsert_memory"})
+"""Memory operations that write records (their `gen_ai.memory.records` are inputs)."""
 OPS_TOOL: Final = frozenset({"execute_tool"})
 """Operations that are tool executions."""
 
@@ -202,14 +249,3 @@ SERIALIZED_SIGNATURE: Final = "gen_ai.serialized.signature"
 SERIALIZED_DOC: Final = "gen_ai.serialized.doc"
 """Docstring of the serialized object (langsmith SDK exporter)."""
 
-# --- evaluation results (semantic conventions 1.38: the `gen_ai.evaluation.result` event) ----
-EVALUATION_RESULT: Final = "gen_ai.evaluation.result"
-"""Event: the result of evaluating a GenAI operation, on (or parented to) its span."""
-EVALUATION_NAME: Final = "gen_ai.evaluation.name"
-"""Name of the evaluation metric (LangSmith feedback `key`)."""
-EVALUATION_SCORE_VALUE: Final = "gen_ai.evaluation.score.value"
-"""Numeric score (LangSmith feedback `score`)."""
-EVALUATION_SCORE_LABEL: Final = "gen_ai.evaluation.score.label"
-"""Human-readable score label (LangSmith feedback `value` when it is text)."""
-EVALUATION_EXPLANATION: Final = "gen_ai.evaluation.explanation"
-"""Free-form explanation of the score (LangSmith feedback `comment`)."""

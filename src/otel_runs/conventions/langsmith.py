@@ -56,7 +56,8 @@ META_STOP: Final = "ls_stop"
 META_USAGE: Final = "usage_metadata"
 """Usage object, read by LangSmith's ingest."""
 META_COST_SOURCE: Final = "ls_cost_source"
-"""Where a run's costs came from: "span" (the span carried them) or "genai-prices"."""
+"""Where a run's costs came from: "span" (the span carried them), "genai-prices", or
+"custom-prices" (`OTEL_RUNS_PRICES`)."""
 META_AGGREGATED_USAGE: Final = "ls_aggregated_usage"
 """Usage rolled up by a framework onto a non-LLM run: kept, never counted."""
 META_THREAD_ID: Final = "thread_id"
@@ -98,7 +99,21 @@ FEEDBACK: Final = "langsmith.feedback"
 """otel-runs' own: the whole LangSmith feedback object as JSON, on the `gen_ai.evaluation.result`
 event its run's span carries (feedback sent to `otel-runs serve`'s LangSmith API)."""
 
+ATTACHMENTS: Final = "langsmith.attachments"
+"""A run's attachments: JSON list of `{"name", "content" (base64), "mime_type"}` (LangSmith's OTel
+ingest, `trace-with-opentelemetry.mdx`; the SDK's `base_span_processor.py` writes it)."""
+RUN_ATTACHMENTS: Final = "attachments"
+"""Run key of a run's attachments: name -> `{"mime_type", "content" (base64)}`."""
+RUN_FEEDBACK: Final = "feedback"
+"""Run key (outside the run format) of feedback a run carries: a list of LangSmith feedback
+objects, written as evaluation events by runs -> spans."""
+
 # Content: what `LANGSMITH_HIDE_INPUTS` / `LANGSMITH_HIDE_OUTPUTS` hide (otel_runs.privacy).
+INPUT_CONTENT: Final = (ATTACHMENTS, FEEDBACK)
+"""Content: attachments (LangSmith's SDK takes them from a traced call's inputs), and the whole
+feedback object on an evaluation event (its comment and correction quote what was judged)."""
+OUTPUT_CONTENT: Final = (FEEDBACK,)
+"""The feedback object is content of either side: hidden when inputs or outputs are."""
 RUN_CONTENT: Final = (RUN_FIELDS,)
 """Attributes holding a JSON object in the run format (events, extra, ...): content in it is
 hidden as in a run, the rest is kept."""

@@ -88,7 +88,8 @@ class AssemblyCounts:
     waited: int = 0
     """Of those, spans that had to wait for their parent (and got it)."""
     orphaned: int = 0
-    """Spans whose parent never came within the TTL: emitted as roots of their own subtree."""
+    """Spans whose parent never came within the TTL (or that sat on a parent cycle): emitted as
+    roots of their own subtree."""
     evicted: int = 0
     """Spans emitted as orphans early because the waiting room was full."""
     rejected: int = 0
@@ -131,6 +132,8 @@ class TraceAssembler:
         # None when it has none (its kept children become roots).
         self._known: OrderedDict[int, Lineage | None] = OrderedDict()
         self._below: OrderedDict[str, _Totals] = OrderedDict()
+        # Per trace root id: its first GenAI run so far, to name a root that comes later.
+        self._first_genai: OrderedDict[str, tuple[str, str]] = OrderedDict()
         self.counts = AssemblyCounts()
 
     @property
@@ -183,6 +186,11 @@ class TraceAssembler:
             if key not in ready and item.parent not in waiting
         ]
         orphans = [k for k in tops if flush or waiting[k].since <= expired]
+        if len(ready) + len(tops) < len(waiting):
+            # Spans on a parent cycle (or below one) have no top: they leave with their TTL
+            # too, and the tree step breaks the cycle at its earliest span.
+            stuck = set(waiting) - ready - self._below_any(tops)
+            orphans += [k for k in stuck if flush or waiting[k].since <= expired]
         self.counts.orphaned += len(orphans)
         overflow = len(waiting) - len(ready) - self.max_waiting
         if overflow > 0:
@@ -212,7 +220,10 @@ class TraceAssembler:
             result,
             keep=self._keep,
             known=self._known,
+            first_genai=self._first_genai,
         )
+        while len(self._first_genai) > self.max_known:
+            self._first_genai.popitem(last=False)
         self.counts.converted += len(result.runs)
         if self._below or any(ls.META_USAGE in run.metadata for run in result.runs):
             self._roll_up_across_batches(result.runs)
@@ -241,7 +252,10 @@ class TraceAssembler:
                 for ancestor in _ancestors(run):  # the tree step counted it as a leaf
                     if ancestor in in_batch:
                         _add(in_batch[ancestor], own, sign=-1)
-                metadata[ls.META_AGGREGATED_USAGE] = metadata.pop(ls.META_USAGE)
+                moved = metadata.pop(ls.META_USAGE)
+                if target is run and run.priced is not None:  # the full usage moves
+                    moved, run.priced = {**moved, **run.priced}, None
+                metadata[ls.META_AGGREGATED_USAGE] = moved
                 target.prompt_tokens = target.completion_tokens = target.total_tokens = 0
                 target.prompt_cost = target.completion_cost = target.total_cost = None
             _add(target, carried)
@@ -266,6 +280,18 @@ class TraceAssembler:
             if parent is not None and parent in waiting:
                 children.setdefault(parent, []).append(key)
         return children
+
+    def _below_any(self, tops: list[int]) -> set[int]:
+        """The waiting spans in the subtrees of `tops`, tops included."""
+        children = self._children()
+        found: set[int] = set()
+        stack = list(tops)
+        while stack:
+            key = stack.pop()
+            if key not in found:
+                found.add(key)
+                stack.extend(children.get(key, ()))
+        return found
 
     def _anchored(self, extra_roots: set[int] | None = None) -> set[int]:
         """Keys of waiting spans whose place in the tree is known."""

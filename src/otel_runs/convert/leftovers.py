@@ -27,18 +27,19 @@ def _plain(value: Any, limit: int) -> dict[str, Any]:
 
 
 # Resources are shared by every span of a provider: convert each one once.
-_RESOURCES: dict[int, tuple[object, dict[str, Any]]] = {}
+_RESOURCES: dict[tuple[int, int], tuple[object, dict[str, Any]]] = {}
 _MAX_RESOURCES: Final = 64
 
 
 def _resource(resource: Any, limit: int) -> dict[str, Any]:
-    cached = _RESOURCES.get(id(resource))
+    key = (id(resource), limit)  # (the limit too: the same resource may be cut differently)
+    cached = _RESOURCES.get(key)
     if cached is not None and cached[0] is resource:
         return cached[1]
     converted = _plain(resource, limit)
     if len(_RESOURCES) >= _MAX_RESOURCES:
         _RESOURCES.clear()
-    _RESOURCES[id(resource)] = (resource, converted)
+    _RESOURCES[key] = (resource, converted)
     return converted
 
 

@@ -16,6 +16,7 @@ from otel_runs.conventions import genai as g
 from otel_runs.conventions import langsmith as ls
 from otel_runs.conventions import otel
 from otel_runs.conventions.providers import TO_LS_PROVIDER
+from otel_runs.convert import attachments as attach
 from otel_runs.convert import costs as cost_rules
 from otel_runs.convert import usage as usage_rules
 from otel_runs.convert.identity import IDENTITY_KEYS, uuid_text
@@ -27,6 +28,7 @@ from otel_runs.dialects.coerce import as_str, to_jsonable
 from otel_runs.dialects.precedence import Source
 from otel_runs.dialects.view import SpanView
 from otel_runs.ids import parse_uuid
+from otel_runs.model.ingest import COST_SOURCE_SPAN
 from otel_runs.model.span_record import SpanRecord
 
 if TYPE_CHECKING:
@@ -79,6 +81,16 @@ def _error(v: SpanView, plan: Plan) -> str | None:
             return f"{error_type}: {record.status_message}"
         return record.status_message or error_type or "error"
     return _first(v, plan.errors) if plan.errors else None
+
+
+def _route(v: SpanView) -> str:
+    """`{method} {http.route}` of an HTTP server span (the name the HTTP conventions ask for),
+    read without consuming: the keys stay with the span; "" without a route."""
+    route = as_str(v.peek(otel.HTTP_ROUTE))
+    if route is None:
+        return ""
+    method = as_str(v.peek(otel.HTTP_REQUEST_METHOD)) or as_str(v.peek(otel.HTTP_METHOD))
+    return f"{method} {route}" if method else route
 
 
 _NONE: Final[tuple[Any, ...]] = ()
@@ -173,10 +185,11 @@ def map_span(item: Checked, max_value_chars: int = MAX_VALUE_CHARS) -> RunData:
     run_costs: dict[str, Decimal] | None = None
     if plan.cost_keys or (usage and not _COST_KEYS.isdisjoint(usage)):
         run_costs = cost_rules.carried(v, usage, plan.cost_keys)
-    cost_source = "span"
+    cost_source = COST_SOURCE_SPAN
     if run_costs is None and own_usage is not None and model is not None:
-        run_costs = cost_rules.priced(model, provider, own_usage, day_of(record.start_ns // 1000))
-        cost_source = "genai-prices"
+        found_costs = cost_rules.priced(model, provider, own_usage, day_of(record.start_ns // 1000))
+        if found_costs is not None:
+            run_costs, cost_source = found_costs
     if run_costs and not counts_usage:
         metadata["ls_aggregated_cost"] = {k: str(amount) for k, amount in run_costs.items()}
 
@@ -212,6 +225,20 @@ def map_span(item: Checked, max_value_chars: int = MAX_VALUE_CHARS) -> RunData:
     reference = parse_uuid(v.get(ls.REFERENCE_EXAMPLE_ID)) if plan.reference else None
     if plan.traceable:
         v.used.add(ls.TRACEABLE)
+
+    attachments = None
+    if (plan.content_keys or plan.content_events or plan.attachments_listed) and (
+        plan.attachments_listed or attach.may_hold_inline(inputs, outputs)
+    ):
+        taken = attach.Found()
+        inputs = attach.from_content(taken, "input", inputs)
+        if outputs is not None:
+            outputs = attach.from_content(taken, "output", outputs)
+        if plan.attachments_listed and attach.from_listed(taken, v.peek(ls.ATTACHMENTS)):
+            v.consume(ls.ATTACHMENTS)
+        if taken.truncated:
+            metadata[attach.TRUNCATED_KEY] = taken.truncated
+        attachments = taken.items or None
 
     events = _events(record, first_token_ns)
     metadata[ls.META_OTEL] = otel_namespace(
@@ -250,9 +277,14 @@ def map_span(item: Checked, max_value_chars: int = MAX_VALUE_CHARS) -> RunData:
     run.session_name = project.get("session_name")
     run.usage = own_usage
     run.costs = run_costs if counts_usage else None
+    run.priced = None
     run.thread_id = thread
     run.user_id = user
     run.project = project
+    run.attachments = attachments
     run.record = record if plan.restore else None
+    run.genai = is_genai = plan.genai_own
+    is_request = record.kind == "SERVER" and not is_genai
+    run.request = (_route(v) if plan.http_route else "") if is_request else None
     run.restored = None
     return run

@@ -34,6 +34,12 @@ _RESPONSE_META: Final = frozenset({g.RESPONSE_ID, g.RESPONSE_FINISH_REASONS})
 _PROMPT_TEMPLATE: Final = frozenset({oi.LLM_PROMPT_TEMPLATE, oi.LLM_PROMPT_TEMPLATE_VARIABLES})
 _PROJECT: Final = frozenset({ls.SESSION_NAME, ls.SESSION_ID})
 _IDENTITY: Final = frozenset(IDENTITY_KEYS)
+_CONTENT_KEYS: Final = frozenset(
+    {g.INPUT_MESSAGES, g.OUTPUT_MESSAGES, g.SYSTEM_INSTRUCTIONS, g.PROMPT, g.COMPLETION,
+     oi.INPUT_VALUE, oi.OUTPUT_VALUE}
+)  # fmt: skip
+"""Keys whose messages may hold inline content parts (blob parts, `data:` URLs)."""
+_CONTENT_PREFIXES: Final = (oi.LLM_INPUT_MESSAGES_PREFIX, oi.LLM_OUTPUT_MESSAGES_PREFIX)
 _TOKEN_DETAILS: Final = (
     ("input_token_details", g.USAGE_INPUT_TOKEN_DETAILS),
     ("output_token_details", g.USAGE_OUTPUT_TOKEN_DETAILS),
@@ -46,11 +52,16 @@ class Plan:
     __slots__ = (
         "agent_name",
         "aggregated_usage",
+        "attachments_listed",
+        "content_events",
+        "content_keys",
         "cost_keys",
         "errors",
         "exceptions",
         "first_token",
         "genai",
+        "genai_own",
+        "http_route",
         "identity",
         "inputs",
         "metadata_layers",
@@ -122,9 +133,21 @@ class Plan:
         self.exceptions = otel.EVENT_EXCEPTION in event_names
         self.pending = pa.LOGFIRE_SPAN_TYPE in present
         self.restore = ls.RUN_FIELDS in present
+        # Attachments: which keys may hold inline content, checked per span only on such shapes.
+        self.content_keys = tuple(
+            key for key in keys if key in _CONTENT_KEYS or key.startswith(_CONTENT_PREFIXES)
+        )
+        self.content_events = g.EVENT_INFERENCE_DETAILS in event_names
+        self.attachments_listed = ls.ATTACHMENTS in present
         self.traceable = ls.TRACEABLE in present
-        self.genai = any(key.startswith(GENAI_KEY_PREFIXES) for key in keys) or any(
-            name.startswith(GENAI_EVENT_PREFIXES) for name in event_names
+        self.http_route = otel.HTTP_ROUTE in present
+        genai_events = any(name.startswith(GENAI_EVENT_PREFIXES) for name in event_names)
+        self.genai = genai_events or any(key.startswith(GENAI_KEY_PREFIXES) for key in keys)
+        # GenAI-related by more than the run identity our processor stamps on every span (an
+        # HTTP server span carries that too): what names a trace (`tree.name_roots`).
+        self.genai_own = self.genai and (
+            genai_events
+            or any(key.startswith(GENAI_KEY_PREFIXES) and key not in _IDENTITY for key in keys)
         )
 
 

@@ -17,8 +17,9 @@ from typing import Any, Final, Literal
 from uuid import UUID
 
 from otel_runs.conventions import langsmith as ls
+from otel_runs.convert.feedback import from_events, has_evaluations, run_attachments, run_feedback
 from otel_runs.convert.times import iso_time_ns
-from otel_runs.model.ingest import COST_SOURCE_KEY, COST_SOURCE_SPAN, IngestRun, usage_for_ingest
+from otel_runs.model.ingest import COST_SOURCE_KEY, KEPT_COST_SOURCES, IngestRun, usage_for_ingest
 from otel_runs.model.run import Run
 from otel_runs.model.span_record import SpanRecord
 
@@ -29,11 +30,11 @@ class RunData:
     """One run, converted from one span (see the module docstring)."""
 
     __slots__ = (
-        "ancestors", "batch", "completion_cost", "completion_tokens", "costs", "dotted_order",
-        "end_ns", "error", "events", "extra", "first_token_ns", "id", "inputs", "key", "lineage",
-        "name",
-        "outputs", "parent_key", "project", "prompt_cost", "prompt_tokens", "record",
-        "reference_example_id", "restored", "run_type", "segment_us", "session_id",
+        "ancestors", "attachments", "batch", "completion_cost", "completion_tokens", "costs",
+        "dotted_order", "end_ns", "error", "events", "extra", "first_token_ns", "genai", "id",
+        "inputs", "key", "lineage", "name",
+        "outputs", "parent_key", "priced", "project", "prompt_cost", "prompt_tokens", "record",
+        "reference_example_id", "request", "restored", "run_type", "segment_us", "session_id",
         "session_name", "stamp", "start_ns", "tags", "thread_id", "total_cost", "total_tokens",
         "usage", "user_id",
     )  # fmt: skip
@@ -67,12 +68,24 @@ class RunData:
     usage: dict[str, Any] | None
     """The run's own usage while it counts as an LLM call."""
     costs: dict[str, Decimal] | None
+    priced: dict[str, float] | None
+    """Costs we priced ourselves, kept out of `extra.metadata.usage_metadata`: that holds the
+    payload's form (LangSmith prices such runs itself), and the run-format forms add them back."""
     thread_id: str | None
     user_id: str | None
     project: dict[str, str]
     """Project name/id the span names (`langsmith.trace.session_{name,id}`)."""
+    attachments: dict[str, dict[str, str]] | None
+    """Inline content moved out of inputs and outputs (`convert/attachments.py`): name ->
+    {"mime_type", "content" (base64)}; None when the run has none."""
     record: SpanRecord | None
     """The span, kept only when it was made by runs -> spans (see `restored`)."""
+    genai: bool
+    """Whether the span is GenAI-related (the keep filter's rule, the identity stamps aside)."""
+    request: str | None
+    """For a SERVER span that is not GenAI-related (an incoming request): its
+    `{method} {http.route}`, or "" without a route; None for any other span. Such a root is
+    renamed by `tree.name_roots`."""
     # Set by the tree step.
     dotted_order: str
     segment_us: int
@@ -102,6 +115,32 @@ class RunData:
     @property
     def parent_run_id(self) -> str | None:
         return self.ancestors[-1] if self.ancestors else None
+
+    def feedback(self) -> list[dict[str, Any]]:
+        """LangSmith feedback of the run: its evaluation events (`convert/feedback.py`)."""
+        if self.restored is not None:
+            return run_feedback(self.restored)
+        events = self.events
+        if not events or not has_evaluations(events):
+            return []
+        return from_events(events, self.id, self.trace_id)
+
+    def attachment_items(self) -> dict[str, Any]:
+        """The run's attachments: name -> {"mime_type", "content" (base64)}."""
+        if self.restored is not None:
+            return run_attachments(self.restored)
+        return self.attachments or {}
+
+    def full_extra(self) -> dict[str, Any]:
+        """`extra` with the costs we priced in `usage_metadata` (see `priced`)."""
+        priced = self.priced
+        if priced is None:
+            return self.extra
+        metadata = self.extra["metadata"]
+        usage = metadata.get(ls.META_USAGE)
+        if not isinstance(usage, dict):
+            return self.extra
+        return {**self.extra, "metadata": {**metadata, ls.META_USAGE: {**usage, **priced}}}
 
     # --- the forms runs leave in ----------------------------------------------------------
 
@@ -134,11 +173,12 @@ class RunData:
         outputs = self.outputs
         metadata = extra["metadata"]
         usage = metadata.get(ls.META_USAGE)
-        if usage is not None:
-            usage = usage_for_ingest(
-                usage, keep_costs=metadata.get(COST_SOURCE_KEY) == COST_SOURCE_SPAN
-            )
-            extra = {**extra, "metadata": {**metadata, ls.META_USAGE: usage}}
+        if isinstance(usage, dict):
+            if self.priced is None:
+                usage = usage_for_ingest(
+                    usage, keep_costs=metadata.get(COST_SOURCE_KEY) in KEPT_COST_SOURCES
+                )
+                extra = {**extra, "metadata": {**metadata, ls.META_USAGE: usage}}
             outputs = {**(outputs or {}), ls.META_USAGE: usage}
         payload["inputs"] = self.inputs
         if outputs is not None:
@@ -158,8 +198,11 @@ class RunData:
         if self.restored is not None:
             unmapped = self.restored.unmapped
             out.update((key, value) for key, value in unmapped.items() if key not in _RUN_FIELDS)
-        elif self.session_name is not None:
+            return out
+        if self.session_name is not None:
             out[_SESSION_NAME] = self.session_name
+        if self.attachments:
+            out[ls.RUN_ATTACHMENTS] = self.attachments
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -175,7 +218,7 @@ class RunData:
             "run_type": self.run_type,
             "start_time": iso_time_ns(self.start_ns),
             "end_time": iso_time_ns(self.end_ns),
-            "extra": self.extra,
+            "extra": self.full_extra(),
             "error": self.error,
             "outputs": self.outputs,
             "events": self.events,
@@ -225,7 +268,7 @@ class RunData:
             dotted_order=self.dotted_order,
             inputs=self.inputs,
             end_time=_datetime(self.end_ns),
-            extra=self.extra,
+            extra=self.full_extra(),
             error=self.error,
             outputs=self.outputs,
             events=list(self.events) if type(self.events) is not list else self.events,
@@ -249,6 +292,8 @@ class RunData:
         )
         if self.session_name is not None:
             run.unmapped[_SESSION_NAME] = self.session_name
+        if self.attachments:
+            run.unmapped[ls.RUN_ATTACHMENTS] = self.attachments
         return run
 
 

@@ -160,11 +160,13 @@ def convert_batch(
     keep: Keep = "all",
     max_value_chars: int = MAX_VALUE_CHARS,
     known: Mapping[int, Lineage | None] | None = None,
+    first_genai: dict[str, tuple[str, str]] | None = None,
 ) -> Converted:
     """Map and assemble checked spans into `result.runs` (in dotted_order order).
 
     `known` gives the lineage of runs emitted in earlier batches, None for a filtered-out run
-    with no kept ancestor (see `tree.assemble`).
+    with no kept ancestor; `first_genai` the first GenAI run of traces whose root is still to
+    come (see `tree.assemble`).
     """
     if keep != "all":
         checked = _kept(checked, keep, result)
@@ -176,7 +178,7 @@ def convert_batch(
             record = item.record
             report(exc, "converting span %s", span_id_hex(record.span_id))
             result.rejected.append(reject(record, "internal error while converting; see logs"))
-    ordered = assemble(runs, known)
+    ordered = assemble(runs, known, first_genai)
     batch = Batch(ordered)
     for run in ordered:
         run.batch = batch

@@ -20,10 +20,11 @@ from typing import Final, NamedTuple
 
 from otel_runs.conventions import langsmith as ls
 from otel_runs.convert.identity import Identity, uuid_text
+from otel_runs.convert.leftovers import SPAN_NAME
 from otel_runs.convert.run_data import RunData
 from otel_runs.convert.times import segment_time
-from otel_runs.convert.usage import aggregate
-from otel_runs.dotted_order import SEGMENT_LEN, last_segment_us, segment_time_us, segments_of
+from otel_runs.dotted_order import SEGMENT_LEN, last_segment_us, segments_of
+from otel_runs.model.ingest import COST_KEYS, COST_SOURCE_KEY, KEPT_COST_SOURCES
 
 
 class Lineage(NamedTuple):
@@ -41,41 +42,32 @@ _NO_PROJECT: Final[tuple[tuple[str, str], ...]] = ()
 
 
 def lineage_of(run: RunData) -> Lineage:
-    """The lineage of an assembled run."""
+    """The lineage of an assembled run: where its children in later batches go."""
     restored = run.restored
-    if restored is None:
-        meta = run.metadata
-        name, session = run.session_name, run.session_id
-        return Lineage(
-            run.dotted_order,
-            run.segment_us,
-            meta.get(ls.META_THREAD_ID),
-            meta.get(ls.META_USER_ID),
-            _NO_PROJECT
-            if not (name or session)
-            else tuple(
-                (k, str(v)) for k, v in (("session_name", name), ("session_id", session)) if v
-            ),
-        )
     if restored is not None:
-        meta = restored.metadata
-        dotted = restored.dotted_order
-        names = [
-            ("session_name", restored.unmapped.get("session_name")),
-            ("session_id", restored.session_id),
-        ]
-        segment_us = segment_time_us(dotted)
-    else:
-        meta = run.metadata
-        dotted = run.dotted_order
-        names = [("session_name", run.session_name), ("session_id", run.session_id)]
-        segment_us = run.segment_us
+        segment_us = last_segment_us(restored.dotted_order)
+        if segment_us is not None and restored.dotted_order.endswith(run.id):
+            meta = restored.metadata
+            names = [
+                ("session_name", restored.unmapped.get("session_name")),
+                ("session_id", restored.session_id),
+            ]
+            return Lineage(
+                restored.dotted_order, segment_us, meta.get(ls.META_THREAD_ID),
+                meta.get(ls.META_USER_ID), tuple((k, str(v)) for k, v in names if v),
+            )  # fmt: skip
+        # A round trip keeps whatever dotted_order the run had, valid or not; its children
+        # go under the place the tree step gave it, which LangSmith accepts.
+    meta = run.metadata
+    name, session = run.session_name, run.session_id
     return Lineage(
-        dotted_order=dotted,
-        segment_us=segment_us,
-        thread_id=meta.get(ls.META_THREAD_ID),
-        user_id=meta.get(ls.META_USER_ID),
-        project=tuple((k, str(v)) for k, v in names if v),
+        run.dotted_order,
+        run.segment_us,
+        meta.get(ls.META_THREAD_ID),
+        meta.get(ls.META_USER_ID),
+        _NO_PROJECT
+        if not (name or session)
+        else tuple((k, str(v)) for k, v in (("session_name", name), ("session_id", session)) if v),
     )
 
 
@@ -139,12 +131,15 @@ def _stamp_under(run: RunData, parent_dotted: str, parent_us: int) -> tuple[str,
 
 
 def assemble(
-    runs: Iterable[RunData], known: Mapping[int, Lineage | None] | None = None
+    runs: Iterable[RunData],
+    known: Mapping[int, Lineage | None] | None = None,
+    first_genai: dict[str, tuple[str, str]] | None = None,
 ) -> list[RunData]:
     """Fill the tree fields of every run; returns the runs in dotted_order order.
 
     `known` holds runs emitted in earlier batches: a span whose parent is there continues that
-    parent's dotted_order instead of becoming an orphan.
+    parent's dotted_order instead of becoming an orphan. `first_genai` keeps, across batches,
+    the first GenAI run of each trace whose root is still to come (see `name_roots`).
     """
     known = known or {}
     by_key: dict[int, RunData] = {}
@@ -161,7 +156,7 @@ def assemble(
 
     placed: set[int] = set()
 
-    def place_root(run: RunData) -> None:
+    def place_root(run: RunData, on_cycle: bool = False) -> None:
         start_us = run.start_ns // 1000
         parent = run.parent_key
         stamped = run.lineage
@@ -176,7 +171,7 @@ def assemble(
             run.segment_us = segment_us
             run.dotted_order = f"{above.dotted_order}.{segment_time(segment_us)}{run.id}"
         else:
-            if parent is not None:
+            if parent is not None and not on_cycle:
                 run.metadata["ls_orphan"] = {"missing_parent_run_id": uuid_text(parent)}
             run.dotted_order, run.segment_us = segment_time(start_us) + run.id, start_us
         dotted = run.dotted_order
@@ -217,13 +212,48 @@ def assemble(
         rest = sorted((r.start_ns, r.id, k) for k, r in by_key.items() if k not in placed)
         root = by_key[rest[0][2]]
         root.metadata["ls_orphan"] = {"parent_cycle": True}
-        place_root(root)
+        place_root(root, on_cycle=True)
         place_subtree(root)
 
     ordered = sorted(by_key.values(), key=_DOTTED)
     _roll_up(ordered)
     _spread_trace_values(ordered, known)
+    name_roots(ordered, first_genai)
     return ordered
+
+
+def name_roots(ordered: list[RunData], first_genai: dict[str, tuple[str, str]] | None) -> None:
+    """A trace whose root is an incoming request that is not a GenAI span (a SERVER span: HTTP
+    `POST /chat`, gRPC) is named by its first GenAI run in dotted_order (the outermost, earliest
+    one: `invoke_agent weather`), else by the root's `{method} {http.route}`. Other roots keep
+    their names (an app's own `my pipeline` span is a name the app chose). The span name stays
+    in `extra.metadata.otel.span_name`, so runs -> spans gives the span back under its own name.
+
+    `first_genai` maps a trace's root run id to its first GenAI run (dotted_order, name) seen so
+    far, for a root that arrives in a later batch than its descendants (stamped spans are
+    emitted without waiting for their parent); a named root's entry is dropped.
+    """
+    firsts = first_genai if first_genai is not None else {}
+    roots = []
+    for run in ordered:
+        ancestors = run.ancestors
+        if not ancestors:
+            roots.append(run)
+        elif run.genai:
+            top = ancestors[0]
+            held = firsts.get(top)
+            if held is None or run.dotted_order < held[0]:
+                firsts[top] = (run.dotted_order, run.name)
+    for root in roots:
+        found = firsts.pop(root.id, None)
+        if root.request is None:
+            continue
+        name = found[1] if found is not None else root.request
+        if name and name != root.name:
+            space = root.metadata.get(ls.META_OTEL)
+            if isinstance(space, dict):
+                space.setdefault(SPAN_NAME, root.name)
+            root.name = name
 
 
 _DOTTED: Final = attrgetter("dotted_order")
@@ -253,7 +283,12 @@ def _roll_up(ordered: list[RunData]) -> None:
                 )
                 run.total_cost = _ZERO + costs["total_cost"] if "total_cost" in costs else None
                 usage = dict(own)
-                usage.update({k: float(v) for k, v in costs.items()})
+                priced = {k: float(v) for k, v in costs.items()}
+                source = run.metadata.get(COST_SOURCE_KEY)
+                if source not in KEPT_COST_SOURCES and COST_KEYS.isdisjoint(own):
+                    run.priced = priced  # the payload leaves them out: keep them aside
+                else:
+                    usage.update(priced)
             else:
                 run.prompt_cost = run.completion_cost = run.total_cost = None
                 usage = dict(own)
@@ -278,10 +313,10 @@ def _no_tokens(run: RunData) -> None:
 
 
 def _set_tokens(run: RunData, carriers: list[RunData]) -> None:
-    total = aggregate([c.usage for c in carriers if c.usage is not None])
-    run.prompt_tokens = total["input_tokens"]
-    run.completion_tokens = total["output_tokens"]
-    run.total_tokens = total["total_tokens"]
+    usages = [c.usage for c in carriers if c.usage is not None]
+    run.prompt_tokens = sum([usage.get("input_tokens", 0) for usage in usages])
+    run.completion_tokens = sum([usage.get("output_tokens", 0) for usage in usages])
+    run.total_tokens = sum([usage.get("total_tokens", 0) for usage in usages])
     priced = [c.costs for c in carriers if c.costs]
     if not priced:
         run.prompt_cost = run.completion_cost = run.total_cost = None

@@ -167,16 +167,3 @@ def normalize(usage: Usage) -> tuple[Usage, list[str]]:
     usage["output_tokens"] = out or 0
     usage["total_tokens"] = total
     return usage, notes
-
-
-def aggregate(carriers: list[Usage]) -> Usage:
-    """Sum of usages (token counts and their details)."""
-    total: Usage = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
-    for usage in carriers:
-        for key in _TOP:
-            total[key] += usage.get(key, 0)
-        for group in ("input_token_details", "output_token_details"):
-            for detail, count in usage.get(group, {}).items():
-                bucket = total.setdefault(group, {})
-                bucket[detail] = bucket.get(detail, 0) + count
-    return total

@@ -73,10 +73,8 @@ def loads(value: object) -> Any:
     Returns None when the value is not JSON, so callers can fall back to the raw text. A JSON
     string literal (`"\"text\""`) decodes to its text.
     """
-    if isinstance(value, Mapping):
-        return dict(value)
-    if isinstance(value, (list, tuple)):
-        return list(value)
+    if isinstance(value, (Mapping, list, tuple)):
+        return to_jsonable(value)  # (a kvlist may hold bytes: never let them reach a run)
     if not isinstance(value, str):
         return None
     text = value.strip()

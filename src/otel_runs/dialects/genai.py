@@ -10,6 +10,8 @@ from otel_runs.dialects import messages as m
 from otel_runs.dialects.coerce import (
     as_list,
     as_str,
+    as_text,
+    dumps,
     json_or_text,
     loads,
     to_jsonable,
@@ -21,7 +23,9 @@ _PARAM_RENAMES = {"stop_sequences": "stop", "choice.count": "n"}
 
 
 def run_type(v: SpanView) -> str | None:
-    """`gen_ai.operation.name` mapped to a run type; unknown operations are chains."""
+    """`gen_ai.operation.name` mapped to a run type: model calls -> llm, embeddings, retrieval
+    and `search_memory` -> retriever, `execute_tool` -> tool; agents (`create_agent`,
+    `invoke_agent`), workflows, `plan`, the other memory operations and unknown ones -> chain."""
     op = as_str(v.peek(g.OPERATION_NAME))
     if op is None:
         return None
@@ -88,6 +92,69 @@ def tool_result(v: SpanView) -> dict[str, Any] | None:
     return json_or_text(v.get(g.TOOL_CALL_RESULT), "output")
 
 
+def tools_only(v: SpanView) -> dict[str, Any] | None:
+    """An llm run's `gen_ai.tool.definitions` and system instructions when its messages were
+    not recorded (content capture off for messages only, or messages on a log record)."""
+    if v.run_type != "llm":
+        return None
+    tools = _tools(v)
+    system = m.system_messages(v.peek(g.SYSTEM_INSTRUCTIONS))
+    if not tools and not system:
+        return None
+    v.consume(g.SYSTEM_INSTRUCTIONS)
+    inputs: dict[str, Any] = {"messages": system} if system else {}
+    if tools:
+        inputs["tools"] = tools
+    return inputs
+
+
+def query(v: SpanView) -> dict[str, Any] | None:
+    """A retrieval's `gen_ai.retrieval.query.text`, or a memory search's
+    `gen_ai.memory.query.text`, as a retriever's `{"query": text}`."""
+    for key in (g.RETRIEVAL_QUERY_TEXT, g.MEMORY_QUERY_TEXT):
+        text = as_text(v.get(key))
+        if text is not None:
+            return {"query": text}
+    return None
+
+
+def _operation(v: SpanView) -> str | None:
+    op = as_str(v.peek(g.OPERATION_NAME))
+    return op.lower() if op else None
+
+
+def memory_written(v: SpanView) -> dict[str, Any] | None:
+    """The `gen_ai.memory.records` a `create_memory`/`update_memory`/`upsert_memory` span
+    wrote, as `{"records": [...]}`."""
+    if _operation(v) not in g.OPS_MEMORY_WRITE:
+        return None
+    records = as_list(v.peek(g.MEMORY_RECORDS))
+    if records is None:
+        return None
+    v.consume(g.MEMORY_RECORDS)
+    return {"records": to_jsonable(records)}
+
+
+def documents(v: SpanView) -> dict[str, Any] | None:
+    """`gen_ai.retrieval.documents` (or a memory search's `gen_ai.memory.records`) as LangSmith
+    documents: `{"documents": [{"page_content", "metadata", "type"}]}`; an item's `content`
+    (or `text`) is the page content, its `id`, `score` and other properties the metadata."""
+    found = as_list(v.peek(g.RETRIEVAL_DOCUMENTS))
+    key = g.RETRIEVAL_DOCUMENTS
+    if found is None and _operation(v) == g.OP_SEARCH_MEMORY:
+        found, key = as_list(v.peek(g.MEMORY_RECORDS)), g.MEMORY_RECORDS
+    if found is None:
+        return None
+    v.consume(key)
+    return {"documents": [m.document(item, dumps) for item in found]}
+
+
+def names(v: SpanView) -> dict[str, Any] | None:
+    """`gen_ai.workflow.name` of an `invoke_workflow` span, kept in metadata (`workflow_name`)."""
+    workflow = as_str(v.get(g.WORKFLOW_NAME))
+    return {"workflow_name": workflow} if workflow else None
+
+
 def _details(v: SpanView, key: str) -> list[Any] | None:
     """`key`'s messages over every `gen_ai.client.inference.operation.details` event, in order.
 
@@ -110,7 +177,12 @@ def details_event_inputs(v: SpanView) -> dict[str, Any] | None:
         return None
     from_events = _details(v, g.SYSTEM_INSTRUCTIONS)
     instructions = from_events if from_events is not None else v.get(g.SYSTEM_INSTRUCTIONS)
-    return {"messages": m.system_messages(instructions) + m.without_finish_reasons(msgs)}
+    inputs = {"messages": m.system_messages(instructions) + m.without_finish_reasons(msgs)}
+    tools = _details(v, g.TOOL_DEFINITIONS)
+    tools = m.openai_tools(tools) if tools else _tools(v)
+    if tools:
+        inputs["tools"] = tools
+    return inputs
 
 
 def details_event_outputs(v: SpanView) -> dict[str, Any] | None:

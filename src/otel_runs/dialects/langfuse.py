@@ -100,16 +100,6 @@ def _finish_reason(v: SpanView) -> str | None:
     return reason if isinstance(reason, str) and reason else None
 
 
-def _document(item: Any) -> dict[str, Any]:
-    if not isinstance(item, dict):
-        return {"page_content": str(item), "metadata": {}, "type": "Document"}
-    content = next((item[k] for k in ("page_content", "content", "text") if k in item), "")
-    rest = {k: val for k, val in item.items() if k not in ("page_content", "content", "text")}
-    metadata = rest.pop("metadata", None)
-    meta = {**(metadata if isinstance(metadata, dict) else {}), **rest}
-    return {"page_content": str(content), "metadata": meta, "type": "Document"}
-
-
 def outputs(v: SpanView) -> dict[str, Any] | None:
     """`langfuse.observation.output`: a generation's answer as OpenAI choices, a retriever's
     documents, anything else as is (text wrapped)."""
@@ -133,7 +123,7 @@ def outputs(v: SpanView) -> dict[str, Any] | None:
                 message["finish_reason"] = reason
             found = m.as_choices([message])
     elif v.run_type == "retriever" and isinstance(value, list):
-        found = {"documents": [_document(item) for item in value]}
+        found = {"documents": [m.document(item) for item in value]}
     if found is None:
         found = _wrap(value, "output")
     if found is not None:

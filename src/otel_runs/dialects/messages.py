@@ -136,6 +136,26 @@ def openai_tools(tools: list[Any]) -> list[Any]:
     return out
 
 
+_CONTENT_KEYS: Final = ("page_content", "content", "text")
+
+
+def document(item: Any, text: Any = str) -> dict[str, Any]:
+    """A retrieved item as a LangChain document (`{"page_content", "metadata", "type"}`, what
+    LangSmith renders for a retriever): its `page_content`, `content` or `text` as the content
+    (`text` turns a value that is not a string into one), everything else in the metadata."""
+    if not isinstance(item, Mapping):
+        return {"page_content": text(item), "metadata": {}, "type": "Document"}
+    content = next((item[k] for k in _CONTENT_KEYS if k in item), "")
+    rest = {k: val for k, val in item.items() if k not in _CONTENT_KEYS}
+    metadata = rest.pop("metadata", None)
+    meta = {**(metadata if isinstance(metadata, dict) else {}), **rest}
+    return {
+        "page_content": content if isinstance(content, str) else text(content),
+        "metadata": to_jsonable(meta),
+        "type": "Document",
+    }
+
+
 def without_finish_reasons(messages: list[Message]) -> list[Message]:
     """Input messages carry no finish reason in OpenAI's format."""
     for message in messages:

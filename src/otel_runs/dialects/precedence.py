@@ -19,6 +19,7 @@ from otel_runs.conventions import langfuse as lf
 from otel_runs.conventions import langsmith as ls
 from otel_runs.conventions import logfire as lgf
 from otel_runs.conventions import mastra as ma
+from otel_runs.conventions import mcp as mc
 from otel_runs.conventions import mlflow as ml
 from otel_runs.conventions import openinference as oi
 from otel_runs.conventions import openlit as olt
@@ -37,6 +38,7 @@ from otel_runs.dialects import (
     langsmith,
     logfire,
     mastra,
+    mcp,
     mlflow,
     openinference,
     openlit,
@@ -119,6 +121,7 @@ RUN_TYPE: Final[tuple[Source[str], ...]] = (
         "always",
     ),
     Source("genai", (g.OPERATION_NAME,), genai.run_type),
+    Source("mcp", (mc.METHOD_NAME,), mcp.run_type, f"`{mc.TOOLS_CALL}` -> tool"),
     Source("openllmetry", (ol.SPAN_KIND, ol.REQUEST_TYPE), openllmetry.run_type),
     # --- JavaScript frameworks (issue 14, i14js) ---
     Source(
@@ -153,6 +156,12 @@ RUN_TYPE: Final[tuple[Source[str], ...]] = (
 NAME: Final[tuple[Source[str], ...]] = (
     Source("langsmith", (ls.TRACE_NAME,), langsmith.name),
     Source("genai", (g.TOOL_NAME,), genai.tool_name, "tool runs"),
+    Source(
+        "mcp",
+        (mc.METHOD_NAME,),
+        mcp.tool_name,
+        "tool runs: the target after the method in the span name (a client span has no tool key)",
+    ),
     Source("openinference", (oi.TOOL_NAME,), openinference.tool_name, "tool runs"),
     Source("openllmetry", (ol.ENTITY_NAME,), openllmetry.name),
     # --- JavaScript frameworks (issue 14, i14js) ---
@@ -178,6 +187,18 @@ INPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
     # i14pya: Python frameworks, set A (issue 14)
     Source("openlit", (g.TOOL_CALL_ARGUMENTS,), openlit.tool_arguments, "OpenLIT: a Python repr"),
     Source("genai", (g.TOOL_CALL_ARGUMENTS,), genai.tool_arguments),
+    Source(
+        "genai",
+        (g.RETRIEVAL_QUERY_TEXT, g.MEMORY_QUERY_TEXT),
+        genai.query,
+        'retrieval, search_memory: `{"query": text}`',
+    ),
+    Source(
+        "genai",
+        (g.MEMORY_RECORDS,),
+        genai.memory_written,
+        'create/update/upsert_memory: `{"records": [...]}`',
+    ),
     Source("genai", (g.EVENT_INFERENCE_DETAILS,), genai.details_event_inputs, "events", "events"),
     # i14pya: Python frameworks, set A (issue 14)
     Source(
@@ -254,6 +275,12 @@ INPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
         "generations: OpenAI messages; `@observe`'s args/kwargs unwrapped",
     ),
     Source("genai", (g.PROMPT,), genai.prompt_text, "deprecated; LangSmith's exporter"),
+    Source(
+        "genai",
+        (g.TOOL_DEFINITIONS, g.SYSTEM_INSTRUCTIONS),
+        genai.tools_only,
+        "llm runs whose messages were not recorded: the tools and system instructions",
+    ),
     # i14pya: generic fallback (issue 14)
     Source(
         "generic",
@@ -281,6 +308,12 @@ OUTPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
     ),
     Source("openlit", (g.TOOL_CALL_RESULT,), openlit.tool_result, "OpenLIT scopes: a ToolMessage"),
     Source("genai", (g.TOOL_CALL_RESULT,), genai.tool_result),
+    Source(
+        "genai",
+        (g.RETRIEVAL_DOCUMENTS, g.MEMORY_RECORDS),
+        genai.documents,
+        'retrieval, search_memory: `{"documents": [{"page_content", "metadata"}]}`',
+    ),
     # i14pya: Python frameworks, set A (issue 14)
     Source(
         "strands",
@@ -469,6 +502,7 @@ STREAMING: Final[tuple[Source[bool], ...]] = (
 """`extra.invocation_params.stream`."""
 
 METADATA_LAYERS: Final[tuple[Source[dict[str, Any]], ...]] = (
+    Source("genai", (g.WORKFLOW_NAME,), genai.names, "`workflow_name`"),
     # --- JavaScript frameworks (issue 14, i14js) ---
     Source("vercel-ai", (ai.TELEMETRY_METADATA_PREFIX + "*",), vercel_ai.metadata),
     Source("mastra", (ma.METADATA_PREFIX + "*",), mastra.metadata),
@@ -581,7 +615,7 @@ TOKEN_ATTRIBUTES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
     "output_token_details.reasoning": (
         ("genai", g.USAGE_REASONING_OUTPUT_TOKENS),
         ("openllmetry", ol.USAGE_REASONING_TOKENS),
-        ("pydantic-ai", pa.USAGE_DETAILS_REASONING),
+        ("langsmith, pydantic-ai", pa.USAGE_DETAILS_REASONING),
         ("openinference", oi.TOKEN_COUNT_REASONING),
         # --- JavaScript frameworks (issue 14, i14js) ---
         ("vercel-ai", ai.USAGE_OUTPUT_REASONING_TOKENS),
@@ -593,6 +627,8 @@ TOKEN_ATTRIBUTES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
         ("pydantic-ai", pa.USAGE_DETAILS_OUTPUT_AUDIO),
         ("openinference", oi.TOKEN_COUNT_COMPLETION_AUDIO),
     ),
+    "output_token_details.text": (("genai", g.USAGE_TEXT_OUTPUT_TOKENS),),
+    "output_token_details.image": (("genai", g.USAGE_IMAGE_OUTPUT_TOKENS),),
 }
 """Usage fields (LangSmith `usage_metadata` paths) from flat attributes, first present wins.
 

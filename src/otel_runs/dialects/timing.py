@@ -12,13 +12,19 @@ from otel_runs.dialects.coerce import as_float, as_str
 from otel_runs.dialects.view import SpanView
 from otel_runs.dotted_order import datetime_to_us
 
+_LATEST_NS = 32_503_680_000 * 10**9
+"""Year 3000: a first token past it is no time at all (the span's own times stop there too)."""
+
 
 def _after_start(v: SpanView, key: str, unit_ns: int) -> int | None:
     amount = as_float(v.peek(key))
     if amount is None or amount < 0:
         return None
+    found = v.record.start_ns + round(amount * unit_ns)
+    if found > _LATEST_NS:
+        return None  # (left in the leftovers, as it came)
     v.consume(key)
-    return v.record.start_ns + round(amount * unit_ns)
+    return found
 
 
 def _iso(v: SpanView, key: str) -> int | None:

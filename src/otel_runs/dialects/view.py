@@ -123,8 +123,3 @@ class SpanView:
             if event.name == name:
                 return event
         return None
-
-    def leftovers(self) -> dict[str, AttributeValue]:
-        """Attributes no dialect consumed."""
-        used = self.used
-        return {k: v for k, v in self.attrs.items() if k not in used}

@@ -7,8 +7,10 @@ first_token_time, app_path, feedback_stats...).
 Usage: LangSmith reads `usage_metadata` from the outputs and from `extra.metadata`, so a run that
 has `extra.metadata.usage_metadata` (an LLM call) carries it in both. Explicit costs in
 usage_metadata bypass the workspace's price map; they are kept only when the span itself stated
-them (`extra.metadata.ls_cost_source == "span"`). Costs we priced ourselves are stripped, so
-LangSmith prices the run with the workspace's own prices, as it does for its SDK's runs.
+them (`extra.metadata.ls_cost_source == "span"`) or the user's custom prices gave them
+(`"custom-prices"`, for models LangSmith's map may not know either). Costs from genai-prices are
+stripped, so LangSmith prices the run with the workspace's own prices, as it does for its SDK's
+runs.
 """
 
 from __future__ import annotations
@@ -22,9 +24,13 @@ from otel_runs.model.run import Run, format_datetime
 COST_SOURCE_KEY: Final = ls.META_COST_SOURCE
 COST_SOURCE_SPAN: Final = "span"
 """`ls_cost_source` value for costs the span itself carried."""
-COST_KEYS: Final = (
+COST_SOURCE_CUSTOM: Final = "custom-prices"
+"""`ls_cost_source` value for costs priced with the user's custom prices (`OTEL_RUNS_PRICES`)."""
+KEPT_COST_SOURCES: Final = frozenset({COST_SOURCE_SPAN, COST_SOURCE_CUSTOM})
+"""Cost sources whose costs are sent to LangSmith as explicit costs."""
+COST_KEYS: Final = frozenset({
     "input_cost", "output_cost", "total_cost", "input_cost_details", "output_cost_details",
-)  # fmt: skip
+})  # fmt: skip
 """usage_metadata keys that hold costs (explicit ones bypass LangSmith's price map)."""
 
 
@@ -85,7 +91,7 @@ def encode_ingest_run(run: Run, *, project: str) -> IngestRun:
         extra["metadata"] = metadata
         usage = metadata.get(ls.META_USAGE)
         if isinstance(usage, dict):
-            keep_costs = metadata.get(COST_SOURCE_KEY) == COST_SOURCE_SPAN
+            keep_costs = metadata.get(COST_SOURCE_KEY) in KEPT_COST_SOURCES
             usage = usage_for_ingest(usage, keep_costs=keep_costs)
             metadata[ls.META_USAGE] = usage
             outputs = {**(outputs or {}), ls.META_USAGE: usage}

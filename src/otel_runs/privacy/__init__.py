@@ -29,6 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, overload
 
+from otel_runs.conventions.langsmith import RUN_ATTACHMENTS, RUN_FEEDBACK
+from otel_runs.convert.attachments import OUTPUT_SIDE
 from otel_runs.convert.run_data import RunData
 from otel_runs.model.run import Run
 from otel_runs.model.span_record import EventRecord, SpanRecord
@@ -117,6 +119,7 @@ class Privacy:
         try:
             hide_run_content(view, inputs=self.hide_inputs, outputs=self.hide_outputs)
             _write_back(view, run)
+            _hide_attachments_and_feedback(run, bool(self.hide_inputs), bool(self.hide_outputs))
             if self.redact is not None:
                 assert isinstance(run, Run)
                 self.redact(run)
@@ -125,7 +128,45 @@ class Privacy:
             view = _view(run)
             clear_run_content(view)
             _write_back(view, run)
+            _hide_attachments_and_feedback(run, True, True)
         return run
+
+
+_FEEDBACK_CONTENT: Final = ("comment", "correction")
+"""Feedback fields that are content (they quote or rewrite what was judged)."""
+
+
+def _hide_attachments_and_feedback(run: Run | RunData, inputs: bool, outputs: bool) -> None:
+    """Attachments are content: those of a hidden side are removed (`output_*` ones, from
+    output messages, go with the outputs; every other one with the inputs, as LangSmith's SDK
+    takes attachments from a call's inputs). Feedback the run carries loses its comment and
+    correction when either side is hidden (feedback from evaluation events is hidden in the
+    events themselves)."""
+    if not (inputs or outputs):
+        return
+    attached = run.attachments if isinstance(run, RunData) else run.unmapped.get(RUN_ATTACHMENTS)
+    if isinstance(attached, dict) and attached:
+        kept: dict[str, Any] = {
+            name: item
+            for name, item in attached.items()
+            if not (outputs if str(name).startswith(OUTPUT_SIDE) else inputs)
+        }
+        if isinstance(run, RunData):
+            run.attachments = kept or None
+        elif kept:
+            run.unmapped[RUN_ATTACHMENTS] = kept
+        else:
+            del run.unmapped[RUN_ATTACHMENTS]
+    if not isinstance(run, Run):
+        return
+    carried = run.unmapped.get(RUN_FEEDBACK)
+    if isinstance(carried, list):
+        run.unmapped[RUN_FEEDBACK] = [
+            {k: v for k, v in item.items() if k not in _FEEDBACK_CONTENT}
+            if isinstance(item, dict)
+            else item
+            for item in carried
+        ]
 
 
 def _view(run: Run | RunData) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from otel_runs.conventions.providers import FROM_LS_PROVIDER, LEGACY_TO_CURRENT,
 from otel_runs.convert.map_span import USAGE_RUN_TYPES
 from otel_runs.dotted_order import datetime_to_us
 from otel_runs.model.run import Run, parse_datetime
+from otel_runs.runs_to_spans.attachments import clean_attachments
 from otel_runs.runs_to_spans.origin import Origin, origin_of
 from otel_runs.runs_to_spans.usage import Usage, run_usage, tokens
 from otel_runs.runs_to_spans.values import dumps
@@ -43,6 +44,10 @@ class Facts:
     start_us: int
     end_us: int | None
     """start_time and end_time in Unix microseconds."""
+    attachments: dict[str, dict[str, str]] | None
+    """The run's attachments, when they read back exactly (`attachments.clean_attachments`)."""
+    attachments_in_parts: set[str]
+    """Attachments written back into message parts (the rest go in `langsmith.attachments`)."""
 
 
 def _text(value: object) -> str | None:
@@ -153,4 +158,6 @@ def facts_of(run: Run) -> Facts:
         _first_token_us(run) if run.events or run.first_token_time else None,
         datetime_to_us(run.start_time),
         datetime_to_us(end) if end is not None else None,
+        clean_attachments(run.unmapped.get(ls.RUN_ATTACHMENTS)) if run.unmapped else None,
+        set(),
     )

@@ -21,6 +21,8 @@ from typing import Any, Final
 
 import orjson
 
+from otel_runs.convert.attachments import REFERENCE_KEY
+
 Message = dict[str, Any]
 Part = dict[str, Any]
 
@@ -92,6 +94,12 @@ def _block(block: object) -> Part | None:
         return {"type": "text", "content": str(block.get("text", block.get("content", "")))}
     if kind == "image_url":
         image = block.get("image_url")
+        if isinstance(image, dict) and image.get(REFERENCE_KEY) is not None:
+            # A data: URL spans -> runs moved into an attachment (convert/attachments.py).
+            moved = {"type": "blob", "modality": "image", REFERENCE_KEY: image[REFERENCE_KEY]}
+            if "truncated" in image:
+                moved["truncated"] = image["truncated"]
+            return moved
         url = image.get("url") if isinstance(image, dict) else image
         return {"type": "uri", "modality": "image", "uri": str(url)}
     if kind in ("thinking", "reasoning"):

@@ -23,8 +23,10 @@ from collections.abc import Mapping
 from typing import Any, Final
 from uuid import UUID
 
+from otel_runs.conventions import genai as g
 from otel_runs.conventions import langsmith as ls
 from otel_runs.conventions import otel
+from otel_runs.convert import feedback
 from otel_runs.convert.leftovers import otel_namespace
 from otel_runs.convert.map_span import USAGE_RUN_TYPES
 from otel_runs.dialects.view import SpanView
@@ -33,6 +35,7 @@ from otel_runs.ids import span_id_hex, trace_id_hex
 from otel_runs.model.run import FIELD_KINDS, Run, format_datetime, uuid_text
 from otel_runs.model.span_record import AttributeValue, EventRecord, SpanRecord, new_span_record
 from otel_runs.runs_to_spans import (
+    attachments,
     decode,
     events,
     write_genai,
@@ -221,6 +224,12 @@ def _events(
         added.append(events.first_token_event(facts.first_token_us))
     if run.error is not None and not _has_exception(run):
         added.append(events.exception_event(run.error, end_ns))
+    unmapped = run.unmapped
+    carried = attachments.clean_feedback(unmapped.get(ls.RUN_FEEDBACK)) if unmapped else None
+    if carried:  # feedback the run carries: evaluation events (convert/feedback.py)
+        fallback = format_datetime(run.end_time or run.start_time)
+        feedback_events = [feedback.to_event(item, fallback) for item in carried]
+        added += events.run_events(feedback_events, end_ns, None, from_span=False)
     return own, added
 
 
@@ -261,6 +270,10 @@ def _attributes(
     write_langsmith.write(facts, ours, frozenset(skip) if skip else _NOTHING)
     write_genai.write(facts, ours)
     write_openinference.write(facts, ours)
+    if facts.attachments:
+        rest = attachments.listed(facts.attachments, facts.attachments_in_parts)
+        if rest is not None:
+            ours[ls.ATTACHMENTS] = rest
     collisions: dict[str, Any] = {}
     if facts.origin is not None:
         for key, value in facts.origin.attributes.items():
@@ -322,7 +335,7 @@ def _residue(
     for event in added:
         if event.name == otel.EVENT_EXCEPTION:
             error = error or event
-        else:
+        elif event.name != g.EVALUATION_RESULT:
             first = first or event
     predicted_error = error.attributes[otel.EXCEPTION_MESSAGE] if error is not None else None
     if run.error != predicted_error:
@@ -391,6 +404,12 @@ def _residue(
         unmapped = {
             k: v for k, v in kept.items() if not (k == "session_name" and isinstance(v, str))
         }
+        if facts.attachments is not None:  # written as parts and langsmith.attachments
+            del unmapped[ls.RUN_ATTACHMENTS]
+            res["_attachments"] = True
+        if any(e.name == g.EVALUATION_RESULT for e in added):  # written as events
+            del unmapped[ls.RUN_FEEDBACK]
+            res["_feedback"] = True
         if unmapped:
             res["_unmapped"] = unmapped
     if skip:

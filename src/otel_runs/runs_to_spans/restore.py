@@ -29,7 +29,7 @@ from otel_runs.errors import InvalidRunError
 from otel_runs.guard import report
 from otel_runs.ids import parse_uuid
 from otel_runs.model.run import Run
-from otel_runs.model.span_record import SpanRecord
+from otel_runs.model.span_record import EventRecord, SpanRecord
 from otel_runs.runs_to_spans import decode
 from otel_runs.runs_to_spans.keys import is_written
 from otel_runs.runs_to_spans.origin import ATTRIBUTES, LINKS, OTEL_ID_KEYS
@@ -42,6 +42,12 @@ _CLEARED: Final = (
     "execution_order", "serialized", "manifest_id", "manifest_s3_id", "inputs_s3_urls",
     "outputs_s3_urls", "price_model_id", "app_path", "last_queued_at", "share_token",
 )  # fmt: skip
+
+
+def _carried(event: EventRecord) -> dict[str, Any] | None:
+    """The feedback object an evaluation event runs -> spans wrote carries."""
+    found = _residue(event.attributes.get(ls.FEEDBACK))
+    return found
 
 
 def finish(record: SpanRecord, run: Run) -> None:
@@ -141,7 +147,7 @@ def restore(record: SpanRecord, run: Run, raw: object) -> None:
     if isinstance(name, str):
         run.name = name
     kind = reader.get(ls.SPAN_KIND)
-    if isinstance(kind, str):
+    if isinstance(kind, str):  # (the run's own type, even one LangSmith would not take)
         run.run_type = kind
     run.inputs = decode.json_object(reader.get(g.PROMPT)) or {}
     run.outputs = decode.json_object(reader.get(g.COMPLETION))
@@ -161,7 +167,9 @@ def restore(record: SpanRecord, run: Run, raw: object) -> None:
     run.extra = extra
 
     error_event = next((e for e in added if e.name == otel.EVENT_EXCEPTION), None)
-    first_event = next((e for e in added if e.name != otel.EVENT_EXCEPTION), None)
+    first_event = next(
+        (e for e in added if e.name not in (otel.EVENT_EXCEPTION, g.EVALUATION_RESULT)), None
+    )
     message = error_event.attributes.get(otel.EXCEPTION_MESSAGE) if error_event else None
     run.error = message if isinstance(message, str) else None
     run.events = decode.events(own)
@@ -183,8 +191,14 @@ def restore(record: SpanRecord, run: Run, raw: object) -> None:
     run.session_id = session if isinstance(session, str) else None
     for field_name in _CLEARED:
         setattr(run, field_name, None)
+    attached = run.unmapped.get(ls.RUN_ATTACHMENTS)  # what spans -> runs took from the span
     unmapped = res.get("_unmapped")
     run.unmapped = dict(unmapped) if isinstance(unmapped, dict) else {}
+    if res.get("_attachments") and isinstance(attached, dict):
+        run.unmapped[ls.RUN_ATTACHMENTS] = attached
+    if res.get("_feedback"):
+        carried = [_carried(e) for e in added if e.name == g.EVALUATION_RESULT]
+        run.unmapped[ls.RUN_FEEDBACK] = [item for item in carried if item is not None]
     project = reader.get(ls.SESSION_NAME)
     if isinstance(project, str):
         run.unmapped["session_name"] = project

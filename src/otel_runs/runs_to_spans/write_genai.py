@@ -19,6 +19,7 @@ from typing import Any, Final
 from otel_runs.conventions import genai as g
 from otel_runs.model.span_record import AttributeValue
 from otel_runs.runs_to_spans import messages, usage
+from otel_runs.runs_to_spans.attachments import fill_parts
 from otel_runs.runs_to_spans.facts import Facts
 from otel_runs.runs_to_spans.values import attribute_value, dumps, is_int64
 
@@ -138,8 +139,11 @@ def _usage(facts: Facts, out: dict[str, AttributeValue]) -> None:
 
 def _messages(facts: Facts, out: dict[str, AttributeValue]) -> None:
     inputs = facts.run.inputs
+    attached = facts.attachments
     found = messages.input_messages(inputs)
     if found:
+        if attached:
+            facts.attachments_in_parts |= fill_parts(found, attached, "input")
         out[g.INPUT_MESSAGES] = dumps(found)
     system = messages.system_instructions(inputs)
     if system:
@@ -148,6 +152,8 @@ def _messages(facts: Facts, out: dict[str, AttributeValue]) -> None:
     if isinstance(outputs, dict):
         produced = messages.output_messages(outputs)
         if produced:
+            if attached:
+                facts.attachments_in_parts |= fill_parts(produced, attached, "output")
             out[g.OUTPUT_MESSAGES] = dumps(produced)
 
 

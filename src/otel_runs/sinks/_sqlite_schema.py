@@ -13,9 +13,13 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from otel_runs.conventions import langsmith as ls
+from otel_runs.convert.attachments import decoded
+from otel_runs.convert.feedback import run_feedback
 from otel_runs.convert.run_data import RunData
 from otel_runs.errors import OtelRunsError, StoreError
 from otel_runs.model.run import FIELD_KINDS, Run
@@ -23,8 +27,9 @@ from otel_runs.sinks._json import json_text
 
 _logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION: Final = 1
-"""Version written to `schema_version`; a store with a newer one is refused."""
+SCHEMA_VERSION: Final = 2
+"""Version written to `schema_version`; a store with a newer one is refused, an older one is
+migrated by the first writer (1 -> 2: attachments and feedback get their own tables)."""
 
 _SCHEMA: Final = (
     "CREATE TABLE schema_version (version INTEGER NOT NULL)",
@@ -44,6 +49,31 @@ _SCHEMA: Final = (
     "CREATE INDEX runs_by_start ON runs (start_time)",
 )
 
+_SCHEMA_2: Final = (
+    # A run's attachments as bytes (not base64 inside `runs.data`), read back into the run.
+    """CREATE TABLE attachments (
+        run_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        mime_type TEXT NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (run_id, name)
+    )""",
+    # A run's feedback (its evaluation events as LangSmith feedback), for `otel-runs tree`.
+    """CREATE TABLE feedback (
+        id TEXT PRIMARY KEY,
+        run_id TEXT NOT NULL,
+        trace_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        score REAL,
+        value TEXT,
+        comment TEXT,
+        created_at TEXT,
+        data TEXT NOT NULL
+    )""",
+    "CREATE INDEX feedback_by_trace ON feedback (trace_id, run_id)",
+)
+"""What schema 2 adds to schema 1."""
+
 COLUMNS: Final = (
     "id", "trace_id", "dotted_order", "parent_run_id", "name", "run_type", "start_time",
     "status", "project", "data",
@@ -56,6 +86,19 @@ UPSERT: Final = (
 )
 
 Row = tuple[str, str, str, str | None, str, str, str, str, str | None, str]
+AttachmentRow = tuple[str, str, str, bytes]
+FeedbackRow = tuple[str, str, str, str, float | None, str | None, str | None, str | None, str]
+INSERT_ATTACHMENT: Final = "INSERT OR REPLACE INTO attachments VALUES (?, ?, ?, ?)"
+INSERT_FEEDBACK: Final = "INSERT OR REPLACE INTO feedback VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+
+@dataclass(slots=True)
+class Encoded:
+    """One run as rows: its `runs` row, its attachments and its feedback."""
+
+    row: Row
+    attachments: list[AttachmentRow] = field(default_factory=list)
+    feedback: list[FeedbackRow] = field(default_factory=list)
 
 
 def connect(path: Path, *, timeout: float, readonly: bool) -> sqlite3.Connection:
@@ -83,16 +126,43 @@ def ensure_schema(conn: sqlite3.Connection, path: Path) -> None:
     try:
         version = read_version(conn)
         if version is None:
-            for statement in _SCHEMA:
+            for statement in (*_SCHEMA, *_SCHEMA_2):
                 conn.execute(statement)
             conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
             _logger.debug("created run store %s (schema %d)", path, SCHEMA_VERSION)
         else:
             check_version(version, path)
+            if version < 2:
+                _migrate_1_to_2(conn, path)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+
+
+def _migrate_1_to_2(conn: sqlite3.Connection, path: Path) -> None:
+    """Schema 1 -> 2, in the caller's transaction: the new tables, every run's attachments
+    moved out of its JSON into them, and its feedback listed."""
+    for statement in _SCHEMA_2:
+        conn.execute(statement)
+    moved = 0
+    rows = conn.execute(  # only runs that may hold attachments or feedback are read
+        "SELECT data FROM runs WHERE data LIKE '%\"attachments\"%' OR data LIKE '%\"feedback\"%'"
+        " OR data LIKE '%gen_ai.evaluation.result%'"
+    ).fetchall()
+    for (data,) in rows:
+        try:
+            run = decode(data, path)
+        except StoreError:
+            continue  # unreadable before, left as it was
+        encoded = encode(run)
+        if encoded.row[-1] != data:
+            conn.execute("UPDATE runs SET data = ? WHERE id = ?", (encoded.row[-1], encoded.row[0]))
+        conn.executemany(INSERT_ATTACHMENT, encoded.attachments)
+        conn.executemany(INSERT_FEEDBACK, encoded.feedback)
+        moved += 1
+    conn.execute("INSERT INTO schema_version (version) VALUES (2)")
+    _logger.info("run store %s: schema 1 -> 2 (%d runs)", path, moved)
 
 
 def check_version(version: int | None, path: Path) -> None:
@@ -116,17 +186,51 @@ def read_version(conn: sqlite3.Connection) -> int | None:
     return None if row is None or row[0] is None else int(row[0])
 
 
-def encode(run: Run | RunData) -> Row:
-    """A run as a `runs` row; `data` is `to_dict()` plus the `unmapped` keys, as JSON.
+def encode(run: Run | RunData) -> Encoded:
+    """A run as rows. `data` is `to_dict()` plus the `unmapped` keys, as JSON, less the
+    attachments, which go to their own table as bytes; its feedback is listed too.
 
     An `unmapped` key that is also a run-format field name cannot be stored (the field wins).
     Raises TypeError or ValueError when the run holds a value JSON cannot carry.
     """
     if isinstance(run, RunData):
         data = run.run_dict()
+        found = run.feedback()
     else:
         data = run.to_dict()
         data.update((k, v) for k, v in run.unmapped.items() if k not in FIELD_KINDS)
+        found = run_feedback(run)
+    run_id, trace_id = data["id"], data["trace_id"]
+    encoded = Encoded(_row(data))  # placeholder until the attachments are out of `data`
+    attached = data.get(ls.RUN_ATTACHMENTS)
+    if isinstance(attached, dict) and attached:
+        taken = decoded(attached)
+        encoded.attachments = [(run_id, name, mime, blob) for name, mime, blob in taken]
+        rest = {k: v for k, v in attached.items() if k not in {name for name, _, _ in taken}}
+        data = {k: v for k, v in data.items() if k != ls.RUN_ATTACHMENTS}
+        if rest:  # what is not base64 stays in the JSON, as it came
+            data[ls.RUN_ATTACHMENTS] = rest
+        encoded.row = _row(data)
+    for item in found:
+        score = item.get("score")
+        value, comment = item.get("value"), item.get("comment")
+        encoded.feedback.append(
+            (
+                str(item.get("id") or f"{run_id}:{len(encoded.feedback)}"),
+                run_id,
+                trace_id,
+                str(item["key"]),
+                float(score) if isinstance(score, (int, float)) else None,
+                value if isinstance(value, str) or value is None else json_text(value),
+                comment if isinstance(comment, str) else None,
+                str(item["created_at"]) if item.get("created_at") is not None else None,
+                json_text(item),
+            )
+        )
+    return encoded
+
+
+def _row(data: dict[str, Any]) -> Row:
     project = data.get("session_name")
     return (
         data["id"],

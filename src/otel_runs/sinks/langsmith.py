@@ -46,6 +46,8 @@ from typing import Any, Final, Literal
 import httpx
 from opentelemetry import context as otel_context
 
+from otel_runs.convert.attachments import decoded
+from otel_runs.convert.feedback import run_attachments, run_feedback
 from otel_runs.convert.run_data import RunData
 from otel_runs.errors import ConfigError
 from otel_runs.guard import internal_errors
@@ -160,6 +162,8 @@ class _Tally:
     errors: list[str] = field(default_factory=list)
     retry: list[str] = field(default_factory=list)
     retry_after: float | None = None
+    accepted: list[str] = field(default_factory=list)
+    """Runs LangSmith has now (stored or duplicates): their feedback can go."""
 
     def fail(self, count: int, message: str) -> None:
         self.failed += count
@@ -297,6 +301,8 @@ class LangSmithSink:
         """/runs/batch has accepted a request since the switch (so the 404 meant the path)."""
         self._unanswered: OrderedDict[str, None] = OrderedDict()
         """Runs sent in a request that got no HTTP answer: LangSmith may have stored them."""
+        self.feedback_counts = {"sent": 0, "duplicates": 0, "failed": 0}
+        """Feedback posted to `/feedback`: taken, already there (409), or failed for good."""
         self._closed = threading.Event()
         self._random = random.Random()
         self._warnings = _RateLimit(_WARN_INTERVAL)
@@ -371,21 +377,34 @@ class LangSmithSink:
             return tally.result()
         deadline = time.monotonic() + self._deadline
         payloads: dict[str, IngestRun] = {}
+        feedback: dict[str, list[dict[str, Any]]] = {}
+        attachments: dict[str, list[tuple[str, str, bytes]]] = {}
         for run in runs:
             with internal_errors("encoding run %s for LangSmith", run.id) as failed:
-                payload = (
-                    run.ingest(self._project)
-                    if isinstance(run, RunData)
-                    else encode_ingest_run(run, project=self._project)
-                )
-                if payload["id"] in payloads:
+                if isinstance(run, RunData):
+                    payload = run.ingest(self._project)
+                    attached, found = run.attachment_items(), run.feedback()
+                else:
+                    payload = encode_ingest_run(run, project=self._project)
+                    attached, found = run_attachments(run), run_feedback(run)
+                run_id = payload["id"]
+                if run_id in payloads:
                     tally.duplicates += 1
-                    del payloads[payload["id"]]  # the last copy is sent, in its position
-                payloads[payload["id"]] = payload
+                    del payloads[run_id]  # the last copy is sent, in its position
+                payloads[run_id] = payload
+                attachments.pop(run_id, None)
+                if attached:
+                    attachments[run_id] = decoded(attached)
+                feedback.pop(run_id, None)
+                if found:
+                    feedback[run_id] = [_feedback_payload(item, payload) for item in found]
             if failed:
                 tally.fail(1, f"run {run.id} could not be encoded: {failed.error!r}")
         with _instrumentation_suppressed():
-            self._send_all(list(payloads.values()), deadline, tally)
+            self._send_all(list(payloads.values()), attachments, deadline, tally)
+            for run_id in tally.accepted:
+                for item in feedback.get(run_id, ()):
+                    self._send_feedback(item, deadline)
         result = tally.result()
         if result.failed:
             self._warn("failed", "LangSmith did not take %d of %d runs: %s",
@@ -399,7 +418,13 @@ class LangSmithSink:
 
     # --- batching --------------------------------------------------------------------------
 
-    def _send_all(self, payloads: list[IngestRun], deadline: float, tally: _Tally) -> None:
+    def _send_all(
+        self,
+        payloads: list[IngestRun],
+        attachments: dict[str, list[tuple[str, str, bytes]]],
+        deadline: float,
+        tally: _Tally,
+    ) -> None:
         by_id = {payload["id"]: payload for payload in payloads}
         pending = list(by_id)
         while pending:
@@ -407,7 +432,7 @@ class LangSmithSink:
             framing = self._framing(batch_mode)
             fitting: list[_Encoded] = []
             for run_id in pending:
-                data = self._encode(by_id[run_id], batch_mode)
+                data = self._encode(by_id[run_id], batch_mode, attachments.get(run_id, ()))
                 if framing + len(data) > self._max_batch_bytes:
                     tally.fail(
                         1,
@@ -428,8 +453,20 @@ class LangSmithSink:
     def _framing(self, batch_mode: bool) -> int:
         return len(_BATCH_HEAD) + len(_BATCH_TAIL) if batch_mode else len(self._closing)
 
-    def _encode(self, payload: IngestRun, batch_mode: bool) -> bytes:
+    def _encode(
+        self,
+        payload: IngestRun,
+        batch_mode: bool,
+        attachments: Sequence[tuple[str, str, bytes]] = (),
+    ) -> bytes:
         if batch_mode:
+            if attachments:  # /runs/batch has no place for them (nor has the SDK's batch path)
+                self._warn(
+                    "batch-attachments",
+                    "run %s: %d attachments not sent (LangSmith has no /runs/multipart)",
+                    payload["id"],
+                    len(attachments),
+                )
             return dumps(payload)
         main, fields = split_out_of_band(payload)
         run_id = payload["id"]
@@ -437,13 +474,16 @@ class LangSmithSink:
         parts += [
             self._part(f"post.{run_id}.{name}", dumps(value)) for name, value in fields.items()
         ]
+        for name, media_type, data in attachments:
+            # As the SDK sends them: `attachment.<run id>.<name>`, the attachment's own type.
+            parts.append(self._part(f"attachment.{run_id}.{name}", data, media_type))
         return b"".join(parts)
 
-    def _part(self, name: str, data: bytes) -> bytes:
+    def _part(self, name: str, data: bytes, media_type: str = "application/json") -> bytes:
         head = (
             f"--{self._boundary}\r\n"
             f'Content-Disposition: form-data; name="{name}"\r\n'
-            "Content-Type: application/json\r\n"
+            f"Content-Type: {media_type}\r\n"
             f"Content-Length: {len(data)}\r\n\r\n"
         )
         return head.encode() + data + b"\r\n"
@@ -472,6 +512,7 @@ class LangSmithSink:
         status = answer.status
         if status is not None and 200 <= status < 300:
             tally.stored += len(chunk)
+            tally.accepted.extend(item.run_id for item in chunk)
             if batch_mode:
                 self._batch_confirmed = True
             return []
@@ -499,6 +540,7 @@ class LangSmithSink:
             return self._deliver(chunk[half:], batch_mode, deadline, tally)
         if status == 409:
             tally.duplicates += len(chunk)
+            tally.accepted.extend(item.run_id for item in chunk)
             return []
         if status is None:
             self._remember_unanswered(chunk)
@@ -537,10 +579,41 @@ class LangSmithSink:
             self._unanswered.popitem(last=False)
 
     def _post(self, chunk: list[_Encoded], batch_mode: bool, deadline: float) -> _Answer:
-        """One request, retried on 429/5xx/transport errors until it has a final answer."""
+        """One request of runs, retried on 429/5xx/transport errors until a final answer."""
         path = "/runs/batch" if batch_mode else "/runs/multipart"
-        url = self._endpoint + path
         body, headers = self._body(chunk, batch_mode)
+        return self._request(path, body, headers, deadline, chunk)
+
+    def _send_feedback(self, feedback: dict[str, Any], deadline: float) -> None:
+        """`POST /feedback` for one feedback of a run LangSmith has, retried as runs are. Its
+        id is fixed (`convert/feedback.py`), so sending it again cannot make a second copy."""
+        if self._closed.is_set():
+            self.feedback_counts["failed"] += 1
+            return
+        answer = self._request(
+            "/feedback", dumps(feedback), {"Content-Type": "application/json"}, deadline, None
+        )
+        status = answer.status
+        if status is not None and 200 <= status < 300:
+            self.feedback_counts["sent"] += 1
+        elif status == 409:
+            self.feedback_counts["duplicates"] += 1
+        else:
+            self.feedback_counts["failed"] += 1
+            self._warn("feedback", "LangSmith did not take feedback %s of run %s: %s",
+                       feedback.get("id"), feedback.get("run_id"), answer.message)  # fmt: skip
+
+    def _request(
+        self,
+        path: str,
+        body: bytes,
+        headers: dict[str, str],
+        deadline: float,
+        chunk: list[_Encoded] | None,
+    ) -> _Answer:
+        """One request, retried on 429/5xx/transport errors until it has a final answer; the
+        runs of `chunk` are remembered when the request may have arrived unanswered."""
+        url = self._endpoint + path
         attempt = 0
         while True:
             if self._closed.is_set():
@@ -556,7 +629,7 @@ class LangSmithSink:
             except httpx.TransportError as exc:
                 status: int | None = None
                 message = f"{type(exc).__name__} posting to {path}: {exc}"
-                if not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+                if chunk and not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
                     self._remember_unanswered(chunk)  # it may have arrived and been stored
             except RuntimeError as exc:  # httpx: the client was closed under us
                 if self._closed.is_set():
@@ -626,6 +699,27 @@ class LangSmithSink:
     def _warn(self, key: str, message: str, *args: object) -> None:
         level = logging.WARNING if self._warnings.allow(key) else logging.DEBUG
         _logger.log(level, message, *args)
+
+
+_FEEDBACK_FIELDS: Final = (
+    "id", "run_id", "trace_id", "key", "score", "value", "correction", "comment", "feedback_source",
+    "created_at", "modified_at", "session_id", "start_time", "comparative_experiment_id",
+    "feedback_group_id", "feedback_config", "extra", "error",
+)  # fmt: skip
+"""Fields of LangSmith's FeedbackCreate (the SDK's `create_feedback` body)."""
+
+
+def _feedback_payload(feedback: dict[str, Any], run: IngestRun) -> dict[str, Any]:
+    """The `/feedback` body of one feedback of `run`: LangSmith's fields, the run's ids (and
+    start time, which LangSmith uses to find the run faster), nulls left out."""
+    body = {name: feedback[name] for name in _FEEDBACK_FIELDS if feedback.get(name) is not None}
+    body["run_id"] = run["id"]
+    body["trace_id"] = run["trace_id"]
+    body.setdefault("start_time", run["start_time"])
+    session_id = run.get("session_id")
+    if session_id and "session_id" not in body:
+        body["session_id"] = session_id
+    return body
 
 
 _BATCH_HEAD: Final = b'{"post":['

@@ -17,6 +17,8 @@ directory (`default_store_path()`).
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import os
 import sqlite3
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import Any, Final
 from uuid import UUID
 
+from otel_runs.conventions import langsmith as ls
 from otel_runs.errors import StoreError
 from otel_runs.model.run import Run, parse_datetime
 from otel_runs.sinks import AnyRun, SinkResult, run_id_text
@@ -92,7 +95,7 @@ class SqliteSink:
         """Upsert a batch in one transaction: new ids are `stored`, known ids `duplicates`."""
         if not runs:
             return SinkResult()
-        rows: list[_schema.Row] = []
+        rows: list[_schema.Encoded] = []
         bad: list[str] = []
         for run in runs:
             try:
@@ -133,26 +136,36 @@ class SqliteSink:
             self._conn = conn
         return self._conn
 
-    def _upsert(self, rows: Sequence[_schema.Row]) -> tuple[int, int]:
+    def _upsert(self, encoded: Sequence[_schema.Encoded]) -> tuple[int, int]:
         conn = self._connection()
         duplicates = 0
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for start in range(0, len(rows), _IDS_PER_QUERY):
-                chunk = rows[start : start + _IDS_PER_QUERY]
-                ids = [row[0] for row in chunk]
-                query = f"SELECT id FROM runs WHERE id IN ({', '.join('?' * len(ids))})"
+            for start in range(0, len(encoded), _IDS_PER_QUERY):
+                chunk = encoded[start : start + _IDS_PER_QUERY]
+                ids = [item.row[0] for item in chunk]
+                marks = ", ".join("?" * len(ids))
+                query = f"SELECT id FROM runs WHERE id IN ({marks})"
                 seen = {found for (found,) in conn.execute(query, ids)}
                 for run_id in ids:  # stored before, or twice in this write: a duplicate
                     if run_id in seen:
                         duplicates += 1
                     seen.add(run_id)
-                conn.executemany(_schema.UPSERT, chunk)
+                conn.executemany(_schema.UPSERT, [item.row for item in chunk])
+                # A run written again replaces its attachments and feedback too.
+                conn.execute(f"DELETE FROM attachments WHERE run_id IN ({marks})", ids)
+                conn.execute(f"DELETE FROM feedback WHERE run_id IN ({marks})", ids)
+                conn.executemany(
+                    _schema.INSERT_ATTACHMENT, [a for item in chunk for a in item.attachments]
+                )
+                conn.executemany(
+                    _schema.INSERT_FEEDBACK, [f for item in chunk for f in item.feedback]
+                )
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        return len(rows) - duplicates, duplicates
+        return len(encoded) - duplicates, duplicates
 
 
 def read_runs(
@@ -166,10 +179,37 @@ def read_runs(
     if limit is not None and limit < 0:
         raise ValueError(f"limit must be >= 0, not {limit}")
     where, params = ("", ()) if trace_id is None else ("WHERE trace_id = ?", (_uuid(trace_id),))
-    query = f"SELECT data FROM runs {where} ORDER BY dotted_order LIMIT ?"
+    query = f"SELECT data, id FROM runs {where} ORDER BY dotted_order LIMIT ?"
     store = _store_path(path)
-    rows = _query(store, query, (*params, -1 if limit is None else limit))
-    return [_schema.decode(row[0], store) for row in rows]
+    rows, attached = _query_runs(store, query, (*params, -1 if limit is None else limit))
+    runs = [_schema.decode(row[0], store) for row in rows]
+    for run in runs:
+        found = attached.get(str(run.id))
+        if found:  # back in the run's `attachments` field, as it was written
+            kept = run.unmapped.get(ls.RUN_ATTACHMENTS)
+            run.unmapped[ls.RUN_ATTACHMENTS] = {**(kept if isinstance(kept, dict) else {}), **found}
+    return runs
+
+
+def read_feedback(
+    path: StorePath | None = None, trace_id: UUID | str | None = None
+) -> dict[str, list[dict[str, Any]]] | None:
+    """Feedback by run id (in creation order): one trace's, or the whole store's; None for a
+    store of schema 1 (not migrated yet: its runs' evaluation events still say it)."""
+    store = _store_path(path)
+    where, params = ("", ()) if trace_id is None else ("WHERE trace_id = ?", (_uuid(trace_id),))
+    query = f"SELECT run_id, data FROM feedback {where} ORDER BY created_at, id"
+    found: dict[str, list[dict[str, Any]]] = {}
+    rows = _query(store, query, params, since=2)
+    if rows is None:
+        return None
+    for run_id, data in rows:
+        try:
+            item = json.loads(data)
+        except ValueError as exc:
+            raise StoreError(f"{store}: stored feedback cannot be read back: {exc}") from exc
+        found.setdefault(str(run_id), []).append(item)
+    return found
 
 
 def list_traces(path: StorePath | None = None, limit: int | None = None) -> list[TraceSummary]:
@@ -188,7 +228,7 @@ def list_traces(path: StorePath | None = None, limit: int | None = None) -> list
         ORDER BY traces.start DESC, traces.trace_id
     """
     store = _store_path(path)
-    rows = _query(store, query, (-1 if limit is None else limit,))
+    rows = _query(store, query, (-1 if limit is None else limit,)) or []
     try:
         return [
             TraceSummary(UUID(trace), str(name), parse_datetime(start), int(count))
@@ -206,13 +246,53 @@ def _uuid(value: UUID | str) -> str:
     return str(value if isinstance(value, UUID) else UUID(value.strip()))
 
 
-def _query(store: Path, query: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
+def _query(
+    store: Path, query: str, params: tuple[object, ...], *, since: int = 1
+) -> list[tuple[Any, ...]] | None:
+    """Rows of a read-only query; None when the store's schema predates what it reads."""
     if not store.is_file():
         raise StoreError(f"no run store at {store}")
     try:
         conn = _schema.connect(store, timeout=DEFAULT_TIMEOUT, readonly=True)
         with closing(conn):
-            _schema.check_version(_schema.read_version(conn), store)
+            version = _schema.read_version(conn)
+            _schema.check_version(version, store)
+            if version is not None and version < since:
+                return None
             return list(conn.execute(query, params).fetchall())
+    except sqlite3.Error as exc:
+        raise StoreError(_schema.describe(exc, store, DEFAULT_TIMEOUT)) from exc
+
+
+def _query_runs(
+    store: Path, query: str, params: tuple[object, ...]
+) -> tuple[list[tuple[Any, ...]], dict[str, dict[str, dict[str, str]]]]:
+    """Rows of a runs query, and the attachments of those runs (read in one snapshot)."""
+    if not store.is_file():
+        raise StoreError(f"no run store at {store}")
+    try:
+        conn = _schema.connect(store, timeout=DEFAULT_TIMEOUT, readonly=True)
+        with closing(conn):
+            version = _schema.read_version(conn)
+            _schema.check_version(version, store)
+            conn.execute("BEGIN")
+            rows = list(conn.execute(query, params).fetchall())
+            attached: dict[str, dict[str, dict[str, str]]] = {}
+            if version is not None and version >= 2 and rows:
+                ids = [row[1] for row in rows]
+                for start in range(0, len(ids), _IDS_PER_QUERY):
+                    chunk = ids[start : start + _IDS_PER_QUERY]
+                    marks = ", ".join("?" * len(chunk))
+                    for run_id, name, mime, data in conn.execute(
+                        "SELECT run_id, name, mime_type, data FROM attachments"
+                        f" WHERE run_id IN ({marks}) ORDER BY rowid",
+                        chunk,
+                    ):
+                        attached.setdefault(run_id, {})[name] = {
+                            "mime_type": mime,
+                            "content": base64.b64encode(data).decode("ascii"),
+                        }
+            conn.execute("COMMIT")
+            return rows, attached
     except sqlite3.Error as exc:
         raise StoreError(_schema.describe(exc, store, DEFAULT_TIMEOUT)) from exc

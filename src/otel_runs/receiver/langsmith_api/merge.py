@@ -41,7 +41,7 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import Any, Final
 
-from otel_runs.conventions import genai, langsmith
+from otel_runs.convert.feedback import to_event
 from otel_runs.dotted_order import (
     child_segment_time,
     datetime_to_us,
@@ -390,22 +390,6 @@ def _apply(out: RunDict, patch: RunDict) -> None:
 
 
 def _evaluation_event(feedback: RunDict, received: float) -> RunDict:
-    """A LangSmith feedback as the run event `gen_ai.evaluation.result`, at its creation time
-    (else when it arrived)."""
-    kwargs: RunDict = {genai.EVALUATION_NAME: feedback["key"]}
-    score = feedback.get("score")
-    if isinstance(score, (int, float)):
-        kwargs[genai.EVALUATION_SCORE_VALUE] = float(score)
-    value = feedback.get("value")
-    if isinstance(value, str):
-        kwargs[genai.EVALUATION_SCORE_LABEL] = value
-    comment = feedback.get("comment")
-    if isinstance(comment, str):
-        kwargs[genai.EVALUATION_EXPLANATION] = comment
-    kwargs[langsmith.FEEDBACK] = feedback
-    return {
-        "name": genai.EVALUATION_RESULT,
-        "time": feedback.get("created_at")
-        or format_datetime(us_to_datetime(int(received * 1_000_000))),
-        "kwargs": kwargs,
-    }
+    """A LangSmith feedback as the run event `gen_ai.evaluation.result` (`convert/feedback.py`),
+    at its creation time, else when it arrived."""
+    return to_event(feedback, format_datetime(us_to_datetime(int(received * 1_000_000))))
