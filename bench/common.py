@@ -35,6 +35,34 @@ ATTRIBUTES: dict[str, Any] = {
 }
 
 
+# A chat span with its messages, as opentelemetry-instrumentation-openai-v2 (with util-genai's
+# current conventions and content capture on) records one: the second chat call of
+# tests/fixtures/otlp/genai_current.json (a tool round trip), attribute for attribute.
+MESSAGE_ATTRIBUTES: dict[str, Any] = {
+    g.OPERATION_NAME: "chat",
+    g.REQUEST_MODEL: "gpt-4o-mini",
+    g.PROVIDER_NAME: "openai",
+    g.RESPONSE_FINISH_REASONS: ("stop",),
+    g.RESPONSE_MODEL: "gpt-4o-mini",
+    g.RESPONSE_ID: "chatcmpl-fake-1",
+    g.USAGE_INPUT_TOKENS: 12,
+    g.USAGE_OUTPUT_TOKENS: 5,
+    g.INPUT_MESSAGES: (
+        '[{"role":"system","parts":[{"content":"You are a terse weather assistant.",'
+        '"type":"text"}]},{"role":"user","parts":[{"content":"What is the weather in Paris?",'
+        '"type":"text"}]},'
+        '{"role":"assistant","parts":[{"arguments":{"city":"Paris"},"name":"get_weather",'
+        '"id":"call_weather_1","type":"tool_call"}]},{"role":"tool","parts":[{"response":'
+        '"{\\"city\\":\\"Paris\\",\\"forecast\\":\\"sunny\\",\\"temp_c\\":21}",'
+        '"id":"call_weather_1","type":"tool_call_response"}]}]'
+    ),
+    g.OUTPUT_MESSAGES: (
+        '[{"role":"assistant","parts":[{"content":"It is sunny.","type":"text"}],'
+        '"finish_reason":"stop"}]'
+    ),
+}
+
+
 class NoOpExporter(SpanExporter):
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         return SpanExportResult.SUCCESS
@@ -60,25 +88,31 @@ class NullSink:
         return
 
 
-def make_spans(provider: TracerProvider, n: int, nested: bool) -> None:
+def make_spans(
+    provider: TracerProvider, n: int, nested: bool, attributes: dict[str, Any] | None = None
+) -> None:
     """n spans: flat ones, or traces of one agent span with nine chat children."""
     tracer = provider.get_tracer("bench")
+    attributes = attributes or ATTRIBUTES
     if not nested:
         for _ in range(n):
-            tracer.start_span("chat", attributes=ATTRIBUTES).end()
+            tracer.start_span("chat", attributes=attributes).end()
         return
     for _ in range(n // 10):
         with tracer.start_as_current_span("agent", attributes=ATTRIBUTES):
             for _ in range(9):
-                with tracer.start_as_current_span("chat", attributes=ATTRIBUTES):
+                with tracer.start_as_current_span("chat", attributes=attributes):
                     pass
 
 
-def finished_spans(n: int, nested: bool = True) -> Sequence[ReadableSpan]:
+def finished_spans(
+    n: int, nested: bool = True, attributes: dict[str, Any] | None = None
+) -> Sequence[ReadableSpan]:
+    """n finished spans (`make_spans`), with ATTRIBUTES or the given ones."""
     memory = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(memory))
-    make_spans(provider, n, nested)
+    make_spans(provider, n, nested, attributes)
     return memory.get_finished_spans()
 
 

@@ -13,6 +13,10 @@ then drains everything. What must hold:
 `conflict_on_duplicate=False`); `changed_content` counts those whose second copy differs
 (documented: a parent's token roll-up may miss children delivered before a restart).
 Requests in flight at a kill get no answer (`unanswered_requests`) and are sent again.
+
+With `workers`, each receiver is started with a worker count drawn from it (`--workers`): a
+front end killed with its worker processes, and a spool taken up by another number of workers
+(split again by trace id) at the next start.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import random
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -46,6 +51,7 @@ def crash_loop(
     traces_per_request: int = 2,
     spans_per_trace: int = 5,
     seed: int | None = None,
+    workers: Sequence[int] = (1,),
 ) -> Figures:
     """Kill the receiver `kills` times, each after a random `up_s` seconds of service."""
     rng = random.Random(seed)
@@ -60,10 +66,12 @@ def crash_loop(
             "OTEL_RUNS_LOG_SETTLE_SECONDS": "0.2",
         }
 
+        counts: list[int] = []
+
         def serve() -> ServeProcess:
-            return start_serve(
-                Path(scratch) / "ls", "--spool", str(spool), grpc=False, langsmith=True, env=env
-            )
+            counts.append(rng.choice(workers))
+            args = ("--spool", str(spool), "--workers", str(counts[-1]))
+            return start_serve(Path(scratch) / "ls", *args, grpc=False, langsmith=True, env=env)
 
         current: list[str | None] = [None]
         payloads = Payloads(traces_per_request, spans_per_trace, split=True)
@@ -97,6 +105,7 @@ def crash_loop(
         return {
             "scenario": "crash loop",
             "kills": kills,
+            "workers": ",".join(map(str, counts)),
             "seconds": round(elapsed, 1),
             "mean_uptime_s": round(sum(uptimes) / len(uptimes), 2) if uptimes else 0.0,
             "rate_requests_per_s": rate_per_s,

@@ -48,6 +48,13 @@ def run(argv: Sequence[str] | None = None) -> list[Figures]:
         help="soak and outage requests per second, 20 spans each (default 10)",
     )
     parser.add_argument("--seed", type=int, help="seed of the crash loop's kill times")
+    parser.add_argument(
+        "--crash-workers",
+        default="1",
+        metavar="N,N,...",
+        help="worker counts the crash loop's receivers are started with, one drawn per start "
+        "(default 1)",
+    )
     args = parser.parse_args(argv)
     only = args.only.split(",") if args.only else list(SCENARIOS)
     unknown = set(only) - set(SCENARIOS)
@@ -65,7 +72,8 @@ def run(argv: Sequence[str] | None = None) -> list[Figures]:
     if "crash_loop" in only:
         kills = args.kills if args.kills is not None else (3 if args.smoke else 50)
         up_s = (0.5, 1.5) if args.smoke else (0.5, 4.0)
-        figures.append(crash_loop(kills, up_s=up_s, seed=args.seed))
+        workers = tuple(int(n) for n in args.crash_workers.split(","))
+        figures.append(crash_loop(kills, up_s=up_s, seed=args.seed, workers=workers))
     if "limits" in only:
         figures.extend(limits(long=not args.smoke))
     if args.save:

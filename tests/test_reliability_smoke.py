@@ -61,6 +61,13 @@ def test_crash_loop_smoke_loses_no_acknowledged_span() -> None:
     assert figures["changed_identity"] == 0
 
 
+def test_crash_loop_with_worker_processes_loses_no_acknowledged_span() -> None:
+    figures = crash_loop(3, up_s=(1.0, 2.0), seed=5, workers=(2, 3))
+    _kept(figures)
+    assert len(set(str(figures["workers"]).split(","))) == 2  # the count changed on a restart
+    assert figures["spans_acked"] > 0 and figures["changed_identity"] == 0
+
+
 def test_limits_smoke_through_the_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--smoke", "--only", "limits", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)

@@ -194,10 +194,16 @@ def test_every_wire_stores_the_runs_spans_to_runs_makes(tmp_path: Path, openai_u
     assert _stored_ids(store) == expected_ids
 
 
-def test_stats_counts_what_the_receiver_did(tmp_path: Path, openai_url: str) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_stats_counts_what_the_receiver_did(
+    tmp_path: Path, openai_url: str, workers: str
+) -> None:
     spans = _agent_spans(openai_url)
+    spans += _stamped_traces(6)  # traces for both workers
     store = tmp_path / "runs.sqlite"
-    with serving(store, "--token", "s3cret", grpc=False, env=FAST) as served:
+    with serving(
+        store, "--token", "s3cret", "--workers", workers, grpc=False, env=FAST
+    ) as served:
         stats_url = f"{served.http_url}/stats"
         auth = {"authorization": "Bearer s3cret"}
         assert httpx.get(stats_url, timeout=10).status_code == 401
@@ -217,6 +223,7 @@ def test_stats_counts_what_the_receiver_did(tmp_path: Path, openai_url: str) -> 
 
         _wait_for(delivered, "every run delivered")
         after = httpx.get(stats_url, headers=auth, timeout=10).json()
+    # With workers, what each converted and delivered is summed.
     assert after["accepted"] == after["converted"] == len(spans)
     assert after["pending"] == after["failed"] == after["rejected"] == 0
     assert len(_stored_ids(store)) == len(spans)
@@ -240,10 +247,16 @@ def test_genai_content_sent_as_log_events_joins_its_span(tmp_path: Path, openai_
     assert "It is sunny." in json.dumps(run["outputs"])
 
 
-def test_sigint_stops_it_cleanly_and_nothing_is_left_behind(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_sigint_stops_it_cleanly_and_nothing_is_left_behind(tmp_path: Path, workers: str) -> None:
     store = tmp_path / "runs.sqlite"
-    served = start_serve(store, "--spool", str(tmp_path / "spool.sqlite"), env=FAST)
-    spans = _stamped_traces(2)
+    spool = str(tmp_path / "spool.sqlite")
+    # A long settle time: the runs are made by the final flush, in every worker.
+    env = {"OTEL_RUNS_LOG_SETTLE_SECONDS": "600"}
+    served = start_serve(store, "--spool", spool, "--workers", workers, env=env)
+    children = _worker_processes(served)
+    assert len(children) == (int(workers) if workers != "1" else 0)
+    spans = _stamped_traces(6)
     response = httpx.post(
         f"{served.http_url}/v1/traces",
         content=encode_spans(spans).SerializeToString(),
@@ -255,6 +268,30 @@ def test_sigint_stops_it_cleanly_and_nothing_is_left_behind(tmp_path: Path) -> N
     assert _stored_ids(store) == _run_ids(spans)
     with pytest.raises(httpx.ConnectError):
         httpx.post(f"{served.http_url}/v1/traces", content=b"", headers=PROTOBUF)
+    _wait_for(lambda: not any(_alive(pid) for pid in children), "the workers to be gone")
+
+
+def _worker_processes(served: ServeProcess) -> list[int]:
+    """The processes `otel-runs serve` started (its workers), from Linux /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and _alive(int(entry.name)):
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == served.process.pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie left for its parent to reap."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return False
+    return stat[0] != "Z"
 
 
 def test_a_busy_port_and_bad_flags_fail_with_a_message(tmp_path: Path) -> None:
@@ -350,14 +387,22 @@ class _Stream:
 
 
 
-def test_kill_9_mid_stream_loses_no_acknowledged_span(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [("1", "1"), pytest.param("2", "3", id="2 workers, then 3")],
+)
+def test_kill_9_mid_stream_loses_no_acknowledged_span(
+    tmp_path: Path, before: str, after: str
+) -> None:
     spans = _stamped_traces(300)
     traces = list(_by_trace(spans).values())
     spool = str(tmp_path / "spool.sqlite")
     with running_fake_langsmith() as fake:
         fake.conflict_on_duplicate = False  # keep every delivery, to compare re-sent runs
         env = {**FAST, "LANGSMITH_API_KEY": fake.api_key, "LANGSMITH_ENDPOINT": fake.url}
-        served = start_serve(tmp_path / "ls", "--spool", spool, langsmith=True, env=env)
+        args = ("--spool", spool, "--workers", before)
+        served = start_serve(tmp_path / "ls", *args, langsmith=True, env=env)
+        workers = _worker_processes(served)
         stream = _Stream(f"{served.http_url}/v1/traces", traces)
         stream.thread.start()
         _wait_for(lambda: len(stream.acked) >= 40, "40 acknowledged requests")
@@ -365,7 +410,10 @@ def test_kill_9_mid_stream_loses_no_acknowledged_span(tmp_path: Path) -> None:
         stream.thread.join(60)
         assert stream.failed > 0 or len(stream.acked) == len(traces)
         acked_ids = set().union(*(_run_ids(traces[i]) for i in stream.acked))
-        with serving(tmp_path / "ls", "--spool", spool, langsmith=True, env=env) as again:
+        # Its workers go with it (they hold the spool's lock until they are gone).
+        _wait_for(lambda: not any(_alive(pid) for pid in workers), "the workers to be gone")
+        args = ("--spool", spool, "--workers", after)
+        with serving(tmp_path / "ls", *args, langsmith=True, env=env) as again:
             _wait_for(lambda: acked_ids <= set(fake.runs), "every acknowledged span delivered")
             assert again.stop() == 0
         deliveries = fake.deliveries()

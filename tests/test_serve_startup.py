@@ -117,11 +117,11 @@ def test_an_empty_or_blank_token_is_an_error(
 
 def test_the_ready_line_says_whether_auth_is_on(tmp_path: Path) -> None:
     with serving(tmp_path / "on.sqlite", env={"OTEL_RUNS_TOKEN": "s3cret"}) as running:
-        assert running.ready.endswith(" auth=on projects=any"), running.ready
+        assert running.ready.endswith(" auth=on projects=any workers=1"), running.ready
         assert "s3cret" not in running.ready
         assert httpx.get(f"{running.http_url}/stats").status_code == 401
-    with serving(tmp_path / "off.sqlite", "--project-from", "none") as running:
-        assert running.ready.endswith(" auth=off projects=none"), running.ready
+    with serving(tmp_path / "off.sqlite", "--project-from", "none", "--workers", "2") as running:
+        assert running.ready.endswith(" auth=off projects=none workers=2"), running.ready
 
 
 def test_listening_beyond_loopback_needs_a_token_or_insecure(tmp_path: Path) -> None:

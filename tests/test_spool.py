@@ -4,6 +4,7 @@ limit, and every way the file can refuse a write (read-only, locked, full, in us
 from __future__ import annotations
 
 import enum
+import marshal
 import math
 import os
 import shutil
@@ -22,12 +23,14 @@ from hypothesis import strategies as st
 from otel_runs.model.span_record import EventRecord, LinkRecord, SpanRecord
 from otel_runs.receiver.codec import (
     CodecError,
+    decode_lineage,
     decode_log_events,
     decode_spans,
     encode_log_events,
     encode_spans,
 )
 from otel_runs.receiver.intake import LogEvent, SpoolFullError, SpoolUnavailableError
+from otel_runs.receiver.partitions import partition_of, resplit
 from otel_runs.receiver.spool import Mark, Spool
 from tests.support.records import record
 from tests.support.strategies import PROPERTIES, span_ids, trace_ids
@@ -402,3 +405,130 @@ def test_a_file_that_is_not_our_spool_is_refused(
             conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema'")
     with pytest.raises(SpoolUnavailableError, match=message):
         Spool(path, max_bytes=MIB)
+
+
+# --- partitions (otel-runs serve --workers) ----------------------------------------------------
+
+
+def test_a_request_split_over_partitions_is_stored_whole_or_not_at_all(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.sqlite", max_bytes=64 * MIB)
+    first = [(0, spans_blob(1, 2), 2), (1, spans_blob(3), 1)]
+    seq0, seq1 = spool.append_rows("span_batches", first, "p")
+    assert [b.seq for b in spool.read("span_batches", 0, max_items=9, part=0)] == [seq0]
+    assert [b.seq for b in spool.read("span_batches", 0, max_items=9, part=1)] == [seq1]
+    assert spool.next_arrival("span_batches", 0, part=2) is None
+    assert spool.read("span_batches", 0, max_items=9, part=1)[0].project == "p"
+    assert spool.pending_spans == 3
+    writer = spool._writer
+    assert writer is not None
+    pages = writer.execute("PRAGMA page_count").fetchone()[0]
+    writer.execute(f"PRAGMA max_page_count={pages}")
+    big = encode_spans([record(9, attributes={"blob": os.urandom(200_000).hex()})])
+    with pytest.raises(SpoolUnavailableError, match="disk is full"):
+        spool.append_rows("span_batches", [(0, spans_blob(4), 1), (1, big, 1)])
+    # The partition-0 row of the refused request is not there either.
+    assert [b.seq for b in spool.read("span_batches", 0, max_items=9)] == [seq0, seq1]
+    assert spool.pending_spans == 3
+    spool.close()
+
+
+def test_what_a_worker_marks_is_what_the_owner_counts(tmp_path: Path) -> None:
+    path = tmp_path / "spool.sqlite"
+    owner = Spool(path, max_bytes=MIB)
+    seqs = owner.append_rows("span_batches", [(0, spans_blob(1, 2), 2), (1, spans_blob(3), 1)])
+    full = owner.stored_bytes
+    worker = Spool.attach(path)
+    with pytest.raises(SpoolUnavailableError, match="takes no appends"):
+        worker.append_spans(spans_blob(4), 1, None)
+    [batch] = worker.read("span_batches", 0, max_items=9, part=1)
+    worker.mark({batch.seq: Mark(None, 1)}, {})
+    # The owner's size limit and gauges see the worker's mark at once: they are in the file.
+    assert (owner.pending_spans, owner.stored_bytes) == (2, full - len(spans_blob(3)))
+    assert [b.seq for b in owner.read("span_batches", 0, max_items=9)] == seqs[:1]
+    worker.close()
+    owner.close()
+
+
+def _traces_of(spool: Spool, part: int) -> list[tuple[int, int]]:
+    """(trace id, span id) of the unresolved spans of one partition, in arrival order."""
+    found = []
+    for batch in spool.read("span_batches", 0, max_items=1000, part=part):
+        for index, span in enumerate(decode_spans(batch.body)):
+            if not batch.is_done(index):
+                found.append((span.trace_id, span.span_id))
+    return found
+
+
+def test_a_spool_split_for_another_worker_count_keeps_every_pending_span_in_order(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "spool.sqlite"
+    spool = Spool(path, max_bytes=MIB)
+    spans = [record(s, trace_id=t) for t in (11, 12, 13, 14) for s in (t * 10 + 1, t * 10 + 2)]
+    first = spool.append_spans(encode_spans(spans[:5]), 5, "kept")
+    spool.append_spans(encode_spans(spans[5:]), 3, None)
+    received = spool.read("span_batches", 0, max_items=9)[0].received
+    spool.mark({first: Mark(bytes([0b1]), 1)}, {})  # span 111 delivered before the restart
+    pending = [(s.trace_id, s.span_id) for s in spans[1:]]
+    assert spool.repartition(3, resplit) == 2
+    assert spool.parts == 3
+    by_part = {part: _traces_of(spool, part) for part in range(3)}
+    assert sum(1 for found in by_part.values() if found) >= 2  # the traces are spread
+    for part, found in by_part.items():
+        assert found == [k for k in pending if partition_of(k[0], 3) == part]
+    assert sorted(k for found in by_part.values() for k in found) == sorted(pending)
+    assert spool.pending_spans == 7
+    rows = spool.read("span_batches", 0, max_items=99)
+    assert {b.received for b in rows if b.project == "kept"} == {received}
+    assert spool.repartition(3, resplit) == 0  # already split for three
+    spool.close()
+    # Back to one worker: its one reader takes every row, nothing is rewritten.
+    reopened = Spool(path, max_bytes=MIB)
+    assert reopened.repartition(1, resplit) == 0
+    assert sorted(_traces_of(reopened, 0) + _traces_of(reopened, 1) + _traces_of(reopened, 2)) == (
+        sorted(pending)
+    )
+    assert reopened.parts == 1
+    reopened.close()
+
+
+_SCHEMA_1 = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE span_batches (seq INTEGER PRIMARY KEY AUTOINCREMENT, received REAL NOT NULL,"
+    " project TEXT, count INTEGER NOT NULL, size INTEGER NOT NULL, done BLOB, body BLOB NOT NULL)",
+    "CREATE TABLE log_batches (seq INTEGER PRIMARY KEY AUTOINCREMENT, received REAL NOT NULL,"
+    " count INTEGER NOT NULL, size INTEGER NOT NULL, done BLOB, body BLOB NOT NULL)",
+    "CREATE TABLE run_batches (seq INTEGER PRIMARY KEY AUTOINCREMENT, received REAL NOT NULL,"
+    " count INTEGER NOT NULL, size INTEGER NOT NULL, done BLOB, body BLOB NOT NULL)",
+    "CREATE TABLE lineage (seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id BLOB NOT NULL UNIQUE,"
+    " data BLOB NOT NULL)",
+    "INSERT INTO meta VALUES ('schema', '1')",
+)
+"""What otel-runs wrote before partitions (schema 1), as it wrote it."""
+
+
+def test_a_spool_of_the_previous_schema_is_read_and_upgraded(tmp_path: Path) -> None:
+    path = tmp_path / "spool.sqlite"
+    body = spans_blob(1, 2)
+    # A lineage row as schema 1 stored it: marshal of (format 1, kind 3, [fields]).
+    lineage = marshal.dumps((1, 3, [("20251122T000000000000Zabc", 7, None, None, ())]), 4)
+    with closing(sqlite3.connect(path, isolation_level=None)) as old:
+        old.execute("PRAGMA journal_mode=WAL")
+        for statement in _SCHEMA_1:
+            old.execute(statement)
+        old.execute(
+            "INSERT INTO span_batches (received, project, count, size, done, body)"
+            " VALUES (1.5, 'p', 2, ?, ?, ?)",
+            (len(body), bytes([0b10]), body),
+        )
+        old.execute("INSERT INTO lineage (run_id, data) VALUES (?, ?)", (bytes(16), lineage))
+    spool = Spool(path, max_bytes=MIB)
+    assert (spool.pending_spans, spool.stored_bytes, spool.parts) == (1, len(body), 1)
+    [batch] = spool.read("span_batches", 0, max_items=9, part=0)
+    assert (batch.project, batch.is_done(0), batch.is_done(1)) == ("p", False, True)
+    stored = spool.read_lineages()
+    assert stored.legacy == [(bytes(16), lineage)] and stored.batches == []
+    assert decode_lineage(stored.legacy[0][1]).segment_us == 7
+    spool.close()
+    with closing(sqlite3.connect(path)) as check:
+        assert check.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("2",)

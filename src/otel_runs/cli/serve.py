@@ -1,12 +1,15 @@
 """`otel-runs serve`: receive OTLP traces over HTTP and gRPC, spool them, forward them as runs.
 
     otel-runs serve [--host 127.0.0.1] [--http-port 4318] [--grpc-port 4317] [--store PATH]
+                    [--workers N]
 
 A port of 0 turns that protocol off; `auto` lets the OS pick a free one. Runs go to `--store`
 (a SQLite file), or to LangSmith with `--langsmith`; with neither, to LangSmith when
 `LANGSMITH_API_KEY` is set, else to `$OTEL_RUNS_STORE` or `./otel-runs.sqlite`. Once listening
 it prints one line, `otel-runs serve: ready http=HOST:PORT grpc=HOST:PORT runs=... spool=...
-auth=on|off projects=any|span|header|none`. Listening beyond loopback without a bearer token
+auth=on|off projects=any|span|header|none workers=N`. `--workers N` (N >= 2) converts and
+stores in N worker processes, one partition of the trace ids each (1, the default: in this one).
+Listening beyond loopback without a bearer token
 is refused unless `--insecure` is given. A startup failure (a port in use, a spool in use)
 prints one line naming what and where, stops what was started, and exits 1. SIGTERM or SIGINT
 stop it gracefully (exit 0). See docs/receiver.md.
@@ -15,11 +18,13 @@ stop it gracefully (exit 0). See docs/receiver.md.
 from __future__ import annotations
 
 import argparse
+import functools
 import ipaddress
 import logging
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
@@ -38,7 +43,7 @@ from otel_runs.receiver.limits import (
     Limits,
 )
 from otel_runs.receiver.projects import CHOICES as PROJECT_CHOICES
-from otel_runs.receiver.settings import ENV_PROJECT_FROM, ENV_SPOOL
+from otel_runs.receiver.settings import ENV_PROJECT_FROM, ENV_SPOOL, ENV_WORKERS
 from otel_runs.sinks import RunSink
 from otel_runs.sinks.choose import ENV_API_KEY
 from otel_runs.sinks.sqlite import STORE_ENV, SqliteSink, default_store_path
@@ -104,6 +109,15 @@ def register(commands: Subcommands) -> None:
         help="who may choose a run's LangSmith project: any (span attribute, else the "
         "Langsmith-Project header), span, header or none (default: "
         f"${ENV_PROJECT_FROM}, else any)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        metavar="N",
+        help="processes that convert and store runs: 1 is this one; 2 or more are worker "
+        "processes, each for its own share of the traces (use the machine's cores; default: $"
+        + ENV_WORKERS
+        + ", else 1)",
     )
     parser.add_argument(
         "--max-request-mib",
@@ -181,12 +195,13 @@ def run(args: argparse.Namespace) -> int:
     auth = BearerAuth(args.token)  # an empty token is a ConfigError: exit 1
     _check_exposure(args.host, auth, insecure=args.insecure)
     to = serve_langsmith.destination(args, _store(args))
-    sink, where = _sink(args)
-    try:
-        service = ReceiverService(sink, spool_path=args.spool, project_from=args.project_from)
-    except BaseException:
-        sink.close()
-        raise
+    sink_factory, where = _sink(args)
+    service = ReceiverService(
+        sink_factory=sink_factory,
+        workers=args.workers,
+        spool_path=args.spool,
+        project_from=args.project_from,
+    )
     limits = Limits(
         int(args.max_request_mib * MIB),
         args.max_inflight,
@@ -209,12 +224,18 @@ def run(args: argparse.Namespace) -> int:
             runs_api.stop(0, drain=False)  # not started: closes its sink
             service.stop(0, drain=False)  # not started: closes the sink, the spool and its lock
             raise CommandError(str(exc)) from None
-        service.start()
+        try:
+            service.start()  # with workers: raises when one cannot start
+        except BaseException:
+            server.stop()
+            runs_api.stop(0, drain=False)
+            service.stop(0, drain=False)
+            raise
         runs_api.start()
         print(
             f"{PROG} serve: ready {bound.describe()} runs={where} spool={service.spool_path}"
             f" to={to.described} auth={'on' if auth.enabled else 'off'}"
-            f" projects={service.project_from}",
+            f" projects={service.project_from} workers={service.workers}",
             flush=True,
         )
         number = signals.wait()
@@ -254,17 +275,19 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _sink(args: argparse.Namespace) -> tuple[RunSink, str]:
-    """The sink runs go to, and how the ready line names it."""
+def _sink(args: argparse.Namespace) -> tuple[Callable[[], RunSink], str]:
+    """What makes the sink runs go to (in this process, or in each worker process), and how the
+    ready line names it."""
     if args.langsmith and args.store is not None:
         raise CommandError("give --store or --langsmith, not both")
     if args.langsmith or (args.store is None and os.environ.get(ENV_API_KEY)):
         from otel_runs.sinks.langsmith import LangSmithSink
 
-        return LangSmithSink(), "langsmith"
+        LangSmithSink().close()  # a missing key or a bad endpoint stops startup here
+        return LangSmithSink, "langsmith"
     store = _store(args)
     _logger.debug("runs go to %s (--store, else $%s)", store, STORE_ENV)
-    return SqliteSink(store), str(store.resolve())
+    return functools.partial(SqliteSink, store), str(store.resolve())
 
 
 def _store(args: argparse.Namespace) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from typing import Any, Final
 
 from otel_runs.dialects.coerce import to_jsonable
@@ -88,11 +89,12 @@ def otel_namespace(
         out["status"] = {"code": record.status_code, "message": record.status_message}
     used = v.used
     leftovers = {}
-    for key, item in v.attrs.items():  # what no dialect consumed, JSON-ready, long text cut
+    attrs: Mapping[str, Any] = v.attrs  # (Any: `type(item) is str` below is the narrowing)
+    for key, item in attrs.items():  # what no dialect consumed, JSON-ready, long text cut
         if key in used:
             continue
         kind = type(item)
-        if (isinstance(item, str) and kind is str and len(item) <= limit) or kind in _PLAIN:
+        if (kind is str and len(item) <= limit) or kind in _PLAIN:
             leftovers[key] = item
         else:
             leftovers[key] = cap(to_jsonable(item), limit)

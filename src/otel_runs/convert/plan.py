@@ -83,6 +83,7 @@ class Plan:
         "tag_sources",
         "thread_id",
         "token_details",
+        "token_direct",
         "token_keys",
         "token_paths",
         "traceable",
@@ -120,6 +121,7 @@ class Plan:
         )  # span order, as the attribute walk found them
         fillable = {path for _, targets in self.token_keys for path, _ in targets}
         self.token_paths = tuple(path for path in PATHS if path in fillable)
+        self.token_direct = _uncontested(self.token_keys, self.token_paths)
         self.token_details = tuple(pair for pair in _TOKEN_DETAILS if pair[1] in present)
         self.cost_keys = not _COST_KEYS.isdisjoint(present)
         self.response_meta = not _RESPONSE_META.isdisjoint(present)
@@ -149,6 +151,26 @@ class Plan:
             genai_events
             or any(key.startswith(GENAI_KEY_PREFIXES) and key not in _IDENTITY for key in keys)
         )
+
+
+def _uncontested(
+    token_keys: tuple[tuple[str, tuple[tuple[str, int], ...]], ...], paths: tuple[str, ...]
+) -> tuple[tuple[str, str, str], ...] | None:
+    """When the shape has one token key per usage path (the usual case), each path's
+    (group, detail, key) in the table's order: no precedence left to decide per span. None
+    when two keys compete for a path."""
+    by_path: dict[str, list[str]] = {}
+    for key, targets in token_keys:
+        for path, _ in targets:
+            by_path.setdefault(path, []).append(key)
+    if any(len(keys) > 1 for keys in by_path.values()):
+        return None
+    return tuple((*_split(path), by_path[path][0]) for path in paths)
+
+
+def _split(path: str) -> tuple[str, str]:
+    group, _, detail = path.partition(".")
+    return group, detail
 
 
 _NO_NAMES: Final = frozenset[str]()

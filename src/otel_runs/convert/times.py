@@ -11,12 +11,12 @@ from typing import Final
 
 from otel_runs.dotted_order import us_to_datetime
 
-_SECONDS: dict[int, tuple[str, str]] = {}
-"""Unix second -> (`YYYY-MM-DDTHH:MM:SS`, `YYYYmmddTHHMMSS`)."""
+_SECONDS: dict[int, tuple[str, str, str]] = {}
+"""Unix second -> (`YYYY-MM-DDTHH:MM:SS`, `YYYYmmddTHHMMSS`, `YYYY-MM-DD`)."""
 _MAX_SECONDS: Final = 4096
 
 
-def _second(second: int) -> tuple[str, str]:
+def _second(second: int) -> tuple[str, str, str]:
     found = _SECONDS.get(second)
     if found is None:
         t = us_to_datetime(second * 1_000_000)  # (raises OverflowError past year 1..9999)
@@ -25,28 +25,29 @@ def _second(second: int) -> tuple[str, str]:
         compact = f"{t.year:04d}{t.month:02d}{t.day:02d}T{t.hour:02d}{t.minute:02d}{t.second:02d}"
         if len(_SECONDS) >= _MAX_SECONDS:
             _SECONDS.clear()
-        found = _SECONDS[second] = (f"{day}T{clock}", compact)
+        found = _SECONDS[second] = (f"{day}T{clock}", compact, day)
     return found
 
 
 def iso_time(us: int) -> str:
     """`format_datetime(us_to_datetime(us))`: ISO 8601 in UTC with six fractional digits."""
     second, micro = divmod(us, 1_000_000)
-    return f"{_second(second)[0]}.{micro:06d}+00:00"
+    # (printf style: twice as fast as an f-string's format spec)
+    return "%s.%06d+00:00" % ((_SECONDS.get(second) or _second(second))[0], micro)  # noqa: UP031
 
 
 def iso_time_ns(ns: int) -> str:
     """`iso_time` of integer nanoseconds (floored to microseconds)."""
     second, micro = divmod(ns // 1000, 1_000_000)
-    return f"{_second(second)[0]}.{micro:06d}+00:00"
+    return "%s.%06d+00:00" % ((_SECONDS.get(second) or _second(second))[0], micro)  # noqa: UP031
 
 
 def day_of(us: int) -> str:
     """The UTC date `YYYY-MM-DD` of an instant."""
-    return _second(us // 1_000_000)[0][:10]
+    return _second(us // 1_000_000)[2]
 
 
 def segment_time(us: int) -> str:
     """`dotted_order.format_time(us)`: the `YYYYmmddTHHMMSSffffffZ` part of a segment."""
     second, micro = divmod(us, 1_000_000)
-    return f"{_second(second)[1]}{micro:06d}Z"
+    return "%s%06dZ" % ((_SECONDS.get(second) or _second(second))[1], micro)  # noqa: UP031

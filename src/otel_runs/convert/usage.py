@@ -43,6 +43,9 @@ PATHS = tuple(TOKEN_ATTRIBUTES)
 
 
 def _from_attributes(v: SpanView, plan: Plan) -> Usage:
+    direct = plan.token_direct
+    if direct is not None:
+        return _from_uncontested(v, plan, direct)
     best: dict[str, tuple[int, int]] = {}
     attrs = v.attrs
     for key, targets in plan.token_keys:
@@ -62,6 +65,30 @@ def _from_attributes(v: SpanView, plan: Plan) -> Usage:
         for path in plan.token_paths:  # the table's order, whatever the span's
             if path in best:
                 _put(usage, path, best[path][1])
+    return _with_details(v, plan, usage)
+
+
+def _from_uncontested(
+    v: SpanView, plan: Plan, direct: tuple[tuple[str, str, str], ...]
+) -> Usage:
+    """`_from_attributes` for a shape whose every usage path has one key (`Plan.token_direct`)."""
+    usage: Usage = {}
+    attrs = v.attrs
+    used = v.used
+    for group, detail, key in direct:  # the table's order, whatever the span's
+        count = as_int(attrs[key])
+        if count is None:
+            continue
+        used.add(key)
+        if detail:
+            usage.setdefault(group, {})[detail] = count
+        else:
+            usage[group] = count
+    return _with_details(v, plan, usage) if plan.token_details else usage
+
+
+def _with_details(v: SpanView, plan: Plan, usage: Usage) -> Usage:
+    """Usage with the detail objects (`gen_ai.usage.*_token_details`) merged under the counts."""
     for group, key in plan.token_details:
         details = genai.token_details(v, key)
         if details:

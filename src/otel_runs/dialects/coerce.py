@@ -73,24 +73,41 @@ def loads(value: object) -> Any:
     Returns None when the value is not JSON, so callers can fall back to the raw text. A JSON
     string literal (`"\"text\""`) decodes to its text.
     """
-    if isinstance(value, (Mapping, list, tuple)):
-        return to_jsonable(value)  # (a kvlist may hold bytes: never let them reach a run)
-    if not isinstance(value, str):
-        return None
+    if type(value) is not str:
+        if isinstance(value, (Mapping, list, tuple)):
+            return to_jsonable(value)  # (a kvlist may hold bytes: never let them reach a run)
+        if not isinstance(value, str):
+            return None
     text = value.strip()
     if not text.startswith(_JSON_STARTS):
         return None
-    try:
-        decoded = json.loads(text)
-    except (ValueError, RecursionError):
+    decoded = _decode(text)
+    if decoded is _NOT_JSON:
         return None
     if isinstance(decoded, str) and decoded.strip().startswith(_JSON_STARTS[:2]):
-        try:  # double-encoded object or array
-            decoded = json.loads(decoded)
-        except (ValueError, RecursionError):
+        # double-encoded object or array
+        inner = _decode(decoded)
+        if inner is _NOT_JSON:
             return decoded
-    # Deeper values would overflow the recursive steps downstream; such text stays text.
+        text, decoded = decoded, inner
+    # Deeper values would overflow the recursive steps downstream; such text stays text. Text
+    # with at most MAX_JSON_DEPTH brackets cannot nest deeper (one C-level count, no walk).
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return decoded
     return None if _deeper_than(decoded, MAX_JSON_DEPTH) else decoded
+
+
+_NOT_JSON: Any = object()
+
+
+def _decode(text: str) -> Any:
+    """The JSON value of text, or _NOT_JSON. (The standard library's, not orjson's: orjson
+    reads integers past 64 bits as floats and refuses NaN; JSON text in attributes must come
+    back exactly as written.)"""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return _NOT_JSON
 
 
 MAX_JSON_DEPTH = 100
@@ -122,7 +139,7 @@ def as_object(value: object) -> dict[str, Any] | None:
 
 def as_list(value: object) -> list[Any] | None:
     """A list from a sequence attribute or a JSON array; None otherwise."""
-    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+    if type(value) is not str and isinstance(value, Sequence) and not isinstance(value, bytes):
         return list(value)
     decoded = loads(value)
     return decoded if isinstance(decoded, list) else None
@@ -165,7 +182,7 @@ def to_jsonable(value: object) -> Any:
         return value if math.isfinite(value) else str(value)
     if isinstance(value, bytes):
         return value.hex()
-    if isinstance(value, Mapping):
+    if isinstance(value, (dict, Mapping)):  # (dict first: no ABC check for dicts)
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [to_jsonable(v) for v in value]

@@ -20,6 +20,8 @@ from otel_runs.dialects.view import SpanView
 
 # Request parameter names that LangChain spells differently.
 _PARAM_RENAMES = {"stop_sequences": "stop", "choice.count": "n"}
+_JSON_SCALARS = frozenset({str, int, bool})
+"""Attribute value types that are JSON as they are (a float may not be finite)."""
 
 
 def run_type(v: SpanView) -> str | None:
@@ -255,7 +257,12 @@ def request_params(v: SpanView) -> dict[str, Any] | None:
     found = v.prefixed(g.REQUEST_PREFIX)
     if not found:
         return None
-    return {_PARAM_RENAMES.get(k, k): to_jsonable(val) for k, val in found.items()}
+    params = {}
+    for key, value in found.items():  # (a loop: a comprehension is one more call before 3.12)
+        params[_PARAM_RENAMES.get(key, key)] = (
+            value if type(value) in _JSON_SCALARS else to_jsonable(value)
+        )
+    return params
 
 
 def response_meta(v: SpanView) -> dict[str, Any] | None:

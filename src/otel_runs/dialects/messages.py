@@ -64,7 +64,7 @@ def from_genai(messages: object) -> list[Message] | None:
         return None
     out: list[Message] = []
     for item in items:
-        if not isinstance(item, Mapping):
+        if not isinstance(item, (dict, Mapping)):  # (dict first: no ABC check for dicts)
             continue
         role = as_str(item.get("role")) or "user"
         parts = item.get("parts")
@@ -75,7 +75,7 @@ def from_genai(messages: object) -> list[Message] | None:
         content: list[dict[str, Any]] = []
         calls: list[dict[str, Any]] = []
         for part in parts:
-            if not isinstance(part, Mapping):
+            if not isinstance(part, (dict, Mapping)):
                 continue
             kind = part.get("type")
             if kind == "text":
@@ -409,7 +409,7 @@ def from_ai_sdk(messages: object) -> list[Message] | None:
         return None
     out: list[Message] = []
     for item in items:
-        if not isinstance(item, Mapping):
+        if not isinstance(item, (dict, Mapping)):  # (dict first: no ABC check for dicts)
             continue
         role = as_str(item.get("role")) or "user"
         content = item.get("content")
@@ -419,7 +419,7 @@ def from_ai_sdk(messages: object) -> list[Message] | None:
         parts: list[dict[str, Any]] = []
         calls: list[dict[str, Any]] = []
         for part in content:
-            if not isinstance(part, Mapping):
+            if not isinstance(part, (dict, Mapping)):
                 continue
             kind = part.get("type")
             if kind == "tool-call":

@@ -1,5 +1,5 @@
 """Span records and log events <-> the compact bytes the spool stores, one blob per request
-(and the lineage of a delivered run, one blob per run).
+(and the lineages of delivered runs, one blob per mark).
 
 The encoding is `marshal` (format version 4, readable by every Python since 3.4) of plain
 tuples, lists and dicts, tagged with our own format number. Why marshal:
@@ -46,6 +46,7 @@ _MARSHAL_VERSION: Final = 4
 _SPANS: Final = 1
 _LOGS: Final = 2
 _LINEAGE: Final = 3
+_LINEAGES: Final = 4
 
 
 class CodecError(ValueError):
@@ -145,17 +146,32 @@ def decode_log_events(blob: bytes) -> list[LogEvent]:
         raise CodecError(f"spool blob has a malformed log event: {exc}") from exc
 
 
-def encode_lineage(lineage: Lineage) -> bytes:
-    """What a child arriving after a restart needs of a delivered run (see pipeline.py)."""
-    fields = (lineage.dotted_order, lineage.segment_us, lineage.thread_id, lineage.user_id)
-    return _dumps(_LINEAGE, [(*fields, lineage.project)])
-
-
 def decode_lineage(blob: bytes) -> Lineage:
-    """The lineage of one blob. Raises CodecError."""
+    """The lineage of one run as schema-1 spools stored it (one blob per run). Raises
+    CodecError."""
     try:
         [(dotted_order, segment_us, thread_id, user_id, project)] = _loads(blob, _LINEAGE)
         return Lineage(dotted_order, segment_us, thread_id, user_id, tuple(map(tuple, project)))
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, CodecError):
+            raise
+        raise CodecError(f"spool blob has a malformed lineage: {exc}") from exc
+
+
+def encode_lineages(items: Iterable[tuple[int, int, Lineage]]) -> bytes:
+    """Lineages of delivered runs, each with its run id and OTel trace id (the trace id says
+    which worker's partition it belongs to), as one blob."""
+    # A Lineage is a tuple: dotted_order, segment_us, thread_id, user_id, project.
+    return _dumps(_LINEAGES, [(key, trace_id, *lineage) for key, trace_id, lineage in items])
+
+
+def decode_lineages(blob: bytes) -> list[tuple[int, int, Lineage]]:
+    """(run id, trace id, lineage) of one blob, in the order written. Raises CodecError."""
+    try:
+        return [
+            (key, trace_id, Lineage(dotted, segment, thread, user, tuple(map(tuple, project))))
+            for key, trace_id, dotted, segment, thread, user, project in _loads(blob, _LINEAGES)
+        ]
     except (TypeError, ValueError) as exc:
         if isinstance(exc, CodecError):
             raise

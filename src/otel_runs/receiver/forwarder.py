@@ -22,7 +22,7 @@ from typing import Final
 
 from otel_runs.convert.tree import Lineage
 from otel_runs.guard import internal_errors
-from otel_runs.sinks import AnyRun, RunSink, SinkResult, run_id_text, write_runs
+from otel_runs.sinks import AnyRun, RunSink, SinkResult, batch_runs, run_id_text, write_runs
 
 _logger = logging.getLogger(__name__)
 
@@ -46,6 +46,8 @@ class Parcel:
     """Where the run sits, kept with the spool's marks once it is delivered."""
     spans: list[Loc] = field(default_factory=list)
     logs: list[Loc] = field(default_factory=list)
+    trace_id: int = 0
+    """The OTel trace id of its spans (where its lineage is kept: the trace's partition)."""
 
 
 @dataclass(slots=True)
@@ -69,14 +71,15 @@ class Forwarder:
         self,
         sink: RunSink,
         *,
-        batch_size: int = 500,
+        batch_size: int | None = None,
         max_runs: int = 10_000,
         first_backoff_s: float = FIRST_BACKOFF_S,
         max_backoff_s: float = MAX_BACKOFF_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.sink = sink
-        self.batch_size = batch_size
+        self.batch_size = batch_size if batch_size is not None else batch_runs(sink)
+        """Runs per sink write at most: given, else the sink's `batch_runs`."""
         self.max_runs = max_runs
         self._first_backoff = first_backoff_s
         self._max_backoff = max_backoff_s

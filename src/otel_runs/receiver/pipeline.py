@@ -38,18 +38,20 @@ from otel_runs.convert.assembler import TraceAssembler
 from otel_runs.convert.identity import identity
 from otel_runs.convert.run_data import RunData
 from otel_runs.convert.spans_to_runs import Keep
-from otel_runs.convert.tree import lineage_of
+from otel_runs.convert.tree import Lineage, lineage_of
 from otel_runs.model.span_record import EventRecord, SpanRecord
 from otel_runs.privacy import Privacy
 from otel_runs.receiver.codec import (
     CodecError,
     decode_lineage,
+    decode_lineages,
     decode_log_events,
     decode_spans,
-    encode_lineage,
+    encode_lineages,
 )
 from otel_runs.receiver.forwarder import Forwarder, Loc, Parcel
 from otel_runs.receiver.intake import SpoolUnavailableError
+from otel_runs.receiver.partitions import partition_of
 from otel_runs.receiver.spool import Mark, Spool, StoredBatch, Table, popcount
 
 _logger = logging.getLogger(__name__)
@@ -113,7 +115,11 @@ class PipelineCounts:
 
 
 class Pipeline:
-    """Spool -> assembler -> forwarder. Driven by one thread through `step`."""
+    """Spool -> assembler -> forwarder. Driven by one thread through `step`.
+
+    With `parts` > 1 it reads, assembles and marks only the rows of partition `part` (one worker
+    process of `otel-runs serve --workers`), and takes back only its partition's lineages.
+    """
 
     def __init__(
         self,
@@ -129,8 +135,12 @@ class Pipeline:
         read_spans: int = 2_000,
         clock: Callable[[], float] = time.time,
         privacy: Privacy | None = None,
+        part: int = 0,
+        parts: int = 1,
     ) -> None:
         self.spool = spool
+        self.part = part if parts > 1 else None
+        self.parts = parts
         self.privacy = privacy or Privacy()
         self.forwarder = forwarder
         self.assembler = TraceAssembler(keep=keep, ttl_s=ttl_s, max_waiting=max_waiting)
@@ -156,13 +166,29 @@ class Pipeline:
         self.read_everything = False
         """Set by a draining step that found no row left to read."""
         self.counts = PipelineCounts()
-        self._lineages: list[tuple[bytes, bytes]] = []
-        """Of runs just delivered, written with the next marks."""
-        for run_id, blob in spool.read_lineages():
+        self._lineages: list[tuple[int, int, Lineage]] = []
+        """Of runs just delivered (run id, trace id, lineage), written with the next marks."""
+        self._load_lineages()
+
+    def _load_lineages(self) -> None:
+        """The lineages the spool kept (of this partition's traces), oldest first, so the
+        newest of a run wins."""
+        stored = self.spool.read_lineages()
+        remember = self.assembler.remember
+        for run_id, blob in stored.legacy:  # schema 1: no trace id, every partition takes it
             try:
-                self.assembler.remember(int.from_bytes(run_id, "big"), decode_lineage(blob))
+                remember(int.from_bytes(run_id, "big"), decode_lineage(blob))
             except (CodecError, ValueError) as exc:
-                _logger.debug("spool %s: skipping a lineage row: %s", spool.path, exc)
+                _logger.debug("spool %s: skipping a lineage row: %s", self.spool.path, exc)
+        for body in stored.batches:
+            try:
+                lineages = decode_lineages(body)
+            except CodecError as exc:
+                _logger.debug("spool %s: skipping a lineage row: %s", self.spool.path, exc)
+                continue
+            for key, trace_id, lineage in lineages:
+                if self.part is None or partition_of(trace_id, self.parts) == self.part:
+                    remember(key, lineage)
 
     # --- the step -------------------------------------------------------------------------
 
@@ -191,9 +217,7 @@ class Pipeline:
             self._resolve_all("span_batches", parcel.spans)
             self._resolve_all("log_batches", parcel.logs)
             if parcel.lineage is not None:
-                self._lineages.append(
-                    (parcel.key.to_bytes(16, "big"), encode_lineage(parcel.lineage))
-                )
+                self._lineages.append((parcel.key, parcel.trace_id, parcel.lineage))
         self.flush_marks()
         if error is not None:
             raise error
@@ -229,7 +253,11 @@ class Pipeline:
         `joined`, to be re-assembled) or parked until their span comes. True when the item
         budget stopped the read."""
         batches = self.spool.read(
-            "log_batches", self._log_after, max_items=self.read_spans, received_before=before
+            "log_batches",
+            self._log_after,
+            max_items=self.read_spans,
+            received_before=before,
+            part=self.part,
         )
         for batch in batches:
             self._log_after = batch.seq
@@ -264,7 +292,11 @@ class Pipeline:
         budget = min(self.read_spans, room)
         before = None if drain else now - self.settle_s
         batches = self.spool.read(
-            "span_batches", self._span_after, max_items=budget, received_before=before
+            "span_batches",
+            self._span_after,
+            max_items=budget,
+            received_before=before,
+            part=self.part,
         )
         items = 0
         for batch in batches:
@@ -278,7 +310,9 @@ class Pipeline:
         if drain:
             self._unsettled_at = None
         elif not batches:
-            self._unsettled_at = self.spool.next_arrival("span_batches", self._span_after)
+            self._unsettled_at = self.spool.next_arrival(
+                "span_batches", self._span_after, self.part
+            )
         else:
             self._unsettled_at = None
         return bool(batches), items >= budget
@@ -349,7 +383,8 @@ class Pipeline:
             _route(run, held.project)
             lineage = lineage_of(run)
             sent = self.privacy.apply(run)  # before the outbox: nothing hidden reaches a sink
-            self.forwarder.put(Parcel(sent, run.key, lineage, held.spans, held.logs))
+            trace_id = held.key[0]
+            self.forwarder.put(Parcel(sent, run.key, lineage, held.spans, held.logs, trace_id))
         if len(self._held) != self.assembler.waiting:
             waiting = set(self.assembler.waiting_keys())
             for run_id in [r for r in self._held if r not in waiting]:
@@ -419,7 +454,10 @@ class Pipeline:
             }
         if not marks["span_batches"] and not marks["log_batches"] and not self._lineages:
             return
-        self.spool.mark(marks["span_batches"], marks["log_batches"], self._lineages)
+        lineages = (
+            (encode_lineages(self._lineages), len(self._lineages)) if self._lineages else None
+        )
+        self.spool.mark(marks["span_batches"], marks["log_batches"], lineages)
         self._lineages = []
         for table, table_marks in marks.items():
             opened = self._open[table]

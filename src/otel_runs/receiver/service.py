@@ -1,12 +1,19 @@
 """`ReceiverService`: the durable core of `otel-runs serve`, behind the wire front ends.
 
-    front end (HTTP / gRPC threads)          forwarding thread
+    front end (HTTP / gRPC threads)          forwarding thread (or each worker process)
       accept(records, project=...)             Pipeline.step()
-        └─ codec.encode_spans                    ├─ Spool.read      settled rows, log events
-        └─ Spool.append_spans  commit+fsync      ├─ TraceAssembler  TTL, cap, orphans -> roots
-           -> return: the request may be 200     ├─ Forwarder.send  sink, retries with backoff
-      accept_log_events(events)                  └─ Spool.mark      delivered -> done / deleted
-        └─ Spool.append_log_events
+        └─ partitions.split   (workers >= 2)     ├─ Spool.read      settled rows, log events
+        └─ codec.encode_spans                    ├─ TraceAssembler  TTL, cap, orphans -> roots
+        └─ Spool.append_rows   commit+fsync      ├─ Forwarder.send  sink, retries with backoff
+           -> return: the request may be 200     └─ Spool.mark      delivered -> done / deleted
+      accept_log_events(events)
+        └─ Spool.append_rows
+
+With `workers=1` (the default) the forwarding thread runs in this process: one process, one
+core's worth of work. With `workers=N` >= 2, N worker processes (worker_pool.py,
+worker_process.py) each forward one partition of the trace ids, with a sink of their own made by
+`sink_factory`, and this process only receives and spools: conversion and store writes use N
+cores. See docs/scaling.md.
 
 The front end constructs the service, calls `start()`, hands `accept` / `accept_log_events`
 to its request handlers (`Intake`), and calls `stop(timeout)` after its servers stopped taking
@@ -18,11 +25,12 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Final, cast
@@ -31,26 +39,24 @@ from otel_runs.convert.spans_to_runs import Keep
 from otel_runs.env_values import choice, number
 from otel_runs.errors import ConfigError
 from otel_runs.exporter import ENV_MAX_WAITING, ENV_TTL, keep_from_env
-from otel_runs.guard import internal_errors
 from otel_runs.model.span_record import SpanRecord
 from otel_runs.privacy import Privacy
 from otel_runs.receiver import projects, settings
 from otel_runs.receiver.codec import encode_log_events, encode_spans
 from otel_runs.receiver.forwarder import FIRST_BACKOFF_S, Forwarder
+from otel_runs.receiver.forwarding import Forwarding
 from otel_runs.receiver.intake import LogEvent, SpoolFullError, SpoolUnavailableError
+from otel_runs.receiver.partitions import resplit, split
 from otel_runs.receiver.pipeline import Pipeline
 from otel_runs.receiver.projects import ProjectFrom
 from otel_runs.receiver.spool import Spool, Synchronous
+from otel_runs.receiver.worker_pool import WorkerPool
+from otel_runs.receiver.worker_process import WorkerSettings
 from otel_runs.sinks import RunSink
 from otel_runs.value_limits import cap_event_values, cap_span_values
 from otel_runs.value_limits import max_value_chars as max_value_chars_setting
 
 _logger = logging.getLogger(__name__)
-
-_WARN_EVERY_S: Final = 60.0
-_MAX_ERROR_WAIT_S: Final = 30.0
-_INTERRUPT_GRACE_S: Final = 5.0
-"""How long `stop` waits for the forwarding thread after closing the sink to interrupt it."""
 
 
 class ReceiverService:
@@ -60,7 +66,11 @@ class ReceiverService:
     Configuration, argument > environment > default:
 
     - `sink`: where runs go; default `choose_sink()` (LangSmith when `LANGSMITH_API_KEY` is
-      set, else the local SQLite store).
+      set, else the local SQLite store). Or `sink_factory`, a callable that makes one.
+    - `workers`: `OTEL_RUNS_WORKERS`, default 1: processes that convert and store. 1 is this
+      one (a thread); 2 or more are worker processes, each with its own partition of the trace
+      ids and its own sink from `sink_factory` (which, as `keep` and `privacy`, must then be
+      picklable: importable by name, no lambdas).
     - `spool_path`: `OTEL_RUNS_SPOOL`, default `otel-runs-spool.sqlite` in the working dir.
     - `max_spool_bytes`: `OTEL_RUNS_SPOOL_MAX_BYTES`, default 1 GiB (at least 1 MiB).
     - `synchronous`: `OTEL_RUNS_SPOOL_SYNC`, "full" (default) or "normal".
@@ -77,7 +87,8 @@ class ReceiverService:
     - `max_value_chars`: `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, default 4 Mi: longer attribute
       values are cut, with a marker, before they are spooled (value_limits.py).
     - `max_outbox_runs`, `sink_batch_size`: runs waiting for the sink (reading pauses above),
-      runs per sink write. `retry_backoff_s`: first wait after the sink asked for a retry.
+      runs per sink write (default: the sink's `batch_runs`, 2,000 for the local store, else
+      500). `retry_backoff_s`: first wait after the sink asked for a retry.
     - `lock_timeout_s`: how long a write waits for another connection's lock on the file.
 
     Raises `SpoolUnavailableError` when the spool cannot be opened for writing (read-only,
@@ -88,6 +99,8 @@ class ReceiverService:
         self,
         sink: RunSink | None = None,
         *,
+        sink_factory: Callable[[], RunSink] | None = None,
+        workers: int | None = None,
         spool_path: str | os.PathLike[str] | None = None,
         max_spool_bytes: int | None = None,
         synchronous: Synchronous | None = None,
@@ -97,15 +110,23 @@ class ReceiverService:
         log_settle_s: float | None = None,
         log_wait_s: float | None = None,
         max_outbox_runs: int = 10_000,
-        sink_batch_size: int = 500,
+        sink_batch_size: int | None = None,
         retry_backoff_s: float = FIRST_BACKOFF_S,
         lock_timeout_s: float = 5.0,
         privacy: Privacy | None = None,
         project_from: ProjectFrom | None = None,
         max_value_chars: int | None = None,
     ) -> None:
-        if max_outbox_runs < 1 or sink_batch_size < 1:
+        if max_outbox_runs < 1 or (sink_batch_size is not None and sink_batch_size < 1):
             raise ConfigError("max_outbox_runs and sink_batch_size must be at least 1")
+        worker_count = int(number("workers", workers, settings.ENV_WORKERS, 1.0, minimum=1.0))
+        if sink is not None and (sink_factory is not None or worker_count > 1):
+            raise ConfigError(
+                "worker processes make their own sinks: give sink_factory (a picklable callable)"
+                " instead of sink"
+                if worker_count > 1
+                else "give sink or sink_factory, not both"
+            )
         if not retry_backoff_s > 0 or not lock_timeout_s >= 0:
             raise ConfigError("retry_backoff_s must be > 0 and lock_timeout_s >= 0 seconds")
         path = Path(spool_path) if spool_path is not None else settings.default_spool_path()
@@ -146,41 +167,74 @@ class ReceiverService:
             synchronous="normal" if sync == "normal" else "full",
             lock_timeout_s=lock_timeout_s,
         )
-        try:
-            if sink is None:
-                from otel_runs.sinks.choose import choose_sink
+        self._parts = worker_count
+        self._forwarding: Forwarding | None = None
+        self._pool: WorkerPool | None = None
+        if sink_factory is None:
+            from otel_runs.sinks.choose import choose_sink
 
-                sink = choose_sink()
-            self._forwarder = Forwarder(
-                sink,
-                batch_size=sink_batch_size,
-                max_runs=max_outbox_runs,
-                first_backoff_s=retry_backoff_s,
-            )
-            self._pipeline = Pipeline(
-                self._spool,
-                self._forwarder,
-                keep=keep,
-                ttl_s=ttl_s,
-                max_waiting=max_waiting,
-                settle_s=settle_s,
-                log_wait_s=wait_s,
-                privacy=self._privacy,
-            )
+            sink_factory = choose_sink
+        try:
+            self._spool.repartition(self._parts, resplit)
+            if worker_count > 1:
+                self._pool = WorkerPool(
+                    _worker_settings(
+                        WorkerSettings(
+                            spool_path=self._spool.path,
+                            part=0,
+                            parts=worker_count,
+                            sink_factory=sink_factory,
+                            # Workers only mark: a mark a power loss rolls back sends its
+                            # run again (a duplicate, never a loss), and the next fsync'd append
+                            # syncs the WAL up to it anyway. Sparing its fsync keeps the worker
+                            # converting instead of waiting (1-4 ms a mark on the project VM).
+                            synchronous="normal",
+                            lock_timeout_s=lock_timeout_s,
+                            keep=keep,
+                            ttl_s=ttl_s,
+                            max_waiting=max_waiting,
+                            settle_s=settle_s,
+                            log_wait_s=wait_s,
+                            max_outbox_runs=max_outbox_runs,
+                            sink_batch_size=sink_batch_size,
+                            retry_backoff_s=retry_backoff_s,
+                            privacy=self._privacy,
+                            log_level=_log_level(),
+                        )
+                    ),
+                    self._spool.lock_fd,
+                )
+            else:
+                sink = sink if sink is not None else sink_factory()
+                forwarder = Forwarder(
+                    sink,
+                    batch_size=sink_batch_size,
+                    max_runs=max_outbox_runs,
+                    first_backoff_s=retry_backoff_s,
+                )
+                pipeline = Pipeline(
+                    self._spool,
+                    forwarder,
+                    keep=keep,
+                    ttl_s=ttl_s,
+                    max_waiting=max_waiting,
+                    settle_s=settle_s,
+                    log_wait_s=wait_s,
+                    privacy=self._privacy,
+                )
+                self._forwarding = Forwarding(pipeline, forwarder)
         except BaseException:
             self._spool.close()  # releases the file for the next attempt
             raise
         self.sink: Final = sink
-        self._thread: threading.Thread | None = None
+        """The sink runs go to; None with worker processes (each makes its own)."""
+        self.workers: Final = worker_count
+        """Processes that convert and store (1: this one, on a thread; more: worker
+        processes)."""
+        self._started = False
         self._state = threading.Lock()
-        self._wake = threading.Event()
-        self._halt = threading.Event()
-        self._drained = threading.Event()
-        self._draining = False
-        self._deadline = float("inf")
         self._stopped = False
         self._stop_result = False
-        self._last_warning = -_WARN_EVERY_S
         self._counts = {
             "accepted": 0,
             "accepted_log_events": 0,
@@ -217,17 +271,27 @@ class ReceiverService:
             records = [self._privacy.hide_record(record) for record in records]
         project = project.strip() if project else None
         records, project = projects.route(records, project, self.project_from)
+        groups = split(records, self._parts)
+        rows = [(part, self._encoded_spans(group), len(group)) for part, group in groups.items()]
+        with self._counting_refusals():
+            self._spool.append_rows("span_batches", rows, project or None)
+        self._count("accepted", len(records))
+        self._wake(groups)
+
+    def _encoded_spans(self, records: list[SpanRecord]) -> bytes:
         body = encode_spans(records)
         limit = self._max_value_chars
         if len(body) > limit:  # else no value can be longer: each is in the body whole
             capped = [cap_span_values(record, limit) for record in records]
             if any(new is not old for new, old in zip(capped, records, strict=True)):
-                records = capped
-                body = encode_spans(records)
-        with self._counting_refusals():
-            self._spool.append_spans(body, len(records), project or None)
-        self._count("accepted", len(records))
-        self._wake.set()
+                body = encode_spans(capped)
+        return body
+
+    def _wake(self, parts: Iterable[int]) -> None:
+        if self._pool is not None:
+            self._pool.wake(parts)
+        elif self._forwarding is not None:
+            self._forwarding.wake()
 
     def accept_log_events(self, events: Sequence[LogEvent]) -> None:
         """Spool span-bound log events in one transaction; they join their span's run as
@@ -236,15 +300,20 @@ class ReceiverService:
             return
         if self._privacy.hides_spans:
             events = [replace(item, event=self._privacy.hide_event(item.event)) for item in events]
+        groups = split(events, self._parts)
+        rows = [(part, self._encoded_events(group), len(group)) for part, group in groups.items()]
+        with self._counting_refusals():
+            self._spool.append_rows("log_batches", rows)
+        self._count("accepted_log_events", len(events))
+        self._wake(groups)
+
+    def _encoded_events(self, events: list[LogEvent]) -> bytes:
         body = encode_log_events(events)
         limit = self._max_value_chars
         if len(body) > limit:
             events = [replace(item, event=cap_event_values(item.event, limit)) for item in events]
             body = encode_log_events(events)
-        with self._counting_refusals():
-            self._spool.append_log_events(body, len(events))
-        self._count("accepted_log_events", len(events))
-        self._wake.set()
+        return body
 
     @contextmanager
     def _counting_refusals(self) -> Iterator[None]:
@@ -274,12 +343,13 @@ class ReceiverService:
         with self._state:
             if self._stopped:
                 raise ConfigError("a stopped ReceiverService cannot start again; make a new one")
-            if self._thread is not None:
+            if self._started:
                 return
-            self._thread = threading.Thread(
-                target=self._run, name="otel-runs-forwarder", daemon=True
-            )
-            self._thread.start()
+            self._started = True
+        if self._pool is not None:
+            self._pool.start()  # raises ConfigError when a worker cannot start
+        elif self._forwarding is not None:
+            self._forwarding.start()
 
     def stop(self, timeout: float = 10.0, *, drain: bool = True) -> bool:
         """Refuse new requests, deliver what is spooled within `timeout` seconds, close.
@@ -295,41 +365,20 @@ class ReceiverService:
             if self._stopped:
                 return self._stop_result
             self._stopped = True
-            thread = self._thread
+            started = self._started
         self._spool.refuse_appends("the receiver is shutting down")
         deadline = time.monotonic() + max(timeout, 0.0)
-        sink_closed = False
-        if thread is not None:
-            if drain:
-                self._deadline = deadline
-                self._forwarder.retry_now()
-                self._draining = True
-            else:
-                self._halt.set()
-            self._wake.set()
-            thread.join(max(deadline - time.monotonic(), 0.0))
-            if thread.is_alive():  # blocked in a sink write: closing the sink interrupts it
-                self._forwarder.closing = True
-                self._halt.set()
-                self._wake.set()
-                self._close_sink()
-                sink_closed = True
-                thread.join(_INTERRUPT_GRACE_S)
-                if thread.is_alive():
-                    _logger.error("the forwarding thread did not stop; closing the spool anyway")
-        if thread is None:  # never started: nothing was forwarded, everything stays spooled
+        if started and self._pool is not None:
+            result = self._pool.stop(deadline, drain=drain)
+        elif started and self._forwarding is not None:
+            result = self._forwarding.stop(deadline, drain=drain)
+        else:  # never started: nothing was forwarded, everything stays spooled
             result = self._spool.pending_spans == 0
-        else:
-            result = drain and self._drained.is_set()
-        if not sink_closed:
-            self._close_sink()
+            if self._forwarding is not None:
+                self._forwarding.stop(deadline, drain=False)  # closes the sink
         self._spool.close()
         self._stop_result = result
         return result
-
-    def _close_sink(self) -> None:
-        with internal_errors("closing the sink"):
-            self.sink.close()
 
     def __enter__(self) -> ReceiverService:
         self.start()
@@ -342,45 +391,6 @@ class ReceiverService:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
-
-    # --- the forwarding thread ------------------------------------------------------------
-
-    def _run(self) -> None:
-        errors = 0
-        while not self._halt.is_set():
-            draining = self._draining
-            busy = False
-            failure: BaseException | None = None
-            with internal_errors("forwarding spooled spans") as failed:
-                try:
-                    busy = self._pipeline.step(drain=draining)
-                    errors = 0
-                except SpoolUnavailableError as exc:  # expected trouble, not a bug: no guard
-                    failure = exc
-            failure = failure or failed.error
-            if failure is not None:
-                errors += 1
-                self._warn("forwarding paused: %s", failure)
-                self._halt.wait(min(2.0**errors, _MAX_ERROR_WAIT_S))
-                continue
-            if draining:
-                if self._pipeline.read_everything and self._forwarder.size == 0:
-                    self._drained.set()
-                    return
-                if time.monotonic() >= self._deadline:
-                    return
-            if not busy:
-                wait = self._pipeline.wait_s()
-                if draining:
-                    wait = min(wait, max(self._deadline - time.monotonic(), 0.0))
-                self._wake.wait(wait)
-                self._wake.clear()
-
-    def _warn(self, message: str, *args: object) -> None:
-        now = time.monotonic()
-        if now - self._last_warning >= _WARN_EVERY_S:
-            self._last_warning = now
-            _logger.warning(message, *args)
 
     # --- observability ------------------------------------------------------------------------
 
@@ -401,30 +411,40 @@ class ReceiverService:
         """
         with self._state:
             stats = dict(self._counts)
-        assembly = asdict(self._pipeline.assembler.counts)
-        pipeline = asdict(self._pipeline.counts)
-        forward = asdict(self._forwarder.counts)
+        pending = self._spool.pending()
         stats.update(
-            spooled_bytes=self._spool.stored_bytes,
+            spooled_bytes=pending.bytes,
             spool_file_bytes=self._spool.file_bytes(),
-            pending=self._spool.pending_spans,
-            pending_log_events=self._spool.pending_log_events,
-            waiting=self._pipeline.held,
-            outbox=self._forwarder.size,
-            converted=assembly["converted"],
-            waited=assembly["waited"],
-            orphaned=assembly["orphaned"],
-            evicted=assembly["evicted"],
-            invalid=assembly["rejected"],
-            not_runs=pipeline["not_runs"],
-            resent=pipeline["resent"],
-            unreadable=pipeline["unreadable"],
-            delivered=forward["delivered"],
-            duplicates=forward["duplicates"],
-            failed=forward["failed"],
-            retried=forward["retried"],
-            log_events_joined=pipeline["log_events_joined"],
-            log_events_unjoined=pipeline["log_events_unjoined"],
-            log_events_waiting=self._pipeline.waiting_logs,
+            pending=pending.spans,
+            pending_log_events=pending.logs,
         )
+        if self._pool is not None:
+            stats.update(self._pool.counts())
+            stats["worker_restarts"] = self._pool.restarts()
+        elif self._forwarding is not None:
+            stats.update(self._forwarding.counts())
         return stats
+
+    def worker_pids(self) -> list[int | None]:
+        """The worker processes' ids (None for one being restarted); empty with one worker
+        (this process)."""
+        return self._pool.pids() if self._pool is not None else []
+
+
+def _worker_settings(first: WorkerSettings) -> list[WorkerSettings]:
+    """One worker's settings per partition; raises ConfigError when they cannot be sent to
+    another process (a lambda as sink_factory, keep or privacy hook)."""
+    try:
+        pickle.dumps(first)
+    except (pickle.PicklingError, AttributeError, TypeError) as exc:
+        raise ConfigError(
+            f"worker processes need a sink_factory, keep and privacy hooks that can be pickled"
+            f" (functions importable by name, no lambdas): {exc}"
+        ) from exc
+    return [replace(first, part=part) for part in range(first.parts)]
+
+
+def _log_level() -> int | None:
+    """The level worker processes log at: this process's, if it configured logging."""
+    root = logging.getLogger()
+    return root.getEffectiveLevel() if root.handlers else None

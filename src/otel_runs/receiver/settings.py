@@ -20,6 +20,9 @@ ENV_LOG_SETTLE: Final = "OTEL_RUNS_LOG_SETTLE_SECONDS"
 """How long a span stays spooled before conversion, so its late log events can join (2)."""
 ENV_LOG_WAIT: Final = "OTEL_RUNS_LOG_WAIT_SECONDS"
 """How long a log event waits for its span before it is given up (300)."""
+ENV_WORKERS: Final = "OTEL_RUNS_WORKERS"
+"""Processes that convert and store runs (default 1: the receiving process itself; 2 or more:
+worker processes, one partition of the trace ids each)."""
 ENV_PROJECT_FROM: Final = "OTEL_RUNS_PROJECT_FROM"
 """Who may choose a run's project: `any` (default), `span`, `header` or `none`
 (receiver/projects.py)."""

@@ -45,12 +45,24 @@ class SinkResult:
         return self.failed == 0
 
 
+DEFAULT_BATCH_RUNS = 500
+"""Runs per write the receiver sends a sink that names no `batch_runs`."""
+
+
+def batch_runs(sink: object) -> int:
+    """How many runs a write to `sink` should carry at most (see `RunSink`)."""
+    wanted = getattr(sink, "batch_runs", None)
+    return wanted if isinstance(wanted, int) and wanted > 0 else DEFAULT_BATCH_RUNS
+
+
 @runtime_checkable
 class RunSink(Protocol):
     """A destination for runs. `write` never raises for a destination failure: it reports it.
 
     A sink with a true `takes_run_data` attribute (every sink of this package) is handed the
-    engine's `RunData` as they are; any other sink gets `Run` objects made of them.
+    engine's `RunData` as they are; any other sink gets `Run` objects made of them. A sink with
+    a `batch_runs` attribute says how many runs a write does best with: the receiver sends it
+    batches of that many (default `DEFAULT_BATCH_RUNS`) when it has them.
     """
 
     def write(self, runs: Sequence[Run]) -> SinkResult:

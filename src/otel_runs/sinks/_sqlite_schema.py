@@ -100,6 +100,15 @@ class Encoded:
     attachments: list[AttachmentRow] = field(default_factory=list)
     feedback: list[FeedbackRow] = field(default_factory=list)
 
+PAGE_SIZE: Final = 16_384
+"""Page size of a new store. A run's row is ~2 KB of JSON: with SQLite's default 4 KiB pages
+a write costs twice the CPU (measured: 34 against 20 us per run over 60,000 runs of the
+receiver benchmark, 500 runs a transaction, default cache), mostly B-tree pages split and
+written to the WAL, then checkpointed. Stores made before keep their pages."""
+CACHE_KIB: Final = 16_384
+"""Page cache of a writing connection (SQLite's default is 2 MiB): the indexes' inner pages
+stay in memory as the store grows."""
+
 
 def connect(path: Path, *, timeout: float, readonly: bool) -> sqlite3.Connection:
     """An autocommit connection (transactions are explicit); raises sqlite3.Error."""
@@ -110,10 +119,14 @@ def connect(path: Path, *, timeout: float, readonly: bool) -> sqlite3.Connection
         conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
     try:
         if not readonly:
+            if conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0:
+                # A new file (only takes effect before the first table and before WAL is set).
+                conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
             mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if str(mode).lower() != "wal":
                 _logger.warning("run store %s: journal_mode is %s, not wal", path, mode)
             conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         return conn
     except BaseException:
         conn.close()

@@ -1,0 +1,159 @@
+"""The forwarding thread: steps a `Pipeline` (spool -> assembler -> sink) until stopped.
+
+Run by `ReceiverService` itself (one process), or by each worker process of `otel-runs serve
+--workers N` (`worker.py`) on its partition of the spool. It steps while there is work, sleeps
+until the pipeline's next deadline or a `wake()`, backs off on spool errors, and on `stop`
+either drains (every spooled span read, the outbox sent until empty or the deadline) or stops
+after the current step; a sink write still running at the deadline is interrupted by closing
+the sink (what it may have stored is sent again next time: duplicates, never losses).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import asdict
+from typing import Final
+
+from otel_runs.guard import internal_errors
+from otel_runs.receiver.forwarder import Forwarder
+from otel_runs.receiver.intake import SpoolUnavailableError
+from otel_runs.receiver.pipeline import Pipeline
+
+_logger = logging.getLogger(__name__)
+
+_WARN_EVERY_S: Final = 60.0
+_MAX_ERROR_WAIT_S: Final = 30.0
+_INTERRUPT_GRACE_S: Final = 5.0
+"""How long `stop` waits for the thread after closing the sink to interrupt it."""
+
+COUNTERS: Final = (
+    "converted", "waited", "orphaned", "evicted", "invalid", "not_runs", "resent", "unreadable",
+    "delivered", "duplicates", "failed", "retried", "log_events_joined", "log_events_unjoined",
+)  # fmt: skip
+"""What `Forwarding.counts` counts since it was created (summed over worker processes)."""
+GAUGES: Final = ("waiting", "outbox", "log_events_waiting")
+"""What `Forwarding.counts` measures now."""
+
+
+class Forwarding:
+    """One thread driving one pipeline; `stop` closes the sink (not the spool)."""
+
+    def __init__(self, pipeline: Pipeline, forwarder: Forwarder) -> None:
+        self.pipeline: Final = pipeline
+        self.forwarder: Final = forwarder
+        self._thread: threading.Thread | None = None
+        self._wake = threading.Event()
+        self._halt = threading.Event()
+        self._drained = threading.Event()
+        self._draining = False
+        self._deadline = float("inf")
+        self._last_warning = -_WARN_EVERY_S
+
+    def start(self) -> None:
+        """Start the thread (what an earlier run left in the spool goes first). Idempotent."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._run, name="otel-runs-forwarder", daemon=True
+            )
+            self._thread.start()
+
+    def wake(self) -> None:
+        """Something was spooled: step soon."""
+        self._wake.set()
+
+    def stop(self, deadline: float, *, drain: bool) -> bool:
+        """Stop by `deadline` (time.monotonic), draining first if asked; close the sink.
+        True when everything readable was delivered."""
+        thread = self._thread
+        sink_closed = False
+        if thread is not None:
+            if drain:
+                self._deadline = deadline
+                self.forwarder.retry_now()
+                self._draining = True
+            else:
+                self._halt.set()
+            self._wake.set()
+            thread.join(max(deadline - time.monotonic(), 0.0))
+            if thread.is_alive():  # blocked in a sink write: closing the sink interrupts it
+                self.forwarder.closing = True
+                self._halt.set()
+                self._wake.set()
+                self._close_sink()
+                sink_closed = True
+                thread.join(_INTERRUPT_GRACE_S)
+                if thread.is_alive():
+                    _logger.error("the forwarding thread did not stop; closing the spool anyway")
+        result = thread is not None and drain and self._drained.is_set()
+        if not sink_closed:
+            self._close_sink()
+        return result
+
+    def _close_sink(self) -> None:
+        with internal_errors("closing the sink"):
+            self.forwarder.sink.close()
+
+    def counts(self) -> dict[str, int]:
+        """`COUNTERS` and `GAUGES` (see `ReceiverService.stats`)."""
+        pipeline, forwarder = self.pipeline, self.forwarder
+        assembly = asdict(pipeline.assembler.counts)
+        steps = asdict(pipeline.counts)
+        forward = asdict(forwarder.counts)
+        return {
+            "waiting": pipeline.held,
+            "outbox": forwarder.size,
+            "converted": assembly["converted"],
+            "waited": assembly["waited"],
+            "orphaned": assembly["orphaned"],
+            "evicted": assembly["evicted"],
+            "invalid": assembly["rejected"],
+            "not_runs": steps["not_runs"],
+            "resent": steps["resent"],
+            "unreadable": steps["unreadable"],
+            "delivered": forward["delivered"],
+            "duplicates": forward["duplicates"],
+            "failed": forward["failed"],
+            "retried": forward["retried"],
+            "log_events_joined": steps["log_events_joined"],
+            "log_events_unjoined": steps["log_events_unjoined"],
+            "log_events_waiting": pipeline.waiting_logs,
+        }
+
+    def _run(self) -> None:
+        errors = 0
+        while not self._halt.is_set():
+            draining = self._draining
+            busy = False
+            failure: BaseException | None = None
+            with internal_errors("forwarding spooled spans") as failed:
+                try:
+                    busy = self.pipeline.step(drain=draining)
+                    errors = 0
+                except SpoolUnavailableError as exc:  # expected trouble, not a bug: no guard
+                    failure = exc
+            failure = failure or failed.error
+            if failure is not None:
+                errors += 1
+                self._warn("forwarding paused: %s", failure)
+                self._halt.wait(min(2.0**errors, _MAX_ERROR_WAIT_S))
+                continue
+            if draining:
+                if self.pipeline.read_everything and self.forwarder.size == 0:
+                    self._drained.set()
+                    return
+                if time.monotonic() >= self._deadline:
+                    return
+            if not busy:
+                wait = self.pipeline.wait_s()
+                if draining:
+                    wait = min(wait, max(self._deadline - time.monotonic(), 0.0))
+                self._wake.wait(wait)
+                self._wake.clear()
+
+    def _warn(self, message: str, *args: object) -> None:
+        now = time.monotonic()
+        if now - self._last_warning >= _WARN_EVERY_S:
+            self._last_warning = now
+            _logger.warning(message, *args)
