@@ -2,6 +2,8 @@
 
 - The receiver answers 200 only once a request is fsync'd (docs/spool.md): the spool's WAL is
   fdatasync'd inside `ReceiverService.accept`, which the front ends wait for.
+- A LangSmith API mark (items resolved) commits without a sync: lost, it only makes its items
+  read and sent again. The append after it is synced again.
 - The local run store is WAL with `synchronous=NORMAL` (docs/spool.md, sinks/sqlite.py): no
   sync per batch, but a checkpoint syncs the WAL before it writes the database file, so a power
   loss can roll back the last batches and never corrupts the file.
@@ -23,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from otel_runs.receiver.settings import ENV_SPOOL_SYNC
-from otel_runs.receiver.spool import Spool
+from otel_runs.receiver.spool import Mark, Spool
 from otel_runs.sinks.sqlite import SqliteSink
 from tests.support.agent_spans import agent_runs
 
@@ -52,7 +54,7 @@ def traced(tmp_path: Path, *args: str) -> list[str]:
     assert done.returncode == 0, done.stderr
     events = []
     for line in log.read_text().splitlines():
-        marker = re.search(r'"(WRITE-START|WRITE-END|CLOSED)\\n"', line)
+        marker = re.search(r'"(WRITE-START|WRITE-END|MARK-START|MARK-END|CLOSED)\\n"', line)
         if marker:
             events.append(marker[1])
         elif found := SYNC.search(line):
@@ -74,6 +76,13 @@ def test_with_synchronous_normal_accept_does_not_sync(tmp_path: Path) -> None:
     """The documented weaker setting, and proof that the check above can fail."""
     inside = between(traced(tmp_path, "spool", str(tmp_path), "normal"), "WRITE-START", "WRITE-END")
     assert not any(event.startswith("sync ") for event in inside), inside
+
+
+def test_a_langsmith_api_mark_does_not_sync_and_the_next_append_does(tmp_path: Path) -> None:
+    events = traced(tmp_path, "marks", str(tmp_path))
+    wal = f"sync {tmp_path / 'spool.sqlite-wal'}"
+    assert wal not in between(events, "MARK-START", "MARK-END"), events
+    assert wal in between(events, "WRITE-START", "WRITE-END"), events
 
 
 def test_the_store_syncs_the_wal_before_the_database_at_a_checkpoint(tmp_path: Path) -> None:
@@ -108,6 +117,16 @@ def test_the_spool_writes_with_the_sync_it_was_given(
     spool = Spool(tmp_path / "spool.sqlite", max_bytes=1 << 20, synchronous=setting)  # type: ignore[arg-type]
     try:
         assert spool.durability() == ("wal", expected)
+    finally:
+        spool.close()
+
+
+def test_the_spool_writes_with_full_sync_again_after_a_langsmith_api_mark(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.sqlite", max_bytes=1 << 20)
+    try:
+        seq = spool.append_run_items(b"request", 1)
+        spool.mark({}, {}, runs={seq: Mark(None, 1)})
+        assert spool.durability() == ("wal", FULL)
     finally:
         spool.close()
 

@@ -27,7 +27,12 @@ from otel_runs.receiver.langsmith_api.bodies import (
     read_request,
 )
 from otel_runs.receiver.langsmith_api.codec import decode_request, encode_request
-from otel_runs.receiver.langsmith_api.multipart import MultipartError, boundary_of, split_parts
+from otel_runs.receiver.langsmith_api.multipart import (
+    MultipartError,
+    Part,
+    boundary_of,
+    split_parts,
+)
 from otel_runs.receiver.limits import BadEncodingError, BodyTooLargeError, UnsupportedEncodingError
 
 BOUNDARY = "b0undary"
@@ -171,6 +176,61 @@ def test_feedback_parts_name_their_run() -> None:
     assert read.items == [
         (items.FEEDBACK, RUN_ID, {"id": feedback_id, "run_id": RUN_ID, "key": "ok", "score": 1})
     ]
+
+
+def _from_parts_one_by_one(parts: list[Part]) -> items.Read:
+    """`from_parts` as it was before consecutive parts shared their run's group: every name
+    split on its dots, on its own (run parts only)."""
+    read = items.Read()
+    groups: dict[tuple[int, str], dict[str | None, bytes]] = {}
+    bad = set()
+    for name, _, data in parts:
+        event, _, rest = name.partition(".")
+        raw_id, _, field_name = rest.partition(".")
+        kind = {"post": items.POST, "patch": items.PATCH}[event]
+        key = items.run_key(raw_id)
+        if key is None:
+            read.rejected.append((name, "not a part name LangSmith ingestion knows"))
+            continue
+        group = groups.setdefault((kind, key), {})
+        field = field_name or None
+        if field is not None and field not in items.OUT_OF_BAND:
+            read.rejected.append((name, f"unknown run field {field!r}"))
+            bad.add((kind, key))
+        elif field in group:
+            read.rejected.append((name, "the same part twice in one request"))
+            bad.add((kind, key))
+        else:
+            group[field] = data
+    for (kind, key), group in groups.items():
+        if (kind, key) not in bad:
+            items._take_group(read, kind, key, group, {})
+    return read
+
+
+_OTHER_ID = "0192f0a0-0000-7000-8000-0000000000fe"
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["post", "patch"]),
+            st.sampled_from([RUN_ID, _OTHER_ID, RUN_ID.upper(), RUN_ID + "0", RUN_ID[:-1]]),
+            st.sampled_from(["", ".inputs", ".outputs", ".", ".inputs.x", ".extra", ".colour"]),
+        ),
+        max_size=14,
+    )
+)
+def test_parts_group_by_run_in_any_order(names: list[tuple[str, str, str]]) -> None:
+    """Consecutive parts of a run share its group without their names being split again;
+    in any order (runs interleaved, names that only start like another's, odd fields) the
+    parts read exactly as when every name is split on its own."""
+    parts = []
+    for event, raw_id, field in names:
+        key = items.run_key(raw_id) or raw_id
+        data = dumps(post(key) if event == "post" else PATCH_IDS) if field in ("", ".") else b"{}"
+        parts.append(Part(f"{event}.{raw_id}{field}", "application/json", data))
+    assert items.from_parts(parts) == _from_parts_one_by_one(parts)
 
 
 OTHER = "0192f0a0-0000-7000-8000-0000000000ff"

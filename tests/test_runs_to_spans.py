@@ -431,3 +431,32 @@ def test_a_mangled_residue_never_breaks_the_way_back(residue: str) -> None:
     (run,) = back_to_runs([mangled])
     assert (run.id, run.name, run.run_type) == (CHAT, "ChatOpenAI", "llm")
     assert run.inputs["model"] == "gpt-4o-mini"
+
+
+_KEY = UUID(int=7)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param({"a": [1, 2.5, None, True], "b": {"c": "é"}}, id="text-keys"),
+        pytest.param({1: "a", "b": {2.5: [1]}, "c": {True: None}}, id="number-keys"),
+        pytest.param({_KEY: "uuid key", "when": _KEY}, id="uuid-key"),
+        pytest.param({"big": 1 << 70}, id="past-64-bits"),
+        pytest.param({"nan": float("nan"), "inf": float("inf")}, id="non-finite"),
+    ],
+)
+def test_json_attribute_text_is_what_orjson_writes_whichever_path_takes_it(value: Any) -> None:
+    """dumps tries orjson without OPT_NON_STR_KEYS first (it costs a third more): the text is
+    still orjson's with the option, and the standard library's where orjson refuses."""
+    import orjson
+
+    from otel_runs.runs_to_spans.values import dumps
+
+    try:
+        expected = orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        expected = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode(
+            value
+        )
+    assert dumps(value) == expected

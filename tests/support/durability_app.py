@@ -3,8 +3,10 @@ this under `strace` sees which sync calls happen inside the write.
 
     python -m tests.support.durability_app spool DIR [full|normal]   ReceiverService.accept
     python -m tests.support.durability_app store DIR                 SqliteSink.write, close
+    python -m tests.support.durability_app marks DIR                 Spool.mark, then an append
 
-Markers: `WRITE-START`, `WRITE-END`, and for the store `CLOSED` after the sink's close.
+Markers: `WRITE-START`, `WRITE-END`, for the store `CLOSED` after the sink's close, and for the
+marks `MARK-START`, `MARK-END` around a LangSmith API mark made before the write.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from otel_runs.receiver.service import ReceiverService
+from otel_runs.receiver.spool import Mark, Spool
 from otel_runs.sinks.sqlite import SqliteSink
 from tests.support.agent_spans import agent_runs
 from tests.support.memory_sink import MemorySink
@@ -36,6 +39,18 @@ def spool(directory: Path, synchronous: Literal["full", "normal"] | None) -> Non
     service.stop(5, drain=False)
 
 
+def marks(directory: Path) -> None:
+    spool = Spool(directory / "spool.sqlite", max_bytes=1 << 20)
+    seq = spool.append_run_items(b"first request", 1)
+    mark("MARK-START")
+    spool.mark({}, {}, runs={seq: Mark(None, 1)})  # its run was delivered
+    mark("MARK-END")
+    mark("WRITE-START")
+    spool.append_run_items(b"next request", 1)  # answered 202 once this returns
+    mark("WRITE-END")
+    spool.close()
+
+
 def store(directory: Path) -> None:
     sink = SqliteSink(directory / "runs.sqlite")
     runs = agent_runs()
@@ -48,7 +63,9 @@ def store(directory: Path) -> None:
 
 if __name__ == "__main__":
     where = Path(sys.argv[2])
-    if sys.argv[1] == "spool":
+    if sys.argv[1] == "marks":
+        marks(where)
+    elif sys.argv[1] == "spool":
         mode = sys.argv[3] if len(sys.argv) > 3 else None
         spool(where, "full" if mode == "full" else "normal" if mode == "normal" else None)
     else:

@@ -94,23 +94,65 @@ _NONE: Final = b"\x00"
 _DOUBLE_HEAD: Final = b"\x09\x21"
 
 
-_SHORT: dict[tuple[str, str], bytes] = {}
-"""Whole KeyValue fields (length first, tag left out) of short texts, by key and text: kinds,
-names, models, providers, MIME types and metadata repeat from span to span."""
+_SHORT: dict[bytes, dict[str, dict[str, bytes]]] = {}
+"""Whole KeyValue fields (tag and length first) of short texts, by tag, key and text: kinds,
+names, models, providers, MIME types and metadata repeat from span to span. (Nested by key, so
+a look-up hashes the text alone, not a new (key, text) tuple.)"""
 _MAX_SHORT: Final = 16384
+_short_count: Final = [0]
+"""Entries in `_SHORT` (all tags and keys)."""
 
 
-def _short_pair(key: str, value: str) -> bytes:
-    """The `_SHORT` entry of a key and text, made and remembered."""
+def _short_pair(tag: bytes, key: str, value: str) -> bytes:
+    """The `_SHORT` entry of a tag, key and text, made and remembered."""
     data = value.encode()
     name = _name(key)[0]
     head = _text_head(len(data))
     pair = name + head + data
-    pair = varint(len(pair)) + pair
-    if len(_SHORT) >= _MAX_SHORT:
+    pair = tag + varint(len(pair)) + pair
+    if _short_count[0] >= _MAX_SHORT:
         _SHORT.clear()
-    _SHORT[(key, value)] = pair
+        _short_count[0] = 0
+    _short_count[0] += 1
+    _SHORT.setdefault(tag, {}).setdefault(key, {})[value] = pair
     return pair
+
+
+_NO_SHORTS: Final[dict[str, dict[str, bytes]]] = {}
+_NO_PAIRS: Final[dict[str, bytes]] = {}
+
+_ONE_TEXT_LISTS: dict[str, bytes] = {}
+"""A KeyValue's value field (length first) for an array of one short text, by the text."""
+_MAX_ONE_TEXT_LISTS: Final = 4096
+
+
+def _one_text_list(text: str) -> bytes:
+    data = text.encode()
+    item = b"\x0a" + varint(len(data)) + data  # AnyValue{string_value}
+    inner = _field(b"\x2a", b"\x0a" + varint(len(item)) + item)  # AnyValue{array_value{values}}
+    body = varint(len(inner)) + inner
+    if len(text) < 64:
+        if len(_ONE_TEXT_LISTS) >= _MAX_ONE_TEXT_LISTS:
+            _ONE_TEXT_LISTS.clear()
+        _ONE_TEXT_LISTS[text] = body
+    return body
+
+
+_SPAN_NAMES: dict[str, bytes] = {}
+"""Span field 5 (the name), by name: runs of an app repeat a few names."""
+_EVENT_NAMES: dict[str, bytes] = {}
+"""Event field 2 (the name), by name."""
+_MAX_NAME_FIELDS: Final = 4096
+
+
+def _text_field(cache: dict[str, bytes], tag: bytes, text: str) -> bytes:
+    """A length-delimited text field, remembered in `cache` when short."""
+    encoded = _field(tag, text.encode())
+    if len(text) < 128:
+        if len(cache) >= _MAX_NAME_FIELDS:
+            cache.clear()
+        cache[text] = encoded
+    return encoded
 
 
 _KIND_AND_TIMES: Final = struct.Struct("<BBBQBQ")
@@ -190,16 +232,18 @@ class _Encoder:
         heads = _TEXT_HEADS
         sizes = _TEXT_SIZES
         extend = out.extend
-        shorts = _SHORT
+        append = out.append
+        shorts = _SHORT.get(tag) or _NO_SHORTS
         for key, value in items:
             kind = type(value)
             if kind is str:  # most attributes: written without building the pair first
                 length = len(value)  # type: ignore[arg-type]
                 if length < 32:  # short texts repeat (kinds, models, ids of a trace): cached
-                    pair = shorts.get((key, value))  # type: ignore[arg-type]
+                    pair = (shorts.get(key) or _NO_PAIRS).get(value)  # type: ignore[arg-type]
                     if pair is None:
-                        pair = _short_pair(key, value)  # type: ignore[arg-type]
-                    extend((tag, pair))
+                        pair = _short_pair(tag, key, value)  # type: ignore[arg-type]
+                        shorts = _SHORT[tag]
+                    append(pair)
                     continue
                 name, name_size = names.get(key) or _name(key)
                 if length < _SHARED_TEXT:
@@ -223,6 +267,10 @@ class _Encoder:
                     body = _DOUBLE_HEAD + _DOUBLE.pack(value)
                 elif value is None:
                     body = _NONE
+                elif kind is list and len(value) == 1 and type(value[0]) is str:  # type: ignore[arg-type,index]
+                    # one text (a tag, a finish reason): the same few repeat from span to span
+                    text = value[0]  # type: ignore[index]
+                    body = _ONE_TEXT_LISTS.get(text) or _one_text_list(text)
                 else:
                     inner = self.any_value(value)
                     body = varint(len(inner)) + inner
@@ -240,8 +288,9 @@ class _Encoder:
             parts.append(_field(b"\x1a", record.trace_state.encode()))
         if record.parent_span_id is not None:
             parts.append(b"\x22\x08" + record.parent_span_id.to_bytes(8, "big"))
-        if record.name:
-            parts.append(_field(b"\x2a", record.name.encode()))
+        name = record.name
+        if name:
+            parts.append(_SPAN_NAMES.get(name) or _text_field(_SPAN_NAMES, b"\x2a", name))
         kind = _KINDS[record.kind]
         parts.append(_KIND_AND_TIMES.pack(0x30, kind, 0x39, record.start_ns, 0x41, record.end_ns))
         if record.attributes:
@@ -251,7 +300,9 @@ class _Encoder:
         for event in record.events:
             body = [b"\x09" + _FIXED64.pack(event.time_ns)]
             if event.name:
-                body.append(_field(b"\x12", event.name.encode()))
+                body.append(
+                    _EVENT_NAMES.get(event.name) or _text_field(_EVENT_NAMES, b"\x12", event.name)
+                )
             if event.attributes:
                 self.attributes(body, b"\x1a", event.attributes)
             parts.append(_field(b"\x5a", b"".join(body)))

@@ -78,6 +78,9 @@ Synchronous = Literal["full", "normal"]
 
 _JOURNAL_SIZE_LIMIT: Final = 64 * 1024 * 1024
 """Bytes the WAL file is truncated to after a checkpoint."""
+_SHRINK_AFTER_BYTES: Final = 1 << 20
+"""Freed bytes since the last shrink before an empty spool gives pages back: a spool emptied
+after every small request reuses its few free pages instead of shrinking and growing again."""
 _READ_ROWS: Final = 64
 """Rows fetched per read query (each row is a whole request)."""
 
@@ -221,6 +224,8 @@ class Spool:
         self.max_lineages = max_lineages
         self.owner: Final = owner
         self._lineages = 0
+        self._full_sync = synchronous == "full"
+        self._freed_unshrunk = 0
         self._lock = threading.Lock()
         self._refusal: str | None = None if owner else "a worker's spool takes no appends"
         self._lock_fd: int | None = None
@@ -623,7 +628,13 @@ class Spool:
             if writer is None:
                 raise SpoolUnavailableError(f"spool {self.path} is closed")
             size = 0
+            # A LangSmith API mark that is lost only makes its items read and sent again (a
+            # duplicate, never a loss), so its commit skips the fsync; the next fsync'd commit
+            # (an append) makes it durable too. WAL with synchronous=NORMAL cannot corrupt.
+            relaxed = self._full_sync and not spans and not logs and not lineages
             try:
+                if relaxed:
+                    writer.execute("PRAGMA synchronous=NORMAL")
                 with _transaction(writer):
                     tables = (("span_batches", spans), ("log_batches", logs), ("run_batches", runs))
                     for table, marks in tables:
@@ -653,8 +664,22 @@ class Spool:
                     [(left,)] = writer.execute("SELECT spans + logs + runs FROM pending").fetchall()
             except sqlite3.Error as exc:
                 raise unavailable(self.path, "record delivered spans", exc) from exc
-            if size and left == 0:
+            finally:
+                if relaxed:
+                    self._resync(writer)
+            self._freed_unshrunk += size
+            if left == 0 and self._freed_unshrunk >= _SHRINK_AFTER_BYTES:
+                self._freed_unshrunk = 0
                 self._shrink(writer)
+
+    def _resync(self, writer: sqlite3.Connection) -> None:
+        """Back to fsync'd commits after a relaxed mark; if SQLite refuses, no append may be
+        acknowledged without its fsync, so appends are refused from then on."""
+        try:
+            writer.execute("PRAGMA synchronous=FULL")
+        except sqlite3.Error as exc:
+            self._refusal = f"spool {self.path}: cannot sync commits again ({_reason(exc)})"
+            _logger.error("%s; appends are refused", self._refusal)
 
     def _remember(self, writer: sqlite3.Connection, body: bytes, count: int) -> None:
         writer.execute("INSERT INTO lineage_batches (count, body) VALUES (?, ?)", (count, body))

@@ -8,6 +8,7 @@ from typing import Any
 
 from otel_runs.conventions import langsmith as ls
 from otel_runs.conventions.providers import FROM_LS_PROVIDER, LEGACY_TO_CURRENT, MODEL_NAME_HINTS
+from otel_runs.convert.map_span import USAGE_RUN_TYPES
 from otel_runs.dotted_order import datetime_to_us
 from otel_runs.model.run import Run, parse_datetime
 from otel_runs.runs_to_spans.attachments import clean_attachments
@@ -62,9 +63,13 @@ def _model(run: Run, metadata: Mapping[str, Any], params: Mapping[str, Any]) -> 
     inputs = run.inputs
     if isinstance(inputs.get("messages"), list) and isinstance(inputs.get("model"), str):
         return str(inputs["model"])
-    for value in (metadata.get(ls.META_MODEL_NAME), params.get("model"), params.get("model_name")):
-        if isinstance(value, str) and value:
-            return value
+    value = metadata.get(ls.META_MODEL_NAME) if metadata else None
+    if isinstance(value, str) and value:
+        return value
+    if params:
+        for value in (params.get("model"), params.get("model_name")):
+            if isinstance(value, str) and value:
+                return value
     return None
 
 
@@ -105,29 +110,37 @@ def _first_token_us(run: Run) -> int | None:
 
 def facts_of(run: Run) -> Facts:
     """Derive the shared values of one run."""
-    extra = run.extra if isinstance(run.extra, dict) else {}
-    raw_meta = extra.get("metadata")
+    extra = run.extra
+    raw_meta = extra.get("metadata") if isinstance(extra, dict) else None
     metadata: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
     params: dict[str, Any] = {}
     thread = user = origin = None
     if metadata:
-        source = metadata.get(ls.META_INVOCATION_PARAMS)
+        get = metadata.get
+        source = get(ls.META_INVOCATION_PARAMS)
         if isinstance(source, dict):
             params.update(source)
         for key in ls.META_THREAD_KEYS:
-            thread = _text(metadata.get(key))
-            if thread is not None:
-                break
-        user = _text(metadata.get(ls.META_USER_ID))
+            found = get(key)
+            if found is not None:  # (_text(None) is None: absent keys need no call)
+                thread = _text(found)
+                if thread is not None:
+                    break
+        found = get(ls.META_USER_ID)
+        user = _text(found) if found is not None else None
         if ls.META_OTEL in metadata:
             origin = origin_of(metadata)
-    source = extra.get(ls.META_INVOCATION_PARAMS)
+    source = extra.get(ls.META_INVOCATION_PARAMS) if isinstance(extra, dict) else None
     if isinstance(source, dict):
         params.update(source)
-    usage = run_usage(run, metadata)
+    usage = run_usage(run, metadata) if run.run_type in USAGE_RUN_TYPES else None
     model = _model(run, metadata, params)
-    system, provider = _providers(metadata, model)
+    if model is None and not metadata:
+        system = provider = None  # (what _providers finds without a provider or a model)
+    else:
+        system, provider = _providers(metadata, model)
     outputs = run.outputs
+    end = run.end_time
     return Facts(  # positional, in field order: a keyword call costs twice as much
         run,
         metadata,
@@ -144,7 +157,7 @@ def facts_of(run: Run) -> Facts:
         user,
         _first_token_us(run) if run.events or run.first_token_time else None,
         datetime_to_us(run.start_time),
-        datetime_to_us(run.end_time) if run.end_time is not None else None,
+        datetime_to_us(end) if end is not None else None,
         clean_attachments(run.unmapped.get(ls.RUN_ATTACHMENTS)) if run.unmapped else None,
         set(),
     )

@@ -128,6 +128,9 @@ def _parts(content: object) -> list[Part]:
 
 def _fields(message: Mapping[str, Any]) -> tuple[str | None, Mapping[str, Any]]:
     """The role and the message body of any supported message shape."""
+    role = message.get("role")
+    if type(role) is str and "lc" not in message and "data" not in message:
+        return _ROLES.get(role, role), message  # an OpenAI-style dict (what the rest ends with)
     if message.get("lc") == 1 and isinstance(message.get("kwargs"), dict):
         ident = message.get("id")
         cls = ident[-1] if isinstance(ident, list) and ident else None
@@ -249,6 +252,10 @@ def output_messages(outputs: Mapping[str, Any]) -> list[Message] | None:
         if message is not None:
             return [_finish(message, outputs.get("stop_reason", outputs.get("finish_reason")))]
     return None
+
+
+FINISH_REASON_KEYS: Final = ("choices", "stop_reason", "finish_reason", "generations")
+"""The output keys `finish_reasons` reads."""
 
 
 def finish_reasons(outputs: Mapping[str, Any]) -> list[str] | None:

@@ -21,12 +21,14 @@ import math
 import operator
 from collections.abc import Mapping
 from typing import Any, Final
+from uuid import UUID
 
 from otel_runs.conventions import genai as g
 from otel_runs.conventions import langsmith as ls
 from otel_runs.conventions import otel
 from otel_runs.convert import feedback
 from otel_runs.convert.leftovers import otel_namespace
+from otel_runs.convert.map_span import USAGE_RUN_TYPES
 from otel_runs.dialects.view import SpanView
 from otel_runs.dotted_order import datetime_to_us
 from otel_runs.ids import span_id_hex, trace_id_hex
@@ -64,6 +66,7 @@ _RESIDUE_ONLY: Final = (
 
 
 _residue_only: Final = operator.attrgetter(*_RESIDUE_ONLY)
+_NOTHING: Final[frozenset[str]] = frozenset()
 
 
 def _encode(name: str, value: Any) -> Any:
@@ -115,7 +118,7 @@ def _identity(
     needs). After this the trace id reads back exactly, and so does a parent id; returns the
     parent spans -> runs will read (for a run without one) and the ancestors it will read."""
     out[ls.SPAN_DOTTED_ORDER] = run.dotted_order
-    trace_text, parent_text, ancestors = decode.lineage(decode.Reader(out), trace, parent_span)
+    trace_text, parent_text, ancestors = decode.lineage(out, trace, parent_span)
     if foreign:
         out[ls.SPAN_ID] = uuid_text(run.id)
     trace_id = uuid_text(run.trace_id)
@@ -128,6 +131,28 @@ def _identity(
             out[ls.SPAN_PARENT_ID] = parent_id
         parent_text = parent_id
     return parent_text, ancestors
+
+
+def _own_identity(
+    run: Run, parent_span: int | None, out: dict[str, AttributeValue]
+) -> tuple[str | None, list[str]]:
+    """`_identity` of a run born in LangSmith whose span ids are not its run ids (not
+    zero-padded, so every id is written): the same attributes and answer, without reading
+    back the ids it writes anyway."""
+    dotted = run.dotted_order
+    out[ls.SPAN_DOTTED_ORDER] = dotted
+    ids = decode.dotted_ids(dotted)
+    out[ls.SPAN_ID] = uuid_text(run.id)
+    out[ls.TRACE_ID] = uuid_text(run.trace_id)
+    parent = run.parent_run_id
+    parent_text: str | None
+    if parent is not None:
+        parent_text = out[ls.SPAN_PARENT_ID] = uuid_text(parent)
+    elif ids is not None:  # what `decode.lineage` reads then
+        parent_text = ids[-2] if len(ids) > 1 else None
+    else:
+        parent_text = str(UUID(int=parent_span)) if parent_span is not None else None
+    return parent_text, (ids[:-1] if ids else [])
 
 
 # --- times, status, events ------------------------------------------------------------------
@@ -242,7 +267,7 @@ def _attributes(
 ) -> tuple[dict[str, AttributeValue], dict[str, Any]]:
     """Our attributes with the span's kept attributes over them, and the shadowed values."""
     ours: dict[str, AttributeValue] = {}
-    write_langsmith.write(facts, ours, frozenset(skip))
+    write_langsmith.write(facts, ours, frozenset(skip) if skip else _NOTHING)
     write_genai.write(facts, ours)
     write_openinference.write(facts, ours)
     if facts.attachments:
@@ -261,7 +286,7 @@ def _attributes(
 _JSON_STARTS: Final = ("{", "[", '"')
 
 
-def _metadata_residue(facts: Facts, skip: list[str], reader: decode.Reader) -> dict[str, Any]:
+def _metadata_residue(facts: Facts, skip: list[str], reader: decode.Getter) -> dict[str, Any]:
     """Metadata values that `langsmith.metadata.*` would not give back exactly."""
     out: dict[str, Any] = {}
     for key, value in facts.metadata.items():
@@ -301,7 +326,7 @@ def _residue(
 ) -> dict[str, Any]:
     # Each check below asks whether spans -> runs (`decode`) would read the field back as the
     # run has it; the cheap cases (nothing written, nothing to read) are decided first.
-    reader = decode.Reader(record.attributes, collisions)
+    reader = decode.reader(record.attributes, collisions)
     res: dict[str, Any] = {}
     end_time = run.end_time
     if end_time is None or facts.end_us != record.end_ns // 1000:
@@ -315,7 +340,7 @@ def _residue(
     predicted_error = error.attributes[otel.EXCEPTION_MESSAGE] if error is not None else None
     if run.error != predicted_error:
         res["error"] = run.error
-    if (own_events or run.events) and decode.events(own_events) != run.events:
+    if (own_events or run.events) and not decode.events_read_back(own_events, run.events):
         res["events"] = run.events
     written_tags, tags = reader.get(ls.SPAN_TAGS), run.tags
     if (written_tags is not None or tags or type(tags) is not list) and not decode.tags_read_back(
@@ -335,13 +360,21 @@ def _residue(
         res["child_run_ids"] = [str(u) for u in run.child_run_ids]
     if run.direct_child_run_ids:
         res["direct_child_run_ids"] = [str(u) for u in run.direct_child_run_ids]
-    prompt, completion, total = decode.tokens(reader, run.run_type)
-    if run.prompt_tokens != prompt:
-        res["prompt_tokens"] = run.prompt_tokens
-    if run.completion_tokens != completion:
-        res["completion_tokens"] = run.completion_tokens
-    if run.total_tokens != total:
-        res["total_tokens"] = run.total_tokens
+    if run.run_type in USAGE_RUN_TYPES:
+        prompt, completion, total = decode.tokens(reader, run.run_type)
+        if run.prompt_tokens != prompt:
+            res["prompt_tokens"] = run.prompt_tokens
+        if run.completion_tokens != completion:
+            res["completion_tokens"] = run.completion_tokens
+        if run.total_tokens != total:
+            res["total_tokens"] = run.total_tokens
+    else:  # no usage attributes: spans -> runs reads no tokens
+        if run.prompt_tokens is not None:
+            res["prompt_tokens"] = run.prompt_tokens
+        if run.completion_tokens is not None:
+            res["completion_tokens"] = run.completion_tokens
+        if run.total_tokens is not None:
+            res["total_tokens"] = run.total_tokens
     predicted_first = first.time_ns // 1000 if first is not None else None
     first_token_time = run.first_token_time
     actual_first = datetime_to_us(first_token_time) if first_token_time else None
@@ -353,15 +386,16 @@ def _residue(
             if value is not None:
                 res[name] = _encode(name, value)
     extra = run.extra if isinstance(run.extra, dict) else {}
-    rest = dict(extra)  # extra without its metadata (last, when it is not an object)
-    if "metadata" in rest:
-        metadata = rest.pop("metadata")
-        if not isinstance(metadata, dict):
-            rest["metadata"] = metadata
-    if rest:
-        res["extra"] = rest
-    if "metadata" not in extra:
-        res["_no_metadata"] = True
+    if len(extra) != 1 or not isinstance(extra.get("metadata"), dict):  # (else nothing to keep)
+        rest = dict(extra)  # extra without its metadata (last, when it is not an object)
+        if "metadata" in rest:
+            metadata = rest.pop("metadata")
+            if not isinstance(metadata, dict):
+                rest["metadata"] = metadata
+        if rest:
+            res["extra"] = rest
+        if "metadata" not in extra:
+            res["_no_metadata"] = True
     overrides = _metadata_residue(facts, skip, reader) if facts.metadata else None
     if overrides:
         res["_metadata"] = overrides
@@ -421,7 +455,10 @@ def run_to_record(run: Run, resource: Mapping[str, AttributeValue] | None = None
     else:
         skip = []
         attrs, collisions = _attributes(run, facts, skip)
-        lineage = _identity(run, trace, parent_span, span != run.id.int, attrs)
+        if span != run.id.int:
+            lineage = _own_identity(run, parent_span, attrs)
+        else:
+            lineage = _identity(run, trace, parent_span, False, attrs)
         if resource is None:
             project = run.unmapped.get("session_name")
             resource = _default_resource(project if isinstance(project, str) else None)

@@ -71,6 +71,13 @@ def _operation(facts: Facts) -> str:
     return _OPERATIONS.get(run_type, run_type)
 
 
+_REQUEST_INPUTS: Final = frozenset(name for name, _ in _EXTRA_REQUEST)
+_RESPONSE_OUTPUTS: Final = frozenset(
+    {"model", *(name for name, _ in _RESPONSE_KEYS), *messages.FINISH_REASON_KEYS}
+)
+"""Output keys `_response` reads: outputs with none of them give no response attributes."""
+
+
 def _number(value: object) -> int | float | None:
     if is_int64(value):
         return value
@@ -95,9 +102,10 @@ def _request(facts: Facts, out: dict[str, AttributeValue]) -> None:
         if isinstance(stop, list) and stop and all(isinstance(s, str) for s in stop):
             out[g.REQUEST_STOP_SEQUENCES] = list(stop)
     inputs = facts.run.inputs
-    for name, key in _EXTRA_REQUEST:
-        if inputs.get(name) is not None:
-            out[key] = attribute_value(inputs[name])
+    if not _REQUEST_INPUTS.isdisjoint(inputs):
+        for name, key in _EXTRA_REQUEST:
+            if inputs.get(name) is not None:
+                out[key] = attribute_value(inputs[name])
     tools = params.get("tools") if params else None
     if tools:
         out[g.TOOL_DEFINITIONS] = attribute_value(tools)
@@ -171,8 +179,9 @@ def write(facts: Facts, out: dict[str, AttributeValue]) -> None:
     if facts.model is not None:
         out[g.REQUEST_MODEL] = facts.model
     _request(facts, out)
-    if isinstance(run.outputs, dict):
-        _response(run.outputs, out)
+    outputs = run.outputs
+    if isinstance(outputs, dict) and not _RESPONSE_OUTPUTS.isdisjoint(outputs):
+        _response(outputs, out)
     if facts.usage is not None:
         _usage(facts, out)
     if run.run_type == "llm":

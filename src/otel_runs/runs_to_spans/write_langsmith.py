@@ -18,6 +18,7 @@ from otel_runs.runs_to_spans.values import attribute_value, dumps
 _NAMES: dict[object, str] = {}
 """`langsmith.metadata.<key>` per metadata key: runs of an app repeat the same keys."""
 _MAX_NAMES: Final = 1024
+_REQUEST_INPUTS: Final = frozenset({"stream", "extra_headers"})
 
 
 def _name(key: object) -> str:
@@ -35,9 +36,11 @@ def write(facts: Facts, out: dict[str, AttributeValue], skip_meta: frozenset[str
     out[ls.TRACE_NAME] = run.name
     if run.session_id is not None:
         out[ls.SESSION_ID] = run.session_id
-    session_name = run.unmapped.get("session_name")
-    if isinstance(session_name, str):
-        out[ls.SESSION_NAME] = session_name
+    unmapped = run.unmapped
+    if unmapped:
+        session_name = unmapped.get("session_name")
+        if isinstance(session_name, str):
+            out[ls.SESSION_NAME] = session_name
     if run.tags:
         out[ls.SPAN_TAGS] = ", ".join(run.tags)
     names = _NAMES
@@ -51,7 +54,8 @@ def write(facts: Facts, out: dict[str, AttributeValue], skip_meta: frozenset[str
     if run.reference_example_id is not None:
         out[ls.REFERENCE_EXAMPLE_ID] = str(run.reference_example_id)
     inputs: Mapping[str, Any] = run.inputs
-    if inputs.get("stream") is not None:
-        out[ls.REQUEST_STREAMING] = attribute_value(inputs["stream"])
-    if inputs.get("extra_headers") is not None:
-        out[ls.REQUEST_HEADERS] = attribute_value(inputs["extra_headers"])
+    if not _REQUEST_INPUTS.isdisjoint(inputs):
+        if inputs.get("stream") is not None:
+            out[ls.REQUEST_STREAMING] = attribute_value(inputs["stream"])
+        if inputs.get("extra_headers") is not None:
+            out[ls.REQUEST_HEADERS] = attribute_value(inputs["extra_headers"])

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from otel_runs.convert.run_data import RunData
-from otel_runs.model.run import Run
+from otel_runs.model.run import Run, uuid_text
 
 AnyRun = Run | RunData
 """What this package's sinks take: `Run` objects, or the engine's `RunData`, which is already
@@ -83,4 +83,4 @@ def write_runs(sink: RunSink, runs: Sequence[AnyRun]) -> SinkResult:
 
 def run_id_text(run: AnyRun) -> str:
     """A run's id as text, whichever form it has."""
-    return run.id if isinstance(run, RunData) else str(run.id)
+    return run.id if isinstance(run, RunData) else uuid_text(run.id)

@@ -10,8 +10,9 @@ finer (one run, one part) is a rejection inside the `Read`, and the rest goes on
 from __future__ import annotations
 
 import enum
+import threading
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import orjson
 
@@ -26,7 +27,11 @@ from otel_runs.receiver.limits import (
     inflate,
 )
 
-_CHUNK: Final = 1 << 20
+if TYPE_CHECKING:
+    import zstandard
+
+_CHUNK: Final = 1 << 16
+"""zstd output per read: below the allocator's mmap threshold, so no fresh pages per read."""
 
 
 class Route(enum.Enum):
@@ -72,7 +77,7 @@ def decode_body(body: bytes, encoding: str, limit: int) -> bytes:
 
     out = bytearray()
     try:
-        reader = zstandard.ZstdDecompressor().stream_reader(body, read_across_frames=True)
+        reader = _decompressor().stream_reader(body, read_across_frames=True)
         while True:
             chunk = reader.read(min(_CHUNK, limit + 1 - len(out)))
             if not chunk:
@@ -83,6 +88,20 @@ def decode_body(body: bytes, encoding: str, limit: int) -> bytes:
     except zstandard.ZstdError as exc:
         raise BadEncodingError(f"body is not valid zstd data: {exc}") from None
     return bytes(out)
+
+
+_LOCAL: Final = threading.local()
+
+
+def _decompressor() -> zstandard.ZstdDecompressor:
+    """This thread's zstd decompressor: a new one allocates its ~160 KB context every time
+    (fresh pages, faulted in), one per thread is reused (they are not thread-safe)."""
+    found: zstandard.ZstdDecompressor | None = getattr(_LOCAL, "zstd", None)
+    if found is None:
+        import zstandard
+
+        found = _LOCAL.zstd = zstandard.ZstdDecompressor()
+    return found
 
 
 def read_request(request: SpooledRequest, limit: int) -> Read:

@@ -64,6 +64,7 @@ _REQUIRED: Final = {
     for need_ids in (True, False)
 }
 _JSON_TYPES: Final = frozenset({"application/json", ""})
+_NO_IDS: Final[Mapping[str, str | None]] = {}
 _canonical: Final = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 ).fullmatch
@@ -92,11 +93,19 @@ def run_key(raw: object) -> str | None:
     return None
 
 
-def run_problem(run: Mapping[str, Any], *, post: bool, need_ids: bool) -> str | None:
+def run_problem(
+    run: Mapping[str, Any],
+    *,
+    post: bool,
+    need_ids: bool,
+    known: Mapping[str, str | None] | None = None,
+) -> str | None:
     """Why a run dict (a post, or a patch when `post` is False) cannot be taken, or None.
 
     `need_ids`: the batch paths (multipart, batch) require `trace_id` and `dotted_order`, as
-    LangSmith does; the single-run path lets the server derive them."""
+    LangSmith does; the single-run path lets the server derive them. `known`: id texts
+    already read as `run_key` reads them (a trace's runs name their root again and again)."""
+    known = known or _NO_IDS
     required = _REQUIRED[post, need_ids]
     get = run.get
     for name in required:
@@ -120,7 +129,7 @@ def run_problem(run: Mapping[str, Any], *, post: bool, need_ids: bool) -> str | 
             except (TypeError, ValueError, OverflowError) as exc:
                 return f"{name}: {exc}"
         elif kind == _ID:
-            if run_key(value) is None:
+            if (type(value) is not str or known.get(value) is None) and run_key(value) is None:
                 return f"{name} is not a UUID: {value!r}"
         elif kind == _RUN_TYPE:
             if value not in RUN_TYPES:
@@ -206,28 +215,42 @@ def from_parts(parts: Iterable[Part]) -> Read:
     bad: set[tuple[int, str]] = set()
     attachments: list[tuple[str, str, str, bytes]] = []
     keys: dict[str, str | None] = {}  # raw id text -> canonical (a run's parts repeat it)
+    # The SDKs send a run's parts one after the other (`post.<id>`, `post.<id>.inputs`...):
+    # while names keep the last run part's `<event>.<id>`, its group is the one.
+    prefix = "\0"  # no name starts with it
+    cut = 1
+    kind = POST
+    key = ""
+    group: dict[str | None, bytes] = {}
     for part in parts:
         name, media, data = part
-        event, _, rest = name.partition(".")
-        kind = POST if event == "post" else PATCH if event == "patch" else None
-        if kind is None:
-            if event == "feedback":
-                _take_feedback_part(read, part)
-            elif event == "attachment":
-                _take_attachment(read, attachments, part, rest)
-            else:
+        if name.startswith(prefix) and (len(name) == cut or name[cut] == "."):
+            field_name = name[cut + 1 :]
+        else:
+            event, _, rest = name.partition(".")
+            found_kind = POST if event == "post" else PATCH if event == "patch" else None
+            if found_kind is None:
+                if event == "feedback":
+                    _take_feedback_part(read, part)
+                elif event == "attachment":
+                    _take_attachment(read, attachments, part, rest)
+                else:
+                    read.rejected.append((name, "not a part name LangSmith ingestion knows"))
+                continue
+            raw_id, _, field_name = rest.partition(".")
+            found_key = keys.get(raw_id, "")
+            if found_key == "":
+                found_key = keys[raw_id] = run_key(raw_id)
+            if found_key is None:
                 read.rejected.append((name, "not a part name LangSmith ingestion knows"))
-            continue
-        raw_id, _, field_name = rest.partition(".")
-        key = keys.get(raw_id, "")
-        if key == "":
-            key = keys[raw_id] = run_key(raw_id)
-        if key is None:
-            read.rejected.append((name, "not a part name LangSmith ingestion knows"))
-            continue
-        group = groups.get((kind, key))
-        if group is None:
-            group = groups[(kind, key)] = {}
+                continue
+            kind, key = found_kind, found_key
+            found_group = groups.get((kind, key))
+            if found_group is None:
+                found_group = groups[(kind, key)] = {}
+            group = found_group
+            prefix = f"{event}.{raw_id}"
+            cut = len(prefix)
         field: str | None = field_name or None
         if field is not None and field not in OUT_OF_BAND:
             read.rejected.append((name, f"unknown run field {field!r}"))
@@ -242,7 +265,7 @@ def from_parts(parts: Iterable[Part]) -> Read:
             group[field] = data
     for (kind, key), group in groups.items():
         if (kind, key) not in bad:
-            _take_group(read, kind, key, group)
+            _take_group(read, kind, key, group, keys)
     for key, filename, media, data in attachments:
         read.items.append((ATTACHMENT, key, (filename, media, data)))
     return read
@@ -261,33 +284,37 @@ def _take_attachment(
     attachments.append((key, filename, part.media_type or "application/octet-stream", part.data))
 
 
-def _take_group(read: Read, kind: int, key: str, group: dict[str | None, bytes]) -> None:
-    where = f"{KIND_NAMES[kind]}.{key}"
+def _take_group(
+    read: Read, kind: int, key: str, group: dict[str | None, bytes], known: Mapping[str, str | None]
+) -> None:
     main = group.pop(None, None)
     if main is None:
+        where = f"{KIND_NAMES[kind]}.{key}"
         read.rejected.append((where, f"fields {sorted(n for n in group if n)} without {where}"))
         return
     try:
         run = loads(main)
         if type(run) is not dict:
-            read.rejected.append((where, "a run must be a JSON object"))
+            read.rejected.append((f"{KIND_NAMES[kind]}.{key}", "a run must be a JSON object"))
             return
         for name, data in group.items():
             if name in run:
-                read.rejected.append((where, f"{name} sent both inline and as a part"))
+                read.rejected.append(
+                    (f"{KIND_NAMES[kind]}.{key}", f"{name} sent both inline and as a part")
+                )
                 return
             run[name] = loads(data)
     except orjson.JSONDecodeError as exc:
-        read.rejected.append((where, f"not valid JSON: {exc}"))
+        read.rejected.append((f"{KIND_NAMES[kind]}.{key}", f"not valid JSON: {exc}"))
         return
     found = run.get("id")
     if found is not None and found != key and run_key(found) != key:
-        read.rejected.append((where, f"the part holds run id {found!r}"))
+        read.rejected.append((f"{KIND_NAMES[kind]}.{key}", f"the part holds run id {found!r}"))
         return
     run["id"] = key
-    reason = run_problem(run, post=kind == POST, need_ids=True)
+    reason = run_problem(run, post=kind == POST, need_ids=True, known=known)
     if reason is not None:
-        read.rejected.append((where, reason))
+        read.rejected.append((f"{KIND_NAMES[kind]}.{key}", reason))
         return
     read.items.append((kind, key, run))
 

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import base64
 from collections import OrderedDict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
 from otel_runs.convert.feedback import to_event
@@ -64,6 +64,8 @@ _REMEMBERED_UNFINISHED: Final = 10_000
 _FINISHED: Final = None
 
 RunDict = dict[str, Any]
+_NO_ATTACHMENTS: Final[dict[str, tuple[str, bytes]]] = {}
+"""An open run's attachments until it gets one (never added to)."""
 
 
 @dataclass(slots=True)
@@ -106,18 +108,22 @@ class MergeCounts:
     attachments_unjoined: int = 0
 
 
-@dataclass(slots=True)
 class _Open:
-    """Everything received for one run not yet emitted."""
+    """Everything received for one run not yet emitted. (A plain class: most runs get a post
+    and a patch or two, and no feedback or attachments, whose containers are made on first
+    use.)"""
 
-    first_seen: float
-    post: RunDict | None = None
-    patches: list[RunDict] = field(default_factory=list)
-    feedback: list[tuple[RunDict, float]] = field(default_factory=list)
-    """Feedback dicts and their arrival times."""
-    attachments: dict[str, tuple[str, bytes]] = field(default_factory=dict)
-    locs: list[Loc] = field(default_factory=list)
-    completed_at: float | None = None
+    __slots__ = ("attachments", "completed_at", "feedback", "first_seen", "locs", "patches", "post")
+
+    def __init__(self, first_seen: float, loc: Loc) -> None:
+        self.first_seen = first_seen
+        self.post: RunDict | None = None
+        self.patches: list[RunDict] = []
+        self.feedback: list[tuple[RunDict, float]] | tuple[()] = ()
+        """Feedback dicts and their arrival times."""
+        self.attachments: dict[str, tuple[str, bytes]] = _NO_ATTACHMENTS
+        self.locs: list[Loc] = [loc]
+        self.completed_at: float | None = None
 
 
 class RunMerger:
@@ -161,17 +167,23 @@ class RunMerger:
             return self._after_emission(kind, run_id, payload, loc)
         entry = self._open.get(run_id)
         if entry is None:
-            entry = self._open[run_id] = _Open(received)
+            entry = self._open[run_id] = _Open(received, loc)
             self._by_age.append((received, run_id))
-        entry.locs.append(loc)
+        else:
+            entry.locs.append(loc)
         if kind == POST:
             if entry.post is not None:
                 self.counts.resent += 1
             entry.post = self._with_lineage(payload)
         elif kind == FEEDBACK:
-            entry.feedback.append((payload, received))
+            if entry.feedback:
+                entry.feedback.append((payload, received))
+            else:
+                entry.feedback = [(payload, received)]
         elif kind == ATTACHMENT:
             name, media, data = payload
+            if entry.attachments is _NO_ATTACHMENTS:
+                entry.attachments = {}
             entry.attachments[name] = (media, data)
         else:
             entry.patches.append(payload)
@@ -323,9 +335,11 @@ class RunMerger:
                 post = {**post, "trace_id": trace_id, "dotted_order": dotted}
         if trace_id and dotted:
             lineage = self._lineage
+            known_before = run_id in lineage
             lineage[run_id] = (str(trace_id), dotted)
-            lineage.move_to_end(run_id)
-            if len(lineage) > self.max_remembered:
+            if known_before:  # (a new key is already the newest)
+                lineage.move_to_end(run_id)
+            elif len(lineage) > self.max_remembered:
                 lineage.popitem(last=False)
         return post
 
@@ -343,15 +357,25 @@ def _complete(entry: _Open) -> bool:
 
 
 def _merged(post: RunDict | None, patches: list[RunDict]) -> RunDict:
+    """The post updated by the patches: a new dict, except that a post without patches is
+    taken as it is (nothing else holds it once its run is emitted)."""
+    if post is not None and not patches:
+        return post
     run: RunDict = dict(post) if post is not None else {}
     for patch in patches:
-        run = _patched(run, patch)
+        _apply(run, patch)
     return run
 
 
 def _patched(run: RunDict, patch: RunDict) -> RunDict:
     """`run` updated by one patch (a new dict; `run` is left as it was)."""
     out = dict(run)
+    _apply(out, patch)
+    return out
+
+
+def _apply(out: RunDict, patch: RunDict) -> None:
+    """Update `out` by one patch, in place."""
     for key, value in patch.items():
         if value is None:
             continue
@@ -363,7 +387,6 @@ def _patched(run: RunDict, patch: RunDict) -> RunDict:
             out[key] = extra
         else:
             out[key] = value
-    return out
 
 
 def _evaluation_event(feedback: RunDict, received: float) -> RunDict:

@@ -31,6 +31,13 @@ _SDK_HEADERS: Final = re.compile(
 `Content-Length`): read with one match. Anything else takes the general reader."""
 
 
+_MEDIA_TEXTS: Final = {
+    media.encode(): media
+    for media in ("application/json", "application/octet-stream", "text/plain")
+}
+"""Media types the SDKs' parts mostly have, as text (decoded once, not per part)."""
+
+
 class MultipartError(OtelRunsError):
     """The body is not multipart/form-data we can split (answer 400)."""
 
@@ -61,24 +68,30 @@ def split_parts(body: bytes, boundary: str) -> list[Part]:
     """Every part of `body`, in order."""
     delimiter = b"--" + boundary.encode("latin-1")
     between = _CRLF + delimiter
+    skip = len(between)
     if not body.startswith(delimiter):
         raise MultipartError("the body does not start with its boundary")
     parts: list[Part] = []
+    append = parts.append
+    make = tuple.__new__  # Part(...) without NamedTuple's Python-level __new__
+    medias = _MEDIA_TEXTS
     pos = len(delimiter)
     find = body.find
+    starts = body.startswith
     sdk_headers = _SDK_HEADERS.match
     while True:
-        if body.startswith(b"--", pos):  # the closing delimiter
+        if starts(b"--", pos):  # the closing delimiter
             return parts
         found = sdk_headers(body, pos)
         if found is not None:
             raw_name, raw_media, in_type, in_header = found.groups()
-            name, media = raw_name.decode("latin-1"), raw_media.decode("latin-1")
+            name = raw_name.decode("latin-1")
+            media = medias.get(raw_media) or raw_media.decode("latin-1")
             declared = in_header or in_type
             length = int(declared) if declared is not None else None
             start = found.end()
         else:
-            if not body.startswith(_CRLF, pos):
+            if not starts(_CRLF, pos):
                 raise MultipartError(f"malformed boundary line at byte {pos}")
             head_start = pos + 2
             head_end = find(b"\r\n\r\n", head_start)
@@ -92,10 +105,10 @@ def split_parts(body: bytes, boundary: str) -> list[Part]:
                 raise MultipartError(f"part {name!r} has no closing boundary")
         else:
             end = start + length
-            if not body.startswith(between, end):
+            if not starts(between, end):
                 raise MultipartError(f"part {name!r}: its length {length} does not match its data")
-        parts.append(Part(name, media, body[start:end]))
-        pos = end + len(between)
+        append(make(Part, (name, media, body[start:end])))
+        pos = end + skip
 
 
 def _headers(block: bytes, number: int) -> tuple[str, str, int | None]:

@@ -70,6 +70,8 @@ _TICK_S: Final = 1.0
 _MAX_ERROR_WAIT_S: Final = 30.0
 _WARN_EVERY_S: Final = 60.0
 _INTERRUPT_GRACE_S: Final = 5.0
+_MARK_EVERY_S: Final = 0.1
+"""How often marks are written while the forwarder is busy (at once when it goes idle)."""
 _MAX_HANDED_OVER: Final = 50_000
 """Items the door's reading hands to the forwarder in memory at most (the rest is re-read)."""
 _REREAD_LIMIT: Final = 1 << 32
@@ -92,6 +94,7 @@ class _Marks:
         self._spool = spool
         self._rows: dict[int, _Row] = {}
         self._touched: set[int] = set()
+        self._flushed_at = 0.0
 
     def open(self, batch: StoredBatch) -> None:
         row = _Row(
@@ -115,10 +118,15 @@ class _Marks:
             row.resolved += 1
             self._touched.add(seq)
 
-    def flush(self) -> None:
-        """Write what was resolved; on failure a later call writes it."""
+    def flush(self, *, now: float | None = None) -> None:
+        """Write what was resolved; on failure a later call writes it. With `now` (monotonic
+        seconds), only once `_MARK_EVERY_S` passed since the last write."""
         if not self._touched:
             return
+        if now is not None:
+            if now - self._flushed_at < _MARK_EVERY_S:
+                return
+            self._flushed_at = now
         rows = self._rows
         marks = {
             seq: Mark(None if row.remaining <= 0 else bytes(row.done), row.resolved)
@@ -342,12 +350,15 @@ class RunIntake:
         resolved = self.forwarder.send()
         for parcel in resolved:
             self._marks.resolve(parcel.spans)
-        self._marks.flush()
+        busy = read or bool(ready) or bool(resolved)
+        # While busy, marks are written at most every _MARK_EVERY_S (each write is a commit);
+        # a mark written late only means a resend after a crash, never a loss.
+        self._marks.flush(now=time.monotonic() if busy and not drain else None)
         if error is not None:
             raise error
         if drain:
             self._read_everything = not read and self.forwarder.room > 0
-        return read or bool(ready) or bool(resolved)
+        return busy
 
     def wait_s(self) -> float:
         """How long the thread may sleep before the next step has work (an accept wakes it)."""
@@ -381,9 +392,13 @@ class RunIntake:
                     self._count("unreadable", batch.count)
                     self._marks.resolve([(batch.seq, i) for i in range(batch.count)])
                     continue
+            seq, received, done = batch.seq, batch.received, batch.done
+            add, resolve = self.merger.add, self._marks.resolve
             for index, item in enumerate(decoded):
-                if not batch.is_done(index):
-                    self._marks.resolve(self.merger.add(item, (batch.seq, index), batch.received))
+                if not done or not batch.is_done(index):  # (a row read the first time: none is)
+                    resolved = add(item, (seq, index), received)
+                    if resolved:
+                        resolve(resolved)
         return bool(batches)
 
     def _read_again(self, batch: StoredBatch) -> Sequence[Item]:
