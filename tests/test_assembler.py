@@ -161,3 +161,54 @@ def test_parent_in_a_later_batch_gets_its_children_totals() -> None:
     ).runs
     assert (root.prompt_tokens, root.completion_tokens, root.total_tokens) == (20, 4, 24)
     assert root.total_cost is not None and root.total_cost > 0
+
+
+def test_a_flush_in_steps_emits_the_oldest_whole_subtrees_first() -> None:
+    asm, _ = assembler()
+    # three orphan subtrees of 3 spans (a missing parent 100 + i each), then single orphans
+    trees = [record(10 * i + 1, 100 + i, name=f"top{i}", start=i) for i in range(3)] + [
+        record(10 * i + j, 10 * i + 1, name=f"c{i}.{j}", start=i) for i in range(3) for j in (2, 3)
+    ]
+    asm.add(trees + [record(500 + i, 900 + i, name=f"o{i}", start=10 + i) for i in range(4)])
+    assert asm.waiting == 13
+    first = asm.take([], flush=True, flush_most=4).runs
+    # top0's subtree (3) is under 4, so top1's whole subtree follows it: never half a subtree
+    assert sorted(run.name for run in first) == ["c0.2", "c0.3", "c1.2", "c1.3", "top0", "top1"]
+    assert asm.waiting == 7
+    rest = asm.take([], flush=True, flush_most=4).runs + asm.take([], flush=True, flush_most=4).runs
+    assert asm.waiting == 0 and len(rest) == 7
+    assert asm.counts.orphaned == 3 + 4
+
+
+def test_exporter_flush_delivers_a_full_waiting_room_in_batches() -> None:
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    from otel_runs import RunExporter
+    from tests.support.memory_sink import MemorySink
+
+    class BatchSizes(MemorySink):
+        def __init__(self) -> None:
+            super().__init__()
+            self.sizes: list[int] = []
+
+        def write(self, runs):  # type: ignore[no-untyped-def]
+            self.sizes.append(len(runs))
+            return super().write(runs)
+
+    sink = BatchSizes()
+    exporter = RunExporter(sink, max_waiting_spans=5_000)
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("app")
+    for i in range(1_300):  # children of parents that are never sent: they all wait
+        parent = trace.SpanContext(i + 1, i + 1, False, trace.TraceFlags(1))
+        tracer.start_span(
+            f"o{i}", context=trace.set_span_in_context(trace.NonRecordingSpan(parent))
+        ).end()
+    assert exporter.stats()["waiting"] == 1_300 and sink.sizes == []
+    exporter.shutdown()
+    assert len(sink.runs) == 1_300  # every one delivered, in steps of a batch, never all at once
+    assert sink.sizes == [512, 512, 276]
+    assert exporter.stats()["orphaned"] == 1_300

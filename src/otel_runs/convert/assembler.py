@@ -157,10 +157,15 @@ class TraceAssembler:
         """`take`, with `Run` objects (as the public API returns them)."""
         return self.take(records, flush=flush).public()
 
-    def take(self, records: Iterable[SpanRecord], *, flush: bool = False) -> Converted:
+    def take(
+        self, records: Iterable[SpanRecord], *, flush: bool = False, flush_most: int | None = None
+    ) -> Converted:
         """Take new spans; return the runs that can be emitted now.
 
-        With `flush`, everything still waiting is emitted (orphans become roots).
+        With `flush`, everything still waiting is emitted (orphans become roots); with
+        `flush_most` too, only the oldest waiting subtrees of about that many spans in all (at
+        least one subtree), so that a caller draining a full waiting room in steps never holds
+        the runs of all of it at once.
         """
         now = self._clock()
         result = Converted()
@@ -191,6 +196,8 @@ class TraceAssembler:
             # too, and the tree step breaks the cycle at its earliest span.
             stuck = set(waiting) - ready - self._below_any(tops)
             orphans += [k for k in stuck if flush or waiting[k].since <= expired]
+        if flush and flush_most is not None and len(waiting) - len(ready) > flush_most:
+            orphans = self._first_subtrees(orphans, flush_most)
         self.counts.orphaned += len(orphans)
         overflow = len(waiting) - len(ready) - self.max_waiting
         if overflow > 0:
@@ -269,6 +276,18 @@ class TraceAssembler:
                     self._below.move_to_end(ancestor)
         while len(self._below) > self.max_known:
             self._below.popitem(last=False)
+
+    def _first_subtrees(self, tops: list[int], most: int) -> list[int]:
+        """The first of `tops` whose subtrees hold about `most` waiting spans in all."""
+        children = self._children()
+        chosen: list[int] = []
+        size = 0
+        for key in tops:
+            if size >= most:
+                break
+            chosen.append(key)
+            size += 1 + _subtree_size(children, key)
+        return chosen
 
     def _children(self) -> dict[int, list[int]]:
         """Waiting spans by waiting parent (built once per batch: an orphan flood must not make
