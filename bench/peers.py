@@ -299,13 +299,13 @@ def peers(n: int, rounds: int, repeat: int = 1) -> list[dict[str, Any]]:
                 f"{label} ({distribution} {workers[peer].ready})",
                 median[peer],
                 median[ours],
-                "< 1 (faster)",
+                "<= 0.5 (2x faster)",
             )
         else:
             line = {
                 "benchmark": benchmark,
                 "baseline": label,
-                "target": "< 1 (faster)",
+                "target": "<= 0.5 (2x faster)",
                 "skipped": workers[peer].skipped,
             }
         rows.append(line)
