@@ -155,30 +155,36 @@ class RunExporter(SpanExporter):
 
     def _deliver(self, runs: list[AnyRun], *, force: bool) -> SinkResult:
         """Send new runs and any buffered ones; keep what failed for a transient reason."""
-        for run in runs:
-            run_id = run_id_text(run)
-            self._buffer.pop(run_id, None)
-            self._buffer[run_id] = run
-        if not self._buffer:
+        buffer = self._buffer
+        if buffer or (self._retry_at and not force and time.monotonic() < self._retry_at):
+            for run in runs:  # a run sent again replaces its held copy
+                run_id = run_id_text(run)
+                buffer.pop(run_id, None)
+                buffer[run_id] = run
+            if not buffer:
+                return SinkResult()
+            if not force and time.monotonic() < self._retry_at:
+                self._trim()  # the destination was down moments ago: wait, do not block
+                return SinkResult()
+            runs = list(buffer.values())
+            buffer.clear()
+        elif not runs:
             return SinkResult()
-        if not force and time.monotonic() < self._retry_at:
-            self._trim()  # the destination was down moments ago: wait, do not block the worker
-            return SinkResult()
-        batch = list(self._buffer.items())
-        self._buffer.clear()
+        # (nothing held: the new runs go as they are, their ids looked up only if some fail)
         try:
-            result = write_runs(self.sink, [run for _, run in batch])
+            result = write_runs(self.sink, runs)
         except Exception as exc:  # a bug in the sink: report it, keep the runs for a retry
-            report(exc, "writing %d runs to the sink", len(batch))
-            result = SinkResult(failed=len(batch), retry=tuple(run_id for run_id, _ in batch))
+            report(exc, "writing %d runs to the sink", len(runs))
+            result = SinkResult(failed=len(runs), retry=tuple(run_id_text(run) for run in runs))
         self._delivered += result.stored
         self._duplicates += result.duplicates
         retry = set(result.retry)
         self._failed += result.failed - len(retry)
         if retry:
-            for run_id, run in batch:
+            for run in runs:
+                run_id = run_id_text(run)
                 if run_id in retry:
-                    self._buffer[run_id] = run
+                    buffer[run_id] = run
             asked = min(result.retry_after_s or 0.0, _MAX_BACKOFF_S)  # the destination's floor
             self._retry_at = time.monotonic() + max(self._backoff, asked)
             self._backoff = min(self._backoff * 2, _MAX_BACKOFF_S)
