@@ -37,36 +37,27 @@ GAUGES: Final = ("waiting", "outbox", "log_events_waiting")
 """What `Forwarding.counts` measures now."""
 
 
-class Forwarding:
-    """One thread driving one pipeline; `stop` closes the sink (not the spool)."""
+class ForwardingLoop:
+    """What stopping a forwarding thread takes, shared by the OTLP forwarding below and the
+    LangSmith API's (`langsmith_api/service.py`): drain until a deadline, or halt; a thread
+    blocked in a sink write is interrupted by closing the sink; the sink is closed once."""
 
-    def __init__(self, pipeline: Pipeline, forwarder: Forwarder) -> None:
-        self.pipeline: Final = pipeline
-        self.forwarder: Final = forwarder
-        self._thread: threading.Thread | None = None
-        self._wake = threading.Event()
-        self._halt = threading.Event()
-        self._drained = threading.Event()
-        self._draining = False
-        self._deadline = float("inf")
-        self._last_warning = -_WARN_EVERY_S
+    forwarder: Forwarder
+    _thread: threading.Thread | None
+    _wake: threading.Event
+    _halt: threading.Event
+    _drained: threading.Event
+    _draining: bool
+    _deadline: float
 
-    def start(self) -> None:
-        """Start the thread (what an earlier run left in the spool goes first). Idempotent."""
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._run, name="otel-runs-forwarder", daemon=True
-            )
-            self._thread.start()
+    def _close_sink(self) -> None:
+        raise NotImplementedError
 
-    def wake(self) -> None:
-        """Something was spooled: step soon."""
-        self._wake.set()
-
-    def stop(self, deadline: float, *, drain: bool) -> bool:
-        """Stop by `deadline` (time.monotonic), draining first if asked; close the sink.
-        True when everything readable was delivered."""
-        thread = self._thread
+    def _stop_thread(
+        self, thread: threading.Thread | None, deadline: float, *, drain: bool
+    ) -> bool:
+        """True when `thread` (this loop's, read by the caller) drained everything it could
+        read before `deadline`."""
         sink_closed = False
         if thread is not None:
             if drain:
@@ -90,6 +81,38 @@ class Forwarding:
         if not sink_closed:
             self._close_sink()
         return result
+
+
+class Forwarding(ForwardingLoop):
+    """One thread driving one pipeline; `stop` closes the sink (not the spool)."""
+
+    def __init__(self, pipeline: Pipeline, forwarder: Forwarder) -> None:
+        self.pipeline: Final = pipeline
+        self.forwarder = forwarder
+        self._thread: threading.Thread | None = None
+        self._wake = threading.Event()
+        self._halt = threading.Event()
+        self._drained = threading.Event()
+        self._draining = False
+        self._deadline = float("inf")
+        self._last_warning = -_WARN_EVERY_S
+
+    def start(self) -> None:
+        """Start the thread (what an earlier run left in the spool goes first). Idempotent."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._run, name="otel-runs-forwarder", daemon=True
+            )
+            self._thread.start()
+
+    def wake(self) -> None:
+        """Something was spooled: step soon."""
+        self._wake.set()
+
+    def stop(self, deadline: float, *, drain: bool) -> bool:
+        """Stop by `deadline` (time.monotonic), draining first if asked; close the sink.
+        True when everything readable was delivered."""
+        return self._stop_thread(self._thread, deadline, drain=drain)
 
     def _close_sink(self) -> None:
         with internal_errors("closing the sink"):

@@ -41,6 +41,7 @@ from otel_runs.model.run import run_sharing_input
 from otel_runs.privacy import Privacy
 from otel_runs.receiver.codec import CodecError
 from otel_runs.receiver.forwarder import FIRST_BACKOFF_S, Forwarder, Loc, Parcel
+from otel_runs.receiver.forwarding import ForwardingLoop
 from otel_runs.receiver.intake import SpoolFullError, SpoolUnavailableError
 from otel_runs.receiver.langsmith_api.bodies import SpooledRequest, read_request
 from otel_runs.receiver.langsmith_api.codec import decode_request, encode_request
@@ -69,7 +70,6 @@ _READ_ITEMS: Final = 2_000
 _TICK_S: Final = 1.0
 _MAX_ERROR_WAIT_S: Final = 30.0
 _WARN_EVERY_S: Final = 60.0
-_INTERRUPT_GRACE_S: Final = 5.0
 _MARK_EVERY_S: Final = 0.1
 """How often marks are written while the forwarder is busy (at once when it goes idle)."""
 _MAX_HANDED_OVER: Final = 50_000
@@ -157,7 +157,7 @@ class IntakeCounts:
     """Spooled items that could not be decoded (a damaged row)."""
 
 
-class RunIntake:
+class RunIntake(ForwardingLoop):
     """Spools LangSmith API items and forwards the runs they make (thread-safe `accept`)."""
 
     def __init__(
@@ -272,27 +272,7 @@ class RunIntake:
                 return self._stop_result
             self._stopped = True
             thread = self._thread
-        deadline = time.monotonic() + max(timeout, 0.0)
-        sink_closed = False
-        if thread is not None:
-            if drain:
-                self._deadline = deadline
-                self.forwarder.retry_now()
-                self._draining = True
-            else:
-                self._halt.set()
-            self._wake.set()
-            thread.join(max(deadline - time.monotonic(), 0.0))
-            if thread.is_alive():  # blocked in a sink write: closing the sink interrupts it
-                self.forwarder.closing = True
-                self._halt.set()
-                self._wake.set()
-                self._close_sink()
-                sink_closed = True
-                thread.join(_INTERRUPT_GRACE_S)
-        result = thread is not None and drain and self._drained.is_set()
-        if not sink_closed:
-            self._close_sink()
+        result = self._stop_thread(thread, time.monotonic() + max(timeout, 0.0), drain=drain)
         self._stop_result = result
         return result
 
