@@ -213,6 +213,9 @@ def test_every_content_looking_constant_is_classified() -> None:
         "EVALUATION_RESULT": "an evaluation event: a score and a judgement, not the prompt",
         "EVALUATION_SCORE_VALUE": "a score",
         "TOOLS_CALL": "an MCP method name (`tools/call`), a value, not a key",
+        "CALL_ARGS": "a JSON field inside LlamaIndex's input.value, hidden with it",
+        "CALL_KWARGS": "a JSON field inside LlamaIndex's input.value, hidden with it",
+        "TOOL_RAW_OUTPUT": "a JSON field inside LlamaIndex's output.value, hidden with it",
     }
     metadata_words = re.compile(
         r"TOKEN|COST|MIME|TIME|_MS_|MODEL|_ID$|TYPE|TIER|FINGERPRINT|REASONS|AUDIO"

@@ -101,7 +101,8 @@ def output_value(v: SpanView) -> dict[str, Any] | None:
 
 
 def documents(v: SpanView) -> dict[str, Any] | None:
-    """`retrieval.documents.*` as LangChain-style documents."""
+    """`retrieval.documents.*` as LangChain-style documents (`output.value` is then redundant:
+    the same documents, as JSON or as reprs)."""
     if not v.has_prefix(oi.RETRIEVAL_DOCUMENTS_PREFIX):
         return None
     docs = []
@@ -116,7 +117,36 @@ def documents(v: SpanView) -> dict[str, Any] | None:
             if doc.get(key) is not None:
                 item[key] = to_jsonable(doc[key])
         docs.append(item)
-    return {"documents": docs} if docs else None
+    if not docs:
+        return None
+    v.consume(oi.OUTPUT_VALUE, oi.OUTPUT_MIME_TYPE)
+    return {"documents": docs}
+
+
+def _embedded(v: SpanView, field: str) -> list[Any]:
+    entries = m.unflatten(v.prefixed(oi.EMBEDDING_EMBEDDINGS_PREFIX))
+    found = []
+    for entry in entries if isinstance(entries, list) else []:
+        embedding = entry.get("embedding") if isinstance(entry, dict) else None
+        if isinstance(embedding, dict) and embedding.get(field) is not None:
+            found.append(to_jsonable(embedding[field]))
+    return found
+
+
+def embedding_texts(v: SpanView) -> dict[str, Any] | None:
+    """`embedding.embeddings.{i}.embedding.text` as `{"input": [texts]}`."""
+    if not v.has_prefix(oi.EMBEDDING_EMBEDDINGS_PREFIX):
+        return None
+    texts = _embedded(v, "text")
+    return {"input": texts} if texts else None
+
+
+def embeddings(v: SpanView) -> dict[str, Any] | None:
+    """`embedding.embeddings.{i}.embedding.vector` as `{"embeddings": [vectors]}`."""
+    if not v.has_prefix(oi.EMBEDDING_EMBEDDINGS_PREFIX):
+        return None
+    vectors = _embedded(v, "vector")
+    return {"embeddings": vectors} if vectors else None
 
 
 def model(v: SpanView) -> str | None:
@@ -161,6 +191,13 @@ def user_id(v: SpanView) -> str | None:
     """`user.id`."""
     value = v.get(oi.USER_ID)
     return str(value) if value is not None else None
+
+
+def streaming(v: SpanView) -> bool | None:
+    """True when a `First Token Stream Event` marks the response as streamed."""
+    for _ in v.events_named(oi.EVENT_FIRST_TOKEN):
+        return True
+    return None
 
 
 def first_token_ns(v: SpanView) -> int | None:
