@@ -150,7 +150,9 @@ def test_embedded_texts_are_the_inputs_when_the_span_has_no_input_value() -> Non
 @pytest.mark.parametrize(
     ("recorded", "inputs", "scope"),
     [
-        pytest.param('{"kwargs": {"city": "Paris"}}', {"city": "Paris"}, LLAMA_INDEX_SCOPE, id="kw"),
+        pytest.param(
+            '{"kwargs": {"city": "Paris"}}', {"city": "Paris"}, LLAMA_INDEX_SCOPE, id="kw"
+        ),
         pytest.param('{"args": ["Paris"]}', {"input": "Paris"}, LLAMA_INDEX_SCOPE, id="one-arg"),
         pytest.param(
             '{"args": ["Paris"], "kwargs": {"days": 2}}',
@@ -158,7 +160,9 @@ def test_embedded_texts_are_the_inputs_when_the_span_has_no_input_value() -> Non
             LLAMA_INDEX_SCOPE,
             id="both-kept",
         ),
-        pytest.param('{"kwargs": {"city": "Paris"}}', {"kwargs": {"city": "Paris"}}, "", id="other"),
+        pytest.param(
+            '{"kwargs": {"city": "Paris"}}', {"kwargs": {"city": "Paris"}}, "", id="other"
+        ),
     ],
 )
 def test_a_llama_index_tool_call_record_becomes_the_arguments(
