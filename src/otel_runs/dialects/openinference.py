@@ -101,8 +101,7 @@ def output_value(v: SpanView) -> dict[str, Any] | None:
 
 
 def documents(v: SpanView) -> dict[str, Any] | None:
-    """`retrieval.documents.*` as LangChain-style documents (`output.value` is then redundant:
-    the same documents, as JSON or as reprs)."""
+    """`retrieval.documents.*` as LangChain-style documents."""
     if not v.has_prefix(oi.RETRIEVAL_DOCUMENTS_PREFIX):
         return None
     docs = []
@@ -117,20 +116,20 @@ def documents(v: SpanView) -> dict[str, Any] | None:
             if doc.get(key) is not None:
                 item[key] = to_jsonable(doc[key])
         docs.append(item)
-    if not docs:
-        return None
-    v.consume(oi.OUTPUT_VALUE, oi.OUTPUT_MIME_TYPE)
-    return {"documents": docs}
+    return {"documents": docs} if docs else None
 
 
 def _embedded(v: SpanView, field: str) -> list[Any]:
-    entries = m.unflatten(v.prefixed(oi.EMBEDDING_EMBEDDINGS_PREFIX))
-    found = []
-    for entry in entries if isinstance(entries, list) else []:
-        embedding = entry.get("embedding") if isinstance(entry, dict) else None
-        if isinstance(embedding, dict) and embedding.get(field) is not None:
-            found.append(to_jsonable(embedding[field]))
-    return found
+    """`embedding.embeddings.{i}.embedding.<field>` in index order; only those keys consumed."""
+    prefix = oi.EMBEDDING_EMBEDDINGS_PREFIX
+    wanted = "embedding." + field
+    found: dict[int, Any] = {}
+    for key in v.attrs:
+        if key.startswith(prefix):
+            index, _, rest = key[len(prefix) :].partition(".")
+            if rest == wanted and index.isdigit():
+                found[int(index)] = to_jsonable(v.get(key))
+    return [found[index] for index in sorted(found)]
 
 
 def embedding_texts(v: SpanView) -> dict[str, Any] | None:
@@ -194,7 +193,9 @@ def user_id(v: SpanView) -> str | None:
 
 
 def streaming(v: SpanView) -> bool | None:
-    """True when a `First Token Stream Event` marks the response as streamed."""
+    """True when a `First Token Stream Event` marks a model call's response as streamed."""
+    if v.run_type != "llm":
+        return None
     for _ in v.events_named(oi.EVENT_FIRST_TOKEN):
         return True
     return None

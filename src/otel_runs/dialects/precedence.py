@@ -528,7 +528,7 @@ STREAMING: Final[tuple[Source[bool], ...]] = (
         "openinference",
         (oi.EVENT_FIRST_TOKEN,),
         openinference.streaming,
-        "a first-token event",
+        "llm runs: a first-token event",
         "events",
     ),
     # --- JavaScript frameworks (issue 14, i14js) ---
