@@ -130,6 +130,7 @@ def _one(attributes: dict[str, Any], scope: str = "") -> Run:
 
 
 LLAMA_INDEX_SCOPE = "openinference.instrumentation.llama_index"
+LITELLM_SCOPE = "openinference.instrumentation.litellm"
 
 
 def test_embedded_texts_are_the_inputs_when_the_span_has_no_input_value() -> None:
@@ -193,3 +194,28 @@ def test_a_llama_index_tool_output_becomes_what_the_tool_returned(
     attributes = {"openinference.span.kind": "TOOL", "tool.name": "t", "output.value": value}
     assert _one(attributes, LLAMA_INDEX_SCOPE).outputs == outputs
     assert _one(attributes).outputs == json.loads(value), "other scopes: as recorded"
+
+
+@pytest.mark.parametrize(
+    ("model", "provider", "scope", "shown"),
+    [
+        pytest.param("openai/gpt-4o-mini", "openai", LITELLM_SCOPE, "gpt-4o-mini", id="routed"),
+        pytest.param("gemini/gemini-2.0-flash", "google", LITELLM_SCOPE, None, id="other-name"),
+        pytest.param("gpt-4o-mini", "openai", LITELLM_SCOPE, None, id="no-prefix"),
+        pytest.param("openai/gpt-4o-mini", "openai", "", None, id="other-scope"),
+    ],
+)
+def test_a_litellm_model_string_loses_the_prefix_naming_its_provider(
+    model: str, provider: str, scope: str, shown: str | None
+) -> None:
+    attributes = {
+        "openinference.span.kind": "LLM",
+        "llm.model_name": model,
+        "llm.provider": provider,
+        "llm.token_count.prompt": 12,
+        "llm.token_count.completion": 5,
+    }
+    run = _one(attributes, scope)
+    assert run.metadata["ls_model_name"] == (shown or model)
+    if shown == "gpt-4o-mini":
+        assert run.total_cost is not None, "priced as the provider's model"

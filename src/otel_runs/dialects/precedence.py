@@ -17,6 +17,7 @@ from otel_runs.conventions import genai as g
 from otel_runs.conventions import google_adk as adk
 from otel_runs.conventions import langfuse as lf
 from otel_runs.conventions import langsmith as ls
+from otel_runs.conventions import litellm as lt
 from otel_runs.conventions import llama_index as li
 from otel_runs.conventions import logfire as lgf
 from otel_runs.conventions import mastra as ma
@@ -37,6 +38,7 @@ from otel_runs.dialects import (
     heuristics,
     langfuse,
     langsmith,
+    litellm,
     llama_index,
     logfire,
     mastra,
@@ -448,6 +450,13 @@ MODEL: Final[tuple[Source[str], ...]] = (
         (g.RESPONSE_MODEL, g.REQUEST_MODEL),
         genai.model,
         "response model first: it is what was billed",
+    ),
+    # i14c: LiteLLM via OpenInference (issue 14)
+    Source(
+        "litellm",
+        (oi.LLM_MODEL_NAME, oi.LLM_PROVIDER),
+        litellm.model,
+        f"`{lt.SCOPE}` scope: `openai/gpt-4o-mini` -> `gpt-4o-mini` when `openai` is the provider",
     ),
     Source("openinference", (oi.LLM_MODEL_NAME, oi.EMBEDDING_MODEL_NAME), openinference.model),
     Source(
