@@ -119,6 +119,35 @@ def documents(v: SpanView) -> dict[str, Any] | None:
     return {"documents": docs} if docs else None
 
 
+def _embedded(v: SpanView, field: str) -> list[Any]:
+    """`embedding.embeddings.{i}.embedding.<field>` in index order; only those keys consumed."""
+    prefix = oi.EMBEDDING_EMBEDDINGS_PREFIX
+    wanted = "embedding." + field
+    found: dict[int, Any] = {}
+    for key in v.attrs:
+        if key.startswith(prefix):
+            index, _, rest = key[len(prefix) :].partition(".")
+            if rest == wanted and index.isdigit():
+                found[int(index)] = to_jsonable(v.get(key))
+    return [found[index] for index in sorted(found)]
+
+
+def embedding_texts(v: SpanView) -> dict[str, Any] | None:
+    """`embedding.embeddings.{i}.embedding.text` as `{"input": [texts]}`."""
+    if not v.has_prefix(oi.EMBEDDING_EMBEDDINGS_PREFIX):
+        return None
+    texts = _embedded(v, "text")
+    return {"input": texts} if texts else None
+
+
+def embeddings(v: SpanView) -> dict[str, Any] | None:
+    """`embedding.embeddings.{i}.embedding.vector` as `{"embeddings": [vectors]}`."""
+    if not v.has_prefix(oi.EMBEDDING_EMBEDDINGS_PREFIX):
+        return None
+    vectors = _embedded(v, "vector")
+    return {"embeddings": vectors} if vectors else None
+
+
 def model(v: SpanView) -> str | None:
     """`llm.model_name`, else `embedding.model_name`."""
     return as_str(v.get(oi.LLM_MODEL_NAME)) or as_str(v.get(oi.EMBEDDING_MODEL_NAME))
@@ -161,6 +190,15 @@ def user_id(v: SpanView) -> str | None:
     """`user.id`."""
     value = v.get(oi.USER_ID)
     return str(value) if value is not None else None
+
+
+def streaming(v: SpanView) -> bool | None:
+    """True when a `First Token Stream Event` marks a model call's response as streamed."""
+    if v.run_type != "llm":
+        return None
+    for _ in v.events_named(oi.EVENT_FIRST_TOKEN):
+        return True
+    return None
 
 
 def first_token_ns(v: SpanView) -> int | None:

@@ -17,6 +17,8 @@ from otel_runs.conventions import genai as g
 from otel_runs.conventions import google_adk as adk
 from otel_runs.conventions import langfuse as lf
 from otel_runs.conventions import langsmith as ls
+from otel_runs.conventions import litellm as lt
+from otel_runs.conventions import llama_index as li
 from otel_runs.conventions import logfire as lgf
 from otel_runs.conventions import mastra as ma
 from otel_runs.conventions import mcp as mc
@@ -36,6 +38,8 @@ from otel_runs.dialects import (
     heuristics,
     langfuse,
     langsmith,
+    litellm,
+    llama_index,
     logfire,
     mastra,
     mcp,
@@ -231,8 +235,21 @@ INPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
         (oi.LLM_INPUT_MESSAGES_PREFIX + "*", oi.LLM_TOOLS_PREFIX + "*"),
         openinference.input_messages,
     ),
+    # i14c: LlamaIndex (issue 14)
+    Source(
+        "llama-index",
+        (oi.INPUT_VALUE,),
+        llama_index.tool_arguments,
+        f'`{li.SCOPE}` tool runs: `{{"kwargs": {{...}}}}` -> the arguments',
+    ),
     Source(
         "openinference", (oi.INPUT_VALUE,), openinference.input_value, "retriever text -> query"
+    ),
+    Source(
+        "openinference",
+        (oi.EMBEDDING_EMBEDDINGS_PREFIX + "*",),
+        openinference.embedding_texts,
+        'embedded texts as `{"input": [...]}`',
     ),
     Source("openllmetry", (g.PROMPT_PREFIX + "{i}.*",), openllmetry.input_messages),
     Source("openllmetry", (ol.ENTITY_INPUT,), openllmetry.entity_input),
@@ -344,7 +361,20 @@ OUTPUTS: Final[tuple[Source[dict[str, Any]], ...]] = (
         openinference.output_messages,
     ),
     Source("openinference", (oi.RETRIEVAL_DOCUMENTS_PREFIX + "*",), openinference.documents),
+    # i14c: LlamaIndex (issue 14)
+    Source(
+        "llama-index",
+        (oi.OUTPUT_VALUE,),
+        llama_index.tool_output,
+        f"`{li.SCOPE}` tool runs: a `ToolOutput`'s `{li.TOOL_RAW_OUTPUT}`",
+    ),
     Source("openinference", (oi.OUTPUT_VALUE,), openinference.output_value),
+    Source(
+        "openinference",
+        (oi.EMBEDDING_EMBEDDINGS_PREFIX + "*",),
+        openinference.embeddings,
+        'vectors as `{"embeddings": [...]}`',
+    ),
     Source("openllmetry", (g.COMPLETION_PREFIX + "{i}.*",), openllmetry.output_messages),
     Source("openllmetry", (ol.ENTITY_OUTPUT,), openllmetry.entity_output),
     Source("pydantic-ai", (pa.FINAL_RESULT, pa.ALL_MESSAGES), pydantic_ai.agent_outputs),
@@ -421,6 +451,13 @@ MODEL: Final[tuple[Source[str], ...]] = (
         genai.model,
         "response model first: it is what was billed",
     ),
+    # i14c: LiteLLM via OpenInference (issue 14)
+    Source(
+        "litellm",
+        (oi.LLM_MODEL_NAME, oi.LLM_PROVIDER),
+        litellm.model,
+        f"`{lt.SCOPE}` scope: `openai/gpt-4o-mini` -> `gpt-4o-mini` when `openai` is the provider",
+    ),
     Source("openinference", (oi.LLM_MODEL_NAME, oi.EMBEDDING_MODEL_NAME), openinference.model),
     Source(
         "openinference", (oi.LLM_INVOCATION_PARAMETERS,), openinference.requested_model, "`model`"
@@ -495,6 +532,14 @@ STREAMING: Final[tuple[Source[bool], ...]] = (
     Source("langsmith", (ls.REQUEST_STREAMING,), langsmith.streaming),
     Source("genai", (g.REQUEST_STREAM,), genai.streaming),
     Source("openllmetry", (ol.IS_STREAMING, ol.IS_STREAMING_OLD), openllmetry.streaming),
+    # i14c: LlamaIndex (issue 14)
+    Source(
+        "openinference",
+        (oi.EVENT_FIRST_TOKEN,),
+        openinference.streaming,
+        "llm runs: a first-token event",
+        "events",
+    ),
     # --- JavaScript frameworks (issue 14, i14js) ---
     Source("vercel-ai", (ai.OPERATION_ID,), vercel_ai.streaming, "streamText/streamObject"),
     # --- end JavaScript frameworks ---
