@@ -220,7 +220,8 @@ def test_sqlite_missing_directory_is_a_sink_result_not_an_exception(tmp_path: Pa
     runs = agent_runs(1)
     sink = SqliteSink(path)
     result = sink.write(runs)
-    assert result == SinkResult(failed=5, error=result.error)
+    ids = tuple(str(run.id) for run in runs)  # handed back for a retry: the store may come
+    assert result == SinkResult(failed=5, error=result.error, retry=ids)
     assert not result.ok
     assert result.error == f"cannot open run store {path}: directory {path.parent} does not exist"
 
@@ -240,6 +241,8 @@ def test_sqlite_locked_store_is_reported(tmp_path: Path) -> None:
         other.execute("ROLLBACK")
     assert result.failed == 4 and result.stored == 0
     assert result.error == f"run store {path} is locked by another connection (waited 0.05 s)"
+    # transient: every run is handed back for a retry (a receiver must not drop them)
+    assert sorted(result.retry) == sorted(str(run.id) for run in runs[1:])
     assert sink.write(runs[1:]) == SinkResult(stored=4)
     sink.close()
 

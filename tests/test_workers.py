@@ -175,3 +175,31 @@ def test_what_cannot_reach_a_worker_process_is_refused_at_construction(tmp_path:
         ReceiverService(SqliteSink(store), workers=2, spool_path=tmp_path / "spool.sqlite")
     # Nothing kept the spool: a receiver can take it at once.
     receiver(tmp_path, 1).stop(0)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_store_locked_past_its_busy_timeout_loses_no_run(tmp_path: Path, workers: int) -> None:
+    # Seen in a CI run: a worker restarted after kill -9 held the store while the other waited
+    # past its busy timeout, and the sink's "locked" failure dropped 10 runs for good.
+    import sqlite3
+
+    spans = agent_spans(6)
+    path = tmp_path / "runs.sqlite"
+    SqliteSink(path).write([])  # (the store exists; a write of nothing opens nothing)
+    locker = sqlite3.connect(path, isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")
+    service = receiver(
+        tmp_path, workers, sink_factory=functools.partial(SqliteSink, path, timeout=0.05)
+    )
+    service.start()
+    try:
+        service.accept([record_from_span(span) for span in spans])
+        wait_until(lambda: service.stats()["retried"] >= 1, timeout=60)  # it met the lock
+        locker.execute("ROLLBACK")
+        locker.close()
+        wait_until(lambda: service.stats()["pending"] == 0, timeout=60)
+        stats = service.stats()
+    finally:
+        assert service.stop(10.0)
+    assert stats["failed"] == 0
+    assert stored(tmp_path) == expected(spans)  # every run, once

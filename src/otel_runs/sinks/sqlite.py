@@ -101,21 +101,28 @@ class SqliteSink:
         if not runs:
             return SinkResult()
         rows: list[_schema.Encoded] = []
+        encoded: list[AnyRun] = []
         bad: list[str] = []
         for run in runs:
             try:
                 rows.append(_schema.encode(run))
             except (TypeError, ValueError) as exc:
                 bad.append(f"run {run_id_text(run)} cannot be stored as JSON: {exc}")
+            else:
+                encoded.append(run)
         with self._lock:
             if self._closed:
                 return SinkResult(failed=len(runs), error=f"{self!r} is closed")
             try:
                 stored, duplicates = self._upsert(rows)
             except sqlite3.Error as exc:
+                # The rows are fine, the file is not, for now (locked past the busy timeout by
+                # another writer, disk full, I/O error, made read-only): the runs may be
+                # written later, so callers keep them and retry instead of dropping them.
                 error = _schema.describe(exc, self.path, self._timeout)
                 _logger.debug("run store write failed: %s", error)
-                return SinkResult(failed=len(runs), error=error)
+                retry = tuple(run_id_text(run) for run in encoded)
+                return SinkResult(failed=len(runs), error=error, retry=retry)
             except StoreError as exc:
                 return SinkResult(failed=len(runs), error=str(exc))
         return SinkResult(
