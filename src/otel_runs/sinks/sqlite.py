@@ -116,12 +116,14 @@ class SqliteSink:
             try:
                 stored, duplicates = self._upsert(rows)
             except sqlite3.Error as exc:
-                # The rows are fine, the file is not, for now (locked past the busy timeout by
-                # another writer, disk full, I/O error, made read-only): the runs may be
-                # written later, so callers keep them and retry instead of dropping them.
+                # An OperationalError is the file's state, for now (locked past the busy
+                # timeout by another writer, disk full, I/O error, read-only, cannot be
+                # opened): the runs may be written later, so callers keep them and retry.
+                # Other errors (a malformed file, a constraint) would fail again the same way.
                 error = _schema.describe(exc, self.path, self._timeout)
                 _logger.debug("run store write failed: %s", error)
-                retry = tuple(run_id_text(run) for run in encoded)
+                transient = isinstance(exc, sqlite3.OperationalError)
+                retry = tuple(run_id_text(run) for run in encoded) if transient else ()
                 return SinkResult(failed=len(runs), error=error, retry=retry)
             except StoreError as exc:
                 return SinkResult(failed=len(runs), error=str(exc))
