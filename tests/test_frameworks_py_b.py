@@ -20,9 +20,7 @@ from otel_runs.files.otlp_proto import read_otlp_proto
 from otel_runs.files.source import Source
 from otel_runs.model.span_record import SpanRecord
 from tests.support import frameworks as fw
-from tests.support.receiver_proc import serving
 from tests.support.records import record
-from tests.support.run_tree import assert_one_tree
 
 FIXTURES = [
     "anthropic_openllmetry",
@@ -37,27 +35,17 @@ FIXTURES = [
 
 @pytest.mark.parametrize("name", FIXTURES)
 def test_recording_converts_to_the_runs_the_program_made(name: str) -> None:
-    fixture = fw.load(name)
-    runs = fw.convert_file(fixture.recording)
-    fw.check(runs, fixture)
+    fw.check_recording(name)
 
 
 @pytest.mark.parametrize("name", FIXTURES)
 def test_every_trace_is_one_tree(name: str) -> None:
-    runs = fw.convert_file(fw.load(name).recording)
-    for trace_id in {run.trace_id for run in runs}:
-        assert_one_tree([run for run in runs if run.trace_id == trace_id])
+    fw.check_one_tree_per_trace(name)
 
 
 def test_claude_agent_sdk_through_a_real_serve_gives_the_same_runs(tmp_path: Path) -> None:
     fixture = fw.load("claude_agent_sdk")
-    converted = fw.convert_file(fixture.recording)
-    store = tmp_path / "runs.sqlite"
-    with serving(store, grpc=False, env={"OTEL_RUNS_LOG_SETTLE_SECONDS": "0.1"}) as served:
-        fw.send_recording(fixture.recording, served.http_url)
-        stored = fw.wait_for_runs(store, len(converted))
-    fw.check(stored, fixture)
-    assert sorted(r.to_dict()["id"] for r in stored) == sorted(str(r.id) for r in converted)
+    fw.check_through_serve(fixture, fw.convert_file(fixture.recording), tmp_path)
 
 
 def test_anthropic_tool_definitions_read_as_openai_functions() -> None:

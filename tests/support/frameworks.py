@@ -57,6 +57,8 @@ from otel_runs.files.pipeline import convert
 from otel_runs.files.records import BadRecord
 from otel_runs.files.source import Source
 from otel_runs.sinks.sqlite import read_runs
+from tests.support.receiver_proc import serving
+from tests.support.run_tree import assert_one_tree
 
 ROOT: Final = Path(__file__).resolve().parents[2]
 FRAMEWORKS: Final = ROOT / "tests" / "fixtures" / "frameworks"
@@ -362,3 +364,27 @@ def check(runs: list[Run], fixture: Fixture) -> None:
     if counts is not None and by_type(runs) != counts:
         found.append(f"run types {by_type(runs)} != {counts}")
     assert not found, "\n".join(found)
+
+
+def check_recording(name: str) -> None:
+    """The fixture's recording, converted in process, against its expected runs."""
+    fixture = load(name)
+    check(convert_file(fixture.recording), fixture)
+
+
+def check_one_tree_per_trace(name: str) -> None:
+    """Every trace of the fixture's recording converts to one tree."""
+    runs = convert_file(load(name).recording)
+    for trace_id in {run.trace_id for run in runs}:
+        assert_one_tree([run for run in runs if run.trace_id == trace_id])
+
+
+def check_through_serve(fixture: Fixture, converted: list[Run], tmp_path: Path) -> None:
+    """The recording sent to a real `otel-runs serve` stores the expected runs, with the ids
+    of the in-process conversion (`converted`)."""
+    store = tmp_path / "runs.sqlite"
+    with serving(store, grpc=False, env={"OTEL_RUNS_LOG_SETTLE_SECONDS": "0.1"}) as served:
+        send_recording(fixture.recording, served.http_url)
+        stored = wait_for_runs(store, len(converted))
+    check(stored, fixture)
+    assert sorted(r.to_dict()["id"] for r in stored) == sorted(str(r.id) for r in converted)
