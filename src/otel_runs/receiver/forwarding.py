@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from abc import ABC, abstractmethod
 from dataclasses import asdict
 from typing import Final
 
@@ -37,7 +38,7 @@ GAUGES: Final = ("waiting", "outbox", "log_events_waiting")
 """What `Forwarding.counts` measures now."""
 
 
-class ForwardingLoop:
+class ForwardingLoop(ABC):
     """What stopping a forwarding thread takes, shared by the OTLP forwarding below and the
     LangSmith API's (`langsmith_api/service.py`): drain until a deadline, or halt; a thread
     blocked in a sink write is interrupted by closing the sink; the sink is closed once."""
@@ -50,8 +51,9 @@ class ForwardingLoop:
     _draining: bool
     _deadline: float
 
+    @abstractmethod
     def _close_sink(self) -> None:
-        raise NotImplementedError
+        """Close the destination (interrupting a write it is blocked in)."""
 
     def _stop_thread(
         self, thread: threading.Thread | None, deadline: float, *, drain: bool
