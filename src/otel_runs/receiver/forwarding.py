@@ -39,9 +39,11 @@ GAUGES: Final = ("waiting", "outbox", "log_events_waiting")
 
 
 class ForwardingLoop(ABC):
-    """What stopping a forwarding thread takes, shared by the OTLP forwarding below and the
-    LangSmith API's (`langsmith_api/service.py`): drain until a deadline, or halt; a thread
-    blocked in a sink write is interrupted by closing the sink; the sink is closed once."""
+    """A forwarding thread's loop and its stop, shared by the OTLP forwarding below and the
+    LangSmith API's (`langsmith_api/service.py`): step while there is work, sleep until the
+    next is due or a wake, back off on errors; stop by draining until a deadline, or by
+    halting; a thread blocked in a sink write is interrupted by closing the sink, which is
+    closed once."""
 
     forwarder: Forwarder
     _thread: threading.Thread | None
@@ -50,10 +52,65 @@ class ForwardingLoop(ABC):
     _drained: threading.Event
     _draining: bool
     _deadline: float
+    _last_warning: float = -_WARN_EVERY_S
+    _forwarding: str
+    """What the loop forwards, for its logs ("spooled spans")."""
+    _paused: str
+    """The warning when a step fails ("forwarding paused")."""
 
     @abstractmethod
     def _close_sink(self) -> None:
         """Close the destination (interrupting a write it is blocked in)."""
+
+    @abstractmethod
+    def _step(self, drain: bool) -> bool:
+        """One round of work; True when it moved anything."""
+
+    @abstractmethod
+    def _read_all(self) -> bool:
+        """Whether a draining step found nothing left to read."""
+
+    @abstractmethod
+    def _wait_s(self) -> float:
+        """How long the thread may sleep before the next step has work."""
+
+    def _run(self) -> None:
+        errors = 0
+        while not self._halt.is_set():
+            draining = self._draining
+            busy = False
+            failure: BaseException | None = None
+            with internal_errors(f"forwarding {self._forwarding}") as failed:
+                try:
+                    busy = self._step(draining)
+                    errors = 0
+                except SpoolUnavailableError as exc:  # expected trouble, not a bug: no guard
+                    failure = exc
+            failure = failure or failed.error
+            if failure is not None:
+                errors += 1
+                self._warn(f"{self._paused}: %s", failure)
+                self._halt.wait(min(2.0**errors, _MAX_ERROR_WAIT_S))
+                continue
+            if draining:
+                if self._read_all() and self.forwarder.size == 0:
+                    self._drained.set()
+                    return
+                if time.monotonic() >= self._deadline:
+                    return
+            if not busy:
+                wait = self._wait_s()
+                if draining:
+                    wait = min(wait, max(self._deadline - time.monotonic(), 0.0))
+                self._wake.wait(wait)
+                self._wake.clear()
+
+    def _warn(self, message: str, *args: object) -> None:
+        """Log at most once a minute (on the logger of the subclass's module)."""
+        now = time.monotonic()
+        if now - self._last_warning >= _WARN_EVERY_S:
+            self._last_warning = now
+            logging.getLogger(type(self).__module__).warning(message, *args)
 
     def _stop_thread(
         self, thread: threading.Thread | None, deadline: float, *, drain: bool
@@ -97,7 +154,6 @@ class Forwarding(ForwardingLoop):
         self._drained = threading.Event()
         self._draining = False
         self._deadline = float("inf")
-        self._last_warning = -_WARN_EVERY_S
 
     def start(self) -> None:
         """Start the thread (what an earlier run left in the spool goes first). Idempotent."""
@@ -146,39 +202,14 @@ class Forwarding(ForwardingLoop):
             "log_events_waiting": pipeline.waiting_logs,
         }
 
-    def _run(self) -> None:
-        errors = 0
-        while not self._halt.is_set():
-            draining = self._draining
-            busy = False
-            failure: BaseException | None = None
-            with internal_errors("forwarding spooled spans") as failed:
-                try:
-                    busy = self.pipeline.step(drain=draining)
-                    errors = 0
-                except SpoolUnavailableError as exc:  # expected trouble, not a bug: no guard
-                    failure = exc
-            failure = failure or failed.error
-            if failure is not None:
-                errors += 1
-                self._warn("forwarding paused: %s", failure)
-                self._halt.wait(min(2.0**errors, _MAX_ERROR_WAIT_S))
-                continue
-            if draining:
-                if self.pipeline.read_everything and self.forwarder.size == 0:
-                    self._drained.set()
-                    return
-                if time.monotonic() >= self._deadline:
-                    return
-            if not busy:
-                wait = self.pipeline.wait_s()
-                if draining:
-                    wait = min(wait, max(self._deadline - time.monotonic(), 0.0))
-                self._wake.wait(wait)
-                self._wake.clear()
+    _forwarding = "spooled spans"
+    _paused = "forwarding paused"
 
-    def _warn(self, message: str, *args: object) -> None:
-        now = time.monotonic()
-        if now - self._last_warning >= _WARN_EVERY_S:
-            self._last_warning = now
-            _logger.warning(message, *args)
+    def _step(self, drain: bool) -> bool:
+        return self.pipeline.step(drain=drain)
+
+    def _read_all(self) -> bool:
+        return self.pipeline.read_everything
+
+    def _wait_s(self) -> float:
+        return self.pipeline.wait_s()

@@ -68,8 +68,6 @@ ENV_MAX_OPEN: Final = "OTEL_RUNS_MAX_OPEN_RUNS"
 _TABLE: Final = "run_batches"
 _READ_ITEMS: Final = 2_000
 _TICK_S: Final = 1.0
-_MAX_ERROR_WAIT_S: Final = 30.0
-_WARN_EVERY_S: Final = 60.0
 _MARK_EVERY_S: Final = 0.1
 """How often marks are written while the forwarder is busy (at once when it goes idle)."""
 _MAX_HANDED_OVER: Final = 50_000
@@ -202,7 +200,6 @@ class RunIntake(ForwardingLoop):
         self._deadline = float("inf")
         self._stopped = False
         self._stop_result = False
-        self._last_warning = -_WARN_EVERY_S
         self._read_everything = False
         self._handed: dict[int, Sequence[Item]] = {}
         self._handed_items = 0
@@ -282,36 +279,17 @@ class RunIntake(ForwardingLoop):
 
     # --- the forwarding thread ------------------------------------------------------------
 
-    def _run(self) -> None:
-        errors = 0
-        while not self._halt.is_set():
-            draining = self._draining
-            busy = False
-            failure: BaseException | None = None
-            with internal_errors("forwarding LangSmith API runs") as failed:
-                try:
-                    busy = self.step(drain=draining)
-                    errors = 0
-                except SpoolUnavailableError as exc:  # expected trouble, not a bug
-                    failure = exc
-            failure = failure or failed.error
-            if failure is not None:
-                errors += 1
-                self._warn("LangSmith API forwarding paused: %s", failure)
-                self._halt.wait(min(2.0**errors, _MAX_ERROR_WAIT_S))
-                continue
-            if draining:
-                if self._read_everything and self.forwarder.size == 0:
-                    self._drained.set()
-                    return
-                if time.monotonic() >= self._deadline:
-                    return
-            if not busy:
-                wait = self.wait_s()
-                if draining:
-                    wait = min(wait, max(self._deadline - time.monotonic(), 0.0))
-                self._wake.wait(wait)
-                self._wake.clear()
+    _forwarding = "LangSmith API runs"
+    _paused = "LangSmith API forwarding paused"
+
+    def _step(self, drain: bool) -> bool:
+        return self.step(drain=drain)
+
+    def _read_all(self) -> bool:
+        return self._read_everything
+
+    def _wait_s(self) -> float:
+        return self.wait_s()
 
     def step(self, *, drain: bool = False) -> bool:
         """One round: read new rows, merge, send one batch, mark. True when it moved anything.
@@ -400,12 +378,6 @@ class RunIntake(ForwardingLoop):
             return
         self.privacy.apply(run)  # before the outbox: nothing hidden ever reaches a sink
         self.forwarder.put(Parcel(run, run.id.int, None, ready.locs))
-
-    def _warn(self, message: str, *args: object) -> None:
-        now = time.monotonic()
-        if now - self._last_warning >= _WARN_EVERY_S:
-            self._last_warning = now
-            _logger.warning(message, *args)
 
     # --- observability ------------------------------------------------------------------------
 
