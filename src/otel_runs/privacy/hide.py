@@ -95,18 +95,24 @@ def hide_attributes(attributes: Mapping[str, Any], where: Scope) -> Mapping[str,
     return attributes if changed is None else changed
 
 
-def _hide_run_json(value: object, where: Scope) -> object:
-    """A run-format JSON object with its content hidden as in a run; unreadable: all hidden."""
+def _json_object(value: object) -> dict[str, Any] | None:
+    """The JSON object `value` holds as text; None for anything else."""
     if not isinstance(value, str):
-        return HIDDEN
+        return None
     try:
         decoded: Any = json.loads(value)
     except (ValueError, RecursionError):
-        return HIDDEN
-    if not isinstance(decoded, dict):
+        return None
+    return decoded if isinstance(decoded, dict) else None
+
+
+def _hide_run_json(value: object, where: Scope) -> object:
+    """A run-format JSON object with its content hidden as in a run; unreadable: all hidden."""
+    decoded = _json_object(value)
+    if decoded is None:
         return HIDDEN
     hide_run_content(decoded, inputs=where.inputs, outputs=where.outputs, only_present=True)
-    if decoded == json.loads(value):
+    if decoded == _json_object(value):
         return value  # nothing in it was content: keep the exact text
     return json.dumps(decoded, separators=(",", ":"))
 
@@ -114,13 +120,8 @@ def _hide_run_json(value: object, where: Scope) -> object:
 def _hide_parameters_json(value: object) -> object:
     """Request parameters (a JSON object) with the prompt-carrying ones hidden; unreadable: all
     hidden."""
-    if not isinstance(value, str):
-        return HIDDEN
-    try:
-        decoded: Any = json.loads(value)
-    except (ValueError, RecursionError):
-        return HIDDEN
-    if not isinstance(decoded, dict):
+    decoded = _json_object(value)
+    if decoded is None:
         return HIDDEN
     if PARAMETER_CONTENT.isdisjoint(decoded):
         return value  # nothing in it was content: keep the exact text
