@@ -266,6 +266,7 @@ def bench(*, smoke: bool) -> list[dict[str, Any]]:
     throughput per core, the issue's "on one core", and immune to other programs taking the
     core. `wall_us` / `spans_per_s` add what the senders saw, fsync waits and all.
     """
+    # Server CPU comes from /proc in 10 ms clock ticks: --smoke still sends ~40 ms of work.
     requests, rounds = (4, 1) if smoke else (60, 5)
     protobuf, as_json = payload()
     affinity = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
