@@ -67,11 +67,21 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
         metavar="SECONDS",
         help="time limit of each memory stream; a slower stream stops early and says so",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        metavar="N",
+        help="interleaved rounds of the benchmarks that take medians (default 5; 1 with --smoke)",
+    )
     args = parser.parse_args(argv)
     only = set(args.only.split(",")) if args.only else set(BENCHMARKS)
     if only - set(BENCHMARKS):
         parser.error(f"unknown benchmark(s): {', '.join(sorted(only - set(BENCHMARKS)))}")
     n, rounds = (200, 1) if args.smoke else (20_000, 5)
+    if args.rounds is not None:
+        if args.rounds < 1:
+            parser.error("--rounds must be at least 1")
+        rounds = args.rounds
     rows: list[Row] = []
     if "hot_path" in only:
         rows += hot_path(n, rounds)
@@ -80,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
     if "burst" in only:
         from bench.burst import burst  # starts a destinations process and one per candidate
 
-        rows += burst(200 if args.smoke else 20_000, 1 if args.smoke else 5)
+        rows += burst(200 if args.smoke else 20_000, rounds)
     if "peers" in only:
         rows += peers(n if args.smoke else 5_000, rounds)
     if "receiver" in only:
