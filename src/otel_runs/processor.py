@@ -98,6 +98,7 @@ class RunSpanProcessor(SpanProcessor):
             max_count=max_queue_size,
             on_flush=self._flush_exporter,
             on_close=self._close_exporter,
+            on_drop=self._dropped,
         )  # fmt: skip
         self._last_drop_warning = -_WARN_EVERY_S
         self._open: dict[int, _Place] = {}
@@ -120,8 +121,8 @@ class RunSpanProcessor(SpanProcessor):
         if context is None:
             return
         self._open.pop(context.span_id, None)
-        if context.trace_flags.sampled and not self._queue.put(finished):
-            self._dropped()
+        if context.trace_flags.sampled:
+            self._queue.put(finished)  # (a span with no room is counted through on_drop)
 
     def _export(self, spans: Sequence[FinishedSpan]) -> None:
         self.exporter.export(spans)  # (looked up per batch: tests and wrappers replace it)
@@ -142,10 +143,10 @@ class RunSpanProcessor(SpanProcessor):
         """Estimated memory held by the spans queued now."""
         return self._queue.queued_bytes
 
-    def _dropped(self) -> None:
-        """Count a span the queue had no room for; log at most once a minute."""
+    def _dropped(self, count: int) -> None:
+        """Count spans the queue had no room for; log at most once a minute."""
         exporter = self.exporter
-        exporter.queue_dropped += 1  # (approximate under races between app threads)
+        exporter.queue_dropped += count  # (approximate under races between app threads)
         now = time.monotonic()
         if now - self._last_drop_warning >= _WARN_EVERY_S:
             self._last_drop_warning = now

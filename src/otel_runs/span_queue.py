@@ -6,13 +6,25 @@ span count (2,048), so a burst drops spans while memory is plentiful; its worker
 512 spans, so during a burst it converts beside the app and takes the GIL from it; and its
 flush and shutdown wait on the exporter without limit. Here:
 
-- `put` refuses a span once the queued bytes would pass `max_bytes` (the caller counts it);
+- `put` refuses a span once the queued bytes would pass `max_bytes` (`on_drop` counts it);
   a count bound applies too when one is given;
+- `put` never waits for the queue's lock (below);
 - the worker wakes every `delay_s`, when the queue holds half of `max_bytes`, when a count
   bound is given and a batch is full, and on flush and shutdown, then drains everything queued
   in batches of `batch_size`: a burst that fits is converted after it, not during it;
 - `flush(timeout_s)` and `close(timeout_s)` return by their deadline; the work goes on;
 - after a fork the child starts with an empty queue and a worker of its own.
+
+Why `put` never blocks on the lock: the app threads share the GIL, which the interpreter takes
+from a running thread every few milliseconds, sometimes between its acquiring and releasing our
+lock. With a blocking acquire, the next app thread to end a span then sleeps on the lock and
+lets go of the GIL; when the lock is freed that sleeper gets it without the GIL, and must wait
+for the GIL while holding it, so the next put blocks again, and so on: a lock convoy in which
+every span costs each app thread a context switch or two. Measured with four app threads
+(docs/benchmarks.md, hot path): 1.5 voluntary context switches and ~18 us of system time per
+span in the rounds where it formed, 2-3x the app threads' CPU. So `put` only tries the lock;
+when another thread holds it, the span goes into a lock-free inbox (a deque append is atomic)
+and the lock's next holder (a later put, or the worker) admits it under the same bounds.
 """
 
 from __future__ import annotations
@@ -46,11 +58,15 @@ class SpanQueue(Generic[T]):
         max_count: int | None = None,
         on_flush: Callable[[], bool] | None = None,
         on_close: Callable[[], object] | None = None,
+        on_drop: Callable[[int], object] | None = None,
     ) -> None:
+        """`on_drop(n)` is told of every n items refused for want of room (or after close),
+        on the thread that refused them, outside the lock."""
         self._export = export
         self._size_of = size_of
         self._on_flush = on_flush
         self._on_close = on_close
+        self._on_drop = on_drop
         self.max_bytes = max_bytes
         self.batch_size = batch_size
         self.delay_s = delay_s
@@ -63,6 +79,8 @@ class SpanQueue(Generic[T]):
 
     def _init_state(self) -> None:
         self._items: deque[T] = deque()
+        self._sizes: deque[int] = deque()  # each item's size, kept beside it (never re-sized)
+        self._inbox: deque[tuple[T, int]] = deque()  # put while another thread held the lock
         self.queued_bytes = 0
         self._lock = threading.Lock()
         self._export_lock = threading.Lock()
@@ -72,6 +90,7 @@ class SpanQueue(Generic[T]):
         self._flush_done = 0
         self._flush_ok = True
         self._closing = False
+        self._closed = False  # the worker is making (or has made) its last drain
         self._worker = threading.Thread(target=self._work, name="otel-runs export", daemon=True)
         self._worker.start()
 
@@ -79,28 +98,79 @@ class SpanQueue(Generic[T]):
         self._init_state()  # the parent's spans are the parent's to send
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._items) + len(self._inbox)
 
     # --- the app's side ------------------------------------------------------------------
 
     def put(self, item: T) -> bool:
-        """Queue an item (of `size_of(item)` bytes); False (nothing queued) when there is no
-        room."""
+        """Queue an item (of `size_of(item)` bytes); False when it is refused (no room, or
+        closing: `on_drop` is told). Never waits: while another thread holds the lock, the
+        item waits in the inbox and the lock's next holder admits or refuses it."""
         size = self._size_of(item)
-        with self._lock:
-            if self._closing or self.queued_bytes + size > self.max_bytes:
-                return False
-            count = len(self._items)
-            if self.max_count is not None and count >= self.max_count:
-                return False
-            self._items.append(item)
-            self.queued_bytes += size
+        lock = self._lock
+        if not lock.acquire(False):  # (see the module: blocking here is what makes convoys)
+            return self._put_in_inbox(item, size)
+        try:
+            refused = self._admit_inbox() if self._inbox else 0
+            queued = not self._closing and self._fits(size)
+            if queued:
+                self._items.append(item)
+                self._sizes.append(size)
+                self.queued_bytes += size
+            else:
+                refused += 1
             wake = self.queued_bytes >= self._wake_bytes or (
-                self.max_count is not None and count + 1 >= self.batch_size
+                self.max_count is not None and len(self._items) >= self.batch_size
             )
+        finally:
+            lock.release()
         if wake and not self._wake.is_set():
             self._wake.set()
+        if refused:
+            self._dropped(refused)
+        return queued
+
+    def _fits(self, size: int) -> bool:
+        """Whether an item of `size` bytes fits in the bounds now (the lock is held)."""
+        if self.queued_bytes + size > self.max_bytes:
+            return False
+        return self.max_count is None or len(self._items) < self.max_count
+
+    def _put_in_inbox(self, item: T, size: int) -> bool:
+        if self._closing:
+            self._dropped(1)
+            return False
+        entry = (item, size)
+        self._inbox.append(entry)
+        if self._closed:  # the worker may have made its last drain before the append:
+            try:  # take the item back unless it did take it in (each is counted once)
+                self._inbox.remove(entry)
+            except ValueError:
+                return True
+            self._dropped(1)
+            return False
         return True
+
+    def _admit_inbox(self) -> int:
+        """Move what waits in the inbox into the queue, under the same bounds as `put`; how
+        many items were refused (the lock is held)."""
+        inbox, refused = self._inbox, 0
+        while inbox:
+            item, size = inbox.popleft()
+            if self._fits(size):
+                self._items.append(item)
+                self._sizes.append(size)
+                self.queued_bytes += size
+            else:
+                refused += 1
+        return refused
+
+    def _dropped(self, count: int) -> None:
+        if self._on_drop is not None:
+            try:
+                self._on_drop(count)
+            except Exception as exc:
+                report(exc, "counting %d dropped spans", count)
 
     def flush(self, timeout_s: float) -> bool:
         """Export everything queued now, then call `on_flush` (on the worker); whether that
@@ -131,6 +201,7 @@ class SpanQueue(Generic[T]):
             self._wake.clear()
             with self._lock:
                 asked, closing = self._flush_asked, self._closing
+                self._closed = closing
             self._drain()
             ok = True
             if asked > self._flush_done and self._on_flush is not None:
@@ -152,13 +223,17 @@ class SpanQueue(Generic[T]):
                 report(exc, "closing the exporter")
 
     def _drain(self) -> None:
-        """Export batches until the queue is empty."""
+        """Export batches until the queue (and the inbox) is empty."""
         with self._export_lock:
             while True:
                 with self._lock:
+                    refused = self._admit_inbox() if self._inbox else 0
                     count = min(len(self._items), self.batch_size)
-                    taken = [self._items.popleft() for _ in range(count)]
-                    self.queued_bytes -= sum(map(self._size_of, taken))
+                    popleft, size_popleft = self._items.popleft, self._sizes.popleft
+                    taken = [popleft() for _ in range(count)]
+                    self.queued_bytes -= sum([size_popleft() for _ in range(count)])
+                if refused:
+                    self._dropped(refused)
                 if not taken:
                     return
                 try:
