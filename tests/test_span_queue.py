@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import pytest
@@ -22,7 +22,7 @@ class _Destination:
         self.dropped = 0
         self._lock = threading.Lock()
 
-    def export(self, items: list[str]) -> None:
+    def export(self, items: Sequence[str]) -> None:
         with self._lock:
             self.exported.extend(items)
 
@@ -30,10 +30,10 @@ class _Destination:
         with self._lock:
             self.dropped += count
 
-    def queue(self, max_bytes: int, **options: object) -> SpanQueue[str]:
+    def queue(self, max_bytes: int, max_count: int | None = None) -> SpanQueue[str]:
         return SpanQueue(
             self.export, len, max_bytes=max_bytes, batch_size=4, delay_s=60.0,
-            on_drop=self.drop, **options,  # type: ignore[arg-type]
+            max_count=max_count, on_drop=self.drop,
         )  # fmt: skip
 
 
