@@ -44,6 +44,13 @@ def test_long_values_are_cut_everywhere_in_a_span() -> None:
     assert made.attributes["a"] == LONG  # the record itself is untouched
 
 
+@pytest.mark.parametrize("array", [("stop", LONG), ["stop", 1, LONG], (1.5, True, (LONG,))])
+def test_a_long_string_inside_an_array_alone_is_cut(array: object) -> None:
+    cut = cap_span_values(record(1, attributes={"n": 1, "reasons": array}), LIMIT)
+    assert "y" * LIMIT + MARKER in json.dumps(cut.attributes["reasons"])
+    assert LONG not in json.dumps(cut.attributes["reasons"])
+
+
 def test_a_span_with_nothing_long_comes_back_as_is() -> None:
     made = record(1, attributes={"a": "x" * LIMIT, "list": ["y"], "m": {"k": "v"}})
     assert cap_span_values(made, LIMIT) is made

@@ -49,6 +49,12 @@ _MAX_BACKOFF_S = 60.0
 _WARN_EVERY_S = 60.0
 _FLUSH_STEP = 512
 """Waiting spans emitted per step when a flush empties the waiting room (a batch's worth)."""
+_DELIVERY_STEP = 128
+"""Spans converted and delivered at a time. A batch's runs live until the sink has them; with
+512 at once, almost all of them outlive two garbage collections and reach the oldest
+generation, whose growth triggers full collections of the app's whole heap (measured: ~10 us
+per message-carrying span, a fifth of the conversion). 128 keeps most of them young, and is
+still more than the LangSmith SDK's own 100 runs per request."""
 
 
 def keep_from_env(value: Keep | None) -> Keep:
@@ -127,6 +133,23 @@ class RunExporter(SpanExporter):
         flush: bool,
         flush_most: int | None = None,
     ) -> bool:
+        if len(spans) <= _DELIVERY_STEP:
+            return self._export_step(spans, flush=flush, flush_most=flush_most)
+        ok = True
+        for start in range(0, len(spans), _DELIVERY_STEP):
+            last = start + _DELIVERY_STEP >= len(spans)  # a flush comes after the last spans
+            step = spans[start : start + _DELIVERY_STEP]
+            if not self._export_step(step, flush=flush and last, flush_most=flush_most):
+                ok = False
+        return ok
+
+    def _export_step(
+        self,
+        spans: Sequence[ReadableSpan | FinishedSpan],
+        *,
+        flush: bool,
+        flush_most: int | None,
+    ) -> bool:
         records: list[SpanRecord] = []
         rejected: list[Rejection] = []
         for span in spans:
@@ -141,6 +164,7 @@ class RunExporter(SpanExporter):
             if self._closed:
                 return False
             conversion = self._assembler.take(records, flush=flush, flush_most=flush_most)
+            del records  # (spans' copies need not outlive the conversion)
             rejected.extend(conversion.rejected)
             self._rejected += len(rejected)
             runs: list[AnyRun] = list(conversion.runs)

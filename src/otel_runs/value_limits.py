@@ -92,6 +92,20 @@ def _long(attributes: Mapping[str, AttributeValue], limit: int) -> bool:
         if kind is str:
             if len(value) > limit:
                 return True
+        elif kind is tuple or kind is list:  # arrays of scalars, e.g. finish reasons
+            if _long_items(value, limit):
+                return True
+        elif kind is not int and kind is not float and kind is not bool:
+            return True
+    return False
+
+
+def _long_items(items: Sequence[Any], limit: int) -> bool:
+    for item in items:
+        kind = type(item)
+        if kind is str:
+            if len(item) > limit:
+                return True
         elif kind is not int and kind is not float and kind is not bool:
             return True
     return False

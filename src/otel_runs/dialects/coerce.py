@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Final
+
+import orjson
 
 _JSON_STARTS = ("{", "[", '"')
 
@@ -101,13 +103,27 @@ _NOT_JSON: Any = object()
 
 
 def _decode(text: str) -> Any:
-    """The JSON value of text, or _NOT_JSON. (The standard library's, not orjson's: orjson
-    reads integers past 64 bits as floats and refuses NaN; JSON text in attributes must come
-    back exactly as written.)"""
+    """The JSON value of text, or _NOT_JSON, exactly as the standard library reads it.
+
+    orjson reads it ~2x faster, but differs on three things: integers past 64 bits (it returns
+    floats), NaN/Infinity and lone surrogates (it refuses them). Text with no run of 19 digits
+    holds no integer past 63 bits, so orjson's value is the standard library's; anything orjson
+    refuses goes to the standard library, which decides.
+    """
+    data = text.encode("utf-8", "surrogatepass")
+    if _NINETEEN_DIGITS not in data.translate(_DIGITS_AS_ZERO):
+        try:
+            return orjson.loads(data)
+        except ValueError:  # (orjson.JSONDecodeError, its depth limit included)
+            pass
     try:
         return json.loads(text)
     except (ValueError, RecursionError):
         return _NOT_JSON
+
+
+_DIGITS_AS_ZERO: Final = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
+_NINETEEN_DIGITS: Final = b"0" * 19
 
 
 MAX_JSON_DEPTH = 100
@@ -190,8 +206,23 @@ def to_jsonable(value: object) -> Any:
 
 
 def dumps(value: object) -> str:
-    """Compact JSON text of a value (non-JSON types rendered with str)."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+    """Compact JSON text of a value (non-JSON types rendered with str), exactly as
+    `json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)` writes it."""
+    if _compact_chunks is None:
+        return _COMPACT.encode(value)
+    return "".join(_compact_chunks(value, 0))
+
+
+# json.dumps with options builds an encoder, and the encoder its C writer, at every call (1.7 us
+# for a small object); both are built once here (0.5 us a call). No circular-reference check:
+# the values are decoded JSON and attribute values, which cannot hold cycles.
+_COMPACT: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
+_make_writer: Any = getattr(json.encoder, "c_make_encoder", None)  # (not in the type stubs)
+_compact_chunks: Any = None
+if _make_writer is not None:  # (None where the json C module is missing)
+    _compact_chunks = _make_writer(
+        None, str, json.encoder.encode_basestring, None, ":", ",", False, False, True
+    )
 
 
 _CALL_FLAGS = frozenset({"sanitize_inputs_outputs"})
