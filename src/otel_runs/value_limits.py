@@ -36,10 +36,11 @@ def max_value_chars(value: int | None = None) -> int:
 def cap_span_values(record: SpanRecord, limit: int) -> SpanRecord:
     """`record` with every attribute value longer than `limit` cut; the same object when none
     is."""
+    events, links = record.events, record.links
     if (
         not _long(record.attributes, limit)
-        and not any(_long(event.attributes, limit) for event in record.events)
-        and not any(_long(link.attributes, limit) for link in record.links)
+        and not (events and any(_long(event.attributes, limit) for event in events))
+        and not (links and any(_long(link.attributes, limit) for link in links))
     ):
         return record  # the usual case, checked first: short flat values only
     attributes = cap_attributes(record.attributes, limit)
