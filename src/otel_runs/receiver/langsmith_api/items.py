@@ -65,9 +65,10 @@ _REQUIRED: Final = {
 }
 _JSON_TYPES: Final = frozenset({"application/json", ""})
 _NO_IDS: Final[Mapping[str, str | None]] = {}
-_canonical: Final = re.compile(
+is_canonical: Final = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 ).fullmatch
+"""Whether a text is a UUID in canonical form (lower case, dashed): a match, else None."""
 
 
 @dataclass(slots=True)
@@ -82,7 +83,7 @@ class Read:
 def run_key(raw: object) -> str | None:
     """A run id as canonical UUID text, or None when it is not a UUID."""
     if isinstance(raw, str):
-        if _canonical(raw):
+        if is_canonical(raw):
             return raw
         try:
             return str(uuid.UUID(raw))
