@@ -404,3 +404,22 @@ def test_a_spooled_request_reads_back_as_the_same_items() -> None:
 def test_rows_that_are_not_ours_are_refused(blob: bytes) -> None:
     with pytest.raises(CodecError):
         decode_request(blob)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        pytest.param({"name": ""}, "missing required field 'name'", id="empty-name"),
+        pytest.param({"trace_id": ""}, "missing required field 'trace_id'", id="empty-trace"),
+        pytest.param({"name": 0}, "name must be a string, got int", id="name-zero"),
+        pytest.param({"events": [{"name": "e"}, 1]}, "events must be a list of objects", id="ev"),
+        pytest.param({"events": {"name": "e"}}, "events must be a list of objects", id="ev-obj"),
+        pytest.param({"tags": ["a", None]}, "tags must be a list of strings", id="tag-none"),
+        pytest.param({"events": [], "tags": []}, None, id="empty-lists"),
+    ],
+)
+def test_run_checks_read_empty_texts_as_missing_and_look_inside_lists(
+    change: dict[str, Any], reason: str | None
+) -> None:
+    found = items.run_problem({**post(), **change}, post=True, need_ids=True)
+    assert found == reason if reason is None else found is not None and found.startswith(reason)

@@ -6,6 +6,7 @@ their runs here (`LANGSMITH_ENDPOINT`) and the runs go on as OTel spans or to th
     bodies.py     Content-Encoding (zstd, gzip, deflate) and reading a body by route
     multipart.py  multipart/form-data split into named parts (pure)
     items.py      requests -> items (post, patch, feedback, attachment), each checked (pure)
+    sdk_body.py   the Python SDK's own multipart bodies -> items in one pass, else None (pure)
     codec.py      items <-> the bytes of a `run_batches` spool row
     merge.py      posts, patches, feedback, attachments of a run merged; settle, TTL (pure)
     service.py    RunIntake: durable accept, the forwarding thread, counters

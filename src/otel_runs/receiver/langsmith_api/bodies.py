@@ -20,6 +20,7 @@ from otel_runs.errors import OtelRunsError
 from otel_runs.receiver.langsmith_api import items
 from otel_runs.receiver.langsmith_api.items import Read
 from otel_runs.receiver.langsmith_api.multipart import boundary_of, split_parts
+from otel_runs.receiver.langsmith_api.sdk_body import read_sdk_body
 from otel_runs.receiver.limits import (
     BadEncodingError,
     BodyTooLargeError,
@@ -114,7 +115,13 @@ def read_body(route: Route, body: bytes, content_type: str, run_id: str | None =
     """The items of a decoded body. Raises BodyError when the body as a whole is unreadable."""
     if route is Route.MULTIPART:
         try:
-            return items.from_parts(split_parts(body, boundary_of(content_type)))
+            boundary = boundary_of(content_type)
+            # The Python SDK's own bodies in one pass; any other body (or anything to refuse)
+            # by the general reader.
+            read = read_sdk_body(body, boundary)
+            if read is not None:
+                return read
+            return items.from_parts(split_parts(body, boundary))
         except OtelRunsError as exc:  # MultipartError
             raise BodyError(str(exc)) from None
     try:

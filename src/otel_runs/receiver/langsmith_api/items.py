@@ -65,9 +65,10 @@ _REQUIRED: Final = {
 }
 _JSON_TYPES: Final = frozenset({"application/json", ""})
 _NO_IDS: Final[Mapping[str, str | None]] = {}
-_canonical: Final = re.compile(
+is_canonical: Final = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 ).fullmatch
+"""Whether a text is a UUID in canonical form (lower case, dashed): a match, else None."""
 
 
 @dataclass(slots=True)
@@ -82,7 +83,7 @@ class Read:
 def run_key(raw: object) -> str | None:
     """A run id as canonical UUID text, or None when it is not a UUID."""
     if isinstance(raw, str):
-        if _canonical(raw):
+        if is_canonical(raw):
             return raw
         try:
             return str(uuid.UUID(raw))
@@ -109,7 +110,8 @@ def run_problem(
     required = _REQUIRED[post, need_ids]
     get = run.get
     for name in required:
-        if get(name) in (None, ""):
+        value = get(name)
+        if value is None or value == "":  # (`in (None, "")` compares with None: 3x slower)
             extra = " (required by batch ingestion)" if name in _IDS else ""
             return f"missing required field {name!r}{extra}"
     # One pass over the fields present, each checked by its kind (every run has ~15).
@@ -136,11 +138,22 @@ def run_problem(
                 types = ", ".join(sorted(RUN_TYPES))
                 return f"invalid run_type {value!r}; expected one of {types}"
         elif kind == _EVENTS:
-            if type(value) is not list or not all(type(e) is dict for e in value):
+            if type(value) is not list or not _all_of(dict, value):
                 return "events must be a list of objects"
-        elif type(value) is not list or not all(type(t) is str for t in value):  # tags
+        elif type(value) is not list or not _all_of(str, value):  # tags
             return "tags must be a list of strings"
     return None
+
+
+def _all_of(kind: type, values: list[Any]) -> bool:
+    """Whether every value is of exactly this type (a loop: `all()` of a generator costs
+    twice as much on the one or two events or tags a run has)."""
+    for value in values:
+        if type(value) is not kind:
+            break
+    else:
+        return True
+    return False
 
 
 def feedback_problem(feedback: object) -> str | None:
