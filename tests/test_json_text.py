@@ -98,3 +98,9 @@ _anything = st.recursive(
 def test_json_text_is_written_as_json_dumps_writes_it(value: Any) -> None:
     want = json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
     assert dumps(value) == want
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet='[]{}",:.-+eE0123456789 \t\nnultrfasNIy\\u\ud800x', max_size=40))
+def test_any_text_is_refused_or_read_as_the_standard_library_does(text: str) -> None:
+    assert _same(_decode(text), _stdlib(text))
