@@ -55,7 +55,10 @@ def traced(tmp_path: Path, *args: str) -> list[str]:
     assert done.returncode == 0, done.stderr
     events = []
     for line in log.read_text().splitlines():
-        marker = re.search(r'"(WRITE-START|WRITE-END|SPAN-MARK-START|SPAN-MARK-END|MARK-START|MARK-END|CLOSED)\\n"', line)
+        marker = re.search(
+            r'"(WRITE-START|WRITE-END|SPAN-MARK-START|SPAN-MARK-END|MARK-START|MARK-END|CLOSED)\\n"',
+            line,
+        )
         if marker:
             events.append(marker[1])
         elif found := SYNC.search(line):

@@ -458,3 +458,40 @@ def test_sqlite_sink_refuses_a_newer_schema(tmp_path: Path) -> None:
         failed=5,
         error=f"{path} has store schema {SCHEMA_VERSION + 1}; this otel-runs reads up to 2",
     )
+
+
+def test_sqlite_bulk_insert_stores_exactly_what_row_by_row_stores(tmp_path: Path) -> None:
+    """The store writes a batch in one statement (its `data` texts as bytes back to back); the
+    row-by-row path (an SQLite without JSON functions) must leave the very same tables."""
+    runs = agent_runs(2)
+    runs[0].name = "naïve agent ✓ \ud800"  # non-ASCII, and a lone surrogate
+    runs[1].unmapped["attachments"] = {
+        "note": {"mime_type": "text/plain", "content": "aGVsbG8="},
+        "odd": {"mime_type": "text/plain", "content": "not base64 ✓"},
+    }
+    runs[2].inputs = {"text": '€ and \x00 and "quotes"', "n": 1.5e300}
+    batch = [*runs, runs[3]]  # a run twice in one write: the last copy wins
+
+    def tables(bulk: bool) -> tuple[SinkResult, dict[str, list[tuple[Any, ...]]]]:
+        path = tmp_path / f"bulk-{bulk}.sqlite"
+        sink = SqliteSink(path)
+        sink.write(runs[:1])  # one run stored before: a duplicate below
+        sink._bulk = bulk
+        result = sink.write(batch)
+        sink.close()
+        with database(path) as conn:
+            return result, {
+                table: conn.execute(
+                    f"SELECT *, typeof({column}) FROM {table} ORDER BY 1, 2"
+                ).fetchall()
+                for table, column in (
+                    ("runs", "data"),
+                    ("attachments", "data"),
+                    ("feedback", "data"),
+                )
+            }
+
+    bulk, row_by_row = tables(True), tables(False)
+    assert bulk == row_by_row
+    assert bulk[0] == SinkResult(stored=len(runs) - 1, duplicates=2)
+    assert len(bulk[1]["runs"]) == len(runs) and bulk[1]["attachments"]

@@ -282,6 +282,10 @@ class RunIntake(ForwardingLoop):
     _forwarding = "LangSmith API runs"
     _paused = "LangSmith API forwarding paused"
 
+    def _finish(self, deadline: float) -> None:
+        """Nothing to settle: this forwarder writes on the forwarding thread itself."""
+        del deadline
+
     def _step(self, drain: bool) -> bool:
         return self.step(drain=drain)
 
@@ -404,4 +408,3 @@ class RunIntake(ForwardingLoop):
             retried=forward["retried"],
         )
         return stats
-
