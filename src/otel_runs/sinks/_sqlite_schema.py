@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-import orjson
-
 from otel_runs.conventions import langsmith as ls
 from otel_runs.convert.attachments import decoded
 from otel_runs.convert.feedback import run_feedback
@@ -87,25 +85,6 @@ UPSERT: Final = (
     + ", ".join(f"{column} = excluded.{column}" for column in COLUMNS[1:])
 )
 
-BULK_UPSERT: Final = (
-    f"INSERT INTO runs ({', '.join(COLUMNS)}) SELECT "
-    + ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(COLUMNS) - 1))
-    + f", CAST(substr(?2, json_extract(value, '$[{len(COLUMNS) - 1}]'),"
-    f" json_extract(value, '$[{len(COLUMNS)}]')) AS TEXT)"
-    # WHERE true: without it, SQLite would read ON CONFLICT as a join constraint.
-    " FROM json_each(?1) WHERE true ON CONFLICT (id) DO UPDATE SET "
-    + ", ".join(f"{column} = excluded.{column}" for column in COLUMNS[1:])
-)
-"""UPSERT for a whole batch in one statement (see `bulk_rows`): ?1 a JSON array of the rows'
-query columns, each followed by where its `data` sits in ?2 (1-based byte offset, length), and
-?2 every `data` text, UTF-8, back to back. `data` comes back out as the very same text (CAST of
-its bytes), never re-rendered by SQLite's JSON code."""
-KNOWN_IDS: Final = "SELECT id FROM runs WHERE id IN (SELECT value FROM json_each(?))"
-DELETE_ATTACHMENTS: Final = (
-    "DELETE FROM attachments WHERE run_id IN (SELECT value FROM json_each(?))"
-)
-DELETE_FEEDBACK: Final = "DELETE FROM feedback WHERE run_id IN (SELECT value FROM json_each(?))"
-
 Row = tuple[str, str, str, str | None, str, str, str, str, str | None, str]
 AttachmentRow = tuple[str, str, str, bytes]
 FeedbackRow = tuple[str, str, str, str, float | None, str | None, str | None, str | None, str]
@@ -120,7 +99,6 @@ class Encoded:
     row: Row
     attachments: list[AttachmentRow] = field(default_factory=list)
     feedback: list[FeedbackRow] = field(default_factory=list)
-
 
 PAGE_SIZE: Final = 16_384
 """Page size of a new store. A run's row is ~2 KB of JSON: with SQLite's default 4 KiB pages
@@ -279,30 +257,6 @@ def _row(data: dict[str, Any]) -> Row:
         _column_text(project) if isinstance(project, str) else None,
         json_text(data),
     )
-
-
-def bulk_rows(rows: list[Row]) -> tuple[bytes, bytes, bytes]:
-    """The parameters of `BULK_UPSERT` for `rows` (?1, ?2), and the JSON list of their ids.
-    Raises TypeError when a query column is text orjson refuses (then write row by row)."""
-    heads: list[tuple[Any, ...]] = []
-    texts: list[bytes] = []
-    at = 1
-    for row in rows:
-        data = row[-1].encode()
-        heads.append((*row[:-1], at, len(data)))
-        texts.append(data)
-        at += len(data)
-    ids = orjson.dumps([row[0] for row in rows])
-    return orjson.dumps(heads), b"".join(texts), ids
-
-
-def has_json(conn: sqlite3.Connection) -> bool:
-    """Whether this SQLite has its JSON functions (built in since 3.38, an option before)."""
-    try:
-        conn.execute("SELECT json_extract('[1]', '$[0]')").fetchall()
-    except sqlite3.OperationalError:
-        return False
-    return True
 
 
 def _column_text(text: str) -> str:

@@ -144,24 +144,14 @@ class SqliteSink:
             conn = _schema.connect(self.path, timeout=self._timeout, readonly=False)
             try:
                 _schema.ensure_schema(conn, self.path)
-                self._bulk = _schema.has_json(conn)
             except BaseException:
                 conn.close()
                 raise
             self._conn = conn
         return self._conn
 
-    _bulk = True
-
     def _upsert(self, encoded: Sequence[_schema.Encoded]) -> tuple[int, int]:
         conn = self._connection()
-        if self._bulk:
-            try:
-                params = _schema.bulk_rows([item.row for item in encoded])
-            except TypeError:  # a query column orjson refuses: row by row below
-                pass
-            else:
-                return self._upsert_bulk(conn, encoded, *params)
         duplicates = 0
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -185,42 +175,6 @@ class SqliteSink:
                 conn.executemany(
                     _schema.INSERT_FEEDBACK, [f for item in chunk for f in item.feedback]
                 )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        return len(encoded) - duplicates, duplicates
-
-    def _upsert_bulk(
-        self,
-        conn: sqlite3.Connection,
-        encoded: Sequence[_schema.Encoded],
-        heads: bytes,
-        texts: bytes,
-        ids: bytes,
-    ) -> tuple[int, int]:
-        """The batch in a handful of statements, each one C call: SQLite works without the
-        GIL for the whole insert, where `executemany` takes it back for every row (and waits
-        for it behind a busy converting thread, 5 ms at a time)."""
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            seen = {found for (found,) in conn.execute(_schema.KNOWN_IDS, (ids,)).fetchall()}
-            duplicates = 0
-            for item in encoded:  # stored before, or twice in this write: a duplicate
-                run_id = item.row[0]
-                if run_id in seen:
-                    duplicates += 1
-                seen.add(run_id)
-            conn.execute(_schema.BULK_UPSERT, (heads, texts))
-            # A run written again replaces its attachments and feedback too.
-            conn.execute(_schema.DELETE_ATTACHMENTS, (ids,))
-            conn.execute(_schema.DELETE_FEEDBACK, (ids,))
-            attachments = [a for item in encoded for a in item.attachments]
-            if attachments:
-                conn.executemany(_schema.INSERT_ATTACHMENT, attachments)
-            feedback = [f for item in encoded for f in item.feedback]
-            if feedback:
-                conn.executemany(_schema.INSERT_FEEDBACK, feedback)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
