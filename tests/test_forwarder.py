@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -156,57 +155,3 @@ def test_a_newer_copy_replaces_the_queued_run_and_inherits_its_locations() -> No
     [resolved] = forwarder.send()
     assert sink.writes == [["new"]]
     assert resolved.spans == [(1, 0), (7, 0)]  # both copies leave the spool together
-
-
-@dataclass
-class HeldSink:
-    """Stores every write, but only once the test lets the write finish."""
-
-    release: threading.Event = field(default_factory=threading.Event)
-    started: threading.Event = field(default_factory=threading.Event)
-    writes: list[list[str]] = field(default_factory=list)
-
-    def write(self, runs: Sequence[Run]) -> SinkResult:
-        self.started.set()
-        self.release.wait(10)
-        self.writes.append([run.name for run in runs])
-        return SinkResult(stored=len(runs))
-
-    def close(self) -> None:
-        self.release.set()
-
-
-def test_a_background_write_runs_beside_the_caller_and_resolves_only_once_it_ended() -> None:
-    sink = HeldSink()
-    ended = threading.Event()
-    forwarder = Forwarder(sink, batch_size=2, background=True, notify=ended.set)
-    for parcel in parcels("a", "b", "c"):
-        forwarder.put(parcel)
-    assert forwarder.send() == []  # returns while the sink still writes "a", "b"
-    assert sink.started.wait(5) and forwarder.writing
-    assert forwarder.size == 3 and forwarder.send() == []  # nothing resolved, nothing sent twice
-    sink.release.set()
-    assert ended.wait(5)  # the thread that waits for the write is woken
-    resolved = forwarder.send()  # collects "a", "b" and starts "c"
-    assert [parcel.run.name for parcel in resolved] == ["a", "b"]
-    assert [parcel.run.name for parcel in forwarder.finish(5)] == ["c"]
-    assert sink.writes == [["a", "b"], ["c"]] and forwarder.size == 0
-    assert forwarder.counts.delivered == 3
-
-
-def test_a_newer_copy_queued_during_a_background_write_stays_for_the_next() -> None:
-    sink = HeldSink()
-    forwarder = Forwarder(sink, background=True)
-    old, new = parcels("old")[0], parcels("new")[0]
-    new.spans = [(7, 0)]
-    forwarder.put(old)
-    forwarder.send()
-    assert sink.started.wait(5)
-    forwarder.put(new)  # the same run id, read again while its old copy is being written
-    sink.release.set()
-    [resolved] = forwarder.finish(5)
-    assert resolved is old and forwarder.size == 1  # the new copy still waits
-    forwarder.send()
-    [last] = forwarder.finish(5)
-    assert last is new and last.spans == [(1, 0), (7, 0)]
-    assert sink.writes == [["old"], ["new"]]  # the last copy is the one the sink keeps

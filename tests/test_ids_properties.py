@@ -60,7 +60,6 @@ def lineages_of_any_order(draw: st.DrawFn) -> list[Segment]:
     depth = draw(st.integers(1, 4))
     return [Segment(draw(times_us), draw(any_uuids)) for _ in range(depth)]
 
-
 # --- ids -------------------------------------------------------------------------------------
 
 

@@ -479,52 +479,6 @@ def test_stop_interrupts_a_stuck_sink_and_keeps_its_runs_spooled(tmp_path: Path)
     assert set(memory.by_name()) == {"a", "b"}
 
 
-class SlowSink(MemorySink):
-    """Stores runs, each write only once the test lets it finish."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entered = threading.Event()
-        self.release = threading.Event()
-
-    def write(self, runs: Sequence[Run]) -> SinkResult:
-        self.entered.set()
-        self.release.wait(10)
-        return super().write(runs)
-
-
-def test_the_store_writes_beside_the_forwarding_thread_and_marks_follow_its_answer(
-    tmp_path: Path,
-) -> None:
-    sink = SlowSink()
-    receiver = service(tmp_path, sink)
-    receiver.start()
-    receiver.accept([record(1, name="a"), record(2, name="b")])
-    assert sink.entered.wait(10)
-    receiver.accept([record(3, name="c")])  # read and converted while the write is under way
-    wait_until(lambda: receiver.stats()["outbox"] == 3)
-    assert receiver.stats()["pending"] == 3  # nothing marked before the sink answers
-    sink.release.set()
-    wait_until(lambda: receiver.stats()["delivered"] == 3)
-    wait_until(lambda: receiver.stats()["pending"] == 0)
-    receiver.stop()
-    assert set(sink.by_name()) == {"a", "b", "c"}
-
-
-def test_stop_marks_what_a_write_under_way_delivered(tmp_path: Path) -> None:
-    sink = SlowSink()
-    receiver = service(tmp_path, sink)
-    receiver.start()
-    receiver.accept([record(1, name="a"), record(2, name="b")])
-    assert sink.entered.wait(10)
-    threading.Timer(0.3, sink.release.set).start()
-    assert receiver.stop(10, drain=False) is False  # not drained, but the write is waited for
-    assert set(sink.by_name()) == {"a", "b"}
-    again = service(tmp_path, MemorySink())
-    assert again.stats()["pending"] == 0  # marked: not sent again after the restart
-    again.stop(0)
-
-
 def test_bad_arguments_are_config_errors(tmp_path: Path, memory: MemorySink) -> None:
     with pytest.raises(ConfigError):
         service(tmp_path, memory, max_spool_bytes=10)

@@ -9,22 +9,12 @@ the caller's (the forwarding thread sleeps on an event that shutdown sets).
 
 The outbox holds one entry per run id; a newer copy of a run that is still here replaces it and
 inherits its locations (last copy wins; the old one is then resolved with it).
-
-With `background=True` a sink write runs on a thread of its own while the caller goes on
-(converting the next spans): `send` starts a write and returns at once, and a later `send`
-collects its answer and resolves its runs, then starts the next. One write at a time, so runs
-still reach the sink in the order they were queued. The runs being written stay in the outbox
-(they count against `max_runs`) until that answer, so nothing is marked before the sink has it.
-Worth it only for a sink whose write mostly waits or runs outside the GIL (the local store's
-bulk insert and its WAL writes; an HTTP round trip); `notify` is called when a write ends, so
-the caller's thread can sleep until then.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -74,16 +64,6 @@ class ForwardCounts:
     """Sends that left runs to retry."""
 
 
-@dataclass(slots=True)
-class _Write:
-    """A sink write on the background thread, and its answer once `done` is set."""
-
-    batch: list[Parcel]
-    ids: list[str]
-    result: SinkResult
-    done: threading.Event = field(default_factory=threading.Event)
-
-
 class Forwarder:
     """The outbox. Not thread-safe: one forwarding thread owns it (`size` may be read anywhere)."""
 
@@ -96,8 +76,6 @@ class Forwarder:
         first_backoff_s: float = FIRST_BACKOFF_S,
         max_backoff_s: float = MAX_BACKOFF_S,
         clock: Callable[[], float] = time.monotonic,
-        background: bool = False,
-        notify: Callable[[], None] | None = None,
     ) -> None:
         self.sink = sink
         self.batch_size = batch_size if batch_size is not None else batch_runs(sink)
@@ -115,11 +93,6 @@ class Forwarder:
         """Set once the sink is being closed to interrupt a send: a send that then fails
         resolves nothing, since the sink's counts cannot say which runs it stored first."""
         self.counts = ForwardCounts()
-        self.background = background
-        """Whether writes run on a thread of their own (see the module docstring)."""
-        self.notify = notify
-        """Called (on the writing thread) when a background write ends."""
-        self._writing: _Write | None = None
 
     @property
     def size(self) -> int:
@@ -143,72 +116,29 @@ class Forwarder:
             parcel.logs[:0] = older.logs
         self._parcels[parcel.key] = parcel
 
-    @property
-    def writing(self) -> bool:
-        """Whether a background write has not been collected yet."""
-        return self._writing is not None
-
     def wait_s(self) -> float | None:
-        """Seconds until a send may be attempted; None when nothing waits (or a background
-        write is under way: `notify` says when it ends)."""
-        if not self._parcels or self._writing is not None:
+        """Seconds until a send may be attempted; None when nothing waits."""
+        if not self._parcels:
             return None
         return max(self._retry_at - self._clock(), 0.0)
 
     def send(self) -> list[Parcel]:
         """Send the oldest runs (one sink write, at most `batch_size`) unless backing off;
-        return the parcels resolved by it. In the background: collect the write that ended
-        (its resolved parcels are returned) and start the next; never waits for the sink."""
-        resolved: list[Parcel] = []
-        writing = self._writing
-        if writing is not None:
-            if not writing.done.is_set():
-                return []
-            self._writing = None
-            resolved = self._settle(writing.batch, writing.ids, writing.result)
+        return the parcels resolved by it."""
         wait = self.wait_s()
         if wait is None or wait > 0:
-            return resolved
+            return []
         batch = list(self._parcels.values())[: self.batch_size]
         ids = [run_id_text(parcel.run) for parcel in batch]
-        write = _Write(batch, ids, SinkResult(failed=len(batch), retry=tuple(ids)))
-        if not self.background:
-            self._write(write)
-            return resolved + self._settle(batch, ids, write.result)
-        self._writing = write
-        threading.Thread(target=self._write, args=(write,), name="otel-runs-sink-write",
-                         daemon=True).start()  # fmt: skip
-        return resolved
-
-    def finish(self, timeout: float | None) -> list[Parcel]:
-        """Wait up to `timeout` seconds for a background write under way, and return what it
-        resolved (for a last mark at shutdown); [] when none is or it is still running."""
-        writing = self._writing
-        if writing is None or not writing.done.wait(timeout):
-            return []
-        self._writing = None
-        return self._settle(writing.batch, writing.ids, writing.result)
-
-    def _write(self, write: _Write) -> None:
-        try:
-            with internal_errors("writing %d runs to the sink", len(write.batch)):
-                write.result = write_runs(self.sink, [parcel.run for parcel in write.batch])
-        finally:
-            write.done.set()
-            if self.background and self.notify is not None:
-                with internal_errors("waking the forwarding thread"):
-                    self.notify()
-
-    def _settle(self, batch: list[Parcel], ids: list[str], result: SinkResult) -> list[Parcel]:
-        """Resolve what one write's answer resolved; count; back off when it asks for it."""
+        result = SinkResult(failed=len(batch), retry=tuple(ids))
+        with internal_errors("writing %d runs to the sink", len(batch)):
+            result = write_runs(self.sink, [parcel.run for parcel in batch])
         retry = set(result.retry)
         if self.closing and result.failed:
             return []
         resolved = [p for p, run_id in zip(batch, ids, strict=True) if run_id not in retry]
         for parcel in resolved:
-            # A newer copy queued during a background write stays (it holds these locations too).
-            if self._parcels.get(parcel.key) is parcel:
-                del self._parcels[parcel.key]
+            del self._parcels[parcel.key]
         counts = self.counts
         counts.delivered += result.stored
         counts.duplicates += result.duplicates

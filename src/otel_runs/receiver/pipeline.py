@@ -213,28 +213,17 @@ class Pipeline:
                 self._expire_logs()
                 self._next_tick = now + TICK_S
         resolved = self.forwarder.send()
-        self._delivered(resolved)
+        for parcel in resolved:
+            self._resolve_all("span_batches", parcel.spans)
+            self._resolve_all("log_batches", parcel.logs)
+            if parcel.lineage is not None:
+                self._lineages.append((parcel.key, parcel.trace_id, parcel.lineage))
         self.flush_marks()
         if error is not None:
             raise error
         if drain:
             self.read_everything = not (read_any or more or more_logs) and self.forwarder.room > 0
         return read_any or more or more_logs or bool(resolved)
-
-    def finish(self, timeout: float) -> None:
-        """At shutdown, once `step` is no longer called: wait up to `timeout` seconds for a
-        background sink write under way and mark what it delivered."""
-        resolved = self.forwarder.finish(timeout)
-        if resolved:
-            self._delivered(resolved)
-            self.flush_marks()
-
-    def _delivered(self, resolved: list[Parcel]) -> None:
-        for parcel in resolved:
-            self._resolve_all("span_batches", parcel.spans)
-            self._resolve_all("log_batches", parcel.logs)
-            if parcel.lineage is not None:
-                self._lineages.append((parcel.key, parcel.trace_id, parcel.lineage))
 
     def wait_s(self) -> float:
         """How long the thread may sleep before the next step has something to do (an append

@@ -211,7 +211,6 @@ class ReceiverService:
                     batch_size=sink_batch_size,
                     max_runs=max_outbox_runs,
                     first_backoff_s=retry_backoff_s,
-                    background=True,
                 )
                 pipeline = Pipeline(
                     self._spool,

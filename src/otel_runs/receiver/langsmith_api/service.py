@@ -282,10 +282,6 @@ class RunIntake(ForwardingLoop):
     _forwarding = "LangSmith API runs"
     _paused = "LangSmith API forwarding paused"
 
-    def _finish(self, deadline: float) -> None:
-        """Nothing to settle: this forwarder writes on the forwarding thread itself."""
-        del deadline
-
     def _step(self, drain: bool) -> bool:
         return self.step(drain=drain)
 
@@ -408,3 +404,4 @@ class RunIntake(ForwardingLoop):
             retried=forward["retried"],
         )
         return stats
+
