@@ -37,9 +37,10 @@ GC_THRESHOLDS: Final = (100_000, 20, 20)
 """Garbage collection in the receiving process and its workers: young collections every 100k
 allocations (Python's default is 700), older ones more rarely. A converting receiver keeps
 runs, lineages and spans alive across collections (the outbox, the assembler), so every
-young collection walked them again: at 10k, collections took ~20 us per span of the
-end-to-end benchmark, at 100k ~1 us (process CPU 77-78 against 87-95 us per span). A cycle
-waits at most 100k allocations (a few MB) longer to be freed."""
+young collection walked them again: at 10k, collections took 4-4.5 us per span of the
+end-to-end benchmark on a quiet machine (far more wall on a busy one, every thread stopped
+meanwhile), at 100k 0.3-1 us. A cycle waits at most 100k allocations (a few MB) longer to be
+freed."""
 
 
 def default_spool_path() -> Path:
