@@ -2,8 +2,9 @@
 
 - The receiver answers 200 only once a request is fsync'd (docs/spool.md): the spool's WAL is
   fdatasync'd inside `ReceiverService.accept`, which the front ends wait for.
-- A LangSmith API mark (items resolved) commits without a sync: lost, it only makes its items
-  read and sent again. The append after it is synced again.
+- A mark (items resolved: a LangSmith API mark, the OTLP forwarding's mark with its lineages)
+  commits without a sync: lost, it only makes its items read and sent again. The append after
+  it is synced again.
 - The local run store is WAL with `synchronous=NORMAL` (docs/spool.md, sinks/sqlite.py): no
   sync per batch, but a checkpoint syncs the WAL before it writes the database file, so a power
   loss can roll back the last batches and never corrupts the file.
@@ -54,7 +55,10 @@ def traced(tmp_path: Path, *args: str) -> list[str]:
     assert done.returncode == 0, done.stderr
     events = []
     for line in log.read_text().splitlines():
-        marker = re.search(r'"(WRITE-START|WRITE-END|MARK-START|MARK-END|CLOSED)\\n"', line)
+        marker = re.search(
+            r'"(WRITE-START|WRITE-END|SPAN-MARK-START|SPAN-MARK-END|MARK-START|MARK-END|CLOSED)\\n"',
+            line,
+        )
         if marker:
             events.append(marker[1])
         elif found := SYNC.search(line):
@@ -78,10 +82,11 @@ def test_with_synchronous_normal_accept_does_not_sync(tmp_path: Path) -> None:
     assert not any(event.startswith("sync ") for event in inside), inside
 
 
-def test_a_langsmith_api_mark_does_not_sync_and_the_next_append_does(tmp_path: Path) -> None:
+def test_marks_do_not_sync_and_the_next_append_does(tmp_path: Path) -> None:
     events = traced(tmp_path, "marks", str(tmp_path))
     wal = f"sync {tmp_path / 'spool.sqlite-wal'}"
     assert wal not in between(events, "MARK-START", "MARK-END"), events
+    assert wal not in between(events, "SPAN-MARK-START", "SPAN-MARK-END"), events
     assert wal in between(events, "WRITE-START", "WRITE-END"), events
 
 

@@ -6,7 +6,8 @@ this under `strace` sees which sync calls happen inside the write.
     python -m tests.support.durability_app marks DIR                 Spool.mark, then an append
 
 Markers: `WRITE-START`, `WRITE-END`, for the store `CLOSED` after the sink's close, and for the
-marks `MARK-START`, `MARK-END` around a LangSmith API mark made before the write.
+marks `MARK-START`, `MARK-END` around a LangSmith API mark and `SPAN-MARK-START`, `SPAN-MARK-END`
+around an OTLP forwarding mark, both made before the write.
 """
 
 from __future__ import annotations
@@ -42,9 +43,13 @@ def spool(directory: Path, synchronous: Literal["full", "normal"] | None) -> Non
 def marks(directory: Path) -> None:
     spool = Spool(directory / "spool.sqlite", max_bytes=1 << 20)
     seq = spool.append_run_items(b"first request", 1)
+    spans = spool.append_spans(b"spans", 2, None)
     mark("MARK-START")
     spool.mark({}, {}, runs={seq: Mark(None, 1)})  # its run was delivered
     mark("MARK-END")
+    mark("SPAN-MARK-START")  # the OTLP forwarding's mark: spans delivered, their lineages kept
+    spool.mark({spans: Mark(b"\x01", 1)}, {}, (b"lineages", 1))
+    mark("SPAN-MARK-END")
     mark("WRITE-START")
     spool.append_run_items(b"next request", 1)  # answered 202 once this returns
     mark("WRITE-END")

@@ -43,7 +43,7 @@ from otel_runs.receiver.limits import (
     Limits,
 )
 from otel_runs.receiver.projects import CHOICES as PROJECT_CHOICES
-from otel_runs.receiver.settings import ENV_PROJECT_FROM, ENV_SPOOL, ENV_WORKERS
+from otel_runs.receiver.settings import ENV_PROJECT_FROM, ENV_SPOOL, ENV_WORKERS, GC_THRESHOLDS
 from otel_runs.sinks import RunSink
 from otel_runs.sinks.choose import ENV_API_KEY
 from otel_runs.sinks.sqlite import STORE_ENV, SqliteSink, default_store_path
@@ -51,11 +51,6 @@ from otel_runs.sinks.sqlite import STORE_ENV, SqliteSink, default_store_path
 _logger = logging.getLogger(__name__)
 
 AUTO: Final = "auto"
-_GC_THRESHOLDS: Final = (50_000, 10, 10)
-"""gen0 collections every 50k allocations instead of 700. A gen-0 collection scans every young
-object still alive, and a LangSmith API request keeps ~1,500 (its runs' JSON) alive until the
-forwarder sends them: at 10k, collections ran every few requests and cost ~3.7 µs per run;
-at 50k ~0.9 (docs/langsmith-api.md, "Speed")."""
 _LOG_FORMAT: Final = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -306,7 +301,7 @@ def _tune_gc() -> None:
 
     gc.collect()
     gc.freeze()
-    gc.set_threshold(*_GC_THRESHOLDS)
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def _configure_logging(verbose: bool) -> None:

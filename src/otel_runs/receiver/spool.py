@@ -628,10 +628,13 @@ class Spool:
             if writer is None:
                 raise SpoolUnavailableError(f"spool {self.path} is closed")
             size = 0
-            # A LangSmith API mark that is lost only makes its items read and sent again (a
-            # duplicate, never a loss), so its commit skips the fsync; the next fsync'd commit
-            # (an append) makes it durable too. WAL with synchronous=NORMAL cannot corrupt.
-            relaxed = self._full_sync and not spans and not logs and not lineages
+            # A mark that is lost only makes its items read and sent again (a duplicate, never
+            # a loss; a lost lineage is written again with them), so its commit skips the
+            # fsync: the forwarding thread goes on converting instead of waiting on the disk,
+            # and the next fsync'd commit (an append) makes the mark durable too (the WAL is
+            # one file). WAL with synchronous=NORMAL cannot corrupt. Worker processes mark
+            # through a spool opened with synchronous=NORMAL for the same reason.
+            relaxed = self._full_sync
             try:
                 if relaxed:
                     writer.execute("PRAGMA synchronous=NORMAL")

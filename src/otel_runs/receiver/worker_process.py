@@ -37,13 +37,12 @@ from otel_runs.privacy import Privacy
 from otel_runs.receiver.forwarder import Forwarder
 from otel_runs.receiver.forwarding import Forwarding
 from otel_runs.receiver.pipeline import Pipeline
+from otel_runs.receiver.settings import GC_THRESHOLDS
 from otel_runs.receiver.spool import Spool, Synchronous
 from otel_runs.sinks import RunSink
 
 _logger = logging.getLogger(__name__)
 
-GC_THRESHOLDS: Final = (10_000, 10, 10)
-"""As in the front end (cli/serve.py): young collections every 10k allocations, not 700."""
 _LOG_FORMAT: Final = "%(asctime)s %(levelname)s %(name)s[worker %(part)s]: %(message)s"
 
 
