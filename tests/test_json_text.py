@@ -47,10 +47,11 @@ def _stdlib(text: str) -> Any:
         '"\\ud800"',  # a lone surrogate escape
         '"\ud800"',  # a lone surrogate itself
         '{"a": 1, "a": 2, "b": 3}',
-        "[" * 2000 + "]" * 2000,  # deeper than orjson reads
+        "[" * 2000 + "]" * 2000,  # deeper than the standard library reads
         "[1, 2,]",
         "",
         '{"text": "19 digits in a string: 1234567890123456789"}',
+        "[" + "12345678901234567890," * 300 + "1.5]",  # long text: the standard library reads it
     ],
 )
 def test_edge_cases_read_as_the_standard_library_does(text: str) -> None:

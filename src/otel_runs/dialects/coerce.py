@@ -110,18 +110,28 @@ def _decode(text: str) -> Any:
     holds no integer past 63 bits, so orjson's value is the standard library's; anything orjson
     refuses goes to the standard library, which decides.
     """
+    if len(text) > _FAST_PATH_CHARS:
+        return _decode_stdlib(text)
     data = text.encode("utf-8", "surrogatepass")
     if _NINETEEN_DIGITS not in data.translate(_DIGITS_AS_ZERO):
         try:
             return orjson.loads(data)
         except ValueError:  # (orjson.JSONDecodeError, its depth limit included)
             pass
+    return _decode_stdlib(text)
+
+
+def _decode_stdlib(text: str) -> Any:
     try:
         return json.loads(text)
     except (ValueError, RecursionError):
         return _NOT_JSON
 
 
+# The digit check costs ~0.5 ns a character, orjson's reading ~0.3, the standard library's
+# ~0.5 plus ~1.5 us a call: the fast path pays only below about 2,000 characters (messages
+# of a chat call mostly are; a 100 KB prompt is read faster by the standard library alone).
+_FAST_PATH_CHARS: Final = 2048
 _DIGITS_AS_ZERO: Final = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
 _NINETEEN_DIGITS: Final = b"0" * 19
 
