@@ -46,17 +46,19 @@ class ForwardingLoop(ABC):
     closed once."""
 
     forwarder: Forwarder
-    _thread: threading.Thread | None
-    _wake: threading.Event
-    _halt: threading.Event
-    _drained: threading.Event
-    _draining: bool
-    _deadline: float
     _last_warning: float = -_WARN_EVERY_S
     _forwarding: str
     """What the loop forwards, for its logs ("spooled spans")."""
     _paused: str
     """The warning when a step fails ("forwarding paused")."""
+
+    def __init__(self) -> None:
+        self._thread: threading.Thread | None = None
+        self._wake = threading.Event()
+        self._halt = threading.Event()
+        self._drained = threading.Event()
+        self._draining = False
+        self._deadline = float("inf")
 
     @abstractmethod
     def _close_sink(self) -> None:
@@ -146,14 +148,9 @@ class Forwarding(ForwardingLoop):
     """One thread driving one pipeline; `stop` closes the sink (not the spool)."""
 
     def __init__(self, pipeline: Pipeline, forwarder: Forwarder) -> None:
+        super().__init__()
         self.pipeline: Final = pipeline
         self.forwarder = forwarder
-        self._thread: threading.Thread | None = None
-        self._wake = threading.Event()
-        self._halt = threading.Event()
-        self._drained = threading.Event()
-        self._draining = False
-        self._deadline = float("inf")
 
     def start(self) -> None:
         """Start the thread (what an earlier run left in the spool goes first). Idempotent."""

@@ -174,6 +174,7 @@ class RunIntake(ForwardingLoop):
     ) -> None:
         if max_outbox_runs < 1 or sink_batch_size < 1 or not retry_backoff_s > 0:
             raise ConfigError("max_outbox_runs, sink_batch_size and retry_backoff_s must be > 0")
+        super().__init__()
         self.spool = spool
         self.sink: Final = sink
         self.merger = RunMerger(
@@ -192,12 +193,6 @@ class RunIntake(ForwardingLoop):
         self._after = 0
         self._counts_lock = threading.Lock()
         self._state = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._wake = threading.Event()
-        self._halt = threading.Event()
-        self._drained = threading.Event()
-        self._draining = False
-        self._deadline = float("inf")
         self._stopped = False
         self._stop_result = False
         self._read_everything = False
