@@ -43,15 +43,14 @@ from otel_runs.model.span_record import SpanRecord
 from otel_runs.privacy import Privacy
 from otel_runs.receiver import projects, settings
 from otel_runs.receiver.codec import encode_log_events, encode_spans
-from otel_runs.receiver.forwarder import FIRST_BACKOFF_S, Forwarder
+from otel_runs.receiver.forwarder import FIRST_BACKOFF_S
 from otel_runs.receiver.forwarding import Forwarding
 from otel_runs.receiver.intake import LogEvent, SpoolFullError, SpoolUnavailableError
 from otel_runs.receiver.partitions import resplit, split
-from otel_runs.receiver.pipeline import Pipeline
 from otel_runs.receiver.projects import ProjectFrom
 from otel_runs.receiver.spool import Spool, Synchronous
 from otel_runs.receiver.worker_pool import WorkerPool
-from otel_runs.receiver.worker_process import WorkerSettings
+from otel_runs.receiver.worker_process import WorkerSettings, forwarding_over
 from otel_runs.sinks import RunSink
 from otel_runs.value_limits import cap_event_values, cap_span_values
 from otel_runs.value_limits import max_value_chars as max_value_chars_setting
@@ -176,53 +175,33 @@ class ReceiverService:
             sink_factory = choose_sink
         try:
             self._spool.repartition(self._parts, resplit)
+            work = WorkerSettings(
+                spool_path=self._spool.path,
+                part=0,
+                parts=worker_count,
+                sink_factory=sink_factory,
+                # Workers only mark: a mark a power loss rolls back sends its run again (a
+                # duplicate, never a loss), and the next fsync'd append syncs the WAL up to it
+                # anyway. Sparing its fsync keeps the worker converting instead of waiting (1-4
+                # ms a mark on the project VM).
+                synchronous="normal",
+                lock_timeout_s=lock_timeout_s,
+                keep=keep,
+                ttl_s=ttl_s,
+                max_waiting=max_waiting,
+                settle_s=settle_s,
+                log_wait_s=wait_s,
+                max_outbox_runs=max_outbox_runs,
+                sink_batch_size=sink_batch_size,
+                retry_backoff_s=retry_backoff_s,
+                privacy=self._privacy,
+                log_level=_log_level(),
+            )
             if worker_count > 1:
-                self._pool = WorkerPool(
-                    _worker_settings(
-                        WorkerSettings(
-                            spool_path=self._spool.path,
-                            part=0,
-                            parts=worker_count,
-                            sink_factory=sink_factory,
-                            # Workers only mark: a mark a power loss rolls back sends its
-                            # run again (a duplicate, never a loss), and the next fsync'd append
-                            # syncs the WAL up to it anyway. Sparing its fsync keeps the worker
-                            # converting instead of waiting (1-4 ms a mark on the project VM).
-                            synchronous="normal",
-                            lock_timeout_s=lock_timeout_s,
-                            keep=keep,
-                            ttl_s=ttl_s,
-                            max_waiting=max_waiting,
-                            settle_s=settle_s,
-                            log_wait_s=wait_s,
-                            max_outbox_runs=max_outbox_runs,
-                            sink_batch_size=sink_batch_size,
-                            retry_backoff_s=retry_backoff_s,
-                            privacy=self._privacy,
-                            log_level=_log_level(),
-                        )
-                    ),
-                    self._spool.lock_fd,
-                )
-            else:
+                self._pool = WorkerPool(_worker_settings(work), self._spool.lock_fd)
+            else:  # the same forwarding, on this process's spool connection and sink
                 sink = sink if sink is not None else sink_factory()
-                forwarder = Forwarder(
-                    sink,
-                    batch_size=sink_batch_size,
-                    max_runs=max_outbox_runs,
-                    first_backoff_s=retry_backoff_s,
-                )
-                pipeline = Pipeline(
-                    self._spool,
-                    forwarder,
-                    keep=keep,
-                    ttl_s=ttl_s,
-                    max_waiting=max_waiting,
-                    settle_s=settle_s,
-                    log_wait_s=wait_s,
-                    privacy=self._privacy,
-                )
-                self._forwarding = Forwarding(pipeline, forwarder)
+                self._forwarding = forwarding_over(self._spool, sink, work)
         except BaseException:
             self._spool.close()  # releases the file for the next attempt
             raise

@@ -118,31 +118,37 @@ def _build(settings: WorkerSettings) -> tuple[Forwarding, Spool]:
     try:
         sink = settings.sink_factory()
         try:
-            forwarder = Forwarder(
-                sink,
-                batch_size=settings.sink_batch_size,
-                max_runs=settings.max_outbox_runs,
-                first_backoff_s=settings.retry_backoff_s,
-            )
-            pipeline = Pipeline(
-                spool,
-                forwarder,
-                keep=settings.keep,
-                ttl_s=settings.ttl_s,
-                max_waiting=settings.max_waiting,
-                settle_s=settings.settle_s,
-                log_wait_s=settings.log_wait_s,
-                privacy=settings.privacy,
-                part=settings.part,
-                parts=settings.parts,
-            )
+            return forwarding_over(spool, sink, settings), spool
         except BaseException:
             sink.close()
             raise
     except BaseException:
         spool.close()
         raise
-    return Forwarding(pipeline, forwarder), spool
+
+
+def forwarding_over(spool: Spool, sink: RunSink, settings: WorkerSettings) -> Forwarding:
+    """The forwarding of one partition of the spool (`settings.part` of `settings.parts`) into
+    `sink`: what a worker runs, and what the receiving process runs itself without workers."""
+    forwarder = Forwarder(
+        sink,
+        batch_size=settings.sink_batch_size,
+        max_runs=settings.max_outbox_runs,
+        first_backoff_s=settings.retry_backoff_s,
+    )
+    pipeline = Pipeline(
+        spool,
+        forwarder,
+        keep=settings.keep,
+        ttl_s=settings.ttl_s,
+        max_waiting=settings.max_waiting,
+        settle_s=settings.settle_s,
+        log_wait_s=settings.log_wait_s,
+        privacy=settings.privacy,
+        part=settings.part,
+        parts=settings.parts,
+    )
+    return Forwarding(pipeline, forwarder)
 
 
 def _configure_logging(settings: WorkerSettings) -> None:
