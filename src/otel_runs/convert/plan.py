@@ -11,7 +11,7 @@ projection onto one shape, and an unknown shape compiles a new one.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from otel_runs.conventions import genai as g
 from otel_runs.conventions import langsmith as ls
@@ -26,6 +26,9 @@ from otel_runs.dialects import precedence as p
 from otel_runs.dialects.precedence import COST_ATTRIBUTES, Source
 from otel_runs.dialects.view import Shape
 from otel_runs.model.span_record import SpanRecord
+
+if TYPE_CHECKING:
+    from otel_runs.convert.map_span import Mapper
 
 _COST_KEYS: Final = frozenset(attr for sources in COST_ATTRIBUTES.values() for _, attr in sources)
 
@@ -64,6 +67,7 @@ class Plan:
         "http_route",
         "identity",
         "inputs",
+        "mapper",
         "metadata_layers",
         "model",
         "name",
@@ -94,6 +98,8 @@ class Plan:
 
     def __init__(self, keys: tuple[str, ...], event_names: frozenset[str]) -> None:
         self.shape = shape = Shape(keys, event_names)
+        self.mapper: Mapper | None = None
+        """The plan's compiled mapping (`map_span.compile_mapper`), made on its first span."""
         present = frozenset(keys)
 
         def sources(table: tuple[Source[Any], ...]) -> tuple[Source[Any], ...]:
