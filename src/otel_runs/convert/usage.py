@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 
 Usage = dict[str, Any]
 
-_TOP = ("input_tokens", "output_tokens", "total_tokens")
+TOP_COUNTS = ("input_tokens", "output_tokens", "total_tokens")
+"""The counts a usage needs at least one of."""
+_TOP = TOP_COUNTS
 
 
 def _put(usage: Usage, path: str, count: int) -> None:

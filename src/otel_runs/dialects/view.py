@@ -82,7 +82,8 @@ class SpanView:
             if key in self.attrs:
                 self.used.add(key)
 
-    def _keys_under(self, prefix: str) -> tuple[str, ...]:
+    def keys_under(self, prefix: str) -> tuple[str, ...]:
+        """Keys starting with prefix, in span order (worked out once per shape)."""
         under = self.shape.under
         keys = under.get(prefix)
         if keys is None:
@@ -95,14 +96,14 @@ class SpanView:
 
     def has_prefix(self, prefix: str) -> bool:
         """Whether any key starts with prefix."""
-        return bool(self._keys_under(prefix))
+        return bool(self.keys_under(prefix))
 
     def prefixed(self, prefix: str) -> dict[str, AttributeValue]:
         """Keys under prefix, with the prefix removed; marks them consumed."""
         found: dict[str, AttributeValue] = {}
         cut = len(prefix)
         attrs = self.attrs
-        for key in self._keys_under(prefix):
+        for key in self.keys_under(prefix):
             value = attrs[key]
             if value is not None:
                 found[key[cut:]] = value
