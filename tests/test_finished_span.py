@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, TracerProvider
@@ -78,3 +80,34 @@ def test_another_span_type_is_read_through_its_properties() -> None:
         name="plain", context=context, attributes={"k": 1}, start_time=1, end_time=3
     )
     assert finished_span(hand_made).attributes == {"k": 1}  # a plain dict: not the SDK's layout
+
+
+class _Like:
+    """A look-alike of an SDK value: the same public properties, another type."""
+
+    def __init__(self, **fields: object) -> None:
+        self.__dict__.update(fields)
+
+
+def test_look_alike_contexts_status_and_scope_read_the_same_as_the_sdk_types() -> None:
+    # record_from_span reads the SDK's own SpanContext, Status and InstrumentationScope by
+    # their layout; any other type goes through its properties, with the same result.
+    for span in _spans():
+        fast = finished_span(span)
+        context, parent, status, scope = (
+            fast.context, fast.parent, fast.status, fast.instrumentation_scope,
+        )  # fmt: skip
+        assert context is not None and scope is not None
+        looks: dict[str, Any] = {
+            "context": _Like(
+                trace_id=context.trace_id, span_id=context.span_id, trace_state=context.trace_state
+            ),
+            "parent": None
+            if parent is None
+            else _Like(span_id=parent.span_id, is_remote=parent.is_remote),
+            "status": _Like(status_code=status.status_code, description=status.description),
+            "instrumentation_scope": _Like(name=scope.name, version=scope.version),
+        }
+        alike = fast._replace(**looks)
+        assert type(fast.context) is trace.SpanContext  # the layout path is the one compared
+        assert record_from_span(alike) == record_from_span(fast)

@@ -194,16 +194,38 @@ def record_from_span(span: ReadableSpan | FinishedSpan) -> SpanRecord:
         raise InvalidSpanError(f"span {span.name!r} has no span context")
     if span.start_time is None or span.end_time is None:
         raise InvalidSpanError(f"span {span.name!r} has not ended")
+    # The SDK's own context, status and scope are read without their properties (each a Python
+    # call, nine a span); any other type through them.
+    if type(context) is SpanContext:  # a tuple: (trace_id, span_id, is_remote, flags, state, ok)
+        trace_id, span_id, _, _, trace_state, _ = context
+    else:
+        trace_id, span_id, trace_state = context.trace_id, context.span_id, context.trace_state
     parent = span.parent
+    parent_id = parent_remote = None
+    if parent is not None:
+        if type(parent) is SpanContext:
+            parent_id, parent_remote = parent[1], parent[2]
+        else:
+            parent_id, parent_remote = parent.span_id, parent.is_remote
+        parent_id = parent_id or None
     status = span.status
+    if type(status) is Status:
+        code, description = status._status_code, status._description
+    else:
+        code, description = status.status_code, status.description
     scope = span.instrumentation_scope
+    scope_name = scope_version = ""
+    if type(scope) is InstrumentationScope:
+        scope_name, scope_version = scope._name, scope._version or ""
+    elif scope is not None:
+        scope_name, scope_version = scope.name, scope.version or ""
     resource = span.resource
     events = span.events
     links = span.links
     return new_span_record(  # positional, in field order: the fast constructor
-        context.trace_id,
-        context.span_id,
-        parent.span_id if parent is not None and parent.span_id else None,
+        trace_id,
+        span_id,
+        parent_id,
         span.name,
         span.start_time,
         span.end_time,
@@ -218,13 +240,13 @@ def record_from_span(span: ReadableSpan | FinishedSpan) -> SpanRecord:
         if links
         else (),
         _KIND_NAMES.get(span.kind) or span.kind.name,
-        _STATUS_NAMES.get(status.status_code) or status.status_code.name,
-        status.description or "",
+        _STATUS_NAMES.get(code) or code.name,
+        description or "",
         _resource_attributes(resource) if resource is not None else {},
-        scope.name if scope is not None else "",
-        (scope.version or "") if scope is not None else "",
-        parent.is_remote if parent is not None else None,
-        context.trace_state.to_header() if context.trace_state else "",
+        scope_name,
+        scope_version,
+        parent_remote,
+        trace_state.to_header() if trace_state else "",
         span.dropped_attributes,
         span.dropped_events,
         span.dropped_links,
