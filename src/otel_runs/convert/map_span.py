@@ -95,6 +95,8 @@ def _route(v: SpanView) -> str:
     return f"{method} {route}" if method else route
 
 
+_EMPTY: Final[dict[str, Any]] = {}
+"""One empty dict for every run whose shape can fill no project and no parameters: only read."""
 _NONE: Final[tuple[Any, ...]] = ()
 """No events, no tags: one shared empty sequence instead of a new list per run."""
 
@@ -214,7 +216,8 @@ def compile_mapper(plan: Plan) -> Mapper:
         """)
     else:
         w.emit("provider = None")
-    w.emit("params = {}")
+    # A shape without parameters shares one empty dict (only read: empty params are not kept).
+    w.emit("params = {}" if plan.param_layers or plan.streaming else "params = _EMPTY")
     for source in plan.param_layers:
         w.emit(f"""
             layer = {w.bind(source.get, "get")}(v)
@@ -284,9 +287,9 @@ def compile_mapper(plan: Plan) -> Mapper:
         w.emit("tags = union or _NONE")
     else:
         w.emit("tags = _NONE")
-    w.emit("project = {}")
     if plan.project:
         w.emit(f"""
+            project = {{}}
             for field, attr in (
                 ("session_name", {ls.SESSION_NAME!r}), ("session_id", {ls.SESSION_ID!r})
             ):
@@ -294,6 +297,8 @@ def compile_mapper(plan: Plan) -> Mapper:
                 if value:
                     project[field] = value
         """)
+    else:  # (shared and never written: `RunData.project`)
+        w.emit("project = _EMPTY")
     if plan.reference:
         w.emit(f"reference = parse_uuid(v.get({ls.REFERENCE_EXAMPLE_ID!r}))")
     else:
@@ -370,8 +375,8 @@ def compile_mapper(plan: Plan) -> Mapper:
         run.tags = tags
         run.first_token_ns = first_token_ns
         run.reference_example_id = str(reference) if reference is not None else None
-        run.session_id = project.get("session_id")
-        run.session_name = project.get("session_name")
+        run.session_id = {'project.get("session_id")' if plan.project else None}
+        run.session_name = {'project.get("session_name")' if plan.project else None}
         run.usage = own_usage
         run.costs = run_costs if counts_usage else None
         run.priced = None
@@ -479,6 +484,6 @@ _NAMESPACE: Final[dict[str, Any]] = {
     "COST_SOURCE_SPAN": COST_SOURCE_SPAN, "day_of": day_of, "_error": _error, "_NONE": _NONE,
     "parse_uuid": parse_uuid, "attach": attach, "_events": _events,
     "otel_namespace": otel_namespace, "RunData": RunData, "uuid_text": uuid_text,
-    "_route": _route, "as_int": as_int, "_TOP": usage_rules.TOP_COUNTS,
+    "_route": _route, "_EMPTY": _EMPTY, "as_int": as_int, "_TOP": usage_rules.TOP_COUNTS,
 }  # fmt: skip
 """What every mapper's text may name, besides its own bound getters."""

@@ -74,7 +74,8 @@ class RunData:
     thread_id: str | None
     user_id: str | None
     project: dict[str, str]
-    """Project name/id the span names (`langsmith.trace.session_{name,id}`)."""
+    """Project name/id the span names (`langsmith.trace.session_{name,id}`); read only (runs
+    whose shape names none share one empty dict)."""
     attachments: dict[str, dict[str, str]] | None
     """Inline content moved out of inputs and outputs (`convert/attachments.py`): name ->
     {"mime_type", "content" (base64)}; None when the run has none."""
@@ -151,16 +152,16 @@ class RunData:
             from otel_runs.model.ingest import encode_ingest_run
 
             return encode_ingest_run(self.restored, project=project)
+        ancestors = self.ancestors
         payload: IngestRun = {
             "id": self.id,
             "name": self.name,
             "run_type": self.run_type,
             "start_time": iso_time_ns(self.start_ns),
-            "trace_id": self.trace_id,
+            "trace_id": ancestors[0] if ancestors else self.id,
             "dotted_order": self.dotted_order,
             "end_time": iso_time_ns(self.end_ns),
         }
-        ancestors = self.ancestors
         if ancestors:
             payload["parent_run_id"] = ancestors[-1]
         if self.session_name:

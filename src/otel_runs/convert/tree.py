@@ -58,17 +58,25 @@ def lineage_of(run: RunData) -> Lineage:
             )  # fmt: skip
         # A round trip keeps whatever dotted_order the run had, valid or not; its children
         # go under the place the tree step gave it, which LangSmith accepts.
-    meta = run.metadata
+    meta = run.extra["metadata"]
     name, session = run.session_name, run.session_id
-    return Lineage(
-        run.dotted_order,
-        run.segment_us,
-        meta.get(ls.META_THREAD_ID),
-        meta.get(ls.META_USER_ID),
-        _NO_PROJECT
-        if not (name or session)
-        else tuple((k, str(v)) for k, v in (("session_name", name), ("session_id", session)) if v),
+    return _new_lineage(  # one per emitted run: positional, without the NamedTuple's own __new__
+        Lineage,
+        (
+            run.dotted_order,
+            run.segment_us,
+            meta.get(ls.META_THREAD_ID),
+            meta.get(ls.META_USER_ID),
+            _NO_PROJECT
+            if not (name or session)
+            else tuple(
+                (k, str(v)) for k, v in (("session_name", name), ("session_id", session)) if v
+            ),
+        ),
     )
+
+
+_new_lineage: Final = tuple.__new__
 
 
 def reparent(identities: dict[int, Identity], kept: set[int]) -> dict[int, Identity]:
@@ -284,7 +292,7 @@ def _roll_up(ordered: list[RunData]) -> None:
                 run.total_cost = _ZERO + costs["total_cost"] if "total_cost" in costs else None
                 usage = dict(own)
                 priced = {k: float(v) for k, v in costs.items()}
-                source = run.metadata.get(COST_SOURCE_KEY)
+                source = run.extra["metadata"].get(COST_SOURCE_KEY)
                 if source not in KEPT_COST_SOURCES and COST_KEYS.isdisjoint(own):
                     run.priced = priced  # the payload leaves them out: keep them aside
                 else:
@@ -292,7 +300,7 @@ def _roll_up(ordered: list[RunData]) -> None:
             else:
                 run.prompt_cost = run.completion_cost = run.total_cost = None
                 usage = dict(own)
-            run.metadata[ls.META_USAGE] = usage
+            run.extra["metadata"][ls.META_USAGE] = usage
         else:
             mine = below or []
             if run.usage is not None:
@@ -367,7 +375,7 @@ def _spread_trace_values(ordered: list[RunData], known: Mapping[int, Lineage | N
         found = firsts.get(run.trace_id) or {}
         if not found:
             continue
-        meta = run.metadata
+        meta = run.extra["metadata"]
         if ls.META_THREAD_ID in found and meta.keys().isdisjoint(ls.META_THREAD_KEYS):
             meta[ls.META_THREAD_ID] = found[ls.META_THREAD_ID]
         if ls.META_USER_ID in found:
