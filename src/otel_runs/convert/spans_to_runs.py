@@ -84,14 +84,16 @@ class Checked:
 
     __slots__ = ("key", "lineage", "parent", "plan", "record", "since", "stamp")
 
-    def __init__(self, record: SpanRecord, plan: Plan, ident: Identity) -> None:
+    def __init__(
+        self, record: SpanRecord, plan: Plan, key: int, parent: int | None, stamp: str | None
+    ) -> None:
         self.record = record
         self.plan = plan
-        self.key = ident.key
+        self.key = key
         """The run id's integer value."""
-        self.parent = ident.parent
+        self.parent = parent
         """The declared parent's key; None for a root."""
-        self.stamp = ident.dotted_order
+        self.stamp = stamp
         """A stamped dotted_order the span carries."""
         self.since = 0.0
         """When the assembler took it."""
@@ -150,7 +152,9 @@ def check(record: SpanRecord, result: Converted) -> Checked | None:
     if plan.pending and is_pending(record):
         result.pending += 1
         return None
-    return Checked(record, plan, identity(record, plan.identity))
+    if not plan.identity:  # (the usual span: its own ids, no Identity made)
+        return Checked(record, plan, record.span_id, record.parent_span_id, None)
+    return Checked(record, plan, *identity(record))
 
 
 def convert_batch(
