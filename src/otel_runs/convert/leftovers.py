@@ -57,7 +57,7 @@ def cap(value: Any, limit: int = MAX_VALUE_CHARS) -> Any:
     return value
 
 
-_PLAIN: Final = frozenset({int, bool})
+PLAIN_TYPES: Final = frozenset({int, bool})
 """Attribute value types kept as they are (text too, when short)."""
 
 SPAN_NAME: Final = "span_name"
@@ -77,7 +77,38 @@ def otel_namespace(
     """The span's kind, scope, resource, leftover attributes, links, status and exact times;
     given the run's name and event count, also what the run cannot give back of the span
     (`note_span`), so spans -> runs -> spans is exact."""
-    record = v.record
+    return otel_space(v.record, leftover_attributes(v, limit), limit, run_name, run_event_count)
+
+
+def leftover_attributes(v: SpanView, limit: int) -> dict[str, Any]:
+    """What no dialect consumed, JSON-ready, long text cut (a plan's mapper writes this loop
+    out per key: `map_span._leftovers`)."""
+    used = v.used
+    leftovers = {}
+    attrs: Mapping[str, Any] = v.attrs  # (Any: `type(item) is str` below is the narrowing)
+    for key, item in attrs.items():
+        if key in used:
+            continue
+        if (type(item) is str and len(item) <= limit) or type(item) in PLAIN_TYPES:
+            leftovers[key] = item
+        else:
+            leftovers[key] = leftover_value(item, limit)
+    return leftovers
+
+
+def leftover_value(item: Any, limit: int) -> Any:
+    """A leftover attribute value that is not short text, an int or a bool: JSON-ready, cut."""
+    return cap(to_jsonable(item), limit)
+
+
+def otel_space(
+    record: SpanRecord,
+    leftovers: dict[str, Any],
+    limit: int,
+    run_name: str | None,
+    run_event_count: int | None,
+) -> dict[str, Any]:
+    """`otel_namespace` of a span whose leftover attributes are known."""
     out: dict[str, Any] = {
         "kind": record.kind,
         "start_time_unix_nano": record.start_ns,
@@ -87,17 +118,6 @@ def otel_namespace(
         out["scope"] = {"name": record.scope_name, "version": record.scope_version}
     if record.status_code != "UNSET" or record.status_message:
         out["status"] = {"code": record.status_code, "message": record.status_message}
-    used = v.used
-    leftovers = {}
-    attrs: Mapping[str, Any] = v.attrs  # (Any: `type(item) is str` below is the narrowing)
-    for key, item in attrs.items():  # what no dialect consumed, JSON-ready, long text cut
-        if key in used:
-            continue
-        kind = type(item)
-        if (kind is str and len(item) <= limit) or kind in _PLAIN:
-            leftovers[key] = item
-        else:
-            leftovers[key] = cap(to_jsonable(item), limit)
     if leftovers:
         out["attributes"] = leftovers
     if record.resource:

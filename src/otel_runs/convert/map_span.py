@@ -8,10 +8,11 @@ win key by key.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import linecache
-import textwrap
 from collections.abc import Callable, Sequence
+from types import CodeType
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from otel_runs.conventions import genai as g
@@ -22,7 +23,13 @@ from otel_runs.convert import attachments as attach
 from otel_runs.convert import costs as cost_rules
 from otel_runs.convert import usage as usage_rules
 from otel_runs.convert.identity import IDENTITY_KEYS, uuid_text
-from otel_runs.convert.leftovers import MAX_VALUE_CHARS, cap, otel_namespace
+from otel_runs.convert.leftovers import (
+    MAX_VALUE_CHARS,
+    PLAIN_TYPES,
+    cap,
+    leftover_value,
+    otel_space,
+)
 from otel_runs.convert.run_data import RunData
 from otel_runs.convert.times import day_of, iso_time_ns
 from otel_runs.dialects import genai, openinference, openllmetry, pydantic_ai
@@ -138,6 +145,11 @@ Mapper = Callable[["Checked", int], RunData]
 
 _COMPILED: Final = "<otel-runs mapper {}>"
 _count = itertools.count()
+_CODE: dict[str, CodeType] = {}
+"""Compiled mapper text. A mapper's text names its plan's sources and keys (`_Writer.bind`)
+rather than spelling them, so plans that differ only in those share one text: shapes with
+ever-new keys (ids in key names) cost a text and a look-up, not a compilation (~1 ms)."""
+_MAX_CODE: Final = 256
 
 
 class _Writer:
@@ -149,13 +161,12 @@ class _Writer:
 
     def emit(self, text: str, depth: int = 1) -> None:
         """Append statements (a block, dedented), `depth` levels into the function."""
-        indent = "    " * depth
-        for line in textwrap.dedent(text).strip("\n").splitlines():
-            self.lines.append(indent + line)
+        self.lines.extend(_block(text, depth))
 
     def bind(self, value: object, hint: str) -> str:
-        """A global name of the mapper that stands for `value`."""
-        name = f"{hint}_{len(self.names)}"
+        """A global name of the mapper that stands for `value` (numbered in binding order, so
+        plans that bind alike get the same text)."""
+        name = f"{hint}_{len(self.names) - len(_NAMESPACE)}"
         self.names[name] = value
         return name
 
@@ -170,6 +181,16 @@ class _Writer:
                 self.emit(f"{target} = {call}")
             else:
                 self.emit(f"if {target} is None: {target} = {call}")
+
+
+@functools.lru_cache(maxsize=1024)
+def _block(text: str, depth: int) -> tuple[str, ...]:
+    """The lines of a block of statements, dedented, then indented `depth` levels (the same
+    blocks recur in every plan's text)."""
+    lines = text.strip("\n").split("\n")
+    margin = min(len(line) - len(line.lstrip(" ")) for line in lines if line.strip())
+    indent = "    " * depth
+    return tuple(indent + line[margin:] if line.strip() else "" for line in lines)
 
 
 def compile_mapper(plan: Plan) -> Mapper:
@@ -342,9 +363,10 @@ def compile_mapper(plan: Plan) -> Mapper:
         w.emit("events = _events(record, first_token_ns)")
     else:
         w.emit("events = _events(record, None) if record.events else _NONE")
+    _leftovers(w, plan)
     w.emit(f"""
-        metadata[{ls.META_OTEL!r}] = otel_namespace(
-            v, max_value_chars, run_name=name, run_event_count=len(events)
+        metadata[{ls.META_OTEL!r}] = otel_space(
+            record, leftovers, max_value_chars, name, len(events)
         )
         extra = {{"metadata": metadata}}
         if params:
@@ -395,14 +417,43 @@ def compile_mapper(plan: Plan) -> Mapper:
         w.emit(f"run.request = {route} if record.kind == 'SERVER' else None")
     w.emit("return run")
 
-    filename = _COMPILED.format(next(_count))
     text = "def mapper(item, max_value_chars):\n" + "\n".join(w.lines) + "\n"
-    exec(compile(text, filename, "exec"), w.names)  # our own text, written above
-    # Tracebacks through a mapper show its lines.
-    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    code = _CODE.get(text)
+    if code is None:
+        if len(_CODE) >= _MAX_CODE:
+            _CODE.clear()
+        filename = _COMPILED.format(next(_count))
+        code = _CODE[text] = compile(text, filename, "exec")
+        # Tracebacks through a mapper show its lines.
+        linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    exec(code, w.names)  # our own text, written above: defines `mapper` over this plan's names
     mapper: Mapper = w.names["mapper"]
     plan.mapper = mapper
     return mapper
+
+
+def _leftovers(w: _Writer, plan: Plan) -> None:
+    """`leftovers.leftover_attributes`, one test per key of the shape, in the span's order."""
+    w.emit("leftovers = {}")
+    if plan.keys:
+        w.emit("used = v.used\nattrs = record.attributes")
+    for key in plan.keys:  # (one template, filled per key: shapes may have hundreds)
+        w.lines.append(_LEFTOVER.replace("KEY", w.bind(key, "key")))
+
+
+_LEFTOVER: Final = "\n".join(
+    _block(
+        """
+        if KEY not in used:
+            value = attrs[KEY]
+            if (type(value) is str and len(value) <= max_value_chars) or type(value) in _PLAIN:
+                leftovers[KEY] = value
+            else:
+                leftovers[KEY] = leftover_value(value, max_value_chars)
+        """,
+        1,
+    )
+)
 
 
 def _usage_and_costs(w: _Writer, plan: Plan) -> None:
@@ -483,7 +534,8 @@ _NAMESPACE: Final[dict[str, Any]] = {
     "cost_rules": cost_rules, "USAGE_RUN_TYPES": USAGE_RUN_TYPES, "_COST_KEYS": _COST_KEYS,
     "COST_SOURCE_SPAN": COST_SOURCE_SPAN, "day_of": day_of, "_error": _error, "_NONE": _NONE,
     "parse_uuid": parse_uuid, "attach": attach, "_events": _events,
-    "otel_namespace": otel_namespace, "RunData": RunData, "uuid_text": uuid_text,
+    "otel_space": otel_space, "leftover_value": leftover_value, "_PLAIN": PLAIN_TYPES,
+    "RunData": RunData, "uuid_text": uuid_text,
     "_route": _route, "_EMPTY": _EMPTY, "as_int": as_int, "_TOP": usage_rules.TOP_COUNTS,
 }  # fmt: skip
 """What every mapper's text may name, besides its own bound getters."""

@@ -67,6 +67,7 @@ class Plan:
         "http_route",
         "identity",
         "inputs",
+        "keys",
         "mapper",
         "metadata_layers",
         "model",
@@ -98,6 +99,8 @@ class Plan:
 
     def __init__(self, keys: tuple[str, ...], event_names: frozenset[str]) -> None:
         self.shape = shape = Shape(keys, event_names)
+        self.keys = keys
+        """The shape's attribute keys, in span order."""
         self.mapper: Mapper | None = None
         """The plan's compiled mapping (`map_span.compile_mapper`), made on its first span."""
         present = frozenset(keys)
