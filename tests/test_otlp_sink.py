@@ -95,6 +95,38 @@ def test_a_run_that_cannot_become_a_span_fails_alone(collector: Collector) -> No
     assert "cannot become a span" in (result.error or "")
 
 
+def _unmappable() -> Run:
+    """A run runs -> spans refuses (a tag that is not text: joining the tags raises)."""
+    broken = Run.from_dict(json.loads(EXPORT.read_text().splitlines()[0]))
+    broken.tags = [1]  # type: ignore[list-item]
+    return broken
+
+
+@pytest.mark.parametrize("position", [0, 1, len(RUNS) - 1])
+def test_a_run_the_mapping_refuses_is_left_out_and_its_neighbours_go(
+    collector: Collector, position: int
+) -> None:
+    runs = [*RUNS[1:]]
+    runs.insert(position, _unmappable())
+    result = OtlpSpanSink(collector.url).write(runs)
+    assert (result.stored, result.failed, result.retry) == (len(RUNS) - 1, 1, ())
+    assert "cannot become a span" in (result.error or "")
+    sent = [r for body in collector.accepted for r in decode_request(body).records]
+    assert len(sent) == len(RUNS) - 1
+
+
+@pytest.mark.parametrize("position", [0, 1, len(RUNS) - 1])
+def test_only_the_runs_that_became_spans_are_handed_back_for_retry(
+    collector: Collector, position: int
+) -> None:
+    collector.status = 503
+    runs = [*RUNS[1:]]
+    runs.insert(position, _unmappable())
+    result = OtlpSpanSink(collector.url, max_request_bytes=4096).write(runs)
+    assert sorted(result.retry) == sorted(str(run.id) for run in RUNS[1:])
+    assert (result.stored, result.failed) == (0, len(RUNS))
+
+
 # --- OTLP/gRPC --------------------------------------------------------------------------------
 
 

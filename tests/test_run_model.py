@@ -12,8 +12,10 @@ import pytest
 from otel_runs import InvalidRunError, Run
 from otel_runs.model.run import (
     _ENCODERS,
+    _PARSED,
     FIELD_KINDS,
     RUN_FORMAT_FIELDS,
+    parse_datetime,
     run_sharing_input,
     uuid_text,
 )
@@ -191,3 +193,24 @@ def test_ids_read_from_any_uuid_spelling_are_written_canonically(text: str) -> N
     assert run.id == UUID(RUN_ID)
     assert uuid_text(run.id) == str(run.id) == RUN_ID
     assert run.to_dict()["id"] == RUN_ID
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2025-03-01T01:30:00+01:30", datetime(2025, 3, 1, tzinfo=timezone.utc)),
+        ("2025-03-01T00:00:00.250000", datetime(2025, 3, 1, 0, 0, 0, 250000, timezone.utc)),
+        ("2025-03-01T00:00:00+00:00", datetime(2025, 3, 1, tzinfo=timezone.utc)),
+    ],
+)
+def test_a_time_text_read_again_gives_the_same_utc_time(text: str, expected: datetime) -> None:
+    # The second reading comes from the texts already read (`_PARSED`): it must be the
+    # converted time, in UTC, not the text's own offset or a naive time.
+    _PARSED.clear()
+    for _ in range(2):
+        value = parse_datetime(text)
+        assert value == expected
+        assert value.tzinfo is timezone.utc
+    assert text in _PARSED
+    run = run_sharing_input(api_run(start_time=text, end_time=text))
+    assert run.start_time.tzinfo is timezone.utc and run.end_time == expected

@@ -249,9 +249,19 @@ def format_datetime(value: datetime) -> str:
     return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
+_PARSED: dict[str, datetime] = {}
+"""Time texts of the fast path below, read lately: a run's times are read more than once on
+their way through (the LangSmith API's door checks them, then the run is built from the same
+texts), and a datetime is immutable, so one object serves every reading."""
+_MAX_PARSED: Final = 4096
+
+
 def parse_datetime(raw: object) -> datetime:
     """ISO 8601 (Z, offset or naive-as-UTC, 0-9 fractional digits) or epoch seconds/millis."""
     if type(raw) is str and len(raw) in _ISO_LENGTHS and raw[0].isdigit() and raw[-1].isdigit():
+        found = _PARSED.get(raw)
+        if found is not None:
+            return found
         # The forms LangSmith and this library write (no `Z`, no fraction or six digits, an
         # offset or none, nothing to strip) go to fromisoformat as they are; this is what the
         # general path below would hand it too. Anything it refuses takes that path.
@@ -261,11 +271,14 @@ def parse_datetime(raw: object) -> datetime:
             pass
         else:
             tz = value.tzinfo
-            if tz is timezone.utc:
-                return value
             if tz is None:
-                return value.replace(tzinfo=timezone.utc)
-            return value.astimezone(timezone.utc)
+                value = value.replace(tzinfo=timezone.utc)
+            elif tz is not timezone.utc:
+                value = value.astimezone(timezone.utc)
+            if len(_PARSED) >= _MAX_PARSED:
+                _PARSED.clear()
+            _PARSED[raw] = value
+            return value
     if isinstance(raw, datetime):
         return raw if raw.tzinfo else raw.replace(tzinfo=timezone.utc)
     if isinstance(raw, bool):

@@ -218,14 +218,16 @@ def _events(
     """The run's own events and the events added for other backends."""
     if facts.origin is not None:
         return _span_born_events(run, facts.origin, start_ns), []
-    own = events.run_events(run.events, start_ns, None, from_span=False)
+    # (Most runs have no events and no feedback: those calls are skipped for them.)
+    own = events.run_events(run.events, start_ns, None, from_span=False) if run.events else []
     added = []
     if facts.first_token_us is not None:
         added.append(events.first_token_event(facts.first_token_us))
     if run.error is not None and not _has_exception(run):
         added.append(events.exception_event(run.error, end_ns))
     unmapped = run.unmapped
-    carried = attachments.clean_feedback(unmapped.get(ls.RUN_FEEDBACK)) if unmapped else None
+    given = unmapped.get(ls.RUN_FEEDBACK) if unmapped else None
+    carried = attachments.clean_feedback(given) if given is not None else None
     if carried:  # feedback the run carries: evaluation events (convert/feedback.py)
         fallback = format_datetime(run.end_time or run.start_time)
         feedback_events = [feedback.to_event(item, fallback) for item in carried]
