@@ -155,3 +155,21 @@ def test_a_newer_copy_replaces_the_queued_run_and_inherits_its_locations() -> No
     [resolved] = forwarder.send()
     assert sink.writes == [["new"]]
     assert resolved.spans == [(1, 0), (7, 0)]  # both copies leave the spool together
+
+
+def test_while_more_runs_come_a_send_waits_for_a_whole_batch_or_a_full_outbox() -> None:
+    sink = ScriptedSink()
+    a, b, c, d, e, f = parcels("a", "b", "c", "d", "e", "f")
+    forwarder = Forwarder(sink, batch_size=3, max_runs=10)
+    forwarder.put(a)
+    forwarder.put(b)
+    assert forwarder.send(fill=True) == [] and sink.writes == []  # 2 of 3: wait for more
+    forwarder.put(c)
+    assert len(forwarder.send(fill=True)) == 3  # a whole batch
+    full = Forwarder(sink, batch_size=3, max_runs=2)
+    full.put(d)
+    full.put(e)
+    assert len(full.send(fill=True)) == 2  # the outbox cannot hold a whole batch
+    forwarder.put(f)
+    assert len(forwarder.send()) == 1  # nothing more coming: what waits is sent
+    assert sink.writes == [["a", "b", "c"], ["d", "e"], ["f"]]

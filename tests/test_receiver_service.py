@@ -132,6 +132,29 @@ def test_a_child_whose_parent_never_comes_is_delivered_as_a_root(
     assert receiver.stats()["orphaned"] == 1
 
 
+def test_a_backlog_reaches_the_sink_in_whole_batches(tmp_path: Path) -> None:
+    """A step reads at most 64 spooled requests; the runs of several steps make one write."""
+    memory = MemorySink()
+    receiver = service(tmp_path, memory, sink_batch_size=100)
+    for number in range(1, 151):
+        receiver.accept([record(number, name=f"run {number}")])  # 150 one-span requests
+    receiver.start()
+    wait_until(lambda: receiver.stats()["delivered"] == 150)
+    receiver.stop()
+    assert memory.batches == 2  # 100, then the 50 left once nothing more was read
+
+
+def test_a_backlog_larger_than_the_outbox_is_sent_when_the_outbox_is_full(tmp_path: Path) -> None:
+    memory = MemorySink()
+    receiver = service(tmp_path, memory, sink_batch_size=100, max_outbox_runs=50)
+    for number in range(1, 101):
+        receiver.accept([record(number, name=f"run {number}")])
+    receiver.start()
+    wait_until(lambda: receiver.stats()["delivered"] == 100)
+    receiver.stop()
+    assert memory.batches == 2
+
+
 # --- restart and idempotency --------------------------------------------------------------------
 
 

@@ -122,11 +122,14 @@ class Forwarder:
             return None
         return max(self._retry_at - self._clock(), 0.0)
 
-    def send(self) -> list[Parcel]:
+    def send(self, *, fill: bool = False) -> list[Parcel]:
         """Send the oldest runs (one sink write, at most `batch_size`) unless backing off;
-        return the parcels resolved by it."""
+        return the parcels resolved by it. With `fill` (more runs are coming: a backlog is
+        being read) nothing is sent until a whole batch waits, or the outbox is full."""
         wait = self.wait_s()
         if wait is None or wait > 0:
+            return []
+        if fill and len(self._parcels) < min(self.batch_size, self.max_runs):
             return []
         batch = list(self._parcels.values())[: self.batch_size]
         ids = [run_id_text(parcel.run) for parcel in batch]

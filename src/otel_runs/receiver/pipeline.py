@@ -212,7 +212,10 @@ class Pipeline:
             if tick:
                 self._expire_logs()
                 self._next_tick = now + TICK_S
-        resolved = self.forwarder.send()
+        # While reads find spans (a backlog, or a steady stream), runs gather into whole
+        # batches: a store write costs less per run the more runs it carries (sinks/sqlite.py,
+        # `batch_runs`). The first step that finds nothing new sends what waits.
+        resolved = self.forwarder.send(fill=read_any and not drain and error is None)
         for parcel in resolved:
             self._resolve_all("span_batches", parcel.spans)
             self._resolve_all("log_batches", parcel.logs)

@@ -86,7 +86,7 @@ class ReceiverService:
     - `max_value_chars`: `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, default 4 Mi: longer attribute
       values are cut, with a marker, before they are spooled (value_limits.py).
     - `max_outbox_runs`, `sink_batch_size`: runs waiting for the sink (reading pauses above),
-      runs per sink write (default: the sink's `batch_runs`, 2,000 for the local store, else
+      runs per sink write (default: the sink's `batch_runs`, 10,000 for the local store, else
       500). `retry_backoff_s`: first wait after the sink asked for a retry.
     - `lock_timeout_s`: how long a write waits for another connection's lock on the file.
 
