@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -15,8 +14,9 @@ MAX_VALUE_CHARS: Final = 16_384
 """Longest string kept in the leftovers; longer ones are cut and marked."""
 
 
-def _plain(value: Any, limit: int) -> dict[str, Any]:
-    """Attributes as JSON-ready values with long strings cut; flat short values take no copy."""
+def plain_attributes(value: Any, limit: int) -> dict[str, Any]:
+    """Attributes as JSON-ready values with long strings cut: `cap(to_jsonable(value), limit)`
+    for text keys, in one pass that leaves short flat values as they are."""
     out = {}
     for key, item in value.items():
         kind = type(item)
@@ -37,7 +37,7 @@ def _resource(resource: Any, limit: int) -> dict[str, Any]:
     cached = _RESOURCES.get(key)
     if cached is not None and cached[0] is resource:
         return cached[1]
-    converted = _plain(resource, limit)
+    converted = plain_attributes(resource, limit)
     if len(_RESOURCES) >= _MAX_RESOURCES:
         _RESOURCES.clear()
     _RESOURCES[key] = (resource, converted)
@@ -166,9 +166,13 @@ def note_span(
     if not record.events and not run_event_count:  # most spans: nothing to say, nothing built
         return
     times = [event.time_ns for event in record.events]
-    if (
-        run_event_count != len(times)
-        or any(t % 1000 for t in times)
-        or any(b // 1000 < a // 1000 for a, b in itertools.pairwise(times))
-    ):
+    exact = run_event_count == len(times)
+    last_us = -1
+    for time_ns in times:  # whole microseconds, in time order
+        if not exact:
+            break
+        us, rest = divmod(time_ns, 1000)
+        exact = not rest and us >= last_us
+        last_us = us
+    if not exact:
         space[EVENT_TIMES] = times

@@ -26,14 +26,14 @@ from otel_runs.convert.identity import IDENTITY_KEYS, uuid_text
 from otel_runs.convert.leftovers import (
     MAX_VALUE_CHARS,
     PLAIN_TYPES,
-    cap,
     leftover_value,
     otel_space,
+    plain_attributes,
 )
 from otel_runs.convert.run_data import RunData
 from otel_runs.convert.times import day_of, iso_time_ns
 from otel_runs.dialects import genai, openinference, openllmetry, pydantic_ai
-from otel_runs.dialects.coerce import as_int, as_str, to_jsonable
+from otel_runs.dialects.coerce import as_int, as_str
 from otel_runs.dialects.precedence import Source
 from otel_runs.dialects.view import SpanView
 from otel_runs.ids import parse_uuid
@@ -112,7 +112,11 @@ def _events(record: SpanRecord, first_token_ns: int | None) -> Sequence[dict[str
     if not record.events and first_token_ns is None:
         return _NONE
     events = [
-        {"name": event.name, "time": iso_time_ns(event.time_ns), "kwargs": cap(to_jsonable(attrs))}
+        {
+            "name": event.name,
+            "time": iso_time_ns(event.time_ns),
+            "kwargs": plain_attributes(attrs, MAX_VALUE_CHARS),
+        }
         if (attrs := event.attributes)
         else {"name": event.name, "time": iso_time_ns(event.time_ns)}
         for event in record.events
