@@ -64,3 +64,19 @@ def _checked(record: SpanRecord) -> Checked:
     found = check(record, Converted())
     assert found is not None
     return found
+
+
+def test_the_compiled_texts_and_their_traceback_lines_stay_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import linecache
+
+    monkeypatch.setattr(map_span, "_CODE", {})
+    monkeypatch.setattr(map_span, "_MAX_CODE", 3)
+    before = {name for name in linecache.cache if name.startswith("<otel-runs mapper")}
+    for count in range(1, 11):  # ten structures: one to ten keys
+        record = _record(100 + count, {f"app.k{i}": i for i in range(count)})
+        monkeypatch.setattr(plan_of(record), "mapper", None)
+        _leftovers(record)
+    mine = {name for name in linecache.cache if name.startswith("<otel-runs mapper")} - before
+    assert 1 <= len(map_span._CODE) <= 3 and len(mine) == len(map_span._CODE)

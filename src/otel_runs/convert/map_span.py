@@ -425,6 +425,8 @@ def compile_mapper(plan: Plan) -> Mapper:
     code = _CODE.get(text)
     if code is None:
         if len(_CODE) >= _MAX_CODE:
+            for dropped in _CODE.values():  # (their texts leave the traceback cache too)
+                linecache.cache.pop(dropped.co_filename, None)
             _CODE.clear()
         filename = _COMPILED.format(next(_count))
         code = _CODE[text] = compile(text, filename, "exec")
