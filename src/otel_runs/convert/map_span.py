@@ -425,9 +425,10 @@ def compile_mapper(plan: Plan) -> Mapper:
     code = _CODE.get(text)
     if code is None:
         if len(_CODE) >= _MAX_CODE:
-            for dropped in _CODE.values():  # (their texts leave the traceback cache too)
-                linecache.cache.pop(dropped.co_filename, None)
+            dropped = list(_CODE.values())  # (one call: other threads may compile meanwhile)
             _CODE.clear()
+            for old in dropped:  # their texts leave the traceback cache too
+                linecache.cache.pop(old.co_filename, None)
         filename = _COMPILED.format(next(_count))
         code = _CODE[text] = compile(text, filename, "exec")
         # Tracebacks through a mapper show its lines.
