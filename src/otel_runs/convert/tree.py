@@ -41,6 +41,10 @@ class Lineage(NamedTuple):
 _NO_PROJECT: Final[tuple[tuple[str, str], ...]] = ()
 
 
+_new_lineage: Final = tuple.__new__
+"""`Lineage(...)` from a tuple of its fields, without the NamedTuple's Python-level __new__."""
+
+
 def lineage_of(run: RunData) -> Lineage:
     """The lineage of an assembled run: where its children in later batches go."""
     restored = run.restored
@@ -74,9 +78,6 @@ def lineage_of(run: RunData) -> Lineage:
             ),
         ),
     )
-
-
-_new_lineage: Final = tuple.__new__
 
 
 def reparent(identities: dict[int, Identity], kept: set[int]) -> dict[int, Identity]:
