@@ -33,7 +33,7 @@ from otel_runs.convert.leftovers import (
 from otel_runs.convert.run_data import RunData
 from otel_runs.convert.times import day_of, iso_time_ns
 from otel_runs.dialects import genai, openinference, openllmetry, pydantic_ai
-from otel_runs.dialects.coerce import as_int, as_str
+from otel_runs.dialects.coerce import as_str
 from otel_runs.dialects.precedence import Source
 from otel_runs.dialects.view import SpanView
 from otel_runs.ids import parse_uuid
@@ -466,10 +466,7 @@ _LEFTOVER: Final = "\n".join(
 def _usage_and_costs(w: _Writer, plan: Plan) -> None:
     """Usage (own or rolled up into metadata) and costs (carried, else priced)."""
     has_usage = bool(plan.usage_objects or plan.token_keys or plan.token_details)
-    direct = plan.token_direct
-    if direct and not plan.usage_objects and not plan.token_details:
-        _direct_usage(w, direct)  # `usage_rules.extract`, for the usual shape, written out
-    elif has_usage:
+    if has_usage:
         w.emit("usage, notes = usage_rules.extract(v, plan)")
     else:
         w.emit("usage = notes = None")
@@ -513,27 +510,6 @@ def _usage_and_costs(w: _Writer, plan: Plan) -> None:
     """)
 
 
-def _direct_usage(w: _Writer, direct: tuple[tuple[str, str, str], ...]) -> None:
-    """Usage read straight from token keys (one per usage path, no usage object or detail
-    object): what `usage._from_uncontested` + `usage.normalize` do, per path."""
-    w.emit("usage = {}")
-    for group, detail, key in direct:  # the table's order, whatever the span's
-        target = f"usage.setdefault({group!r}, {{}})[{detail!r}]" if detail else f"usage[{group!r}]"
-        w.emit(f"""
-            raw = v.attrs[{key!r}]
-            count = raw if type(raw) is int and raw >= 0 else as_int(raw)
-            if count is not None:
-                v.used.add({key!r})
-                {target} = count
-        """)
-    w.emit("""
-        if usage.keys().isdisjoint(_TOP):
-            usage = notes = None
-        else:
-            usage, notes = usage_rules.normalize(usage)
-    """)
-
-
 _NAMESPACE: Final[dict[str, Any]] = {
     "SpanView": SpanView, "IDENTITY_KEYS": IDENTITY_KEYS, "TO_LS_PROVIDER": TO_LS_PROVIDER,
     "as_str": as_str, "_LLM_PARAMS": _LLM_PARAMS, "genai": genai, "openinference": openinference,
@@ -543,6 +519,6 @@ _NAMESPACE: Final[dict[str, Any]] = {
     "parse_uuid": parse_uuid, "attach": attach, "_events": _events,
     "otel_space": otel_space, "leftover_value": leftover_value, "_PLAIN": PLAIN_TYPES,
     "RunData": RunData, "uuid_text": uuid_text,
-    "_route": _route, "_EMPTY": _EMPTY, "as_int": as_int, "_TOP": usage_rules.TOP_COUNTS,
+    "_route": _route, "_EMPTY": _EMPTY,
 }  # fmt: skip
 """What every mapper's text may name, besides its own bound getters."""

@@ -21,9 +21,7 @@ if TYPE_CHECKING:
 
 Usage = dict[str, Any]
 
-TOP_COUNTS = ("input_tokens", "output_tokens", "total_tokens")
-"""The counts a usage needs at least one of."""
-_TOP = TOP_COUNTS
+_TOP = ("input_tokens", "output_tokens", "total_tokens")
 
 
 def _put(usage: Usage, path: str, count: int) -> None:
@@ -156,6 +154,10 @@ def _first_object(v: SpanView, plan: Plan) -> dict[str, Any] | None:
 
 def extract(v: SpanView, plan: Plan) -> tuple[Usage | None, list[str]]:
     """The span's usage (or None) and the normalization rules that fired."""
+    direct = plan.token_direct
+    if direct and not plan.usage_objects and not plan.token_details:  # the usual shape
+        usage = _from_uncontested(v, plan, direct)
+        return (None, []) if usage.keys().isdisjoint(_TOP) else normalize(usage)
     whole = _first_object(v, plan)
     if not whole and not plan.token_keys and not plan.token_details:
         return None, []
