@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any, Final
 
 from otel_runs.dialects.coerce import to_jsonable
@@ -14,17 +14,30 @@ MAX_VALUE_CHARS: Final = 16_384
 """Longest string kept in the leftovers; longer ones are cut and marked."""
 
 
-def plain_attributes(value: Any, limit: int) -> dict[str, Any]:
-    """Attributes as JSON-ready values with long strings cut: `cap(to_jsonable(value), limit)`
-    for text keys, in one pass that leaves short flat values as they are."""
+PLAIN_TYPES: Final = frozenset({int, bool})
+"""Attribute value types kept as they are (text too, when short)."""
+
+
+def plain_attributes(
+    value: Any, limit: int, skip: AbstractSet[str] = frozenset()
+) -> dict[str, Any]:
+    """Attributes (less the `skip` keys) as JSON-ready values with long strings cut:
+    `cap(to_jsonable(value), limit)` for text keys, in one pass that leaves short flat values
+    as they are. (A plan's mapper writes the same rule out per key: `map_span._LEFTOVER`.)"""
     out = {}
     for key, item in value.items():
-        kind = type(item)
-        if (kind is str and len(item) <= limit) or kind is int or kind is bool:
+        if key in skip:
+            continue
+        if (type(item) is str and len(item) <= limit) or type(item) in PLAIN_TYPES:
             out[key] = item
         else:
-            out[key] = cap(to_jsonable(item), limit)
+            out[key] = leftover_value(item, limit)
     return out
+
+
+def leftover_value(item: Any, limit: int) -> Any:
+    """An attribute value that is not short text, an int or a bool: JSON-ready, cut."""
+    return cap(to_jsonable(item), limit)
 
 
 # Resources are shared by every span of a provider: convert each one once.
@@ -57,8 +70,6 @@ def cap(value: Any, limit: int = MAX_VALUE_CHARS) -> Any:
     return value
 
 
-PLAIN_TYPES: Final = frozenset({int, bool})
-"""Attribute value types kept as they are (text too, when short)."""
 
 SPAN_NAME: Final = "span_name"
 """Original span name, when it differs from the run's name."""
@@ -81,24 +92,8 @@ def otel_namespace(
 
 
 def leftover_attributes(v: SpanView, limit: int) -> dict[str, Any]:
-    """What no dialect consumed, JSON-ready, long text cut (a plan's mapper writes this loop
-    out per key: `map_span._leftovers`)."""
-    used = v.used
-    leftovers = {}
-    attrs: Mapping[str, Any] = v.attrs  # (Any: `type(item) is str` below is the narrowing)
-    for key, item in attrs.items():
-        if key in used:
-            continue
-        if (type(item) is str and len(item) <= limit) or type(item) in PLAIN_TYPES:
-            leftovers[key] = item
-        else:
-            leftovers[key] = leftover_value(item, limit)
-    return leftovers
-
-
-def leftover_value(item: Any, limit: int) -> Any:
-    """A leftover attribute value that is not short text, an int or a bool: JSON-ready, cut."""
-    return cap(to_jsonable(item), limit)
+    """What no dialect consumed, JSON-ready, long text cut."""
+    return plain_attributes(v.attrs, limit, v.used)
 
 
 def otel_space(
