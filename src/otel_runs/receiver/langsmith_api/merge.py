@@ -113,12 +113,17 @@ class _Open:
     and a patch or two, and no feedback or attachments, whose containers are made on first
     use.)"""
 
-    __slots__ = ("attachments", "completed_at", "feedback", "first_seen", "locs", "patches", "post")
+    __slots__ = (
+        "attachments", "completed_at", "feedback", "first_seen", "locs", "patch_ended",
+        "patches", "post",
+    )  # fmt: skip
 
     def __init__(self, first_seen: float, loc: Loc) -> None:
         self.first_seen = first_seen
         self.post: RunDict | None = None
         self.patches: list[RunDict] = []
+        self.patch_ended = False
+        """Whether a patch gave the run an end time."""
         self.feedback: list[tuple[RunDict, float]] | tuple[()] = ()
         """Feedback dicts and their arrival times."""
         self.attachments: dict[str, tuple[str, bytes]] = _NO_ATTACHMENTS
@@ -187,6 +192,8 @@ class RunMerger:
             entry.attachments[name] = (media, data)
         else:
             entry.patches.append(payload)
+            if payload.get("end_time") is not None:
+                entry.patch_ended = True
         if entry.completed_at is None and _complete(entry):
             entry.completed_at = received
             self._settling.append((received, run_id))
@@ -349,11 +356,8 @@ def _text(value: object) -> str | None:
 
 
 def _complete(entry: _Open) -> bool:
-    if entry.post is None:
-        return False
-    return entry.post.get("end_time") is not None or any(
-        patch.get("end_time") is not None for patch in entry.patches
-    )
+    post = entry.post
+    return post is not None and (post.get("end_time") is not None or entry.patch_ended)
 
 
 def _merged(post: RunDict | None, patches: list[RunDict]) -> RunDict:
@@ -376,17 +380,17 @@ def _patched(run: RunDict, patch: RunDict) -> RunDict:
 
 def _apply(out: RunDict, patch: RunDict) -> None:
     """Update `out` by one patch, in place."""
+    was = out.get("extra")
     for key, value in patch.items():
-        if value is None:
-            continue
-        if key == "extra" and isinstance(out.get("extra"), dict) and isinstance(value, dict):
-            extra = {**out["extra"], **value}
-            before, after = out["extra"].get("metadata"), value.get("metadata")
-            if isinstance(before, dict) and isinstance(after, dict):
-                extra["metadata"] = {**before, **after}
-            out[key] = extra
-        else:
+        if value is not None:
             out[key] = value
+    value = patch.get("extra")
+    if type(was) is dict and type(value) is dict:  # key by key: keeps what the post had
+        extra = {**was, **value}
+        before, after = was.get("metadata"), value.get("metadata")
+        if type(before) is dict and type(after) is dict:
+            extra["metadata"] = {**before, **after}
+        out["extra"] = extra
 
 
 def _evaluation_event(feedback: RunDict, received: float) -> RunDict:
