@@ -10,8 +10,9 @@ from otel_runs.conventions import langsmith as ls
 from otel_runs.conventions.providers import FROM_LS_PROVIDER, LEGACY_TO_CURRENT, MODEL_NAME_HINTS
 from otel_runs.convert.map_span import USAGE_RUN_TYPES
 from otel_runs.dotted_order import datetime_to_us
-from otel_runs.model.run import Run, parse_datetime
+from otel_runs.model.run import Run
 from otel_runs.runs_to_spans.attachments import clean_attachments
+from otel_runs.runs_to_spans.events import time_us
 from otel_runs.runs_to_spans.origin import Origin, origin_of
 from otel_runs.runs_to_spans.usage import Usage, run_usage, tokens
 from otel_runs.runs_to_spans.values import dumps
@@ -101,10 +102,7 @@ def _first_token_us(run: Run) -> int | None:
         return datetime_to_us(run.first_token_time)
     for event in run.events:
         if isinstance(event, dict) and event.get("name") == ls.EVENT_NEW_TOKEN:
-            try:
-                return datetime_to_us(parse_datetime(event.get("time")))
-            except (TypeError, ValueError, OverflowError):
-                return None
+            return time_us(event.get("time"))
     return None
 
 

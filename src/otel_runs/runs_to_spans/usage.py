@@ -39,7 +39,7 @@ def _count(value: object) -> int | None:
 def _details(value: object) -> dict[str, int] | None:
     if not isinstance(value, dict):
         return None
-    found = {str(k): n for k, v in value.items() if (n := _count(v)) is not None}
+    found = {str(k): v for k, v in value.items() if type(v) is int and 0 <= v <= INT64_MAX}
     return found or None
 
 
