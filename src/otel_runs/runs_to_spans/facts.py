@@ -133,12 +133,13 @@ def facts_of(run: Run) -> Facts:
         params.update(source)
     usage = run_usage(run, metadata) if run.run_type in USAGE_RUN_TYPES else None
     model = _model(run, metadata, params)
-    if model is None and not metadata:
+    if model is None and (not metadata or ls.META_PROVIDER not in metadata):
         system = provider = None  # (what _providers finds without a provider or a model)
     else:
         system, provider = _providers(metadata, model)
     outputs = run.outputs
     end = run.end_time
+    unmapped = run.unmapped
     return Facts(  # positional, in field order: a keyword call costs twice as much
         run,
         metadata,
@@ -156,6 +157,8 @@ def facts_of(run: Run) -> Facts:
         _first_token_us(run) if run.events or run.first_token_time else None,
         datetime_to_us(run.start_time),
         datetime_to_us(end) if end is not None else None,
-        clean_attachments(run.unmapped.get(ls.RUN_ATTACHMENTS)) if run.unmapped else None,
+        clean_attachments(unmapped[ls.RUN_ATTACHMENTS])
+        if unmapped and ls.RUN_ATTACHMENTS in unmapped
+        else None,
         set(),
     )
