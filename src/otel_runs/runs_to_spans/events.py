@@ -48,11 +48,32 @@ def _kwargs(raw: object, from_span: bool) -> dict[str, AttributeValue]:
     return out
 
 
-def _time_ns(raw: object, fallback_ns: int) -> int:
+_TIMES_US: dict[str, int] = {}
+"""Event time texts read lately: a run's first `new_token` time is read twice (its first token,
+then its event)."""
+_MAX_TIMES: Final = 1024
+
+
+def time_us(raw: object) -> int | None:
+    """An event's time in Unix microseconds, or None when it is not a time."""
+    if type(raw) is str:
+        found = _TIMES_US.get(raw)
+        if found is not None:
+            return found
     try:
-        return datetime_to_us(parse_datetime(raw)) * 1000
+        us = datetime_to_us(parse_datetime(raw))
     except (TypeError, ValueError, OverflowError):
-        return fallback_ns
+        return None
+    if type(raw) is str:
+        if len(_TIMES_US) >= _MAX_TIMES:
+            _TIMES_US.clear()
+        _TIMES_US[raw] = us
+    return us
+
+
+def _time_ns(raw: object, fallback_ns: int) -> int:
+    us = time_us(raw)
+    return us * 1000 if us is not None else fallback_ns
 
 
 def run_events(
@@ -71,11 +92,12 @@ def run_events(
         time_ns = _time_ns(event.get("time"), start_ns)
         if exact_times is not None and index < len(exact_times):
             time_ns = exact_times[index]
+        kwargs = event.get("kwargs")
         out.append(
             new_event_record(
                 name if isinstance(name, str) else "event",
                 time_ns,
-                _kwargs(event.get("kwargs"), from_span),
+                _kwargs(kwargs, from_span) if kwargs is not None else {},
             )
         )
     return out

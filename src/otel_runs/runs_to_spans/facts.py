@@ -10,8 +10,9 @@ from otel_runs.conventions import langsmith as ls
 from otel_runs.conventions.providers import FROM_LS_PROVIDER, LEGACY_TO_CURRENT, MODEL_NAME_HINTS
 from otel_runs.convert.map_span import USAGE_RUN_TYPES
 from otel_runs.dotted_order import datetime_to_us
-from otel_runs.model.run import Run, parse_datetime
+from otel_runs.model.run import Run
 from otel_runs.runs_to_spans.attachments import clean_attachments
+from otel_runs.runs_to_spans.events import time_us
 from otel_runs.runs_to_spans.origin import Origin, origin_of
 from otel_runs.runs_to_spans.usage import Usage, run_usage, tokens
 from otel_runs.runs_to_spans.values import dumps
@@ -101,10 +102,7 @@ def _first_token_us(run: Run) -> int | None:
         return datetime_to_us(run.first_token_time)
     for event in run.events:
         if isinstance(event, dict) and event.get("name") == ls.EVENT_NEW_TOKEN:
-            try:
-                return datetime_to_us(parse_datetime(event.get("time")))
-            except (TypeError, ValueError, OverflowError):
-                return None
+            return time_us(event.get("time"))
     return None
 
 
@@ -135,12 +133,13 @@ def facts_of(run: Run) -> Facts:
         params.update(source)
     usage = run_usage(run, metadata) if run.run_type in USAGE_RUN_TYPES else None
     model = _model(run, metadata, params)
-    if model is None and not metadata:
+    if model is None and (not metadata or ls.META_PROVIDER not in metadata):
         system = provider = None  # (what _providers finds without a provider or a model)
     else:
         system, provider = _providers(metadata, model)
     outputs = run.outputs
     end = run.end_time
+    unmapped = run.unmapped
     return Facts(  # positional, in field order: a keyword call costs twice as much
         run,
         metadata,
@@ -158,6 +157,8 @@ def facts_of(run: Run) -> Facts:
         _first_token_us(run) if run.events or run.first_token_time else None,
         datetime_to_us(run.start_time),
         datetime_to_us(end) if end is not None else None,
-        clean_attachments(run.unmapped.get(ls.RUN_ATTACHMENTS)) if run.unmapped else None,
+        clean_attachments(unmapped[ls.RUN_ATTACHMENTS])
+        if unmapped and ls.RUN_ATTACHMENTS in unmapped
+        else None,
         set(),
     )

@@ -155,11 +155,22 @@ def to_genai(message: object, default_role: str = "user") -> Message | None:
             return {"role": role, "parts": _parts(message[1])}
         if not isinstance(message, dict):
             return None
-    found_role, body = _fields(message)
+    found_role: str | None
+    body: Mapping[str, Any]
+    given = message.get("role")
+    if type(given) is str and "lc" not in message and "data" not in message:
+        found_role, body = _ROLES.get(given, given), message  # `_fields`' first case, inline
+    else:
+        found_role, body = _fields(message)
     if found_role is None and "content" not in body:
         return None
     role = found_role or default_role
-    parts = _parts(body.get("content"))
+    content = body.get("content")
+    parts: list[Part]
+    if type(content) is str:  # `_parts`' first case, inline
+        parts = [{"type": "text", "content": content}] if content else []
+    else:
+        parts = _parts(content)
     calls = body.get("tool_calls")
     for call in calls if isinstance(calls, list) else ():
         part = _tool_call(call)

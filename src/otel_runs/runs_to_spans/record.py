@@ -92,19 +92,15 @@ def _same(a: object, b: object) -> bool:
 
 
 def _otel_ids(run: Run, facts: Facts) -> tuple[int, int, int | None]:
-    """Trace, span and parent span ids of the run's span (see `ids.py`)."""
+    """Trace, span and parent span ids of the span of a run that came from a span: the ids it
+    kept, else those of its run ids (see `ids.py`; `_born_record` has the other case)."""
     parent = run.parent_run_id
-    if facts.origin is not None:
-        kept = kept_ids(facts.metadata)
-        trace = kept.trace_id or trace_id_of(run.trace_id, run.id)
-        span = kept.span_id or span_id_of(run.id)
-        parent_span = kept.parent_span_id
-        if parent_span is None and parent is not None:
-            parent_span = span_id_of(parent)
-    else:
-        trace = trace_id_of(run.trace_id, run.id)
-        span = span_id_of(run.id)
-        parent_span = span_id_of(parent) if parent is not None else None
+    kept = kept_ids(facts.metadata)
+    trace = kept.trace_id or trace_id_of(run.trace_id, run.id)
+    span = kept.span_id or span_id_of(run.id)
+    parent_span = kept.parent_span_id
+    if parent_span is None and parent is not None:
+        parent_span = span_id_of(parent)
     if parent_span == span:  # OTel has no self-parented spans; the lineage attributes tell
         parent_span = None
     return trace, span, parent_span
@@ -158,15 +154,17 @@ def _own_identity(
 # --- times, status, events ------------------------------------------------------------------
 
 
-def _times(facts: Facts, origin: Origin | None) -> tuple[int, int]:
+def _times(facts: Facts, origin: Origin) -> tuple[int, int]:
+    """Start and end of the span of a run that came from a span: the run's times (an end before
+    the start, or none, is the start), in the span's exact nanoseconds unless the run's times
+    changed since (`_born_record` has the first part alone)."""
     start_us = facts.start_us
     end_us = facts.end_us if facts.end_us is not None else start_us
     start_ns, end_ns = start_us * 1000, max(end_us, start_us) * 1000
-    if origin is not None:  # exact nanoseconds, unless the run's times changed since
-        if origin.start_ns // 1000 == start_us:
-            start_ns = origin.start_ns
-        if origin.end_ns // 1000 == end_us and origin.end_ns >= start_ns:
-            end_ns = origin.end_ns
+    if origin.start_ns // 1000 == start_us:
+        start_ns = origin.start_ns
+    if origin.end_ns // 1000 == end_us and origin.end_ns >= start_ns:
+        end_ns = origin.end_ns
     return start_ns, end_ns
 
 
@@ -174,14 +172,12 @@ def _has_exception(run: Run) -> bool:
     return any(isinstance(e, dict) and e.get("name") == otel.EVENT_EXCEPTION for e in run.events)
 
 
-def _status(run: Run, origin: Origin | None) -> tuple[str, str]:
-    if origin is not None:
-        if run.error is not None and origin.status_code != "ERROR" and not _has_exception(run):
-            return "ERROR", run.error.partition("\n")[0]
-        return origin.status_code, origin.status_message
-    if run.error is not None:
+def _status(run: Run, origin: Origin) -> tuple[str, str]:
+    """The status of the span of a run that came from a span (`_born_record` has the other
+    case): its own, unless the run failed since."""
+    if run.error is not None and origin.status_code != "ERROR" and not _has_exception(run):
         return "ERROR", run.error.partition("\n")[0]
-    return ("OK" if run.end_time is not None else "UNSET"), ""
+    return origin.status_code, origin.status_message
 
 
 def _span_born_events(run: Run, origin: Origin, start_ns: int) -> list[EventRecord]:
@@ -315,9 +311,8 @@ def _metadata_residue(facts: Facts, skip: list[str], reader: decode.Getter) -> d
     return out
 
 
-def _residue(
+def _residue(  # noqa: PLR0917 - positional: a keyword call of eight arguments costs ~0.4 µs
     run: Run,
-    *,
     facts: Facts,
     record: SpanRecord,
     own_events: list[EventRecord],
@@ -325,6 +320,7 @@ def _residue(
     skip: list[str],
     collisions: dict[str, Any],
     lineage: tuple[str | None, list[str]],
+    /,
 ) -> dict[str, Any]:
     # Each check below asks whether spans -> runs (`decode`) would read the field back as the
     # run has it; the cheap cases (nothing written, nothing to read) are decided first.
@@ -430,56 +426,74 @@ def run_to_record(run: Run, resource: Mapping[str, AttributeValue] | None = None
     """The neutral span record of one run (see the module rules)."""
     facts = facts_of(run)
     origin = facts.origin
+    if origin is None:
+        return _born_record(run, facts, resource)
     trace, span, parent_span = _otel_ids(run, facts)
     start_ns, end_ns = _times(facts, origin)
     own, added = _events(run, facts, start_ns, end_ns)
     status, message = _status(run, origin)
     attrs: dict[str, AttributeValue]
-    if origin is not None:
-        remote = origin.parent_is_remote if parent_span is not None else None
-        name = origin.span_name if origin.span_name is not None else run.name
-        events = tuple(own)
-        base = new_span_record(
-            trace, span, parent_span, name, start_ns, end_ns, origin.attributes, events,
-            origin.links, origin.kind, status, message, origin.resource, origin.scope_name,
-            origin.scope_version, remote, origin.trace_state, origin.dropped_attributes,
-            origin.dropped_events, origin.dropped_links,
-        )  # fmt: skip
-        skip = _skipped_otel_keys(run, facts, base)
-        attrs, collisions = _attributes(run, facts, skip)
-        lineage = _identity(run, trace, parent_span, span != run.id.int, attrs)
-        record = new_span_record(
-            trace, span, parent_span, name, start_ns, end_ns, attrs, events,
-            origin.links, origin.kind, status, message, origin.resource, origin.scope_name,
-            origin.scope_version, remote, origin.trace_state, origin.dropped_attributes,
-            origin.dropped_events, origin.dropped_links,
-        )  # fmt: skip
+    remote = origin.parent_is_remote if parent_span is not None else None
+    name = origin.span_name if origin.span_name is not None else run.name
+    events = tuple(own)
+    base = new_span_record(
+        trace, span, parent_span, name, start_ns, end_ns, origin.attributes, events,
+        origin.links, origin.kind, status, message, origin.resource, origin.scope_name,
+        origin.scope_version, remote, origin.trace_state, origin.dropped_attributes,
+        origin.dropped_events, origin.dropped_links,
+    )  # fmt: skip
+    skip = _skipped_otel_keys(run, facts, base)
+    attrs, collisions = _attributes(run, facts, skip)
+    lineage = _identity(run, trace, parent_span, span != run.id.int, attrs)
+    record = new_span_record(
+        trace, span, parent_span, name, start_ns, end_ns, attrs, events,
+        origin.links, origin.kind, status, message, origin.resource, origin.scope_name,
+        origin.scope_version, remote, origin.trace_state, origin.dropped_attributes,
+        origin.dropped_events, origin.dropped_links,
+    )  # fmt: skip
+    residue = _residue(run, facts, record, own, added, skip, collisions, lineage)
+    attrs[ls.RUN_FIELDS] = dumps(residue) if residue else "{}"
+    return record
+
+
+def _born_record(
+    run: Run, facts: Facts, resource: Mapping[str, AttributeValue] | None
+) -> SpanRecord:
+    """`run_to_record` of a run born in LangSmith (no span to give back): the ids, times and
+    status rules of `_otel_ids`, `_times` and `_status` for such a run, written inline (this is
+    the path of every run the LangSmith API receives)."""
+    run_id = run.id
+    span = span_id_of(run_id)
+    trace = run.trace_id.int or span  # `trace_id_of`
+    parent = run.parent_run_id
+    parent_span = span_id_of(parent) if parent is not None else None
+    if parent_span == span:  # OTel has no self-parented spans; the lineage attributes tell
+        parent_span = None
+    start_us, end_us = facts.start_us, facts.end_us
+    start_ns = start_us * 1000
+    end_ns = start_ns if end_us is None or end_us < start_us else end_us * 1000
+    own, added = _events(run, facts, start_ns, end_ns)
+    error = run.error
+    if error is not None:
+        status, message = "ERROR", error.partition("\n")[0]
     else:
-        skip = []
-        attrs, collisions = _attributes(run, facts, skip)
-        if span != run.id.int:
-            lineage = _own_identity(run, parent_span, attrs)
-        else:
-            lineage = _identity(run, trace, parent_span, False, attrs)
-        if resource is None:
-            project = run.unmapped.get("session_name")
-            resource = _default_resource(project if isinstance(project, str) else None)
-        # Positional, all fields in order (`new_span_record`): a keyword call costs ~3x more.
-        record = new_span_record(
-            trace, span, parent_span, run.name, start_ns, end_ns, attrs, (*own, *added), (),
-            "INTERNAL", status, message, resource, SCOPE_NAME, "",
-            False if parent_span is not None else None, "", 0, 0, 0,
-        )  # fmt: skip
-    residue = _residue(
-        run,
-        facts=facts,
-        record=record,
-        own_events=own,
-        added=added,
-        skip=skip,
-        collisions=collisions,
-        lineage=lineage,
-    )
+        status, message = ("OK" if run.end_time is not None else "UNSET"), ""
+    skip: list[str] = []
+    attrs, collisions = _attributes(run, facts, skip)
+    if span != run_id.int:
+        lineage = _own_identity(run, parent_span, attrs)
+    else:
+        lineage = _identity(run, trace, parent_span, False, attrs)
+    if resource is None:
+        project = run.unmapped.get("session_name")
+        resource = _default_resource(project if isinstance(project, str) else None)
+    # Positional, all fields in order (`new_span_record`): a keyword call costs ~3x more.
+    record = new_span_record(
+        trace, span, parent_span, run.name, start_ns, end_ns, attrs, (*own, *added), (),
+        "INTERNAL", status, message, resource, SCOPE_NAME, "",
+        False if parent_span is not None else None, "", 0, 0, 0,
+    )  # fmt: skip
+    residue = _residue(run, facts, record, own, added, skip, collisions, lineage)
     attrs[ls.RUN_FIELDS] = dumps(residue) if residue else "{}"
     return record
 

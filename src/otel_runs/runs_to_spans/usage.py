@@ -39,7 +39,7 @@ def _count(value: object) -> int | None:
 def _details(value: object) -> dict[str, int] | None:
     if not isinstance(value, dict):
         return None
-    found = {str(k): n for k, v in value.items() if (n := _count(v)) is not None}
+    found = {str(k): v for k, v in value.items() if type(v) is int and 0 <= v <= INT64_MAX}
     return found or None
 
 
@@ -47,9 +47,11 @@ def _from_object(value: object) -> Usage | None:
     """A usage_metadata object with at least one integer count."""
     if not isinstance(value, dict):
         return None
-    if not any(_count(value.get(key)) is not None for key in _COUNTS):
-        return None
-    return dict(value)
+    for key in _COUNTS:  # (a loop, not any() of a generator: this runs for every model call)
+        count = value.get(key)
+        if type(count) is int and 0 <= count <= INT64_MAX:
+            return dict(value)
+    return None
 
 
 def _from_fields(run: Run) -> Usage | None:
@@ -111,16 +113,22 @@ DETAIL_KEYS: Final = (
 def tokens(usage: Usage) -> tuple[int | None, ...]:
     """`counts()`, then each of `DETAIL_KEYS` (as `details()` reads them): what the GenAI and
     OpenInference writers both write, found once per run."""
-    inputs, outputs = usage.get("input_token_details"), usage.get("output_token_details")
-    if not isinstance(inputs, dict):
-        inputs = {}
-    if not isinstance(outputs, dict):
-        outputs = {}
-    found = (
-        inputs.get("cache_read"),
-        inputs.get("cache_creation"),
-        inputs.get("audio"),
-        outputs.get("reasoning"),
-        outputs.get("audio"),
+    get = usage.get
+    inp, out, total = get("input_tokens"), get("output_tokens"), get("total_tokens")
+    # (`counts()` written out, then the details: a few calls less for every model call)
+    inp = inp if type(inp) is int and 0 <= inp <= INT64_MAX else None
+    out = out if type(out) is int and 0 <= out <= INT64_MAX else None
+    if type(total) is not int or not 0 <= total <= INT64_MAX:
+        total = inp + out if inp is not None and out is not None else None
+    inputs, outputs = get("input_token_details"), get("output_token_details")
+    found: list[object] = [None] * 5
+    if isinstance(inputs, dict):
+        found[0:3] = inputs.get("cache_read"), inputs.get("cache_creation"), inputs.get("audio")
+    if isinstance(outputs, dict):
+        found[3:5] = outputs.get("reasoning"), outputs.get("audio")
+    return (
+        inp,
+        out,
+        total,
+        *[n if type(n) is int and 0 <= n <= INT64_MAX else None for n in found],
     )
-    return (*counts(usage), *[n if type(n) is int and 0 <= n <= INT64_MAX else None for n in found])

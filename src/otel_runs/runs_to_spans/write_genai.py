@@ -55,6 +55,10 @@ _TOKEN_ATTRIBUTES: Final = (
     g.USAGE_AUDIO_OUTPUT_TOKENS,
 )
 """Attribute of each of `usage.tokens()`."""
+_DETAIL_GROUPS: Final = (
+    ("input_token_details", g.USAGE_INPUT_TOKEN_DETAILS),
+    ("output_token_details", g.USAGE_OUTPUT_TOKEN_DETAILS),
+)
 _RESPONSE_KEYS: Final = (
     ("id", g.RESPONSE_ID),
     ("service_tier", g.RESPONSE_SERVICE_TIER),
@@ -128,13 +132,12 @@ def _usage(facts: Facts, out: dict[str, AttributeValue]) -> None:
     for key, count in zip(_TOKEN_ATTRIBUTES, counts, strict=True):
         if count is not None:
             out[key] = count
-    for group, key in (
-        ("input_token_details", g.USAGE_INPUT_TOKEN_DETAILS),
-        ("output_token_details", g.USAGE_OUTPUT_TOKEN_DETAILS),
-    ):
-        details = usage.details(found, group)
-        if details:
-            out[key] = dumps(details)
+    for group, key in _DETAIL_GROUPS:
+        given = found.get(group)
+        if given:  # (most usage has no details, or one group of them)
+            details = usage.details(found, group)
+            if details:
+                out[key] = dumps(details)
 
 
 def _messages(facts: Facts, out: dict[str, AttributeValue]) -> None:

@@ -13,7 +13,7 @@ from typing import Any, Final
 from otel_runs.conventions import langsmith as ls
 from otel_runs.model.span_record import AttributeValue
 from otel_runs.runs_to_spans.facts import Facts
-from otel_runs.runs_to_spans.values import attribute_value, dumps
+from otel_runs.runs_to_spans.values import INT64_MAX, INT64_MIN, attribute_value, dumps
 
 _NAMES: dict[object, str] = {}
 """`langsmith.metadata.<key>` per metadata key: runs of an app repeat the same keys."""
@@ -48,7 +48,11 @@ def write(facts: Facts, out: dict[str, AttributeValue], skip_meta: frozenset[str
         if value is None or key in skip_meta:
             continue
         name = names.get(key) or _name(key)
-        out[name] = value if type(value) is str else attribute_value(value)
+        kind = type(value)
+        if kind is str or kind is bool or (kind is int and INT64_MIN <= value <= INT64_MAX):
+            out[name] = value  # (what attribute_value gives them, without the call)
+        else:
+            out[name] = attribute_value(value)
     if facts.usage is not None:
         out[ls.USAGE_METADATA] = dumps(facts.usage)
     if run.reference_example_id is not None:
