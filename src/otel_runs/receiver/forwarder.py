@@ -129,7 +129,7 @@ class Forwarder:
         self.background = background
         """Whether writes run on a thread of their own (see the module docstring)."""
         self.notify = notify
-        """Called (on the writing thread) when a background write ends."""
+        """Called (on the committing thread) when a background commit ends."""
         self._writing: _Write | None = None
         self._flying = 0
         """Entries of the outbox that are the parcels being written (not replaced since)."""
@@ -176,8 +176,8 @@ class Forwarder:
         """Send the oldest runs (one sink write, at most `batch_size`) unless backing off;
         return the parcels resolved by it. With `fill` (more runs are coming: a backlog is
         being read) nothing is sent until a whole batch waits, or the outbox is full.
-        In the background: collect the write that ended (its resolved parcels are returned)
-        and start the next; never waits for the sink."""
+        In the background: collect the write whose commit ended (its resolved parcels are
+        returned) and start the next; never waits for a commit."""
         resolved: list[Parcel] = []
         writing = self._writing
         if writing is not None:

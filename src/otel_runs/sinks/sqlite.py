@@ -114,7 +114,7 @@ class SqliteSink:
         back for all of it (the WAL writes, and every ~16 MiB a checkpoint with its fsync),
         where the inserts take the GIL back for every row."""
         if not runs:
-            return SinkResult
+            return SinkResult  # nothing to write: the answer is an empty result
         rows: list[_schema.Encoded] = []
         encoded: list[AnyRun] = []
         bad: list[str] = []
