@@ -84,9 +84,6 @@ class ForwardingLoop(ABC):
     def _run(self) -> None:
         errors = 0
         while not self._halt.is_set():
-            # Cleared before the step, not after the wait: a wake during the step (a spooled
-            # request, a commit that ended) then makes the next wait return at once.
-            self._wake.clear()
             draining = self._draining
             busy = False
             failure: BaseException | None = None
@@ -113,6 +110,7 @@ class ForwardingLoop(ABC):
                 if draining:
                     wait = min(wait, max(self._deadline - time.monotonic(), 0.0))
                 self._wake.wait(wait)
+                self._wake.clear()
 
     def _warn(self, message: str, *args: object) -> None:
         """Log at most once a minute (on the logger of the subclass's module)."""
