@@ -157,7 +157,7 @@ class Forwarding(ForwardingLoop):
         super().__init__()
         self.pipeline: Final = pipeline
         self.forwarder = forwarder
-        forwarder.notify = self.wake  # a background sink write that ends wakes the thread
+        forwarder.notify = self.wake  # a background commit that ends wakes the thread
 
     def start(self) -> None:
         """Start the thread (what an earlier run left in the spool goes first). Idempotent."""

@@ -10,7 +10,7 @@ One `step` does, on the forwarding thread:
 3. hand the new (and newly joined) spans to the `TraceAssembler` (TTL, capped waiting room,
    orphans become roots); emitted runs go to the outbox with the spool locations they came from,
    each tagged with its request's project unless a span attribute named one;
-4. send one batch from the outbox (`Forwarder`; with one process the write runs on a thread of
+4. send one batch from the outbox (`Forwarder`; the local store's commit runs on a thread of
    its own, and a later step collects its answer);
 5. mark resolved items in the spool (one transaction): spans that became delivered runs, spans
    that never become runs (invalid, filtered by `keep`, Logfire placeholders), and log events
