@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import pytest
@@ -173,3 +174,80 @@ def test_while_more_runs_come_a_send_waits_for_a_whole_batch_or_a_full_outbox() 
     forwarder.put(f)
     assert len(forwarder.send()) == 1  # nothing more coming: what waits is sent
     assert sink.writes == [["a", "b", "c"], ["d", "e"], ["f"]]
+
+
+@dataclass
+class HalvesSink:
+    """Writes in two halves, like the local store: `start_write` records the batch, the
+    commit it returns stores it, once the test lets it."""
+
+    release: threading.Event = field(default_factory=threading.Event)
+    committing: threading.Event = field(default_factory=threading.Event)
+    started: list[list[str]] = field(default_factory=list)
+    writes: list[list[str]] = field(default_factory=list)
+    takes_run_data = True
+
+    def start_write(self, runs: Sequence[Run]) -> Callable[[], SinkResult]:
+        names = [run.name for run in runs]
+        self.started.append(names)
+
+        def commit() -> SinkResult:
+            self.committing.set()
+            self.release.wait(10)
+            self.writes.append(names)
+            return SinkResult(stored=len(names))
+
+        return commit
+
+    def write(self, runs: Sequence[Run]) -> SinkResult:
+        return self.start_write(runs)()
+
+    def close(self) -> None:
+        self.release.set()
+
+
+def test_a_background_commit_runs_beside_the_caller_and_resolves_only_once_it_ended() -> None:
+    sink = HalvesSink()
+    ended = threading.Event()
+    forwarder = Forwarder(sink, batch_size=2, max_runs=2, background=True, notify=ended.set)
+    for parcel in parcels("a", "b", "c"):
+        forwarder.put(parcel)
+    assert forwarder.send() == []  # returns while "a", "b" are still being committed
+    assert sink.committing.wait(5) and forwarder.writing
+    assert sink.started == [["a", "b"]] and sink.writes == []
+    assert forwarder.size == 3 and forwarder.room == 1  # the runs being written are not counted
+    assert forwarder.send() == [] and sink.started == [["a", "b"]]  # nothing resolved or resent
+    sink.release.set()
+    assert ended.wait(5)  # the thread waiting for the commit is woken
+    resolved = forwarder.send()  # collects "a", "b", then starts "c"
+    assert [parcel.run.name for parcel in resolved] == ["a", "b"]
+    assert [parcel.run.name for parcel in forwarder.finish(5)] == ["c"]
+    assert sink.writes == [["a", "b"], ["c"]] and forwarder.size == 0
+    assert forwarder.counts.delivered == 3
+
+
+def test_a_newer_copy_queued_during_a_background_commit_stays_for_the_next() -> None:
+    sink = HalvesSink()
+    forwarder = Forwarder(sink, background=True)
+    old, new = parcels("old")[0], parcels("new")[0]
+    new.spans = [(7, 0)]
+    forwarder.put(old)
+    forwarder.send()
+    assert sink.committing.wait(5)
+    forwarder.put(new)  # the same run id, read again while its old copy is being committed
+    assert forwarder.room == forwarder.max_runs - 1  # the new copy counts, the old no longer
+    sink.release.set()
+    [resolved] = forwarder.finish(5)
+    assert resolved is old and forwarder.size == 1  # the new copy still waits
+    forwarder.send()
+    [last] = forwarder.finish(5)
+    assert last is new and last.spans == [(1, 0), (7, 0)]
+    assert sink.writes == [["old"], ["new"]]  # the last copy is the one the sink keeps
+
+
+def test_a_sink_without_halves_is_written_at_once_even_in_the_background() -> None:
+    sink = ScriptedSink()
+    forwarder = Forwarder(sink, background=True)
+    forwarder.put(parcels("a")[0])
+    [resolved] = forwarder.send()
+    assert resolved.run.name == "a" and not forwarder.writing

@@ -125,6 +125,45 @@ def test_sqlite_duplicates_inside_one_batch(tmp_path: Path) -> None:
     sink.close()
 
 
+def test_sqlite_write_in_two_halves_commits_on_another_thread_and_holds_other_writes(
+    tmp_path: Path,
+) -> None:
+    runs = agent_runs(2)
+    path = tmp_path / "runs.sqlite"
+    sink = SqliteSink(path)
+    commit = sink.start_write(runs[:5])  # inserted, not committed
+    assert read_runs(path) == [], "readers see nothing before the commit"
+    other: list[SinkResult] = []
+    writer = threading.Thread(target=lambda: other.append(sink.write(runs[5:])))
+    writer.start()
+    writer.join(0.3)
+    assert writer.is_alive() and other == [], "another write waits for the commit"
+    answers: list[SinkResult] = []
+    committer = threading.Thread(target=lambda: answers.append(commit()))
+    committer.start()
+    committer.join(10)
+    writer.join(10)
+    assert answers == [SinkResult(stored=5)] and other == [SinkResult(stored=5)]
+    assert read_runs(path) == runs
+    assert sink.start_write(runs[:1])() == SinkResult(duplicates=1)
+    sink.close()
+    assert sink.start_write(runs[:1])().error == f"{sink!r} is closed"
+
+
+def test_sqlite_write_in_two_halves_answers_a_failed_first_half_from_the_second(
+    tmp_path: Path,
+) -> None:
+    runs = agent_runs(1)
+    path = tmp_path / "not-yet" / "runs.sqlite"
+    sink = SqliteSink(path)
+    commit = sink.start_write(runs)  # cannot open the store: nothing to commit
+    result = commit()
+    assert result.failed == 5 and result.retry == tuple(str(run.id) for run in runs)
+    path.parent.mkdir()
+    assert sink.write(runs) == SinkResult(stored=5), "the lock was given back"
+    sink.close()
+
+
 def test_sqlite_wal_mode_and_schema_created_once(tmp_path: Path) -> None:
     path = tmp_path / "runs.sqlite"
     runs = agent_runs(2)

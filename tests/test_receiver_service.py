@@ -21,7 +21,7 @@ from otel_runs.model.span_record import EventRecord, SpanRecord
 from otel_runs.privacy import Privacy
 from otel_runs.receiver.intake import Intake, LogEvent, SpoolFullError, SpoolUnavailableError
 from otel_runs.receiver.service import ReceiverService
-from otel_runs.sinks import SinkResult
+from otel_runs.sinks import AnyRun, SinkResult
 from otel_runs.sinks.langsmith import LangSmithSink
 from otel_runs.sinks.sqlite import SqliteSink, read_runs
 from tests.support.agent_spans import agent_spans
@@ -500,6 +500,57 @@ def test_stop_interrupts_a_stuck_sink_and_keeps_its_runs_spooled(tmp_path: Path)
     wait_until(lambda: again.stats()["delivered"] == 2)
     again.stop()
     assert set(memory.by_name()) == {"a", "b"}
+
+
+class HeldStore(SqliteSink):
+    """The local store, each commit held until the test lets it go."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.committing = threading.Event()
+        self.release = threading.Event()
+
+    def start_write(self, runs: Sequence[AnyRun]) -> Callable[[], SinkResult]:
+        commit = super().start_write(runs)
+
+        def held() -> SinkResult:
+            self.committing.set()
+            self.release.wait(10)
+            return commit()
+
+        return held
+
+
+def test_the_store_commits_beside_the_forwarding_thread_and_marks_follow_the_commit(
+    tmp_path: Path,
+) -> None:
+    store = HeldStore(tmp_path / "runs.sqlite")
+    receiver = service(tmp_path, store)
+    receiver.start()
+    receiver.accept([record(1, name="a"), record(2, name="b")])
+    assert store.committing.wait(10)
+    receiver.accept([record(3, name="c")])  # read and converted while the commit waits
+    wait_until(lambda: receiver.stats()["outbox"] == 3)
+    assert receiver.stats()["pending"] == 3  # nothing marked before the store has committed
+    assert read_runs(store.path) == []
+    store.release.set()
+    wait_until(lambda: receiver.stats()["pending"] == 0)
+    assert receiver.stop()
+    assert {run.name for run in read_runs(store.path)} == {"a", "b", "c"}
+
+
+def test_stop_waits_for_a_commit_under_way_and_marks_what_it_stored(tmp_path: Path) -> None:
+    store = HeldStore(tmp_path / "runs.sqlite")
+    receiver = service(tmp_path, store)
+    receiver.start()
+    receiver.accept([record(1, name="a"), record(2, name="b")])
+    assert store.committing.wait(10)
+    threading.Timer(0.3, store.release.set).start()
+    assert receiver.stop(10, drain=False) is False  # not drained, but the commit is waited for
+    assert {run.name for run in read_runs(store.path)} == {"a", "b"}
+    again = service(tmp_path, MemorySink())
+    assert again.stats()["pending"] == 0  # marked: not sent again after the restart
+    again.stop(0)
 
 
 def test_bad_arguments_are_config_errors(tmp_path: Path, memory: MemorySink) -> None:

@@ -4,7 +4,7 @@ runs (a class importable by name, so a worker process can make one from its sett
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from otel_runs.sinks import AnyRun, SinkResult
@@ -18,9 +18,9 @@ class SlowSqliteSink(SqliteSink):
         super().__init__(path)
         self.delay_s = delay_s
 
-    def write(self, runs: Sequence[AnyRun]) -> SinkResult:
-        time.sleep(self.delay_s)
-        return super().write(runs)
+    def start_write(self, runs: Sequence[AnyRun]) -> Callable[[], SinkResult]:
+        time.sleep(self.delay_s)  # `write` is `start_write` and its commit: both wait
+        return super().start_write(runs)
 
 
 def broken_sink() -> SqliteSink:

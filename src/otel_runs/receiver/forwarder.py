@@ -9,12 +9,23 @@ the caller's (the forwarding thread sleeps on an event that shutdown sets).
 
 The outbox holds one entry per run id; a newer copy of a run that is still here replaces it and
 inherits its locations (last copy wins; the old one is then resolved with it).
+
+With `background=True`, a sink that writes in two halves (`SqliteSink.start_write`: the rows
+inserted, then the commit) has its second half run on a thread of its own while the caller goes
+on (reading and converting the next spans): `send` inserts, starts the commit and returns, and
+a later `send` collects its answer, resolves its runs, then starts the next write. One write at
+a time, so runs reach the sink in the order they were queued. The runs being written stay in
+the outbox until that answer, so nothing is marked before the sink has them (committed); they
+do not count against `max_runs` meanwhile (a whole batch may wait behind the one committing:
+up to `max_runs` plus `batch_size` runs in memory). `notify` is called when a commit ends, so
+the caller's thread can sleep until then. Any other sink is written synchronously.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +33,16 @@ from typing import Final
 
 from otel_runs.convert.tree import Lineage
 from otel_runs.guard import internal_errors
-from otel_runs.sinks import AnyRun, RunSink, SinkResult, batch_runs, run_id_text, write_runs
+from otel_runs.sinks import (
+    AnyRun,
+    RunSink,
+    SinkResult,
+    batch_runs,
+    run_id_text,
+    start_write,
+    write_runs,
+    writes_in_halves,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -64,6 +84,17 @@ class ForwardCounts:
     """Sends that left runs to retry."""
 
 
+@dataclass(slots=True)
+class _Write:
+    """A sink write on the background thread, and its answer once `done` is set."""
+
+    batch: list[Parcel]
+    ids: list[str]
+    result: SinkResult
+    done: threading.Event = field(default_factory=threading.Event)
+    by_key: dict[int, Parcel] = field(default_factory=dict)
+
+
 class Forwarder:
     """The outbox. Not thread-safe: one forwarding thread owns it (`size` may be read anywhere)."""
 
@@ -76,6 +107,8 @@ class Forwarder:
         first_backoff_s: float = FIRST_BACKOFF_S,
         max_backoff_s: float = MAX_BACKOFF_S,
         clock: Callable[[], float] = time.monotonic,
+        background: bool = False,
+        notify: Callable[[], None] | None = None,
     ) -> None:
         self.sink = sink
         self.batch_size = batch_size if batch_size is not None else batch_runs(sink)
@@ -93,16 +126,29 @@ class Forwarder:
         """Set once the sink is being closed to interrupt a send: a send that then fails
         resolves nothing, since the sink's counts cannot say which runs it stored first."""
         self.counts = ForwardCounts()
+        self.background = background
+        """Whether writes run on a thread of their own (see the module docstring)."""
+        self.notify = notify
+        """Called (on the committing thread) when a background commit ends."""
+        self._writing: _Write | None = None
+        self._flying = 0
+        """Entries of the outbox that are the parcels being written (not replaced since)."""
 
     @property
     def size(self) -> int:
-        """Runs waiting."""
+        """Runs waiting (with those being written)."""
         return len(self._parcels)
 
     @property
     def room(self) -> int:
-        """Runs that may still be added before the outbox is full."""
-        return max(self.max_runs - len(self._parcels), 0)
+        """Runs that may still be added before the outbox is full (those being written in the
+        background aside)."""
+        return max(self.max_runs - len(self._parcels) + self._flying, 0)
+
+    @property
+    def writing(self) -> bool:
+        """Whether a background write has not been collected yet."""
+        return self._writing is not None
 
     def holds(self, key: int) -> bool:
         """Whether a run (by its id's integer value) is waiting here."""
@@ -114,34 +160,90 @@ class Forwarder:
         if older is not None:
             parcel.spans[:0] = older.spans
             parcel.logs[:0] = older.logs
+            writing = self._writing
+            if writing is not None and writing.by_key.get(parcel.key) is older:
+                self._flying -= 1  # the copy being written stays until its answer, unlisted
         self._parcels[parcel.key] = parcel
 
     def wait_s(self) -> float | None:
-        """Seconds until a send may be attempted; None when nothing waits."""
-        if not self._parcels:
+        """Seconds until a send may be attempted; None when nothing waits, or while a
+        background write is under way (`notify` says when it ends)."""
+        if not self._parcels or self._writing is not None:
             return None
         return max(self._retry_at - self._clock(), 0.0)
 
     def send(self, *, fill: bool = False) -> list[Parcel]:
         """Send the oldest runs (one sink write, at most `batch_size`) unless backing off;
         return the parcels resolved by it. With `fill` (more runs are coming: a backlog is
-        being read) nothing is sent until a whole batch waits, or the outbox is full."""
+        being read) nothing is sent until a whole batch waits, or the outbox is full.
+        In the background: collect the write whose commit ended (its resolved parcels are
+        returned) and start the next; never waits for a commit."""
+        resolved: list[Parcel] = []
+        writing = self._writing
+        if writing is not None:
+            if not writing.done.is_set():
+                return []
+            resolved = self._collect(writing)
         wait = self.wait_s()
         if wait is None or wait > 0:
-            return []
+            return resolved
         if fill and len(self._parcels) < min(self.batch_size, self.max_runs):
-            return []
+            return resolved
         batch = list(self._parcels.values())[: self.batch_size]
         ids = [run_id_text(parcel.run) for parcel in batch]
-        result = SinkResult(failed=len(batch), retry=tuple(ids))
+        write = _Write(batch, ids, SinkResult(failed=len(batch), retry=tuple(ids)))
+        runs = [parcel.run for parcel in batch]
+        commit = None
         with internal_errors("writing %d runs to the sink", len(batch)):
-            result = write_runs(self.sink, [parcel.run for parcel in batch])
+            if self.background and writes_in_halves(self.sink):
+                commit = start_write(self.sink, runs)
+            else:
+                write.result = write_runs(self.sink, runs)
+        if commit is None:  # written at once (or the first half raised: the default answer)
+            return resolved + self._settle(write)
+        write.by_key = {parcel.key: parcel for parcel in batch}
+        self._writing = write
+        self._flying = len(batch)
+        threading.Thread(
+            target=self._commit, args=(write, commit), name="otel-runs-sink-commit", daemon=True
+        ).start()
+        return resolved
+
+    def finish(self, timeout: float | None) -> list[Parcel]:
+        """Wait up to `timeout` seconds for a background write under way, and return what it
+        resolved (for a last mark at shutdown); [] when none is, or it is still running."""
+        writing = self._writing
+        if writing is None or not writing.done.wait(timeout):
+            return []
+        return self._collect(writing)
+
+    def _collect(self, writing: _Write) -> list[Parcel]:
+        self._writing = None
+        self._flying = 0
+        return self._settle(writing)
+
+    def _commit(self, write: _Write, commit: Callable[[], SinkResult]) -> None:
+        try:
+            with internal_errors("writing %d runs to the sink", len(write.batch)):
+                write.result = commit()
+        finally:
+            write.done.set()
+            if self.notify is not None:
+                with internal_errors("waking the forwarding thread"):
+                    self.notify()
+
+    def _settle(self, write: _Write) -> list[Parcel]:
+        """Resolve what one write's answer resolved; count; back off when it asks for it."""
+        batch, ids, result = write.batch, write.ids, write.result
         retry = set(result.retry)
         if self.closing and result.failed:
             return []
         resolved = [p for p, run_id in zip(batch, ids, strict=True) if run_id not in retry]
+        parcels = self._parcels
         for parcel in resolved:
-            del self._parcels[parcel.key]
+            # A newer copy queued during a background write stays (it holds these locations too).
+            if parcels.get(parcel.key) is parcel:
+                del parcels[parcel.key]
         counts = self.counts
         counts.delivered += result.stored
         counts.duplicates += result.duplicates

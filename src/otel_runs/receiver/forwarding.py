@@ -65,6 +65,11 @@ class ForwardingLoop(ABC):
         """Close the destination (interrupting a write it is blocked in)."""
 
     @abstractmethod
+    def _finish(self, deadline: float) -> None:
+        """After the thread stopped, before the sink is closed: settle a background sink write
+        still under way (by `deadline`), so what it delivered is marked now."""
+
+    @abstractmethod
     def _step(self, drain: bool) -> bool:
         """One round of work; True when it moved anything."""
 
@@ -140,6 +145,7 @@ class ForwardingLoop(ABC):
                     _logger.error("the forwarding thread did not stop; closing the spool anyway")
         result = thread is not None and drain and self._drained.is_set()
         if not sink_closed:
+            self._finish(deadline)
             self._close_sink()
         return result
 
@@ -151,6 +157,7 @@ class Forwarding(ForwardingLoop):
         super().__init__()
         self.pipeline: Final = pipeline
         self.forwarder = forwarder
+        forwarder.notify = self.wake  # a background commit that ends wakes the thread
 
     def start(self) -> None:
         """Start the thread (what an earlier run left in the spool goes first). Idempotent."""
@@ -172,6 +179,13 @@ class Forwarding(ForwardingLoop):
     def _close_sink(self) -> None:
         with internal_errors("closing the sink"):
             self.forwarder.sink.close()
+
+    def _finish(self, deadline: float) -> None:
+        with internal_errors("marking the last delivered runs"):
+            try:
+                self.pipeline.finish(max(deadline - time.monotonic(), 0.0))
+            except SpoolUnavailableError as exc:
+                self._warn(f"{self._paused}: %s", exc)
 
     def counts(self) -> dict[str, int]:
         """`COUNTERS` and `GAUGES` (see `ReceiverService.stats`)."""

@@ -10,7 +10,8 @@ One `step` does, on the forwarding thread:
 3. hand the new (and newly joined) spans to the `TraceAssembler` (TTL, capped waiting room,
    orphans become roots); emitted runs go to the outbox with the spool locations they came from,
    each tagged with its request's project unless a span attribute named one;
-4. send one batch from the outbox (`Forwarder`);
+4. send one batch from the outbox (`Forwarder`; the local store's commit runs on a thread of
+   its own, and a later step collects its answer);
 5. mark resolved items in the spool (one transaction): spans that became delivered runs, spans
    that never become runs (invalid, filtered by `keep`, Logfire placeholders), and log events
    joined to a delivered run or given up waiting for their span.
@@ -216,17 +217,29 @@ class Pipeline:
         # batches: a store write costs less per run the more runs it carries (sinks/sqlite.py,
         # `batch_runs`). The first step that finds nothing new sends what waits.
         resolved = self.forwarder.send(fill=read_any and not drain and error is None)
-        for parcel in resolved:
-            self._resolve_all("span_batches", parcel.spans)
-            self._resolve_all("log_batches", parcel.logs)
-            if parcel.lineage is not None:
-                self._lineages.append((parcel.key, parcel.trace_id, parcel.lineage))
+        self._delivered(resolved)
         self.flush_marks()
         if error is not None:
             raise error
         if drain:
             self.read_everything = not (read_any or more or more_logs) and self.forwarder.room > 0
         return read_any or more or more_logs or bool(resolved)
+
+    def finish(self, timeout: float) -> None:
+        """At shutdown, once `step` is no longer called: wait up to `timeout` seconds for a
+        background sink write under way, and mark what it delivered."""
+        resolved = self.forwarder.finish(timeout)
+        if resolved:
+            self._delivered(resolved)
+            self.flush_marks()
+
+    def _delivered(self, resolved: list[Parcel]) -> None:
+        """Resolve the spool items of runs the sink answered for (marked by `flush_marks`)."""
+        for parcel in resolved:
+            self._resolve_all("span_batches", parcel.spans)
+            self._resolve_all("log_batches", parcel.logs)
+            if parcel.lineage is not None:
+                self._lineages.append((parcel.key, parcel.trace_id, parcel.lineage))
 
     def wait_s(self) -> float:
         """How long the thread may sleep before the next step has something to do (an append

@@ -135,6 +135,7 @@ def forwarding_over(spool: Spool, sink: RunSink, settings: WorkerSettings) -> Fo
         batch_size=settings.sink_batch_size,
         max_runs=settings.max_outbox_runs,
         first_backoff_s=settings.retry_backoff_s,
+        background=True,
     )
     pipeline = Pipeline(
         spool,

@@ -8,7 +8,7 @@ RunSink (Protocol)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -79,6 +79,20 @@ def write_runs(sink: RunSink, runs: Sequence[AnyRun]) -> SinkResult:
     if getattr(sink, "takes_run_data", False):
         return sink.write(runs)  # type: ignore[arg-type]
     return sink.write([run.to_run() if isinstance(run, RunData) else run for run in runs])
+
+
+def writes_in_halves(sink: object) -> bool:
+    """Whether `sink` writes in two halves (`start_write`, see `SqliteSink.start_write`)."""
+    return callable(getattr(sink, "start_write", None)) and bool(
+        getattr(sink, "takes_run_data", False)
+    )
+
+
+def start_write(sink: RunSink, runs: Sequence[AnyRun]) -> Callable[[], SinkResult]:
+    """The first half of a two-part write (`writes_in_halves`): the returned function is the
+    second, to be called once, on any thread, for the write's answer."""
+    finish: Callable[[], SinkResult] = sink.start_write(runs)  # type: ignore[attr-defined]
+    return finish
 
 
 def run_id_text(run: AnyRun) -> str:

@@ -23,7 +23,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
@@ -102,8 +102,19 @@ class SqliteSink:
 
     def write(self, runs: Sequence[AnyRun]) -> SinkResult:
         """Upsert a batch in one transaction: new ids are `stored`, known ids `duplicates`."""
+        return self.start_write(runs)()
+
+    def start_write(self, runs: Sequence[AnyRun]) -> Callable[[], SinkResult]:
+        """Write a batch in two halves: this call encodes the runs and inserts them in a
+        transaction it leaves open; the function it returns commits that transaction and
+        answers as `write` does. The commit may run on another thread (the receiver's
+        forwarding thread goes on converting while it does: `Forwarder(background=True)`);
+        until it is called, every other write and `close` wait for it, so call it once,
+        always. The commit is the half worth moving: one call into SQLite that gives the GIL
+        back for all of it (the WAL writes, and every ~16 MiB a checkpoint with its fsync),
+        where the inserts take the GIL back for every row."""
         if not runs:
-            return SinkResult()
+            return SinkResult  # nothing to write: the answer is an empty result
         rows: list[_schema.Encoded] = []
         encoded: list[AnyRun] = []
         bad: list[str] = []
@@ -114,26 +125,68 @@ class SqliteSink:
                 bad.append(f"run {run_id_text(run)} cannot be stored as JSON: {exc}")
             else:
                 encoded.append(run)
-        with self._lock:
-            if self._closed:
-                return SinkResult(failed=len(runs), error=f"{self!r} is closed")
-            try:
-                stored, duplicates = self._upsert(rows)
-            except sqlite3.Error as exc:
-                # An OperationalError is the file's state, for now (locked past the busy
-                # timeout by another writer, disk full, I/O error, read-only, cannot be
-                # opened): the runs may be written later, so callers keep them and retry.
-                # Other errors (a malformed file, a constraint) would fail again the same way.
-                error = _schema.describe(exc, self.path, self._timeout)
-                _logger.debug("run store write failed: %s", error)
-                transient = isinstance(exc, sqlite3.OperationalError)
-                retry = tuple(run_id_text(run) for run in encoded) if transient else ()
-                return SinkResult(failed=len(runs), error=error, retry=retry)
-            except StoreError as exc:
+        self._lock.acquire()  # released by `finish` (perhaps on another thread)
+        opened = False
+
+        def failed(exc: sqlite3.Error | StoreError) -> SinkResult:
+            if isinstance(exc, StoreError):
                 return SinkResult(failed=len(runs), error=str(exc))
-        return SinkResult(
-            stored=stored, duplicates=duplicates, failed=len(bad), error=bad[0] if bad else None
-        )
+            # An OperationalError is the file's state, for now (locked past the busy
+            # timeout by another writer, disk full, I/O error, read-only, cannot be
+            # opened): the runs may be written later, so callers keep them and retry.
+            # Other errors (a malformed file, a constraint) would fail again the same way.
+            error = _schema.describe(exc, self.path, self._timeout)
+            _logger.debug("run store write failed: %s", error)
+            transient = isinstance(exc, sqlite3.OperationalError)
+            retry = tuple(run_id_text(run) for run in encoded) if transient else ()
+            return SinkResult(failed=len(runs), error=error, retry=retry)
+
+        def answer(result: SinkResult) -> Callable[[], SinkResult]:
+            def finish() -> SinkResult:
+                self._lock.release()
+                return result
+
+            return finish
+
+        try:
+            if self._closed:
+                return answer(SinkResult(failed=len(runs), error=f"{self!r} is closed"))
+            conn = self._connection()
+            conn.execute("BEGIN IMMEDIATE")
+            opened = True
+            stored, duplicates = self._upsert(conn, rows)
+        except (sqlite3.Error, StoreError) as exc:
+            if opened:
+                self._rollback()
+            return answer(failed(exc))
+        except BaseException:
+            if opened:
+                self._rollback()
+            self._lock.release()
+            raise
+
+        def commit() -> SinkResult:
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback()
+                return failed(exc)
+            finally:
+                self._lock.release()
+            return SinkResult(
+                stored=stored, duplicates=duplicates, failed=len(bad),
+                error=bad[0] if bad else None,
+            )  # fmt: skip
+
+        return commit
+
+    def _rollback(self) -> None:
+        conn = self._conn
+        if conn is not None and conn.in_transaction:
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error as exc:  # the transaction is gone with the error
+                _logger.debug("run store rollback failed: %s", exc)
 
     def close(self) -> None:
         """Close the connection; later writes fail. Idempotent."""
@@ -154,35 +207,29 @@ class SqliteSink:
             self._conn = conn
         return self._conn
 
-    def _upsert(self, encoded: Sequence[_schema.Encoded]) -> tuple[int, int]:
-        conn = self._connection()
+    def _upsert(
+        self, conn: sqlite3.Connection, encoded: Sequence[_schema.Encoded]
+    ) -> tuple[int, int]:
+        """Insert or replace the rows, in the caller's transaction; (stored, duplicates)."""
         duplicates = 0
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for start in range(0, len(encoded), _IDS_PER_QUERY):
-                chunk = encoded[start : start + _IDS_PER_QUERY]
-                ids = [item.row[0] for item in chunk]
-                marks = ", ".join("?" * len(ids))
-                query = f"SELECT id FROM runs WHERE id IN ({marks})"
-                seen = {found for (found,) in conn.execute(query, ids)}
-                for run_id in ids:  # stored before, or twice in this write: a duplicate
-                    if run_id in seen:
-                        duplicates += 1
-                    seen.add(run_id)
-                conn.executemany(_schema.UPSERT, [item.row for item in chunk])
-                # A run written again replaces its attachments and feedback too.
-                conn.execute(f"DELETE FROM attachments WHERE run_id IN ({marks})", ids)
-                conn.execute(f"DELETE FROM feedback WHERE run_id IN ({marks})", ids)
-                conn.executemany(
-                    _schema.INSERT_ATTACHMENT, [a for item in chunk for a in item.attachments]
-                )
-                conn.executemany(
-                    _schema.INSERT_FEEDBACK, [f for item in chunk for f in item.feedback]
-                )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        for start in range(0, len(encoded), _IDS_PER_QUERY):
+            chunk = encoded[start : start + _IDS_PER_QUERY]
+            ids = [item.row[0] for item in chunk]
+            marks = ", ".join("?" * len(ids))
+            query = f"SELECT id FROM runs WHERE id IN ({marks})"
+            seen = {found for (found,) in conn.execute(query, ids)}
+            for run_id in ids:  # stored before, or twice in this write: a duplicate
+                if run_id in seen:
+                    duplicates += 1
+                seen.add(run_id)
+            conn.executemany(_schema.UPSERT, [item.row for item in chunk])
+            # A run written again replaces its attachments and feedback too.
+            conn.execute(f"DELETE FROM attachments WHERE run_id IN ({marks})", ids)
+            conn.execute(f"DELETE FROM feedback WHERE run_id IN ({marks})", ids)
+            conn.executemany(
+                _schema.INSERT_ATTACHMENT, [a for item in chunk for a in item.attachments]
+            )
+            conn.executemany(_schema.INSERT_FEEDBACK, [f for item in chunk for f in item.feedback])
         return len(encoded) - duplicates, duplicates
 
 

@@ -272,6 +272,9 @@ class RunIntake(ForwardingLoop):
         with internal_errors("closing the LangSmith API's destination"):
             self.sink.close()
 
+    def _finish(self, deadline: float) -> None:
+        """Nothing to settle: this forwarder writes synchronously."""
+
     # --- the forwarding thread ------------------------------------------------------------
 
     _forwarding = "LangSmith API runs"
