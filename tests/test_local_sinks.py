@@ -341,6 +341,20 @@ def test_sqlite_stores_what_the_fast_json_writer_refuses(tmp_path: Path) -> None
     assert back[runs[3].id].name == "a span name with \udc80 in it"
 
 
+def test_sqlite_writes_non_text_keys_with_orjson(tmp_path: Path) -> None:
+    """A dict key that is not text (an integer an app put in metadata) is written by orjson
+    with its non-text-keys option (asked for only when the plain call refuses), not by the
+    standard library: NaN beside it is still stored as null."""
+    runs = agent_runs(1)
+    runs[1].inputs = {7: "int key", "score": float("nan")}
+    path = tmp_path / "runs.sqlite"
+    sink = SqliteSink(path)
+    assert sink.write(runs) == SinkResult(stored=len(runs))
+    sink.close()
+    back = {run.id: run for run in read_runs(path)}
+    assert back[runs[1].id].inputs == {"7": "int key", "score": None}
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
