@@ -346,7 +346,8 @@ def test_sqlite_writes_non_text_keys_with_orjson(tmp_path: Path) -> None:
     with its non-text-keys option (asked for only when the plain call refuses), not by the
     standard library: NaN beside it is still stored as null."""
     runs = agent_runs(1)
-    runs[1].inputs = {7: "int key", "score": float("nan")}
+    keyed: dict[Any, Any] = {7: "int key", "score": float("nan")}
+    runs[1].inputs = keyed
     path = tmp_path / "runs.sqlite"
     sink = SqliteSink(path)
     assert sink.write(runs) == SinkResult(stored=len(runs))
