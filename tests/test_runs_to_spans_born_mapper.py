@@ -1,0 +1,121 @@
+"""The mappings compiled per run shape (runs_to_spans/born_mapper.py) make the same records as
+the general path, field by field, for runs of every shape they take; rarer runs are left to it."""
+
+from __future__ import annotations
+
+import dataclasses
+import linecache
+import traceback
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from otel_runs.model.run import Run
+from otel_runs.runs_to_spans import born_mapper, record
+from otel_runs.runs_to_spans.facts import facts_of
+from tests.fixtures.runs.roundtrip import langsmith_runs
+from tests.oracle.serial import record_to_json
+
+RESOURCE = {"service.name": "x"}
+_CLEARED: dict[str, Any] = {
+    **{name: None for name in born_mapper._NONE_FIELDS[:23]},
+    "child_run_ids": [],
+    "direct_child_run_ids": [],
+    "parent_run_ids": [],
+    "status": "success",
+}
+
+
+def _usual(run: Run, data: st.DataObject) -> Run:
+    """The run with the fields that send a run down the general path cleared, and metadata
+    values of the kinds the compiled text decides by type."""
+    usual = dataclasses.replace(run, **_CLEARED)
+    project = run.unmapped.get("session_name")
+    usual.unmapped = {"session_name": project} if project is not None else {}
+    metadata = usual.extra.get("metadata")
+    if isinstance(metadata, dict):  # (`otel` marks a run that came from a span)
+        kept = {k: v for k, v in metadata.items() if k != "otel"}
+        usual.extra = {**usual.extra, "metadata": {**kept, **data.draw(_META)}}
+    if usual.run_type == "tool" and data.draw(st.booleans()):
+        usual.extra = {**usual.extra, "tool_call_id": data.draw(_SMALL)}
+    return usual
+
+
+_SMALL = st.sampled_from(["", "t-1", 0, 7, True, None, 1.5, float("inf"), 2**70, [1], {"a": 1}])
+_META = st.fixed_dictionaries(
+    {},
+    optional={
+        "thread_id": _SMALL,
+        "session_id": _SMALL,
+        "conversation_id": _SMALL,
+        "user_id": _SMALL,
+        "ls_provider": st.sampled_from(["openai", "Anthropic", "", 3]),
+        "ls_model_name": st.sampled_from(["gpt-4o-mini", "", None]),
+        "ls_model_type": st.sampled_from(["llm", "chat"]),
+        "invocation_params": st.sampled_from([{"temperature": 0.2, "stop": "x"}, {}, "no"]),
+        "tool_call_id": _SMALL,
+        "json_like": st.sampled_from(['{"a": 1}', "[1]", '"q"', "{no", "plain"]),
+        "big": st.sampled_from([2**63, -(2**63) - 1, 5]),
+        "odd": st.sampled_from([float("nan"), float("-inf"), 0.5]),
+    },
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(langsmith_runs(), st.data())
+def test_compiled_mappings_make_the_general_paths_records(runs: list[Run], data: Any) -> None:
+    for run in runs:
+        usual = _usual(run, data)
+        mapper = born_mapper.mapper_for(usual)
+        assert mapper is not None  # every such run takes a compiled mapping
+        for resource in (None, RESOURCE):
+            compiled = mapper(usual, resource)
+            general = record._born_record(usual, facts_of(usual), resource)
+            assert record_to_json(compiled) == record_to_json(general)
+            assert list(compiled.attributes) == list(general.attributes)  # (order too)
+            assert [type(v) for v in compiled.attributes.values()] == [
+                type(v) for v in general.attributes.values()
+            ]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(langsmith_runs())
+def test_rarer_runs_take_the_general_path(runs: list[Run]) -> None:
+    for run in runs:
+        rare = any(getattr(run, name) not in (None, []) for name in born_mapper._NONE_FIELDS)
+        rare = rare or run.status != "success" or set(run.unmapped) - {"session_name"}
+        metadata = run.extra.get("metadata") if isinstance(run.extra, dict) else None
+        rare = rare or (isinstance(metadata, dict) and "otel" in metadata)
+        if rare:
+            assert born_mapper.mapper_for(run) is None
+
+
+def test_a_traceback_through_a_mapping_shows_its_text() -> None:
+    run = Run.from_dict({
+        "id": "00000000-0000-0000-0000-0000000000a1", "name": "n", "run_type": "chain",
+        "start_time": "2025-01-01T00:00:00+00:00", "extra": {"metadata": {"k": "v"}},
+    })  # fmt: skip
+    mapper = born_mapper.mapper_for(run)
+    assert mapper is not None
+    broken = dataclasses.replace(run, trace_id=None)  # type: ignore[arg-type]
+    with pytest.raises(AttributeError) as caught:
+        mapper(broken, None)
+    frame = traceback.extract_tb(caught.value.__traceback__)[-1]
+    assert frame.filename.startswith("<otel-runs born mapper")
+    assert frame.line == "trace = run.trace_id.int or span"
+    assert linecache.getline(frame.filename, frame.lineno).strip() == frame.line
+
+
+def test_the_caches_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(born_mapper, "_MAPPERS", {})
+    monkeypatch.setattr(born_mapper, "_MAX_MAPPERS", 4)
+    for index in range(10):
+        run = Run.from_dict({
+            "id": f"00000000-0000-0000-0000-0000000000{index:02d}", "name": "n",
+            "run_type": "chain", "start_time": "2025-01-01T00:00:00+00:00",
+            "extra": {"metadata": {f"key{index}": index}},
+        })  # fmt: skip
+        assert born_mapper.mapper_for(run) is not None
+        assert len(born_mapper._MAPPERS) <= 4
