@@ -85,7 +85,7 @@ def test_compiled_mappings_make_the_general_paths_records(runs: list[Run], data:
 def test_rarer_runs_take_the_general_path(runs: list[Run]) -> None:
     for run in runs:
         rare = any(getattr(run, name) not in (None, []) for name in born_mapper._NONE_FIELDS)
-        rare = rare or run.status != "success" or set(run.unmapped) - {"session_name"}
+        rare = rare or run.status != "success" or bool(set(run.unmapped) - {"session_name"})
         metadata = run.extra.get("metadata") if isinstance(run.extra, dict) else None
         rare = rare or (isinstance(metadata, dict) and "otel" in metadata)
         if rare:
@@ -105,6 +105,7 @@ def test_a_traceback_through_a_mapping_shows_its_text() -> None:
     frame = traceback.extract_tb(caught.value.__traceback__)[-1]
     assert frame.filename.startswith("<otel-runs born mapper")
     assert frame.line == "trace = run.trace_id.int or span"
+    assert frame.lineno is not None
     assert linecache.getline(frame.filename, frame.lineno).strip() == frame.line
 
 

@@ -17,8 +17,8 @@ from typing import Any, Final
 from uuid import UUID, SafeUUID
 
 from otel_runs.dotted_order import datetime_to_us, us_to_datetime
-from otel_runs.model.run_reader import MAX_KEYS, reader_for
 from otel_runs.errors import InvalidRunError
+from otel_runs.model.run_reader import MAX_KEYS, reader_for
 
 JsonDict = dict[str, Any]
 

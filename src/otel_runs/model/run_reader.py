@@ -54,7 +54,7 @@ class _Missing:
 _NOT_GIVEN: Final = _Missing()
 
 
-def _compile(keys: tuple[str, ...]) -> Reader:  # noqa: C901 - one branch per kind of key
+def _compile(keys: tuple[str, ...]) -> Reader:
     from decimal import InvalidOperation
 
     from otel_runs.dotted_order import datetime_to_us, format_segment
@@ -69,7 +69,7 @@ def _compile(keys: tuple[str, ...]) -> Reader:  # noqa: C901 - one branch per ki
         "format_segment": format_segment,
         "datetime_to_us": datetime_to_us,
     }
-    table = model._SHARING_READERS  # noqa: SLF001 - the same table, one package
+    table = model._SHARING_READERS
     lines = ["unmapped = {}"]
     given: set[str] = set()
     for index, key in enumerate(keys):
@@ -104,11 +104,12 @@ def _compile(keys: tuple[str, ...]) -> Reader:  # noqa: C901 - one branch per ki
         else:
             block += ["    " + line for line in decoded]
         lines += [depth + line for line in block]
-    for required in model._REQUIRED:  # noqa: SLF001
+    for required in model._REQUIRED:
+        refusal = f"raise InvalidRunError({_required(required)!r})"
         if required in given:
-            lines += [f"if f_{required} is NOT_GIVEN:", f"    raise InvalidRunError({_required(required)!r})"]
+            lines += [f"if f_{required} is NOT_GIVEN:", "    " + refusal]
         else:
-            lines.append(f"raise InvalidRunError({_required(required)!r})")
+            lines.append(refusal)
             break
     else:
         if "trace_id" in given:
@@ -127,7 +128,7 @@ def _compile(keys: tuple[str, ...]) -> Reader:  # noqa: C901 - one branch per ki
             name = item.name
             if name == "unmapped":
                 arguments.append("unmapped")
-            elif name in model._REQUIRED or name in ("trace_id", "dotted_order"):  # noqa: SLF001
+            elif name in model._REQUIRED or name in ("trace_id", "dotted_order"):
                 arguments.append(f"f_{name}")  # (given: checked or filled above)
             elif name in given:
                 default = _default(item.default, item.default_factory)

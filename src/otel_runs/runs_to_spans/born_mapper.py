@@ -46,7 +46,7 @@ _NONE_FIELDS: Final = (
     "child_run_ids", "direct_child_run_ids", "parent_run_ids",
 )  # fmt: skip
 _rare: Final = operator.attrgetter(*_NONE_FIELDS)
-_NONES: Final = (None,) * 23 + ([],) * 3
+_NONES: Final[tuple[object, ...]] = (None,) * 23 + ([],) * 3
 _UNMAPPED_KEYS: Final = frozenset({(), ("session_name",)})
 
 _MAPPERS: dict[tuple[Any, ...], BornMapper | None] = {}
@@ -117,12 +117,12 @@ class _Writer:
 
 def _namespace() -> dict[str, Any]:
     # (imported here: `record` imports this module)
+    from otel_runs.dotted_order import datetime_to_us
+    from otel_runs.model.span_record import new_span_record
     from otel_runs.runs_to_spans import decode, events, facts, messages, record, write_genai
     from otel_runs.runs_to_spans import usage as usage_module
     from otel_runs.runs_to_spans.ids import span_id_of
     from otel_runs.runs_to_spans.values import INT64_MAX, INT64_MIN, attribute_value, dumps
-    from otel_runs.dotted_order import datetime_to_us
-    from otel_runs.model.span_record import new_span_record
 
     return {
         "dumps": dumps,
@@ -133,42 +133,42 @@ def _namespace() -> dict[str, Any]:
         "span_id_of": span_id_of,
         "datetime_to_us": datetime_to_us,
         "new_span_record": new_span_record,
-        "text_of": facts._text,  # noqa: SLF001 - the same rules, one package
-        "model_of": facts._model,  # noqa: SLF001
-        "providers_of": facts._providers,  # noqa: SLF001
-        "first_token_us_of": facts._first_token_us,  # noqa: SLF001
+        "text_of": facts._text,
+        "model_of": facts._model,
+        "providers_of": facts._providers,
+        "first_token_us_of": facts._first_token_us,
         "run_usage": usage_module.run_usage,
         "tokens_of": usage_module.tokens,
         "details_of": usage_module.details,
         "run_events": events.run_events,
         "first_token_event": events.first_token_event,
-        "response_of": write_genai._response,  # noqa: SLF001
-        "request_of": write_genai._request_from,  # noqa: SLF001
+        "response_of": write_genai._response,
+        "request_of": write_genai._request_from,
         "input_messages": messages.input_messages,
         "system_instructions": messages.system_instructions,
         "output_messages": messages.output_messages,
         "tags_read_back": decode.tags_read_back,
         "events_read_back": decode.events_read_back,
         "meta_value": decode.meta_value,
-        "same": record._same,  # noqa: SLF001
-        "own_identity": record._own_identity,  # noqa: SLF001
-        "identity": record._identity,  # noqa: SLF001
-        "default_resource": record._default_resource,  # noqa: SLF001
-        "JSON_STARTS": record._JSON_STARTS,  # noqa: SLF001
+        "same": record._same,
+        "own_identity": record._own_identity,
+        "identity": record._identity,
+        "default_resource": record._default_resource,
+        "JSON_STARTS": record._JSON_STARTS,
         "SCOPE_NAME": record.SCOPE_NAME,
-        "GENAI_TOKENS": write_genai._TOKEN_ATTRIBUTES,  # noqa: SLF001
-        "DETAIL_GROUPS": write_genai._DETAIL_GROUPS,  # noqa: SLF001
+        "GENAI_TOKENS": write_genai._TOKEN_ATTRIBUTES,
+        "DETAIL_GROUPS": write_genai._DETAIL_GROUPS,
         "OI_TOKENS": write_openinference_tokens(),
         "REQUEST_INPUTS_LS": frozenset({"stream", "extra_headers"}),
-        "REQUEST_INPUTS_GENAI": write_genai._REQUEST_INPUTS,  # noqa: SLF001
-        "RESPONSE_OUTPUTS": write_genai._RESPONSE_OUTPUTS,  # noqa: SLF001
+        "REQUEST_INPUTS_GENAI": write_genai._REQUEST_INPUTS,
+        "RESPONSE_OUTPUTS": write_genai._RESPONSE_OUTPUTS,
     }
 
 
 def write_openinference_tokens() -> tuple[str, ...]:
     from otel_runs.runs_to_spans import write_openinference
 
-    return write_openinference._TOKEN_ATTRIBUTES  # noqa: SLF001
+    return write_openinference._TOKEN_ATTRIBUTES
 
 
 def _text_of(value: str, kind: type) -> str | None:
@@ -182,7 +182,7 @@ def _text_of(value: str, kind: type) -> str | None:
     return f"text_of({value})"
 
 
-def _compile(shape: tuple[Any, ...]) -> BornMapper | None:  # noqa: C901, PLR0912, PLR0915
+def _compile(shape: tuple[Any, ...]) -> BornMapper | None:
     (
         run_type, extra_keys, extra_types, meta_keys, meta_types, unmapped_keys,
         outputs_type, unfinished, root, no_tags, no_events,
