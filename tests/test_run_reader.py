@@ -31,8 +31,11 @@ def _table(data: dict[str, Any]) -> Run | str:
 
 
 def _compiled(data: dict[str, Any]) -> Run | str:
+    """What the compiled reader of the input's keys makes of it."""
+    read = run_reader.reader_for(tuple(data)) or run_reader.reader_for(tuple(data))
+    assert read is not None  # (written for a key sequence's second input)
     try:
-        return run_sharing_input(data)
+        return read(data)
     except InvalidRunError as exc:
         return f"refused: {exc}"
 
@@ -65,12 +68,14 @@ def test_an_alias_loses_to_its_field_in_either_order() -> None:
     ):
         data = {**base, **extra}
         assert _compiled(data) == _table(data)
-        run = run_sharing_input(data)
+        run = _compiled(data)
+        assert isinstance(run, Run)
         assert run.prompt_tokens == (6 if extra.get("prompt_tokens") else 5)
 
 
 def test_a_refusal_names_the_key_and_a_traceback_shows_the_reader() -> None:
     data = {"id": "not-a-uuid", "name": "n", "run_type": "chain", "start_time": 0}
+    run_sharing_input({**data, "id": "e3e70682-c209-4cac-629f-6fbed82c07cd"})  # (seen once)
     with pytest.raises(InvalidRunError, match="field 'id'") as caught:
         run_sharing_input(data)
     frames = [f for f in caught.traceback if str(f.path).startswith("<otel-runs run reader")]
@@ -82,12 +87,16 @@ def test_a_refusal_names_the_key_and_a_traceback_shows_the_reader() -> None:
 
 def test_the_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(run_reader, "_READERS", {})
+    monkeypatch.setattr(run_reader, "_SEEN", {})
     monkeypatch.setattr(run_reader, "_MAX_READERS", 3)
     for index in range(8):
         data = {"id": "e3e70682-c209-4cac-629f-6fbed82c07cd", "name": "n", "run_type": "chain",
                 "start_time": "2025-01-01T00:00:00Z", f"key{index}": index}  # fmt: skip
-        assert run_sharing_input(data).unmapped == {f"key{index}": index}
+        assert run_reader.reader_for(tuple(data)) is None  # the first of its keys: the table
+        assert run_sharing_input(data).unmapped == {f"key{index}": index}  # the second: compiled
+        assert run_reader._READERS[tuple(data)] is not None
         assert len(run_reader._READERS) <= 3
+        assert len(run_reader._SEEN) <= 3
 
 
 @pytest.mark.parametrize("dotted", [None, "", "x"])

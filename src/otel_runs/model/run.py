@@ -137,7 +137,9 @@ def run_sharing_input(data: Mapping[str, Any]) -> Run:
     A dict is read by the reader compiled for its key sequence (`run_reader.py`): the same run,
     or the same refusal."""
     if type(data) is dict and len(data) <= MAX_KEYS:
-        return reader_for(tuple(data))(data)
+        reader = reader_for(tuple(data))
+        if reader is not None:
+            return reader(data)
     return Run(**_read(data, _SHARING_READERS))
 
 

@@ -28,6 +28,8 @@ Reader = Callable[[dict[str, Any]], "Run"]
 
 _READERS: dict[tuple[str, ...], Reader] = {}
 _MAX_READERS: Final = 256
+_SEEN: dict[tuple[str, ...], None] = {}
+"""Key sequences seen once (a reader is written for the second)."""
 MAX_KEYS: Final = 64
 """Inputs with more keys are read by the table (a new sequence of many keys each time would
 cost a compilation each)."""
@@ -37,10 +39,17 @@ _FILENAME: Final = "<otel-runs run reader {}>"
 _count = itertools.count()
 
 
-def reader_for(keys: tuple[str, ...]) -> Reader:
-    """The compiled reader of inputs with these keys, in this order."""
+def reader_for(keys: tuple[str, ...]) -> Reader | None:
+    """The compiled reader of inputs with these keys, in this order; None the first time a
+    key sequence is seen (read by the table then: a stream whose every run has new keys, ids
+    in key names, would pay a reader's writing, ~30 µs, per run)."""
     found = _READERS.get(keys)
     if found is None:
+        if keys not in _SEEN:
+            if len(_SEEN) >= _MAX_READERS:
+                _SEEN.clear()
+            _SEEN[keys] = None
+            return None
         if len(_READERS) >= _MAX_READERS:
             _READERS.clear()
         found = _READERS[keys] = _compile(keys)

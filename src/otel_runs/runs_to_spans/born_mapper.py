@@ -52,6 +52,10 @@ _UNMAPPED_KEYS: Final = frozenset({(), ("session_name",)})
 _MAPPERS: dict[tuple[Any, ...], BornMapper | None] = {}
 """Mapper per shape (None: the shape takes the general path)."""
 _MAX_MAPPERS: Final = 512
+_UNSEEN: Final = object()
+_SEEN: dict[tuple[Any, ...], None] = {}
+"""Shapes seen once: a mapping is written for a shape's second run (the first takes the
+general path)."""
 _CODE: dict[str, CodeType] = {}
 """Compiled text per text: shapes that differ only in their metadata key names share one."""
 _MAX_CODE: Final = 256
@@ -60,7 +64,8 @@ _count = itertools.count()
 
 
 def mapper_for(run: Run) -> BornMapper | None:
-    """The compiled mapping of the run's shape, or None for the general path."""
+    """The compiled mapping of the run's shape, or None for the general path (also for the
+    first run of a shape)."""
     if (
         _rare(run) != _NONES
         or run.status != "success"
@@ -87,10 +92,14 @@ def mapper_for(run: Run) -> BornMapper | None:
         not run.tags,
         not run.events,
     )
-    try:
-        return _MAPPERS[shape]
-    except KeyError:
-        pass
+    found = _MAPPERS.get(shape, _UNSEEN)
+    if found is not _UNSEEN:
+        return found
+    if shape not in _SEEN:  # (a stream of ever-new shapes would pay a mapping's writing each)
+        if len(_SEEN) >= _MAX_MAPPERS:
+            _SEEN.clear()
+        _SEEN[shape] = None
+        return None
     if len(_MAPPERS) >= _MAX_MAPPERS:
         _MAPPERS.clear()
     found = _MAPPERS[shape] = _compile(shape)
