@@ -52,7 +52,6 @@ _UNMAPPED_KEYS: Final = frozenset({(), ("session_name",)})
 _MAPPERS: dict[tuple[Any, ...], BornMapper | None] = {}
 """Mapper per shape (None: the shape takes the general path)."""
 _MAX_MAPPERS: Final = 512
-_UNSEEN: Final = object()
 _SEEN: dict[tuple[Any, ...], None] = {}
 """Shapes seen once: a mapping is written for a shape's second run (the first takes the
 general path)."""
@@ -92,8 +91,8 @@ def mapper_for(run: Run) -> BornMapper | None:
         not run.tags,
         not run.events,
     )
-    found = _MAPPERS.get(shape, _UNSEEN)
-    if found is not _UNSEEN:
+    found = _MAPPERS.get(shape)
+    if found is not None or shape in _MAPPERS:  # (None: the general path's shape)
         return found
     if shape not in _SEEN:  # (a stream of ever-new shapes would pay a mapping's writing each)
         if len(_SEEN) >= _MAX_MAPPERS:
