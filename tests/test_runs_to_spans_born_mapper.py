@@ -38,12 +38,38 @@ def _usual(run: Run, data: st.DataObject) -> Run:
     if isinstance(metadata, dict):  # (`otel` marks a run that came from a span)
         kept = {k: v for k, v in metadata.items() if k != "otel"}
         usual.extra = {**usual.extra, "metadata": {**kept, **data.draw(_META)}}
+    if usual.run_type in ("llm", "embedding") and data.draw(st.booleans()):
+        where = data.draw(st.sampled_from(["outputs", "metadata"]))
+        if where == "outputs" or not isinstance(usual.extra.get("metadata"), dict):
+            usual.outputs = {**(usual.outputs or {}), "usage_metadata": data.draw(_USAGE)}
+        else:
+            metadata = {**usual.extra["metadata"], "usage_metadata": data.draw(_USAGE)}
+            usual.extra = {**usual.extra, "metadata": metadata}
     if usual.run_type == "tool" and data.draw(st.booleans()):
         usual.extra = {**usual.extra, "tool_call_id": data.draw(_SMALL)}
     return usual
 
 
 _SMALL = st.sampled_from(["", "t-1", 0, 7, True, None, 1.5, float("inf"), 2**70, [1], {"a": 1}])
+_COUNT = st.sampled_from([0, 5, 120, -1, 2**63 - 1, 2**63, True, "3", None, 1.0])
+_DETAILS = st.one_of(
+    st.fixed_dictionaries(
+        {},
+        optional={"cache_read": _COUNT, "cache_creation": _COUNT, "audio": _COUNT,
+                  "reasoning": _COUNT, "other": _COUNT},
+    ),  # fmt: skip
+    st.sampled_from([None, [], "x"]),
+)
+_USAGE = st.fixed_dictionaries(
+    {},
+    optional={
+        "input_tokens": _COUNT,
+        "output_tokens": _COUNT,
+        "total_tokens": _COUNT,
+        "input_token_details": _DETAILS,
+        "output_token_details": _DETAILS,
+    },
+)
 _META = st.fixed_dictionaries(
     {},
     optional={
@@ -123,3 +149,42 @@ def test_the_caches_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         assert born_mapper.mapper_for(run) is not None  # its second: a mapping
         assert len(born_mapper._MAPPERS) <= 4
         assert len(born_mapper._SEEN) <= 4
+
+
+_MODEL_CALL = {
+    "id": "173f34bc-8571-4ea8-9415-5a02e86d270d",
+    "trace_id": "b4151caf-e035-4ab8-a84a-815a96717a40",
+    "parent_run_id": "b4151caf-e035-4ab8-a84a-815a96717a40",
+    "name": "ChatOpenAI",
+    "start_time": "2025-03-01T00:00:00.010000+00:00",
+    "end_time": "2025-03-01T00:00:01+00:00",
+    "dotted_order": "20250301T000000000000Zb4151caf-e035-4ab8-a84a-815a96717a40."
+    "20250301T000000010000Z173f34bc-8571-4ea8-9415-5a02e86d270d",
+    "session_name": "bench",
+    "inputs": {"messages": [{"role": "user", "content": "hi"}], "model": "gpt-4o-mini"},
+}
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    st.sampled_from(["llm", "embedding"]),
+    st.sampled_from(["outputs", "metadata"]),
+    _USAGE,
+    st.sampled_from([[], [{"name": "new_token", "time": "2025-03-01T00:00:00.300000+00:00"}]]),
+)
+def test_usage_of_every_kind_maps_as_the_general_path(
+    run_type: str, where: str, usage: dict[str, Any], events: list[Any]
+) -> None:
+    outputs: dict[str, Any] = {"choices": [{"message": {"role": "assistant", "content": "yo"}}]}
+    metadata: dict[str, Any] = {"ls_provider": "openai"}
+    (outputs if where == "outputs" else metadata)["usage_metadata"] = usage
+    run = Run.from_dict({
+        **_MODEL_CALL, "run_type": run_type, "outputs": outputs, "events": events,
+        "extra": {"metadata": metadata},
+    })  # fmt: skip
+    mapper = born_mapper.mapper_for(run) or born_mapper.mapper_for(run)
+    assert mapper is not None
+    compiled = mapper(run, None)
+    general = record._born_record(run, facts_of(run), None)
+    assert record_to_json(compiled) == record_to_json(general)
+    assert list(compiled.attributes) == list(general.attributes)

@@ -32,6 +32,7 @@ from otel_runs.conventions import openinference as oi
 from otel_runs.convert.map_span import USAGE_RUN_TYPES
 from otel_runs.model.run import Run
 from otel_runs.model.span_record import AttributeValue, SpanRecord
+from otel_runs.runs_to_spans import write_genai, write_openinference
 
 BornMapper = Callable[[Run, "Mapping[str, AttributeValue] | None"], SpanRecord]
 
@@ -127,7 +128,7 @@ def _namespace() -> dict[str, Any]:
     # (imported here: `record` imports this module)
     from otel_runs.dotted_order import datetime_to_us
     from otel_runs.model.span_record import new_span_record
-    from otel_runs.runs_to_spans import decode, events, facts, messages, record, write_genai
+    from otel_runs.runs_to_spans import decode, events, facts, messages, record
     from otel_runs.runs_to_spans import usage as usage_module
     from otel_runs.runs_to_spans.ids import span_id_of
     from otel_runs.runs_to_spans.values import INT64_MAX, INT64_MIN, attribute_value, dumps
@@ -146,7 +147,6 @@ def _namespace() -> dict[str, Any]:
         "providers_of": facts._providers,
         "first_token_us_of": facts._first_token_us,
         "run_usage": usage_module.run_usage,
-        "tokens_of": usage_module.tokens,
         "details_of": usage_module.details,
         "run_events": events.run_events,
         "first_token_event": events.first_token_event,
@@ -164,19 +164,35 @@ def _namespace() -> dict[str, Any]:
         "default_resource": record._default_resource,
         "JSON_STARTS": record._JSON_STARTS,
         "SCOPE_NAME": record.SCOPE_NAME,
-        "GENAI_TOKENS": write_genai._TOKEN_ATTRIBUTES,
-        "DETAIL_GROUPS": write_genai._DETAIL_GROUPS,
-        "OI_TOKENS": write_openinference_tokens(),
         "REQUEST_INPUTS_LS": frozenset({"stream", "extra_headers"}),
         "REQUEST_INPUTS_GENAI": write_genai._REQUEST_INPUTS,
         "RESPONSE_OUTPUTS": write_genai._RESPONSE_OUTPUTS,
     }
 
 
-def write_openinference_tokens() -> tuple[str, ...]:
-    from otel_runs.runs_to_spans import write_openinference
-
-    return write_openinference._TOKEN_ATTRIBUTES
+_TOKENS: Final = (
+    "get = usage.get",
+    "c0, c1, c2 = get('input_tokens'), get('output_tokens'), get('total_tokens')",
+    "c0 = c0 if type(c0) is int and 0 <= c0 <= INT64_MAX else None",
+    "c1 = c1 if type(c1) is int and 0 <= c1 <= INT64_MAX else None",
+    "if type(c2) is not int or not 0 <= c2 <= INT64_MAX:",
+    "    c2 = c0 + c1 if c0 is not None and c1 is not None else None",
+    "details_in, details_out = get('input_token_details'), get('output_token_details')",
+    "c3 = c4 = c5 = c6 = c7 = None",
+    "if isinstance(details_in, dict):",
+    "    c3, c4, c5 = (details_in.get('cache_read'), details_in.get('cache_creation'),",
+    "                  details_in.get('audio'))",
+    "    c3 = c3 if type(c3) is int and 0 <= c3 <= INT64_MAX else None",
+    "    c4 = c4 if type(c4) is int and 0 <= c4 <= INT64_MAX else None",
+    "    c5 = c5 if type(c5) is int and 0 <= c5 <= INT64_MAX else None",
+    "if isinstance(details_out, dict):",
+    "    c6, c7 = details_out.get('reasoning'), details_out.get('audio')",
+    "    c6 = c6 if type(c6) is int and 0 <= c6 <= INT64_MAX else None",
+    "    c7 = c7 if type(c7) is int and 0 <= c7 <= INT64_MAX else None",
+)
+"""`usage.tokens(usage)` as statements (c0-c7 in its order)."""
+_GENAI: Final = write_genai._TOKEN_ATTRIBUTES
+_OI: Final = write_openinference._TOKEN_ATTRIBUTES
 
 
 def _text_of(value: str, kind: type) -> str | None:
@@ -250,8 +266,10 @@ def _compile(shape: tuple[Any, ...]) -> BornMapper | None:
     if usage_type:
         w.emit(
             "usage = run_usage(run, metadata)",
-            "counts = tokens_of(usage) if usage is not None else None",
+            "if usage is not None:",
         )
+        # `usage.tokens` written out: counts c0-c2, details c3-c7
+        w.emit(*("    " + line for line in _TOKENS))
     w.emit("model = model_of(run, metadata, params)")
     if ls.META_PROVIDER in meta:
         w.emit("system, provider = providers_of(metadata, model)")
@@ -356,14 +374,15 @@ def _compile(shape: tuple[Any, ...]) -> BornMapper | None:
     if usage_type:
         w.emit(
             "if usage is not None:",
-            "    for key, count in zip(GENAI_TOKENS, counts):",
-            "        if count is not None:",
-            "            attrs[key] = count",
-            "    for group, key in DETAIL_GROUPS:",
-            "        if usage.get(group):",
-            "            details = details_of(usage, group)",
-            "            if details:",
-            "                attrs[key] = dumps(details)",
+            *(f"    if c{i} is not None: attrs[{key!r}] = c{i}" for i, key in enumerate(_GENAI)),
+            "    if details_in:",
+            "        details = details_of(usage, 'input_token_details')",
+            "        if details:",
+            f"            attrs[{g.USAGE_INPUT_TOKEN_DETAILS!r}] = dumps(details)",
+            "    if details_out:",
+            "        details = details_of(usage, 'output_token_details')",
+            "        if details:",
+            f"            attrs[{g.USAGE_OUTPUT_TOKEN_DETAILS!r}] = dumps(details)",
         )
     if run_type == "llm":
         w.emit(
@@ -427,10 +446,8 @@ def _compile(shape: tuple[Any, ...]) -> BornMapper | None:
         w.emit("if model is not None:", f"    attrs[{oi.EMBEDDING_MODEL_NAME!r}] = model")
     if usage_type:
         w.emit(
-            "if counts is not None:",
-            "    for key, count in zip(OI_TOKENS, counts):",
-            "        if count is not None:",
-            "            attrs[key] = count",
+            "if usage is not None:",
+            *(f"    if c{i} is not None: attrs[{key!r}] = c{i}" for i, key in enumerate(_OI)),
         )
     w.emit(
         "if thread is not None:",
@@ -481,16 +498,10 @@ def _compile(shape: tuple[Any, ...]) -> BornMapper | None:
     if root:
         w.emit("if parent is not None:", "    res['parent_run_id'] = None")
     w.emit("if ancestors:", "    res['parent_run_ids'] = []")
-    if usage_type:
-        for attribute, field in (
-            (g.USAGE_INPUT_TOKENS, "prompt_tokens"),
-            (g.USAGE_OUTPUT_TOKENS, "completion_tokens"),
-            (g.USAGE_TOTAL_TOKENS, "total_tokens"),
-        ):
-            w.emit(
-                f"if type(attrs.get({attribute!r})) is int:",
-                f"    res[{field!r}] = None",
-            )
+    if usage_type:  # (the usage attributes read back: the counts written, ints)
+        w.emit("if usage is not None:")
+        for index, field in enumerate(("prompt_tokens", "completion_tokens", "total_tokens")):
+            w.emit(f"    if c{index} is not None:", f"        res[{field!r}] = None")
     if not no_events:
         w.emit("if first is not None:", "    res['first_token_time'] = None")
     if len(extra_keys) != 1 or meta_keys is None:
