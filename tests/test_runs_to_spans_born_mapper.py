@@ -55,9 +55,14 @@ _COUNT = st.sampled_from([0, 5, 120, -1, 2**63 - 1, 2**63, True, "3", None, 1.0]
 _DETAILS = st.one_of(
     st.fixed_dictionaries(
         {},
-        optional={"cache_read": _COUNT, "cache_creation": _COUNT, "audio": _COUNT,
-                  "reasoning": _COUNT, "other": _COUNT},
-    ),  # fmt: skip
+        optional={
+            "cache_read": _COUNT,
+            "cache_creation": _COUNT,
+            "audio": _COUNT,
+            "reasoning": _COUNT,
+            "other": _COUNT,
+        },
+    ),
     st.sampled_from([None, [], "x"]),
 )
 _USAGE = st.fixed_dictionaries(
