@@ -52,7 +52,7 @@ def _usual(run: Run, data: st.DataObject) -> Run:
 
 _SMALL = st.sampled_from(["", "t-1", 0, 7, True, None, 1.5, float("inf"), 2**70, [1], {"a": 1}])
 _COUNT = st.sampled_from([0, 5, 120, -1, 2**63 - 1, 2**63, True, "3", None, 1.0])
-_DETAILS = st.one_of(
+_DETAILS: st.SearchStrategy[Any] = st.one_of(
     st.fixed_dictionaries(
         {},
         optional={
