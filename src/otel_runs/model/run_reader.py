@@ -56,6 +56,11 @@ def reader_for(keys: tuple[str, ...]) -> Reader | None:
     return found
 
 
+_CACHES: Final = {"uuid": "_UUIDS", "datetime": "_PARSED"}
+"""The decoders' own caches of texts (`_dec_uuid`, `parse_datetime`), by field kind: a text
+found there is what the decoder returns for it."""
+
+
 class _Missing:
     """A field no key gave a value (a decoded None is a value, as in `run._read`)."""
 
@@ -105,6 +110,14 @@ def _compile(keys: tuple[str, ...]) -> Reader:
             "except ERRORS as exc:",
             f"    raise InvalidRunError(f'field {{{k}!r}}: {{exc}}') from exc",
         ]
+        cache = _CACHES.get(model.FIELD_KINDS[name])
+        if cache is not None:  # texts the decoder read lately: its answer, without the call
+            names["cache_" + cache] = getattr(model, cache)
+            decoded = [
+                f"f_{name} = cache_{cache}.get(raw) if type(raw) is str else None",
+                f"if f_{name} is None:",
+                *("    " + line for line in decoded),
+            ]
         block = ["if raw is not None:"]
         if as_is is not None:
             names[f"t_{name}"] = as_is
