@@ -156,7 +156,7 @@ def test_the_caches_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         assert len(born_mapper._SEEN) <= 4
 
 
-_MODEL_CALL = {
+_MODEL_CALL: dict[str, Any] = {
     "id": "173f34bc-8571-4ea8-9415-5a02e86d270d",
     "trace_id": "b4151caf-e035-4ab8-a84a-815a96717a40",
     "parent_run_id": "b4151caf-e035-4ab8-a84a-815a96717a40",
@@ -193,3 +193,36 @@ def test_usage_of_every_kind_maps_as_the_general_path(
     general = record._born_record(run, facts_of(run), None)
     assert record_to_json(compiled) == record_to_json(general)
     assert list(compiled.attributes) == list(general.attributes)
+
+
+_CHILD_DOTTED: str = _MODEL_CALL["dotted_order"]
+_ROOT_DOTTED = _CHILD_DOTTED.partition(".")[0]
+
+
+@pytest.mark.parametrize(
+    ("parent", "dotted"),
+    [
+        (None, _ROOT_DOTTED),
+        (None, _CHILD_DOTTED),  # a root whose dotted order names a parent
+        (None, "not-a-dotted-order"),
+        (None, _ROOT_DOTTED.replace("Z", "Y")),
+        (None, _CHILD_DOTTED.replace("Z", "Y")),  # segments of the right length, not dotted
+        ("b4151caf-e035-4ab8-a84a-815a96717a40", _CHILD_DOTTED),
+        ("b4151caf-e035-4ab8-a84a-815a96717a40", _ROOT_DOTTED),  # a child without ancestors
+        ("b4151caf-e035-4ab8-a84a-815a96717a40", _CHILD_DOTTED + "x"),
+        ("00000000-0000-0000-0000-0000000000b1", "x"),
+    ],
+)
+@pytest.mark.parametrize("run_id", [_MODEL_CALL["id"], "00000000-0000-0000-0000-0000000000a1"])
+def test_lineage_reads_back_as_the_general_path(
+    parent: str | None, dotted: str, run_id: str
+) -> None:
+    run = Run.from_dict({
+        **_MODEL_CALL, "id": run_id, "run_type": "chain", "parent_run_id": parent,
+        "dotted_order": dotted,
+    })  # fmt: skip
+    mapper = born_mapper.mapper_for(run) or born_mapper.mapper_for(run)
+    assert mapper is not None
+    assert record_to_json(mapper(run, None)) == record_to_json(
+        record._born_record(run, facts_of(run), None)
+    )

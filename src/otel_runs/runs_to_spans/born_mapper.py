@@ -30,7 +30,8 @@ from otel_runs.conventions import genai as g
 from otel_runs.conventions import langsmith as ls
 from otel_runs.conventions import openinference as oi
 from otel_runs.convert.map_span import USAGE_RUN_TYPES
-from otel_runs.model.run import Run
+from otel_runs.dotted_order import SEGMENT_LEN
+from otel_runs.model.run import Run, uuid_text
 from otel_runs.model.span_record import AttributeValue, SpanRecord
 from otel_runs.runs_to_spans import write_genai, write_openinference
 
@@ -159,7 +160,8 @@ def _namespace() -> dict[str, Any]:
         "events_read_back": decode.events_read_back,
         "meta_value": decode.meta_value,
         "same": record._same,
-        "own_identity": record._own_identity,
+        "uuid_text": uuid_text,
+        "dotted_depth": dotted_depth,
         "identity": record._identity,
         "default_resource": record._default_resource,
         "JSON_STARTS": record._JSON_STARTS,
@@ -193,6 +195,17 @@ _TOKENS: Final = (
 """`usage.tokens(usage)` as statements (c0-c7 in its order)."""
 _GENAI: Final = write_genai._TOKEN_ATTRIBUTES
 _OI: Final = write_openinference._TOKEN_ATTRIBUTES
+
+
+def dotted_depth(dotted: object) -> int:
+    """`len(decode.dotted_ids(dotted) or [])`, without the id texts."""
+    if not isinstance(dotted, str) or not dotted:
+        return 0
+    parts = dotted.split(".")
+    for part in parts:
+        if len(part) != SEGMENT_LEN or part[21] != "Z":
+            return 0
+    return len(parts)
 
 
 def _text_of(value: str, kind: type) -> str | None:
@@ -461,9 +474,19 @@ def _compile(shape: tuple[Any, ...]) -> BornMapper | None:
     # identity, resource, the record (`_born_record`)
     w.emit(
         "if span != run_id.int:",
-        "    parent, ancestors = own_identity(run, parent_span, attrs)",
+        # (`record._own_identity` written out: every id is written, so spans -> runs reads
+        # the parent and the ancestors from the dotted order; the residue only asks whether
+        # there are any, i.e. whether it has more than one segment)
+        f"    attrs[{ls.SPAN_DOTTED_ORDER!r}] = dotted = run.dotted_order",
+        f"    attrs[{ls.SPAN_ID!r}] = uuid_text(run_id)",
+        f"    attrs[{ls.TRACE_ID!r}] = uuid_text(run.trace_id)",
+        *(() if root else (f"    attrs[{ls.SPAN_PARENT_ID!r}] = uuid_text(run.parent_run_id)",)),
+        "    deep = dotted_depth(dotted) > 1",
+        "    has_parent = deep" if root else "    has_parent = True",
         "else:",
         "    parent, ancestors = identity(run, trace, parent_span, False, attrs)",
+        "    deep = bool(ancestors)",
+        "    has_parent = parent is not None",
         "if resource is None:",
     )
     if session:
@@ -496,8 +519,8 @@ def _compile(shape: tuple[Any, ...]) -> BornMapper | None:
     if not no_tags:
         w.emit("if not tags_read_back(tags_text, run.tags):", "    res['tags'] = run.tags")
     if root:
-        w.emit("if parent is not None:", "    res['parent_run_id'] = None")
-    w.emit("if ancestors:", "    res['parent_run_ids'] = []")
+        w.emit("if has_parent:", "    res['parent_run_id'] = None")
+    w.emit("if deep:", "    res['parent_run_ids'] = []")
     if usage_type:  # (the usage attributes read back: the counts written, ints)
         w.emit("if usage is not None:")
         for index, field in enumerate(("prompt_tokens", "completion_tokens", "total_tokens")):
