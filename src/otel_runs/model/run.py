@@ -18,6 +18,7 @@ from uuid import UUID, SafeUUID
 
 from otel_runs.dotted_order import datetime_to_us, us_to_datetime
 from otel_runs.errors import InvalidRunError
+from otel_runs.model.run_reader import MAX_KEYS, reader_for
 
 JsonDict = dict[str, Any]
 
@@ -131,7 +132,14 @@ class Run:
 def run_sharing_input(data: Mapping[str, Any]) -> Run:
     """`Run.from_dict(data)`, except that the run holds the input's own dicts and lists
     (inputs, outputs, extra, events...) instead of copies: for code that reads a run once,
-    changes nothing in it and lets it go (runs -> spans), which saves a copy of each."""
+    changes nothing in it and lets it go (runs -> spans), which saves a copy of each.
+
+    A dict is read by the reader compiled for its key sequence (`run_reader.py`): the same run,
+    or the same refusal."""
+    if type(data) is dict and len(data) <= MAX_KEYS:
+        reader = reader_for(tuple(data))
+        if reader is not None:
+            return reader(data)
     return Run(**_read(data, _SHARING_READERS))
 
 

@@ -42,6 +42,7 @@ from otel_runs.runs_to_spans import (
     write_langsmith,
     write_openinference,
 )
+from otel_runs.runs_to_spans.born_mapper import mapper_for
 from otel_runs.runs_to_spans.facts import Facts, facts_of
 from otel_runs.runs_to_spans.ids import span_id_of, trace_id_of
 from otel_runs.runs_to_spans.keys import is_written
@@ -424,6 +425,9 @@ def _residue(  # noqa: PLR0917 - positional: a keyword call of eight arguments c
 
 def run_to_record(run: Run, resource: Mapping[str, AttributeValue] | None = None) -> SpanRecord:
     """The neutral span record of one run (see the module rules)."""
+    mapper = mapper_for(run)  # the usual run born in LangSmith: its shape's compiled mapping
+    if mapper is not None:
+        return mapper(run, resource)
     facts = facts_of(run)
     origin = facts.origin
     if origin is None:

@@ -91,7 +91,13 @@ def _number(value: object) -> int | float | None:
 
 
 def _request(facts: Facts, out: dict[str, AttributeValue]) -> None:
-    params = facts.params
+    _request_from(facts.params, facts.run.inputs, out)
+
+
+def _request_from(
+    params: Mapping[str, Any], inputs: Mapping[str, Any], out: dict[str, AttributeValue]
+) -> None:
+    """Request parameters and extra request inputs (also called by `born_mapper`'s mappers)."""
     if params:
         if not _PARAM_NAMES.isdisjoint(params):
             for name, key in _PARAMS:
@@ -105,7 +111,6 @@ def _request(facts: Facts, out: dict[str, AttributeValue]) -> None:
             stop = [stop]
         if isinstance(stop, list) and stop and all(isinstance(s, str) for s in stop):
             out[g.REQUEST_STOP_SEQUENCES] = list(stop)
-    inputs = facts.run.inputs
     if not _REQUEST_INPUTS.isdisjoint(inputs):
         for name, key in _EXTRA_REQUEST:
             if inputs.get(name) is not None:
