@@ -259,8 +259,9 @@ SHAPES: Final = {
 
 def bench(*, smoke: bool) -> list[dict[str, Any]]:
     """Rows in the format of bench/run.py; `ratio` is baseline / otel-runs (>= 2 is the target)."""
-    # The server's CPU comes from /proc in 10 ms clock ticks: even a --smoke run sends enough
-    # runs (~35 ms of server CPU) to read more than none.
+    # The server's CPU comes from its CPU clock (`_cpu_s`); where only /proc's 10 ms clock
+    # ticks can be read, even a --smoke run sends enough runs (~35 ms of server CPU) to read
+    # more than none.
     n_runs, rounds = (RUNS_PER_REQUEST * 4, 1) if smoke else (RUNS_PER_REQUEST * 30, 5)
     payloads = [run for i in range(n_runs // 3) for run in _trace(i)]  # as the SDK holds them
     affinity = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
@@ -334,4 +335,3 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
 
 if __name__ == "__main__":
     main()
-
