@@ -10,6 +10,7 @@ import pytest
 from otel_runs.convert import map_span
 from otel_runs.convert.plan import plan_of
 from otel_runs.convert.spans_to_runs import Checked, Converted, check, convert_records
+from otel_runs.generated_code import CodeCache
 from otel_runs.model.span_record import Attributes, SpanRecord
 
 
@@ -53,7 +54,7 @@ def test_a_traceback_through_a_mapper_shows_its_line(monkeypatch: pytest.MonkeyP
     plan = plan_of(record)
     monkeypatch.setattr(plan, "mapper", None)
     monkeypatch.setitem(map_span._NAMESPACE, "otel_space", broken)
-    monkeypatch.setattr(map_span, "_CODE", {})
+    monkeypatch.setattr(map_span, "_CODE", CodeCache("mapper"))
     with pytest.raises(RuntimeError) as caught:
         map_span.map_span(_checked(record))
     text = "".join(traceback.format_tb(caught.value.__traceback__))
@@ -71,12 +72,11 @@ def test_the_compiled_texts_and_their_traceback_lines_stay_bounded(
 ) -> None:
     import linecache
 
-    monkeypatch.setattr(map_span, "_CODE", {})
-    monkeypatch.setattr(map_span, "_MAX_CODE", 3)
+    monkeypatch.setattr(map_span, "_CODE", CodeCache("mapper", 3))
     before = {name for name in linecache.cache if name.startswith("<otel-runs mapper")}
     for count in range(1, 11):  # ten structures: one to ten keys
         record = _record(100 + count, {f"app.k{i}": i for i in range(count)})
         monkeypatch.setattr(plan_of(record), "mapper", None)
         _leftovers(record)
     mine = {name for name in linecache.cache if name.startswith("<otel-runs mapper")} - before
-    assert 1 <= len(map_span._CODE) <= 3 and len(mine) == len(map_span._CODE)
+    assert 1 <= len(map_span._CODE.codes) <= 3 and len(mine) == len(map_span._CODE.codes)

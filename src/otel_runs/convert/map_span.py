@@ -9,10 +9,7 @@ win key by key.
 from __future__ import annotations
 
 import functools
-import itertools
-import linecache
 from collections.abc import Callable, Sequence
-from types import CodeType
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from otel_runs.conventions import genai as g
@@ -36,6 +33,7 @@ from otel_runs.dialects import genai, openinference, openllmetry, pydantic_ai
 from otel_runs.dialects.coerce import as_str
 from otel_runs.dialects.precedence import Source
 from otel_runs.dialects.view import SpanView
+from otel_runs.generated_code import CodeCache
 from otel_runs.ids import parse_uuid
 from otel_runs.model.ingest import COST_SOURCE_SPAN
 from otel_runs.model.span_record import SpanRecord
@@ -147,13 +145,10 @@ def map_span(item: Checked, max_value_chars: int = MAX_VALUE_CHARS) -> RunData:
 
 Mapper = Callable[["Checked", int], RunData]
 
-_COMPILED: Final = "<otel-runs mapper {}>"
-_count = itertools.count()
-_CODE: dict[str, CodeType] = {}
-"""Compiled mapper text. A mapper's text names its plan's sources and keys (`_Writer.bind`)
+_CODE: Final = CodeCache("mapper")
+"""Compiled mapper texts. A mapper's text names its plan's sources and keys (`_Writer.bind`)
 rather than spelling them, so plans that differ only in those share one text: shapes with
 ever-new keys (ids in key names) cost a text and a look-up, not a compilation (~1 ms)."""
-_MAX_CODE: Final = 256
 
 
 class _Writer:
@@ -422,19 +417,7 @@ def compile_mapper(plan: Plan) -> Mapper:
     w.emit("return run")
 
     text = "def mapper(item, max_value_chars):\n" + "\n".join(w.lines) + "\n"
-    code = _CODE.get(text)
-    if code is None:
-        if len(_CODE) >= _MAX_CODE:
-            dropped = list(_CODE.values())  # (one call: other threads may compile meanwhile)
-            _CODE.clear()
-            for old in dropped:  # their texts leave the traceback cache too
-                linecache.cache.pop(old.co_filename, None)
-        filename = _COMPILED.format(next(_count))
-        code = _CODE[text] = compile(text, filename, "exec")
-        # Tracebacks through a mapper show its lines.
-        linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
-    exec(code, w.names)  # our own text, written above: defines `mapper` over this plan's names
-    mapper: Mapper = w.names["mapper"]
+    mapper: Mapper = _CODE.define(text, w.names, "mapper")
     plan.mapper = mapper
     return mapper
 

@@ -14,12 +14,11 @@ decoder, whose error names the key), so the run and every refusal are the same
 
 from __future__ import annotations
 
-import itertools
-import linecache
 from collections.abc import Callable
 from dataclasses import MISSING, fields
-from types import CodeType
 from typing import TYPE_CHECKING, Any, Final
+
+from otel_runs.generated_code import CodeCache
 
 if TYPE_CHECKING:
     from otel_runs.model.run import Run
@@ -33,10 +32,7 @@ _SEEN: dict[tuple[str, ...], None] = {}
 MAX_KEYS: Final = 64
 """Inputs with more keys are read by the table (a new sequence of many keys each time would
 cost a compilation each)."""
-_CODE: dict[str, CodeType] = {}
-_MAX_CODE: Final = 256
-_FILENAME: Final = "<otel-runs run reader {}>"
-_count = itertools.count()
+_CODE: Final = CodeCache("run reader")
 
 
 def reader_for(keys: tuple[str, ...]) -> Reader | None:
@@ -179,17 +175,5 @@ def _default(value: object, factory: object) -> str:
 
 
 def _define(text: str, names: dict[str, Any]) -> Reader:
-    code = _CODE.get(text)
-    if code is None:
-        if len(_CODE) >= _MAX_CODE:
-            dropped = list(_CODE.values())
-            _CODE.clear()
-            for old in dropped:  # their texts leave the traceback cache too
-                linecache.cache.pop(old.co_filename, None)
-        filename = _FILENAME.format(next(_count))
-        code = _CODE[text] = compile(text, filename, "exec")
-        # Tracebacks through a reader show its lines.
-        linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
-    exec(code, names)  # our own text, written above: defines `read` over the bound names
-    read: Reader = names["read"]
+    read: Reader = _CODE.define(text, names, "read")
     return read

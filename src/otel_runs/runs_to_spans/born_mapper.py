@@ -18,12 +18,9 @@ answers None.
 
 from __future__ import annotations
 
-import itertools
-import linecache
 import math
 import operator
 from collections.abc import Callable, Mapping
-from types import CodeType
 from typing import Any, Final
 
 from otel_runs.conventions import genai as g
@@ -31,6 +28,7 @@ from otel_runs.conventions import langsmith as ls
 from otel_runs.conventions import openinference as oi
 from otel_runs.convert.map_span import USAGE_RUN_TYPES
 from otel_runs.dotted_order import SEGMENT_LEN
+from otel_runs.generated_code import CodeCache
 from otel_runs.model.run import Run, uuid_text
 from otel_runs.model.span_record import AttributeValue, SpanRecord
 from otel_runs.runs_to_spans import write_genai, write_openinference
@@ -57,11 +55,8 @@ _MAX_MAPPERS: Final = 512
 _SEEN: dict[tuple[Any, ...], None] = {}
 """Shapes seen once: a mapping is written for a shape's second run (the first takes the
 general path)."""
-_CODE: dict[str, CodeType] = {}
-"""Compiled text per text: shapes that differ only in their metadata key names share one."""
-_MAX_CODE: Final = 256
-_FILENAME: Final = "<otel-runs born mapper {}>"
-_count = itertools.count()
+_CODE: Final = CodeCache("born mapper")
+"""Compiled texts: shapes that differ only in their metadata key names share one."""
 
 
 def mapper_for(run: Run) -> BornMapper | None:
@@ -584,17 +579,5 @@ def _end_time_text() -> Callable[[Any], Any]:
 
 def _define(w: _Writer) -> BornMapper:
     text = "def mapper(run, resource):\n" + "\n".join(w.lines) + "\n"
-    code = _CODE.get(text)
-    if code is None:
-        if len(_CODE) >= _MAX_CODE:
-            dropped = list(_CODE.values())
-            _CODE.clear()
-            for old in dropped:  # their texts leave the traceback cache too
-                linecache.cache.pop(old.co_filename, None)
-        filename = _FILENAME.format(next(_count))
-        code = _CODE[text] = compile(text, filename, "exec")
-        # Tracebacks through a mapper show its lines.
-        linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
-    exec(code, w.names)  # our own text, written above: defines `mapper` over the bound names
-    mapper: BornMapper = w.names["mapper"]
+    mapper: BornMapper = _CODE.define(text, w.names, "mapper")
     return mapper

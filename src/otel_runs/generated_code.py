@@ -1,0 +1,43 @@
+"""Functions written as Python text at run time, compiled once per text.
+
+Three steps are written out per shape as straight-line code (spans -> runs' mappers,
+`convert/map_span.py`; runs -> spans' born mappers, `runs_to_spans/born_mapper.py`; the run
+reader, `model/run_reader.py`; why in docs/design.md). Each keeps a `CodeCache`: the code is
+cached by its text, so writers that bind what varies as global names share one compilation
+(~1 ms) among shapes; each text gets a file name and a `linecache` entry, so a traceback through
+it shows the generated line; a full cache is emptied, and its texts leave `linecache` too.
+"""
+
+from __future__ import annotations
+
+import itertools
+import linecache
+from types import CodeType
+from typing import Any, Final
+
+MAX_TEXTS: Final = 256
+
+
+class CodeCache:
+    """Compiled texts of one kind of generated function (`label` names them in tracebacks)."""
+
+    def __init__(self, label: str, max_texts: int = MAX_TEXTS) -> None:
+        self.label = label
+        self.max_texts = max_texts
+        self.codes: dict[str, CodeType] = {}
+        self._numbers = itertools.count()
+
+    def define(self, text: str, names: dict[str, Any], function: str) -> Any:
+        """Run `text` (compiled once) over `names` and return the function it defines."""
+        code = self.codes.get(text)
+        if code is None:
+            if len(self.codes) >= self.max_texts:
+                dropped = list(self.codes.values())  # (one call: other threads may compile)
+                self.codes.clear()
+                for old in dropped:
+                    linecache.cache.pop(old.co_filename, None)
+            filename = f"<otel-runs {self.label} {next(self._numbers)}>"
+            code = self.codes[text] = compile(text, filename, "exec")
+            linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+        exec(code, names)  # our own text, written by the caller over these names
+        return names[function]
