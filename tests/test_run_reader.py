@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from otel_runs.errors import InvalidRunError
+from otel_runs.generated_code import ShapeTable
 from otel_runs.model import run_reader
 from otel_runs.model.run import _SHARING_READERS, FIELD_KINDS, Run, _read, run_sharing_input
 from tests.fixtures.runs.roundtrip import langsmith_runs
@@ -86,17 +87,15 @@ def test_a_refusal_names_the_key_and_a_traceback_shows_the_reader() -> None:
 
 
 def test_the_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(run_reader, "_READERS", {})
-    monkeypatch.setattr(run_reader, "_SEEN", {})
-    monkeypatch.setattr(run_reader, "_MAX_READERS", 3)
+    monkeypatch.setattr(run_reader, "_READERS", ShapeTable(run_reader._compile, 3))
     for index in range(8):
         data = {"id": "e3e70682-c209-4cac-629f-6fbed82c07cd", "name": "n", "run_type": "chain",
                 "start_time": "2025-01-01T00:00:00Z", f"key{index}": index}  # fmt: skip
         assert run_reader.reader_for(tuple(data)) is None  # the first of its keys: the table
         assert run_sharing_input(data).unmapped == {f"key{index}": index}  # the second: compiled
-        assert run_reader._READERS[tuple(data)] is not None
-        assert len(run_reader._READERS) <= 3
-        assert len(run_reader._SEEN) <= 3
+        assert run_reader._READERS.written[tuple(data)] is not None
+        assert len(run_reader._READERS.written) <= 3
+        assert len(run_reader._READERS.seen) <= 3
 
 
 @pytest.mark.parametrize("dotted", [None, "", "x"])

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from otel_runs.generated_code import ShapeTable
 from otel_runs.model.run import Run
 from otel_runs.runs_to_spans import born_mapper, record
 from otel_runs.runs_to_spans.facts import facts_of
@@ -141,9 +142,7 @@ def test_a_traceback_through_a_mapping_shows_its_text() -> None:
 
 
 def test_the_caches_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(born_mapper, "_MAPPERS", {})
-    monkeypatch.setattr(born_mapper, "_SEEN", {})
-    monkeypatch.setattr(born_mapper, "_MAX_MAPPERS", 4)
+    monkeypatch.setattr(born_mapper, "_MAPPERS", ShapeTable(born_mapper._compile, 4))
     for index in range(10):
         run = Run.from_dict({
             "id": f"00000000-0000-0000-0000-0000000000{index:02d}", "name": "n",
@@ -152,8 +151,8 @@ def test_the_caches_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         })  # fmt: skip
         assert born_mapper.mapper_for(run) is None  # a shape's first run: the general path
         assert born_mapper.mapper_for(run) is not None  # its second: a mapping
-        assert len(born_mapper._MAPPERS) <= 4
-        assert len(born_mapper._SEEN) <= 4
+        assert len(born_mapper._MAPPERS.written) <= 4
+        assert len(born_mapper._MAPPERS.seen) <= 4
 
 
 _MODEL_CALL: dict[str, Any] = {

@@ -6,16 +6,21 @@ reader, `model/run_reader.py`; why in docs/design.md). Each keeps a `CodeCache`:
 cached by its text, so writers that bind what varies as global names share one compilation
 (~1 ms) among shapes; each text gets a file name and a `linecache` entry, so a traceback through
 it shows the generated line; a full cache is emptied, and its texts leave `linecache` too.
+The runs -> spans two keep what they wrote per shape in a `ShapeTable`.
 """
 
 from __future__ import annotations
 
 import itertools
 import linecache
+from collections.abc import Callable, Hashable
 from types import CodeType
-from typing import Any, Final
+from typing import Any, Final, Generic, TypeVar
 
 MAX_TEXTS: Final = 256
+
+Shape = TypeVar("Shape", bound=Hashable)
+Written = TypeVar("Written")
 
 
 class CodeCache:
@@ -41,3 +46,32 @@ class CodeCache:
             linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
         exec(code, names)  # our own text, written by the caller over these names
         return names[function]
+
+
+class ShapeTable(Generic[Shape, Written]):
+    """What `write` made of each shape (None: the shape takes the general path), written for a
+    shape's second sighting: the first takes the general path, so a stream whose every item has
+    a new shape (ids in key names) never pays a writing. At most `limit` shapes in each of the
+    two tables; a full one is emptied."""
+
+    def __init__(self, write: Callable[[Shape], Written | None], limit: int) -> None:
+        self.write = write
+        self.limit = limit
+        self.written: dict[Shape, Written | None] = {}
+        self.seen: dict[Shape, None] = {}
+
+    def get(self, shape: Shape) -> Written | None:
+        written = self.written
+        found = written.get(shape)
+        if found is not None or shape in written:
+            return found
+        seen = self.seen
+        if shape not in seen:
+            if len(seen) >= self.limit:
+                seen.clear()
+            seen[shape] = None
+            return None
+        if len(written) >= self.limit:
+            written.clear()
+        found = written[shape] = self.write(shape)
+        return found

@@ -18,17 +18,13 @@ from collections.abc import Callable
 from dataclasses import MISSING, fields
 from typing import TYPE_CHECKING, Any, Final
 
-from otel_runs.generated_code import CodeCache
+from otel_runs.generated_code import CodeCache, ShapeTable
 
 if TYPE_CHECKING:
     from otel_runs.model.run import Run
 
 Reader = Callable[[dict[str, Any]], "Run"]
 
-_READERS: dict[tuple[str, ...], Reader] = {}
-_MAX_READERS: Final = 256
-_SEEN: dict[tuple[str, ...], None] = {}
-"""Key sequences seen once (a reader is written for the second)."""
 MAX_KEYS: Final = 64
 """Inputs with more keys are read by the table (a new sequence of many keys each time would
 cost a compilation each)."""
@@ -39,17 +35,7 @@ def reader_for(keys: tuple[str, ...]) -> Reader | None:
     """The compiled reader of inputs with these keys, in this order; None the first time a
     key sequence is seen (read by the table then: a stream whose every run has new keys, ids
     in key names, would pay a reader's writing, ~30 µs, per run)."""
-    found = _READERS.get(keys)
-    if found is None:
-        if keys not in _SEEN:
-            if len(_SEEN) >= _MAX_READERS:
-                _SEEN.clear()
-            _SEEN[keys] = None
-            return None
-        if len(_READERS) >= _MAX_READERS:
-            _READERS.clear()
-        found = _READERS[keys] = _compile(keys)
-    return found
+    return _READERS.get(keys)
 
 
 _CACHES: Final = {"uuid": "_UUIDS", "datetime": "_PARSED"}
@@ -177,3 +163,7 @@ def _default(value: object, factory: object) -> str:
 def _define(text: str, names: dict[str, Any]) -> Reader:
     read: Reader = _CODE.define(text, names, "read")
     return read
+
+
+_READERS: Final[ShapeTable[tuple[str, ...], Reader]] = ShapeTable(_compile, 256)
+"""Reader per key sequence (written for a sequence's second run)."""

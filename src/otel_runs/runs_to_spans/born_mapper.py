@@ -28,7 +28,7 @@ from otel_runs.conventions import langsmith as ls
 from otel_runs.conventions import openinference as oi
 from otel_runs.convert.map_span import USAGE_RUN_TYPES
 from otel_runs.dotted_order import SEGMENT_LEN
-from otel_runs.generated_code import CodeCache
+from otel_runs.generated_code import CodeCache, ShapeTable
 from otel_runs.model.run import Run, uuid_text
 from otel_runs.model.span_record import AttributeValue, SpanRecord
 from otel_runs.runs_to_spans import write_genai, write_openinference
@@ -49,12 +49,6 @@ _rare: Final = operator.attrgetter(*_NONE_FIELDS)
 _NONES: Final[tuple[object, ...]] = (None,) * 23 + ([],) * 3
 _UNMAPPED_KEYS: Final = frozenset({(), ("session_name",)})
 
-_MAPPERS: dict[tuple[Any, ...], BornMapper | None] = {}
-"""Mapper per shape (None: the shape takes the general path)."""
-_MAX_MAPPERS: Final = 512
-_SEEN: dict[tuple[Any, ...], None] = {}
-"""Shapes seen once: a mapping is written for a shape's second run (the first takes the
-general path)."""
 _CODE: Final = CodeCache("born mapper")
 """Compiled texts: shapes that differ only in their metadata key names share one."""
 
@@ -88,18 +82,7 @@ def mapper_for(run: Run) -> BornMapper | None:
         not run.tags,
         not run.events,
     )
-    found = _MAPPERS.get(shape)
-    if found is not None or shape in _MAPPERS:  # (None: the general path's shape)
-        return found
-    if shape not in _SEEN:  # (a stream of ever-new shapes would pay a mapping's writing each)
-        if len(_SEEN) >= _MAX_MAPPERS:
-            _SEEN.clear()
-        _SEEN[shape] = None
-        return None
-    if len(_MAPPERS) >= _MAX_MAPPERS:
-        _MAPPERS.clear()
-    found = _MAPPERS[shape] = _compile(shape)
-    return found
+    return _MAPPERS.get(shape)
 
 
 class _Writer:
@@ -581,3 +564,7 @@ def _define(w: _Writer) -> BornMapper:
     text = "def mapper(run, resource):\n" + "\n".join(w.lines) + "\n"
     mapper: BornMapper = _CODE.define(text, w.names, "mapper")
     return mapper
+
+
+_MAPPERS: Final[ShapeTable[tuple[Any, ...], BornMapper]] = ShapeTable(_compile, 512)
+"""Mapping per shape (None: the shape takes the general path), written for its second run."""
