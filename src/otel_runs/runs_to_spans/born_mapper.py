@@ -127,6 +127,7 @@ def _namespace() -> dict[str, Any]:
         "first_token_us_of": facts._first_token_us,
         "run_usage": usage_module.run_usage,
         "details_of": usage_module.details,
+        "tokens": usage_module.tokens,
         "run_events": events.run_events,
         "first_token_event": events.first_token_event,
         "response_of": write_genai._response,
@@ -150,27 +151,6 @@ def _namespace() -> dict[str, Any]:
     }
 
 
-_TOKENS: Final = (
-    "get = usage.get",
-    "c0, c1, c2 = get('input_tokens'), get('output_tokens'), get('total_tokens')",
-    "c0 = c0 if type(c0) is int and 0 <= c0 <= INT64_MAX else None",
-    "c1 = c1 if type(c1) is int and 0 <= c1 <= INT64_MAX else None",
-    "if type(c2) is not int or not 0 <= c2 <= INT64_MAX:",
-    "    c2 = c0 + c1 if c0 is not None and c1 is not None else None",
-    "details_in, details_out = get('input_token_details'), get('output_token_details')",
-    "c3 = c4 = c5 = c6 = c7 = None",
-    "if isinstance(details_in, dict):",
-    "    c3, c4, c5 = (details_in.get('cache_read'), details_in.get('cache_creation'),",
-    "                  details_in.get('audio'))",
-    "    c3 = c3 if type(c3) is int and 0 <= c3 <= INT64_MAX else None",
-    "    c4 = c4 if type(c4) is int and 0 <= c4 <= INT64_MAX else None",
-    "    c5 = c5 if type(c5) is int and 0 <= c5 <= INT64_MAX else None",
-    "if isinstance(details_out, dict):",
-    "    c6, c7 = details_out.get('reasoning'), details_out.get('audio')",
-    "    c6 = c6 if type(c6) is int and 0 <= c6 <= INT64_MAX else None",
-    "    c7 = c7 if type(c7) is int and 0 <= c7 <= INT64_MAX else None",
-)
-"""`usage.tokens(usage)` as statements (c0-c7 in its order)."""
 _GENAI: Final = write_genai._TOKEN_ATTRIBUTES
 _OI: Final = write_openinference._TOKEN_ATTRIBUTES
 
@@ -259,8 +239,7 @@ def _compile(shape: tuple[Any, ...]) -> BornMapper | None:
             "usage = run_usage(run, metadata)",
             "if usage is not None:",
         )
-        # `usage.tokens` written out: counts c0-c2, details c3-c7
-        w.emit(*("    " + line for line in _TOKENS))
+        w.emit("    c0, c1, c2, c3, c4, c5, c6, c7 = tokens(usage)")  # counts, then details
     w.emit("model = model_of(run, metadata, params)")
     if ls.META_PROVIDER in meta:
         w.emit("system, provider = providers_of(metadata, model)")
@@ -366,14 +345,12 @@ def _compile(shape: tuple[Any, ...]) -> BornMapper | None:
         w.emit(
             "if usage is not None:",
             *(f"    if c{i} is not None: attrs[{key!r}] = c{i}" for i, key in enumerate(_GENAI)),
-            "    if details_in:",
-            "        details = details_of(usage, 'input_token_details')",
-            "        if details:",
-            f"            attrs[{g.USAGE_INPUT_TOKEN_DETAILS!r}] = dumps(details)",
-            "    if details_out:",
-            "        details = details_of(usage, 'output_token_details')",
-            "        if details:",
-            f"            attrs[{g.USAGE_OUTPUT_TOKEN_DETAILS!r}] = dumps(details)",
+            "    details = details_of(usage, 'input_token_details')",
+            "    if details:",
+            f"        attrs[{g.USAGE_INPUT_TOKEN_DETAILS!r}] = dumps(details)",
+            "    details = details_of(usage, 'output_token_details')",
+            "    if details:",
+            f"        attrs[{g.USAGE_OUTPUT_TOKEN_DETAILS!r}] = dumps(details)",
         )
     if run_type == "llm":
         w.emit(
