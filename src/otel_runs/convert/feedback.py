@@ -46,6 +46,7 @@ SOURCE_TYPE: Final = "api"
 """`feedback_source.type` of feedback made from an evaluation event (LangSmith's `api` / `model`
 source types; the event does not say whether a model judged)."""
 
+_EVALUATION_RESULT: Final = g.EVALUATION_RESULT
 _OWN: Final = frozenset(
     {
         g.EVALUATION_NAME,
@@ -148,10 +149,13 @@ def from_events(events: Iterable[Any], run_id: str, trace_id: str) -> list[dict[
 
 
 def has_evaluations(events: Iterable[Any]) -> bool:
-    """Whether any of a run's events is an evaluation event (cheap for the usual no events)."""
-    return any(
-        isinstance(event, dict) and event.get("name") == g.EVALUATION_RESULT for event in events
-    )
+    """Whether any of a run's events is an evaluation event (cheap for the usual no events).
+    A loop: `any()` of a generator costs ~0.15 us more on the one or two events a run has, and
+    the local store asks for every run."""
+    for event in events:
+        if isinstance(event, dict) and event.get("name") == _EVALUATION_RESULT:
+            return True
+    return False
 
 
 def run_feedback(run: Run) -> list[dict[str, Any]]:
