@@ -15,6 +15,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from otel_runs.conventions import langsmith as ls
+from otel_runs.convert.identity import identity, run_key
 from otel_runs.dotted_order import (
     SEGMENT_LEN,
     Segment,
@@ -36,6 +38,7 @@ from otel_runs.ids import (
     valid_span_id,
     valid_trace_id,
 )
+from otel_runs.model.span_record import SpanRecord
 from tests.support.strategies import (
     PROPERTIES,
     SPAN_MAX,
@@ -59,6 +62,7 @@ def lineages_of_any_order(draw: st.DrawFn) -> list[Segment]:
     """1..4 segments, any times, any ids."""
     depth = draw(st.integers(1, 4))
     return [Segment(draw(times_us), draw(any_uuids)) for _ in range(depth)]
+
 
 # --- ids -------------------------------------------------------------------------------------
 
@@ -351,3 +355,37 @@ def test_problems_names_each_broken_invariant(
     found = problems(_join(segments), run_id, trace_id, parent)
     assert len(found) == 1
     assert expected in found[0]
+
+
+# --- a span's run key ---------------------------------------------------------------------------
+
+
+@settings(PROPERTIES, max_examples=300)
+@given(
+    span_id=span_ids,
+    declared=st.one_of(
+        st.none(),
+        any_uuids.map(str),
+        any_uuids.map(lambda run_id: str(run_id).upper()),
+        any_uuids.map(lambda run_id: run_id.hex),
+        any_uuids.map(lambda run_id: f"{{{run_id}}}"),
+        st.text(max_size=40),
+        st.integers(),
+        st.booleans(),
+    ),
+    parent_declared=st.one_of(st.none(), any_uuids.map(str)),
+    root=st.one_of(st.none(), st.booleans(), st.sampled_from(["true", "false"])),
+)
+def test_run_key_is_the_key_of_the_full_identity(
+    span_id: int, declared: object, parent_declared: str | None, root: object
+) -> None:
+    attributes: dict[str, object] = {}
+    for key, value in (
+        (ls.SPAN_ID, declared),
+        (ls.SPAN_PARENT_ID, parent_declared),
+        (ls.IS_ROOT, root),
+    ):
+        if value is not None:
+            attributes[key] = value
+    record = SpanRecord(1, span_id, 7, "span", 1, 2, attributes)  # type: ignore[arg-type]
+    assert run_key(record) == identity(record).key

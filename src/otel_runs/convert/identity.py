@@ -48,6 +48,17 @@ def identity(record: SpanRecord, stamped: bool = True) -> Identity:
     return Identity(key, None if forced_root else parent, as_str(attrs.get(ls.SPAN_DOTTED_ORDER)))
 
 
+def run_key(record: SpanRecord) -> int:
+    """`identity(record).key` alone (the receiver keys spans by it as it reads them): without
+    the parent, the root flags and the stamp, ~0.6 us less a span."""
+    declared = record.attributes.get(ls.SPAN_ID)
+    if declared is not None:
+        key = uuid_key(declared)
+        if key is not None:
+            return key
+    return record.span_id
+
+
 _CANONICAL: Final = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.ASCII
 ).fullmatch

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from otel_runs.convert.assembler import TraceAssembler
-from otel_runs.convert.identity import identity
+from otel_runs.convert.identity import run_key
 from otel_runs.convert.run_data import RunData
 from otel_runs.convert.spans_to_runs import Keep
 from otel_runs.convert.tree import Lineage, lineage_of
@@ -345,7 +345,7 @@ class Pipeline:
                 continue
             self.counts.spans_read += 1
             loc = (batch.seq, index)
-            run_id = identity(record).key
+            run_id = run_key(record)
             if not (isinstance(run_id, int) and 0 <= run_id < _UUID_LIMIT):
                 self.counts.not_runs += 1  # ids no run can be made of: the assembler rejects
                 self._resolve("span_batches", loc)
