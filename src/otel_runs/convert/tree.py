@@ -276,6 +276,10 @@ def _roll_up(ordered: list[RunData]) -> None:
     """
     by_id = {run.id: run for run in ordered}
     carriers_below: dict[str, list[RunData]] = {}
+    # By the costs dict's id (each is alive, held by its run, for the whole call): calls
+    # priced alike share one dict (`costs._price` is memoized), and its Decimal sums and float
+    # forms are worked out once instead of per run (~0.5 us a run).
+    forms: dict[int, _CostForms] = {}
     for run in reversed(ordered):
         below = carriers_below.get(run.id)
         own = run.usage
@@ -286,13 +290,12 @@ def _roll_up(ordered: list[RunData]) -> None:
             run.total_tokens = own["total_tokens"]
             costs = run.costs
             if costs:
-                run.prompt_cost = _ZERO + costs["input_cost"] if "input_cost" in costs else None
-                run.completion_cost = (
-                    _ZERO + costs["output_cost"] if "output_cost" in costs else None
-                )
-                run.total_cost = _ZERO + costs["total_cost"] if "total_cost" in costs else None
+                found = forms.get(id(costs))
+                if found is None:
+                    found = forms[id(costs)] = _cost_forms(costs)
+                run.prompt_cost, run.completion_cost, run.total_cost, floats = found
                 usage = dict(own)
-                priced = {k: float(v) for k, v in costs.items()}
+                priced = dict(floats)  # a run's own: the forms stay unchanged for the next
                 source = run.extra["metadata"].get(COST_SOURCE_KEY)
                 if source not in KEPT_COST_SOURCES and COST_KEYS.isdisjoint(own):
                     run.priced = priced  # the payload leaves them out: keep them aside
@@ -314,6 +317,19 @@ def _roll_up(ordered: list[RunData]) -> None:
         ancestors = run.ancestors
         if ancestors and mine and (parent := ancestors[-1]) in by_id:
             carriers_below.setdefault(parent, []).extend(mine)
+
+
+_CostForms = tuple[Decimal | None, Decimal | None, Decimal | None, dict[str, float]]
+"""A run's prompt, completion and total cost, and its costs as floats."""
+
+
+def _cost_forms(costs: dict[str, Decimal]) -> _CostForms:
+    return (
+        _ZERO + costs["input_cost"] if "input_cost" in costs else None,
+        _ZERO + costs["output_cost"] if "output_cost" in costs else None,
+        _ZERO + costs["total_cost"] if "total_cost" in costs else None,
+        {k: float(v) for k, v in costs.items()},
+    )
 
 
 def _no_tokens(run: RunData) -> None:
