@@ -246,9 +246,10 @@ class TraceAssembler:
         Children usually end, and so are exported, before their parents; the batch that carries
         a parent then lacks the children the tree step would have summed.
         """
-        in_batch = {run.id: _tokens_of(run) for run in runs}
-        for run in runs:  # dotted_order order: ancestors before descendants
-            carried = self._below.pop(run.id, None)
+        in_batch = {run.id: run if run.restored is None else run.restored for run in runs}
+        below = self._below
+        for run in runs if below else ():  # dotted_order order: ancestors before descendants
+            carried = below.pop(run.id, None)
             if carried is None:
                 continue
             target = _tokens_of(run)
@@ -267,15 +268,23 @@ class TraceAssembler:
                 target.prompt_cost = target.completion_cost = target.total_cost = None
             _add(target, carried)
         for run in runs:
-            target = _tokens_of(run)
-            if ls.META_USAGE not in target.metadata:
-                continue
-            for ancestor in _ancestors(run):
+            restored = run.restored
+            if restored is None:  # (the usual run: its metadata without the property call)
+                if ls.META_USAGE not in run.extra["metadata"]:
+                    continue
+                ancestors = run.ancestors
+                target = run
+            else:
+                if ls.META_USAGE not in restored.metadata:
+                    continue
+                ancestors = _ancestors(run)
+                target = restored
+            for ancestor in ancestors:
                 if ancestor not in in_batch:
-                    _add_to(self._below.setdefault(ancestor, _Totals()), target)
-                    self._below.move_to_end(ancestor)
-        while len(self._below) > self.max_known:
-            self._below.popitem(last=False)
+                    _add_to(below.setdefault(ancestor, _Totals()), target)
+                    below.move_to_end(ancestor)
+        while len(below) > self.max_known:
+            below.popitem(last=False)
 
     def _first_subtrees(self, tops: list[int], most: int) -> list[int]:
         """The first of `tops` whose subtrees hold about `most` waiting spans in all."""
