@@ -264,6 +264,25 @@ def test_the_span_attribute_project_wins_over_the_header(
     assert "session_name" not in runs["by-id"].unmapped and runs["by-id"].session_id == "p-id"
 
 
+def test_the_header_project_is_kept_with_the_lineage_across_a_restart(
+    tmp_path: Path, memory: MemorySink
+) -> None:
+    receiver = service(tmp_path, memory)
+    receiver.accept([record(1, name="root")], project="team-a")
+    receiver.start()
+    wait_until(lambda: receiver.stats()["delivered"] == 1)
+    receiver.stop()
+    receiver = service(tmp_path, memory)  # the root's lineage comes back from the spool
+    receiver.accept([record(2, 1, name="child")])
+    receiver.start()
+    wait_until(lambda: receiver.stats()["delivered"] == 1)
+    receiver.stop()
+    runs = memory.by_name()
+    assert runs["root"].unmapped["session_name"] == "team-a"
+    assert runs["child"].parent_run_id == runs["root"].id
+    assert runs["child"].unmapped["session_name"] == "team-a"  # spread from the lineage
+
+
 @pytest.mark.parametrize(
     ("source", "expected"),
     [

@@ -145,6 +145,11 @@ class TraceAssembler:
         """Keys (run id integers) of the spans held back now."""
         return self._waiting.keys()
 
+    def lineage(self, key: int) -> Lineage | None:
+        """The lineage remembered for an emitted run (`lineage_of` it when `take` returned it);
+        None once forgotten (past `max_known`)."""
+        return self._known.get(key)
+
     def remember(self, key: int, lineage: Lineage) -> None:
         """A run emitted before (by an earlier process), so its children are not orphans."""
         known = self._known

@@ -389,15 +389,18 @@ class Pipeline:
 
     def _assemble(self, batch: list[_Held]) -> None:
         records = [_with_events(held) for held in batch]
-        conversion = self.assembler.take(records)
+        assembler = self.assembler
+        conversion = assembler.take(records)
         for run in conversion.runs:
             held = self._held.pop(run.key, None)
             if held is None:  # pragma: no cover - every record given to the assembler is held
                 continue
             if self._by_key.get(held.key) == run.key:
                 del self._by_key[held.key]
-            _route(run, held.project)
-            lineage = lineage_of(run)
+            # The assembler worked the lineage out already; a project routed here changes it.
+            lineage = None if _route(run, held.project) else assembler.lineage(run.key)
+            if lineage is None:
+                lineage = lineage_of(run)
             sent = self.privacy.apply(run)  # before the outbox: nothing hidden reaches a sink
             trace_id = held.key[0]
             self.forwarder.put(Parcel(sent, run.key, lineage, held.spans, held.logs, trace_id))
@@ -493,13 +496,17 @@ def _with_events(held: _Held) -> SpanRecord:
     return dataclasses.replace(held.record, events=held.record.events + extra)
 
 
-def _route(run: RunData, project: str | None) -> None:
-    """The request's project, for a run whose spans named none (attribute > header > sink)."""
+def _route(run: RunData, project: str | None) -> bool:
+    """The request's project, for a run whose spans named none (attribute > header > sink);
+    True when the run took it."""
     if not project:
-        return
+        return False
     restored = run.restored
     if restored is not None:
         if not restored.unmapped.get(_SESSION_NAME) and not restored.session_id:
             restored.unmapped[_SESSION_NAME] = project
+            return True
     elif not run.session_name and not run.session_id:
         run.session_name = project
+        return True
+    return False
