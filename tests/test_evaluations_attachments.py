@@ -10,8 +10,10 @@ the store against a real SQLite file; runs -> spans by converting back.
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import sqlite3
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import closing
 from pathlib import Path
@@ -396,6 +398,25 @@ def test_store_keeps_attachments_as_bytes_and_feedback_and_tree_shows_them(tmp_p
     assert [f["key"] for f in feedback[str(run.id)]] == ["Relevance"]
     drawn = render_tree([back], feedback)
     assert f"1 attachment: {name}" in drawn and 'feedback Relevance = 1: "fine"' in drawn
+
+
+def test_a_run_written_again_replaces_its_attachments_and_feedback(tmp_path: Path) -> None:
+    path = tmp_path / "runs.sqlite"
+    run = multimodal_evaluated_run()
+    other = evaluated_run()
+    other.id = uuid.UUID(int=run.id.int + 1)  # its own run: its feedback stays
+    with closing(SqliteSink(path)) as sink:
+        assert sink.write([run, other]).stored == 2
+        again = copy.deepcopy(run)
+        del again.unmapped["attachments"]
+        again.events = []  # no evaluation events: no feedback
+        assert sink.write([again]).duplicates == 1
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("SELECT count(*) FROM attachments").fetchone() == (0,)
+    feedback = read_feedback(path)
+    assert feedback is not None and set(feedback) == {str(other.id)}
+    [back] = [found for found in read_runs(path) if found.id == run.id]
+    assert "attachments" not in back.unmapped
 
 
 SCHEMA_1 = (
