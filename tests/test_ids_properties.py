@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from uuid import UUID
 
 import pytest
@@ -16,6 +16,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from otel_runs.conventions import langsmith as ls
+from otel_runs.convert import times
 from otel_runs.convert.identity import identity, run_key
 from otel_runs.dotted_order import (
     SEGMENT_LEN,
@@ -389,3 +390,25 @@ def test_run_key_is_the_key_of_the_full_identity(
             attributes[key] = value
     record = SpanRecord(1, span_id, 7, "span", 1, 2, attributes)  # type: ignore[arg-type]
     assert run_key(record) == identity(record).key
+
+
+# --- run time texts (convert/times.py) ----------------------------------------------------------
+
+
+@settings(PROPERTIES, max_examples=300)
+@given(
+    us=st.one_of(
+        times_us,
+        st.integers(-(10**15), 10**15),  # before 1970 too
+        times_us.map(lambda us: us - us % 1_000_000 + 999_999),
+        times_us.map(lambda us: us - us % 1_000),
+    ),
+    ns_rest=st.integers(0, 999),
+)
+def test_run_time_texts_are_strftimes(us: int, ns_rest: int) -> None:
+    instant = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=us)
+    iso = instant.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+    assert times.iso_time(us) == iso
+    assert times.iso_time_ns(us * 1000 + ns_rest) == iso
+    assert times.segment_time(us) == oracle_time(us)
+    assert times.day_of(us) == instant.strftime("%Y-%m-%d")

@@ -12,8 +12,11 @@ from typing import Final
 from otel_runs.dotted_order import us_to_datetime
 
 _SECONDS: dict[int, tuple[str, str, str]] = {}
-"""Unix second -> (`YYYY-MM-DDTHH:MM:SS`, `YYYYmmddTHHMMSS`, `YYYY-MM-DD`)."""
+"""Unix second -> (`YYYY-MM-DDTHH:MM:SS.`, `YYYYmmddTHHMMSS`, `YYYY-MM-DD`)."""
 _MAX_SECONDS: Final = 4096
+_DIGITS: Final = tuple(f"{n:03d}" for n in range(1000))
+"""Three zero-padded digits by value: the microseconds are written as two of them, joined by
+an f-string without a format spec (~0.15 us less a time than formatting them with `%06d`)."""
 
 
 def _second(second: int) -> tuple[str, str, str]:
@@ -25,21 +28,25 @@ def _second(second: int) -> tuple[str, str, str]:
         compact = f"{t.year:04d}{t.month:02d}{t.day:02d}T{t.hour:02d}{t.minute:02d}{t.second:02d}"
         if len(_SECONDS) >= _MAX_SECONDS:
             _SECONDS.clear()
-        found = _SECONDS[second] = (f"{day}T{clock}", compact, day)
+        found = _SECONDS[second] = (f"{day}T{clock}.", compact, day)
     return found
 
 
 def iso_time(us: int) -> str:
     """`format_datetime(us_to_datetime(us))`: ISO 8601 in UTC with six fractional digits."""
-    second, micro = divmod(us, 1_000_000)
-    # (printf style: twice as fast as an f-string's format spec)
-    return "%s.%06d+00:00" % ((_SECONDS.get(second) or _second(second))[0], micro)  # noqa: UP031
+    second = us // 1_000_000
+    micro = us % 1_000_000
+    prefix = (_SECONDS.get(second) or _second(second))[0]
+    return f"{prefix}{_DIGITS[micro // 1000]}{_DIGITS[micro % 1000]}+00:00"
 
 
 def iso_time_ns(ns: int) -> str:
     """`iso_time` of integer nanoseconds (floored to microseconds)."""
-    second, micro = divmod(ns // 1000, 1_000_000)
-    return "%s.%06d+00:00" % ((_SECONDS.get(second) or _second(second))[0], micro)  # noqa: UP031
+    us = ns // 1000
+    second = us // 1_000_000
+    micro = us % 1_000_000
+    prefix = (_SECONDS.get(second) or _second(second))[0]
+    return f"{prefix}{_DIGITS[micro // 1000]}{_DIGITS[micro % 1000]}+00:00"
 
 
 def day_of(us: int) -> str:
@@ -49,5 +56,7 @@ def day_of(us: int) -> str:
 
 def segment_time(us: int) -> str:
     """`dotted_order.format_time(us)`: the `YYYYmmddTHHMMSSffffffZ` part of a segment."""
-    second, micro = divmod(us, 1_000_000)
-    return "%s%06dZ" % ((_SECONDS.get(second) or _second(second))[1], micro)  # noqa: UP031
+    second = us // 1_000_000
+    micro = us % 1_000_000
+    prefix = (_SECONDS.get(second) or _second(second))[1]
+    return f"{prefix}{_DIGITS[micro // 1000]}{_DIGITS[micro % 1000]}Z"
