@@ -9,8 +9,26 @@ _YEAR_2000_NS = 946_684_800 * 10**9
 _YEAR_3000_NS = 32_503_680_000 * 10**9
 
 
+_TRACE_LIMIT = 1 << 128
+_SPAN_LIMIT = 1 << 64
+
+
 def problem(record: SpanRecord) -> str | None:
     """Why the span cannot become a run, or None when it can."""
+    trace_id, span_id, parent = record.trace_id, record.span_id, record.parent_span_id
+    start, end = record.start_ns, record.end_ns
+    if (  # the usual span, at a glance (every check below passes); else each check in turn
+        type(trace_id) is int
+        and 0 < trace_id < _TRACE_LIMIT
+        and type(span_id) is int
+        and 0 < span_id < _SPAN_LIMIT
+        and (parent is None or (type(parent) is int and 0 < parent < _SPAN_LIMIT))
+        and parent != span_id
+        and type(start) is int
+        and type(end) is int
+        and _YEAR_2000_NS <= start <= end <= _YEAR_3000_NS
+    ):
+        return None
     if not isinstance(record.trace_id, int) or not valid_trace_id(record.trace_id):
         return f"invalid trace id {record.trace_id!r}: must be 16 bytes and not all zero"
     if not isinstance(record.span_id, int) or not valid_span_id(record.span_id):
