@@ -187,13 +187,32 @@ _PLANS: dict[tuple[tuple[str, ...], frozenset[str]], Plan] = {}
 _MAX_PLANS: Final = 1024
 
 
+_ONE_NAME: dict[str, frozenset[str]] = {}
+"""The event names of spans with one event (most spans with any), by that name: one set made
+and hashed once, not per span (~0.17 us)."""
+
+
 def plan_of(record: SpanRecord) -> Plan:
     """The record's plan, compiled on the first span of its shape."""
     events = record.events
-    key = (tuple(record.attributes), frozenset([e.name for e in events]) if events else _NO_NAMES)
+    if not events:
+        names = _NO_NAMES
+    elif len(events) == 1:
+        name = events[0].name
+        names = _ONE_NAME.get(name) or _one_name(name)
+    else:
+        names = frozenset([e.name for e in events])
+    key = (tuple(record.attributes), names)
     plan = _PLANS.get(key)
     if plan is None:
         if len(_PLANS) >= _MAX_PLANS:  # high-cardinality keys must not grow memory
             _PLANS.clear()
         plan = _PLANS[key] = Plan(*key)
     return plan
+
+
+def _one_name(name: str) -> frozenset[str]:
+    if len(_ONE_NAME) >= _MAX_PLANS:  # high-cardinality event names must not grow memory
+        _ONE_NAME.clear()
+    found = _ONE_NAME[name] = frozenset((name,))
+    return found
