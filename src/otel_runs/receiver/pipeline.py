@@ -31,7 +31,7 @@ import dataclasses
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -235,11 +235,18 @@ class Pipeline:
 
     def _delivered(self, resolved: list[Parcel]) -> None:
         """Resolve the spool items of runs the sink answered for (marked by `flush_marks`)."""
-        for parcel in resolved:
-            self._resolve_all("span_batches", parcel.spans)
-            self._resolve_all("log_batches", parcel.logs)
-            if parcel.lineage is not None:
-                self._lineages.append((parcel.key, parcel.trace_id, parcel.lineage))
+        if not resolved:
+            return
+        spans = [loc for parcel in resolved for loc in parcel.spans]
+        self._resolve_all("span_batches", spans)
+        logs = [loc for parcel in resolved if parcel.logs for loc in parcel.logs]
+        if logs:
+            self._resolve_all("log_batches", logs)
+        self._lineages.extend(
+            (parcel.key, parcel.trace_id, parcel.lineage)
+            for parcel in resolved
+            if parcel.lineage is not None
+        )
 
     def wait_s(self) -> float:
         """How long the thread may sleep before the next step has something to do (an append
@@ -443,21 +450,21 @@ class Pipeline:
         return open_batch
 
     def _resolve(self, table: Table, loc: Loc) -> None:
-        seq, index = loc
-        open_batch = self._open[table].get(seq)
-        if open_batch is None:  # already deleted (a location listed twice)
-            return
-        byte, bit = index >> 3, 1 << (index & 7)
-        if open_batch.done[byte] & bit:
-            return
-        open_batch.done[byte] |= bit
-        open_batch.remaining -= 1
-        open_batch.resolved += 1
-        self._touched[table].add(seq)
+        self._resolve_all(table, (loc,))
 
-    def _resolve_all(self, table: Table, locs: list[Loc]) -> None:
-        for loc in locs:
-            self._resolve(table, loc)
+    def _resolve_all(self, table: Table, locs: Sequence[Loc]) -> None:
+        opened, touched = self._open[table], self._touched[table]
+        for seq, index in locs:  # (inline: every delivered run's spans pass here)
+            open_batch = opened.get(seq)
+            if open_batch is None:  # already deleted (a location listed twice)
+                continue
+            byte, bit = index >> 3, 1 << (index & 7)
+            if open_batch.done[byte] & bit:
+                continue
+            open_batch.done[byte] |= bit
+            open_batch.remaining -= 1
+            open_batch.resolved += 1
+            touched.add(seq)
 
     def flush_marks(self) -> None:
         """Write resolved items to the spool; on failure they are written by a later call."""
