@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -100,8 +101,11 @@ class Encoded:
     """One run as rows: its `runs` row, its attachments and its feedback."""
 
     row: Row
-    attachments: list[AttachmentRow] = field(default_factory=list)
-    feedback: list[FeedbackRow] = field(default_factory=list)
+    attachments: Sequence[AttachmentRow] = ()
+    feedback: Sequence[FeedbackRow] = ()
+    """(Empty tuples unless the run has any: most runs have neither, and a run's two empty
+    lists cost ~50 ns each.)"""
+
 
 PAGE_SIZE: Final = 16_384
 """Page size of a new store. A run's row is ~2 KB of JSON: with SQLite's default 4 KiB pages
@@ -227,12 +231,16 @@ def encode(run: Run | RunData) -> Encoded:
         if rest:  # what is not base64 stays in the JSON, as it came
             data[ls.RUN_ATTACHMENTS] = rest
         encoded.row = _row(data)
+    if not found:
+        return encoded
+    feedback: list[FeedbackRow] = []
+    encoded.feedback = feedback
     for item in found:
         score = item.get("score")
         value, comment = item.get("value"), item.get("comment")
-        encoded.feedback.append(
+        feedback.append(
             (
-                str(item.get("id") or f"{run_id}:{len(encoded.feedback)}"),
+                str(item.get("id") or f"{run_id}:{len(feedback)}"),
                 run_id,
                 trace_id,
                 str(item["key"]),
@@ -248,16 +256,19 @@ def encode(run: Run | RunData) -> Encoded:
 
 def _row(data: dict[str, Any]) -> Row:
     project = data.get("session_name")
-    return (
+    name, run_type, status = data["name"], data["run_type"], data["status"]
+    return (  # (`_column_text` called only for text that is not ASCII: ~0.1 us a run)
         data["id"],
         data["trace_id"],
         data["dotted_order"],
         data["parent_run_id"],
-        _column_text(data["name"]),
-        _column_text(data["run_type"]),
+        name if name.isascii() else _column_text(name),
+        run_type if run_type.isascii() else _column_text(run_type),
         data["start_time"],
-        _column_text(data["status"]),
-        _column_text(project) if isinstance(project, str) else None,
+        status if status.isascii() else _column_text(status),
+        (project if project.isascii() else _column_text(project))
+        if isinstance(project, str)
+        else None,
         json_text(data),
     )
 
