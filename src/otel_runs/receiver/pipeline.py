@@ -347,34 +347,38 @@ class Pipeline:
         except CodecError as exc:
             self._unreadable("span_batches", batch, open_batch, exc)
             return
+        # Read per span: what the loop uses is looked up once per row.
+        counts, held_by_run, by_key, logs = self.counts, self._held, self._by_key, self._logs
+        holds, seq, project, done = self.forwarder.holds, batch.seq, batch.project, batch.done
         for index, record in enumerate(records):
-            if batch.is_done(index):
+            if done and batch.is_done(index):  # (a row read again after a restart)
                 continue
-            self.counts.spans_read += 1
-            loc = (batch.seq, index)
+            counts.spans_read += 1
+            loc = (seq, index)
             run_id = run_key(record)
             if not (isinstance(run_id, int) and 0 <= run_id < _UUID_LIMIT):
-                self.counts.not_runs += 1  # ids no run can be made of: the assembler rejects
+                counts.not_runs += 1  # ids no run can be made of: the assembler rejects
                 self._resolve("span_batches", loc)
                 continue
             key = (record.trace_id, record.span_id)
-            held = self._held.get(run_id)
-            if held is not None or self.forwarder.holds(run_id):
-                self.counts.resent += 1
+            held = held_by_run.get(run_id)
+            if held is not None or holds(run_id):
+                counts.resent += 1
             if held is None:
-                held = _Held(record, key, batch.project, [loc])
-                self._held[run_id] = held
+                held = _Held(record, key, project, [loc])
+                held_by_run[run_id] = held
             else:  # a re-sent span (or another span with the same run id): last copy wins
                 held.record = record
-                held.project = batch.project
+                held.project = project
                 held.spans.append(loc)
                 if held.key != key:
-                    self._by_key.pop(held.key, None)
+                    by_key.pop(held.key, None)
                     held.key = key
-            self._by_key[key] = run_id
-            for waiting in self._logs.pop(key, ()):
-                self._waiting_logs -= 1
-                self._join(held, waiting.event, waiting.loc)
+            by_key[key] = run_id
+            if logs:  # log events wait for their span
+                for waiting in logs.pop(key, ()):
+                    self._waiting_logs -= 1
+                    self._join(held, waiting.event, waiting.loc)
             new[run_id] = held
 
     def _join(self, held: _Held, event: EventRecord, loc: Loc) -> None:
