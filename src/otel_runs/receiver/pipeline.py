@@ -399,22 +399,26 @@ class Pipeline:
     # --- assembling ---------------------------------------------------------------------------
 
     def _assemble(self, batch: list[_Held]) -> None:
-        records = [_with_events(held) for held in batch]
+        records = [_with_events(held) if held.events else held.record for held in batch]
         assembler = self.assembler
         conversion = assembler.take(records)
+        # Per run: what the loop uses is looked up once per batch.
+        held_by_run, by_key, put = self._held, self._by_key, self.forwarder.put
+        hide = self.privacy.apply if self.privacy.active else None
         for run in conversion.runs:
-            held = self._held.pop(run.key, None)
+            key = run.key
+            held = held_by_run.pop(key, None)
             if held is None:  # pragma: no cover - every record given to the assembler is held
                 continue
-            if self._by_key.get(held.key) == run.key:
-                del self._by_key[held.key]
+            if by_key.get(held.key) == key:
+                del by_key[held.key]
             # The assembler worked the lineage out already; a project routed here changes it.
-            lineage = None if _route(run, held.project) else assembler.lineage(run.key)
+            lineage = None if _route(run, held.project) else assembler.lineage(key)
             if lineage is None:
                 lineage = lineage_of(run)
-            sent = self.privacy.apply(run)  # before the outbox: nothing hidden reaches a sink
-            trace_id = held.key[0]
-            self.forwarder.put(Parcel(sent, run.key, lineage, held.spans, held.logs, trace_id))
+            # Privacy before the outbox: nothing hidden reaches a sink.
+            sent = hide(run) if hide is not None else run
+            put(Parcel(sent, key, lineage, held.spans, held.logs, held.key[0]))
         if len(self._held) != self.assembler.waiting:
             waiting = set(self.assembler.waiting_keys())
             for run_id in [r for r in self._held if r not in waiting]:
