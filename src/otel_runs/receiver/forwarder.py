@@ -89,10 +89,14 @@ class _Write:
     """A sink write on the background thread, and its answer once `done` is set."""
 
     batch: list[Parcel]
-    ids: list[str]
-    result: SinkResult
+    result: SinkResult | None = None
+    """None until the sink answers (and when the write raised): every run is retried."""
     done: threading.Event = field(default_factory=threading.Event)
     by_key: dict[int, Parcel] = field(default_factory=dict)
+
+
+def _ids(batch: list[Parcel]) -> list[str]:
+    return [run_id_text(parcel.run) for parcel in batch]
 
 
 class Forwarder:
@@ -190,8 +194,7 @@ class Forwarder:
         if fill and len(self._parcels) < min(self.batch_size, self.max_runs):
             return resolved
         batch = list(self._parcels.values())[: self.batch_size]
-        ids = [run_id_text(parcel.run) for parcel in batch]
-        write = _Write(batch, ids, SinkResult(failed=len(batch), retry=tuple(ids)))
+        write = _Write(batch)
         runs = [parcel.run for parcel in batch]
         commit = None
         with internal_errors("writing %d runs to the sink", len(batch)):
@@ -234,11 +237,17 @@ class Forwarder:
 
     def _settle(self, write: _Write) -> list[Parcel]:
         """Resolve what one write's answer resolved; count; back off when it asks for it."""
-        batch, ids, result = write.batch, write.ids, write.result
+        batch, result = write.batch, write.result
+        if result is None:  # no answer: none of them is known to be stored
+            result = SinkResult(failed=len(batch), retry=tuple(_ids(batch)))
         retry = set(result.retry)
         if self.closing and result.failed:
             return []
-        resolved = [p for p, run_id in zip(batch, ids, strict=True) if run_id not in retry]
+        if retry:  # (run ids as text only then: most writes leave nothing to retry)
+            ids = _ids(batch)
+            resolved = [p for p, run_id in zip(batch, ids, strict=True) if run_id not in retry]
+        else:
+            resolved = batch
         parcels = self._parcels
         for parcel in resolved:
             # A newer copy queued during a background write stays (it holds these locations too).
