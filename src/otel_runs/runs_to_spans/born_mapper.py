@@ -322,6 +322,13 @@ def _compile(shape: tuple[Any, ...]) -> BornMapper | None:
                 f"attrs[{key_name}] = value if INT64_MIN <= value <= INT64_MAX"
                 " else attribute_value(value)",
             )
+        elif kind is float:  # (`attribute_value`'s outcomes for these exact types, inline)
+            w.emit(
+                f"value = {value}",
+                f"attrs[{key_name}] = value if isfinite(value) else str(value)",
+            )
+        elif kind is dict or kind is list:
+            w.emit(f"attrs[{key_name}] = dumps({value})")
         else:
             w.emit(f"attrs[{key_name}] = attribute_value({value})")
     if usage_type:
