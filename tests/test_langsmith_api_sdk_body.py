@@ -167,6 +167,9 @@ DEVIATIONS: dict[str, Callable[[bytes, str], bytes]] = {
     "a-part-twice": lambda b, _: _twice(b),
     "a-field-after-another-run": lambda b, _: _field_after_another_run(b),
     "a-non-canonical-id": _non_canonical,
+    "a-field-of-the-other-event": lambda b, root: _edit(
+        b, f'name="post.{root}.inputs"'.encode(), f'name="patch.{root}.inputs"'.encode()
+    ),
     "a-run-not-an-object": lambda b, _: _not_an_object(b),
     "not-json": lambda b, _: _edit(b, b'{"question"', b'{"question}'),
     "no-closing-delimiter": lambda b, _: b[: -len(f"--{BOUNDARY}--\r\n")],

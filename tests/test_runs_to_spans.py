@@ -184,6 +184,24 @@ def test_llm_run_in_genai_and_openinference_terms() -> None:
     assert attrs[ls.METADATA_PREFIX + "ls_provider"] == "openai"
 
 
+def test_request_parameters_are_written_only_as_numbers_otlp_can_carry() -> None:
+    params = {
+        "temperature": float("nan"), "top_p": float("inf"), "max_tokens": 2**70,
+        "seed": True, "top_k": "3", "frequency_penalty": 0.5, "presence_penalty": -(2**63),
+    }  # fmt: skip
+    chat = {k: v for k, v in _chat().items() if not k.endswith("_tokens")}  # (usage in outputs)
+    chat["extra"] = {**chat["extra"], "invocation_params": params}
+    for number in range(3):  # the general path, then the shape's mapping (born_mapper)
+        run = {**chat, "id": str(UUID(int=CHAT.int + number))}
+        attrs = _span(run).attributes
+        written = {key: attrs[key] for key in attrs if key.startswith("gen_ai.request.")}
+        assert written == {
+            g.REQUEST_MODEL: "gpt-4o-mini",
+            g.REQUEST_FREQUENCY_PENALTY: 0.5,
+            g.REQUEST_PRESENCE_PENALTY: -(2**63),
+        }
+
+
 def test_usage_is_inclusive_with_cache_and_reasoning_counts() -> None:
     attrs = _span(_chat()).attributes
     assert attrs[g.USAGE_INPUT_TOKENS] == 50  # cache reads and writes are inside

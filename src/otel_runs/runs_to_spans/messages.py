@@ -194,7 +194,11 @@ def _message_list(raw: object) -> list[Message] | None:
     items: list[Any] = raw
     if items and isinstance(items[0], list) and all(isinstance(item, list) for item in items):
         items = items[0]  # LangChain batches: [[messages of the first prompt], ...]
-    found = [m for item in items if (m := to_genai(item)) is not None]
+    found = []
+    for item in items:  # (a loop: a comprehension costs more on a few messages)
+        message = to_genai(item)
+        if message is not None:
+            found.append(message)
     return found or None
 
 
@@ -275,11 +279,9 @@ def finish_reasons(outputs: Mapping[str, Any]) -> list[str] | None:
     reasons: list[str] = []
     choices = outputs.get("choices")
     if isinstance(choices, list):
-        reasons = [
-            str(c["finish_reason"])
-            for c in choices
-            if isinstance(c, dict) and c.get("finish_reason")
-        ]
+        for c in choices:  # (a loop: a comprehension costs more on the one choice there is)
+            if isinstance(c, dict) and c.get("finish_reason"):
+                reasons.append(str(c["finish_reason"]))
     if not reasons:
         for key in ("stop_reason", "finish_reason"):
             if outputs.get(key):

@@ -21,7 +21,7 @@ from otel_runs.model.span_record import AttributeValue
 from otel_runs.runs_to_spans import messages, usage
 from otel_runs.runs_to_spans.attachments import fill_parts
 from otel_runs.runs_to_spans.facts import Facts
-from otel_runs.runs_to_spans.values import attribute_value, dumps, is_int64
+from otel_runs.runs_to_spans.values import INT64_MAX, INT64_MIN, attribute_value, dumps
 
 _OPERATIONS: Final = {
     "llm": "chat",
@@ -82,14 +82,6 @@ _RESPONSE_OUTPUTS: Final = frozenset(
 """Output keys `_response` reads: outputs with none of them give no response attributes."""
 
 
-def _number(value: object) -> int | float | None:
-    if is_int64(value):
-        return value
-    if isinstance(value, float) and math.isfinite(value):
-        return value
-    return None
-
-
 def _request(facts: Facts, out: dict[str, AttributeValue]) -> None:
     _request_from(facts.params, facts.run.inputs, out)
 
@@ -102,10 +94,12 @@ def _request_from(
         if not _PARAM_NAMES.isdisjoint(params):
             for name, key in _PARAMS:
                 found = params.get(name)
-                if found is not None:
-                    value = _number(found)
-                    if value is not None:
-                        out[key] = value
+                if found is not None:  # (`_number` inline: a parameter or two per model call)
+                    if type(found) is int:
+                        if INT64_MIN <= found <= INT64_MAX:
+                            out[key] = found
+                    elif isinstance(found, float) and math.isfinite(found):
+                        out[key] = found
         stop = params.get("stop")
         if isinstance(stop, str):
             stop = [stop]

@@ -47,22 +47,18 @@ Item = tuple[int, str, Any]
 RUN_TYPES: Final = frozenset({"llm", "chain", "tool", "retriever", "embedding", "prompt", "parser"})
 OUT_OF_BAND: Final = frozenset({"inputs", "outputs", "events", "extra", "error", "serialized"})
 """Run fields a multipart request may carry in parts of their own."""
-_TEXT, _OBJECT, _TIME, _ID, _RUN_TYPE, _EVENTS, _TAGS = range(7)
-_KINDS: Final = {
-    "name": _TEXT, "dotted_order": _TEXT, "session_name": _TEXT, "session_id": _TEXT,
-    "error": _TEXT, "inputs": _OBJECT, "outputs": _OBJECT, "extra": _OBJECT,
-    "serialized": _OBJECT, "start_time": _TIME, "end_time": _TIME, "trace_id": _ID,
-    "parent_run_id": _ID, "reference_example_id": _ID, "run_type": _RUN_TYPE,
-    "events": _EVENTS, "tags": _TAGS,
+_ID, _TIME, _TAGS, _RUN_TYPE, _EVENTS = range(5)
+_KINDS: Final[dict[str, type | int]] = {
+    "name": str, "dotted_order": str, "session_name": str, "session_id": str, "error": str,
+    "inputs": dict, "outputs": dict, "extra": dict, "serialized": dict,
+    "start_time": _TIME, "end_time": _TIME, "trace_id": _ID, "parent_run_id": _ID,
+    "reference_example_id": _ID, "run_type": _RUN_TYPE, "events": _EVENTS, "tags": _TAGS,
 }  # fmt: skip
-"""How each checked run field is checked (other fields are taken as they are)."""
+"""How each checked run field is checked (other fields are taken as they are): the type a
+text or object field must have exactly, or what else to check."""
 _IDS: Final = ("trace_id", "dotted_order")
 _POSTED: Final = ("name", "run_type", "start_time")
-_REQUIRED: Final = {
-    (post, need_ids): (_POSTED if post else ()) + (_IDS if need_ids else ())
-    for post in (True, False)
-    for need_ids in (True, False)
-}
+_POSTED_IDS: Final = _POSTED + _IDS
 _JSON_TYPES: Final = frozenset({"application/json", ""})
 _NO_IDS: Final[Mapping[str, str | None]] = {}
 is_canonical: Final = re.compile(
@@ -107,7 +103,9 @@ def run_problem(
     LangSmith does; the single-run path lets the server derive them. `known`: id texts
     already read as `run_key` reads them (a trace's runs name their root again and again)."""
     known = known or _NO_IDS
-    required = _REQUIRED[post, need_ids]
+    required: tuple[str, ...] = (
+        (_POSTED_IDS if post else _IDS) if need_ids else (_POSTED if post else ())
+    )
     get = run.get
     for name in required:
         value = get(name)
@@ -115,24 +113,22 @@ def run_problem(
             extra = " (required by batch ingestion)" if name in _IDS else ""
             return f"missing required field {name!r}{extra}"
     # One pass over the fields present, each checked by its kind (every run has ~15).
+    # (a text or object of its exact type, most fields, passes on the first test)
     for name, value in run.items():
         kind = _KINDS.get(name)
-        if kind is None or value is None:
+        if kind is None or value is None or type(value) is kind:
             continue
-        if kind == _TEXT:
-            if type(value) is not str:
-                return f"{name} must be a string, got {type(value).__name__}"
-        elif kind == _OBJECT:
-            if type(value) is not dict:
-                return f"{name} must be an object, got {type(value).__name__}"
+        if kind == _ID:
+            if (type(value) is not str or known.get(value) is None) and run_key(value) is None:
+                return f"{name} is not a UUID: {value!r}"
         elif kind == _TIME:
             try:
                 parse_datetime(value)
             except (TypeError, ValueError, OverflowError) as exc:
                 return f"{name}: {exc}"
-        elif kind == _ID:
-            if (type(value) is not str or known.get(value) is None) and run_key(value) is None:
-                return f"{name} is not a UUID: {value!r}"
+        elif kind == _TAGS:
+            if type(value) is not list or not _all_of(str, value):
+                return "tags must be a list of strings"
         elif kind == _RUN_TYPE:
             if value not in RUN_TYPES:
                 types = ", ".join(sorted(RUN_TYPES))
@@ -140,8 +136,10 @@ def run_problem(
         elif kind == _EVENTS:
             if type(value) is not list or not _all_of(dict, value):
                 return "events must be a list of objects"
-        elif type(value) is not list or not _all_of(str, value):  # tags
-            return "tags must be a list of strings"
+        elif kind is str:
+            return f"{name} must be a string, got {type(value).__name__}"
+        else:
+            return f"{name} must be an object, got {type(value).__name__}"
     return None
 
 

@@ -6,7 +6,7 @@ the door's CPU for the SDK's own bodies. Those always have the same shape: each 
 one after the other (`post.<id>`, then `post.<id>.inputs`...), JSON, every header block
 byte-for-byte the same but for the name and the `Content-Length`. Here one regex match per
 part (the delimiter before it included) reads its name and length, the JSON goes straight
-into its run's dict, and each run is checked as soon as its parts end.
+into its run's dict, and the runs are checked once the body is read.
 
 Anything else gives None and the general reader reads the body from the start: another
 header layout (the JS SDK's), feedback or attachment parts, a run's parts not together or
@@ -55,17 +55,13 @@ def _part_reader(boundary: bytes) -> _Match:
     return found
 
 
-class _Refused(Exception):
-    """A run the general reader would refuse (with its reason): it reads the body instead."""
-
-
 def read_sdk_body(body: bytes, boundary: str) -> Read | None:
     """The items of a body in the Python SDK's own shape, or None for any other body."""
     delimiter = boundary.encode("latin-1")
     text = b"\r\n" + body  # every delimiter then has the line break before it
     match = _part_reader(delimiter)
-    read = Read()
-    append = read.items.append
+    parsed: list[Item] = []  # checked once the body is read: one loop, not a call per run
+    append = parsed.append
     known: dict[str, str | None] = {}  # run id texts of the part names (all canonical)
     seen: set[tuple[int, str]] = set()
     run: dict[str, Any] | None = None
@@ -77,8 +73,6 @@ def read_sdk_body(body: bytes, boundary: str) -> Read | None:
             start = found.end()
             pos = start + int(length)
             if field is None:  # a run's own part: its fields follow
-                if run is not None:
-                    append(_checked(kind, key, run, known))
                 key = raw_id.decode()
                 kind = POST if event == b"post" else PATCH
                 if (kind, key) in seen or not is_canonical(key):
@@ -89,26 +83,22 @@ def read_sdk_body(body: bytes, boundary: str) -> Read | None:
                 if type(value) is not dict:
                     return None
                 run, current = value, event + raw_id
+                append((kind, key, run))
             else:
                 name = field.decode()
                 if run is None or event + raw_id != current or name in run:
                     return None
                 run[name] = loads(text[start:pos])
-        if run is not None:
-            append(_checked(kind, key, run, known))
-    except (JSONDecodeError, _Refused):
+    except JSONDecodeError:
         return None
     if not text.startswith(b"\r\n--" + delimiter + b"--", pos) or run is None:
         return None
-    return read
-
-
-def _checked(kind: int, key: str, run: dict[str, Any], known: dict[str, str | None]) -> Item:
-    """The run as an item, checked as `items.from_parts` checks it; _Refused otherwise."""
-    found = run.get("id")
-    if found is not None and found != key:
-        raise _Refused
-    run["id"] = key
-    if run_problem(run, post=kind == POST, need_ids=True, known=known) is not None:
-        raise _Refused
-    return (kind, key, run)
+    # Each run checked as `items.from_parts` checks it: one it would refuse gives None.
+    for kind, key, run in parsed:
+        given = run.get("id")
+        if given is not None and given != key:
+            return None
+        run["id"] = key
+        if run_problem(run, post=kind == POST, need_ids=True, known=known) is not None:
+            return None
+    return Read(parsed)
