@@ -53,7 +53,15 @@ from otel_runs.receiver.codec import (
 from otel_runs.receiver.forwarder import Forwarder, Loc, Parcel
 from otel_runs.receiver.intake import SpoolUnavailableError
 from otel_runs.receiver.partitions import partition_of
-from otel_runs.receiver.spool import Mark, Spool, StoredBatch, Table, popcount
+from otel_runs.receiver.spool import (
+    Mark,
+    OpenRow,
+    Spool,
+    StoredBatch,
+    Table,
+    popcount,
+    resolve_items,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -87,16 +95,6 @@ class _WaitingLog:
     event: EventRecord
     loc: Loc
     received: float
-
-
-@dataclass(slots=True)
-class _OpenBatch:
-    """A spooled row some of whose items are in flight."""
-
-    done: bytearray
-    remaining: int
-    resolved: int = 0
-    """Items resolved since the last successful mark."""
 
 
 @dataclass(slots=True)
@@ -158,7 +156,7 @@ class Pipeline:
         self._logs: dict[SpanKey, list[_WaitingLog]] = {}
         self._log_order: deque[tuple[float, SpanKey]] = deque()
         self._waiting_logs = 0
-        self._open: dict[Table, dict[int, _OpenBatch]] = {"span_batches": {}, "log_batches": {}}
+        self._open: dict[Table, dict[int, OpenRow]] = {"span_batches": {}, "log_batches": {}}
         self._touched: dict[Table, set[int]] = {"span_batches": set(), "log_batches": set()}
         self._next_tick = 0.0
         self._unsettled_at: float | None = None
@@ -388,7 +386,7 @@ class Pipeline:
             self.counts.log_events_joined += 1
 
     def _unreadable(
-        self, table: Table, batch: StoredBatch, open_batch: _OpenBatch, exc: CodecError
+        self, table: Table, batch: StoredBatch, open_batch: OpenRow, exc: CodecError
     ) -> None:
         _logger.error("spool %s: %s row %d is unreadable and is dropped: %s",
                       self.spool.path, table, batch.seq, exc)  # fmt: skip
@@ -449,9 +447,9 @@ class Pipeline:
 
     # --- marking ------------------------------------------------------------------------------
 
-    def _open_batch(self, table: Table, batch: StoredBatch) -> _OpenBatch:
+    def _open_batch(self, table: Table, batch: StoredBatch) -> OpenRow:
         done = bytearray(batch.done.ljust((batch.count + 7) // 8, b"\0"))
-        open_batch = _OpenBatch(done, batch.count - popcount(batch.done))
+        open_batch = OpenRow(done, batch.count - popcount(batch.done))
         self._open[table][batch.seq] = open_batch
         if open_batch.remaining <= 0:  # everything resolved before a crash, row not yet deleted
             self._touched[table].add(batch.seq)
@@ -461,18 +459,7 @@ class Pipeline:
         self._resolve_all(table, (loc,))
 
     def _resolve_all(self, table: Table, locs: Sequence[Loc]) -> None:
-        opened, touched = self._open[table], self._touched[table]
-        for seq, index in locs:  # (inline: every delivered run's spans pass here)
-            open_batch = opened.get(seq)
-            if open_batch is None:  # already deleted (a location listed twice)
-                continue
-            byte, bit = index >> 3, 1 << (index & 7)
-            if open_batch.done[byte] & bit:
-                continue
-            open_batch.done[byte] |= bit
-            open_batch.remaining -= 1
-            open_batch.resolved += 1
-            touched.add(seq)
+        resolve_items(self._open[table], self._touched[table], locs)
 
     def flush_marks(self) -> None:
         """Write resolved items to the spool; on failure they are written by a later call."""

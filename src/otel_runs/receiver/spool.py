@@ -57,7 +57,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,6 +165,36 @@ class Lineages:
 
     legacy: list[tuple[bytes, bytes]]
     batches: list[bytes]
+
+
+@dataclass(slots=True)
+class OpenRow:
+    """A spooled row some of whose items are still unresolved, as its reader tracks it."""
+
+    done: bytearray
+    """The `done` bitmap as the next mark will write it."""
+    remaining: int
+    resolved: int = 0
+    """Items resolved since the last successful mark."""
+
+
+def resolve_items(
+    rows: Mapping[int, OpenRow], touched: set[int], locs: Iterable[tuple[int, int]]
+) -> None:
+    """Set the bits of `locs` ((row seq, item index)) in their open rows, each item counted
+    once; a seq no longer open (its row deleted, a location listed twice) is skipped. The seq
+    of every row changed goes into `touched`. (One loop, inline: every delivered run passes.)"""
+    for seq, index in locs:
+        row = rows.get(seq)
+        if row is None:
+            continue
+        byte, bit = index >> 3, 1 << (index & 7)
+        if row.done[byte] & bit:
+            continue
+        row.done[byte] |= bit
+        row.remaining -= 1
+        row.resolved += 1
+        touched.add(seq)
 
 
 def popcount(bitmap: bytes) -> int:

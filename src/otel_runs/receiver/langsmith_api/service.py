@@ -53,7 +53,7 @@ from otel_runs.receiver.langsmith_api.merge import (
     Ready,
     RunMerger,
 )
-from otel_runs.receiver.spool import Mark, Spool, StoredBatch, popcount
+from otel_runs.receiver.spool import Mark, OpenRow, Spool, StoredBatch, popcount, resolve_items
 from otel_runs.sinks import RunSink
 
 _logger = logging.getLogger(__name__)
@@ -76,26 +76,17 @@ _REREAD_LIMIT: Final = 1 << 32
 """Body size limit when a spooled request is read again (the door already held it to its own)."""
 
 
-@dataclass(slots=True)
-class _Row:
-    """A spooled row some of whose items are still unresolved."""
-
-    done: bytearray
-    remaining: int
-    resolved: int = 0
-
-
 class _Marks:
     """Which items of which rows are resolved, written to the spool in one transaction."""
 
     def __init__(self, spool: Spool) -> None:
         self._spool = spool
-        self._rows: dict[int, _Row] = {}
+        self._rows: dict[int, OpenRow] = {}
         self._touched: set[int] = set()
         self._flushed_at = 0.0
 
     def open(self, batch: StoredBatch) -> None:
-        row = _Row(
+        row = OpenRow(
             bytearray(batch.done.ljust((batch.count + 7) // 8, b"\0")),
             batch.count - popcount(batch.done),
         )
@@ -104,17 +95,7 @@ class _Marks:
             self._touched.add(batch.seq)
 
     def resolve(self, locs: Sequence[Loc]) -> None:
-        for seq, index in locs:
-            row = self._rows.get(seq)
-            if row is None:
-                continue
-            byte, bit = index >> 3, 1 << (index & 7)
-            if row.done[byte] & bit:
-                continue
-            row.done[byte] |= bit
-            row.remaining -= 1
-            row.resolved += 1
-            self._touched.add(seq)
+        resolve_items(self._rows, self._touched, locs)
 
     def flush(self, *, now: float | None = None) -> None:
         """Write what was resolved; on failure a later call writes it. With `now` (monotonic
@@ -402,4 +383,3 @@ class RunIntake(ForwardingLoop):
             retried=forward["retried"],
         )
         return stats
-
