@@ -40,8 +40,7 @@ def identity(record: SpanRecord, stamped: bool = True) -> Identity:
     if not stamped:
         return Identity(record.span_id, record.parent_span_id, None)
     attrs = record.attributes
-    declared = uuid_key(attrs.get(ls.SPAN_ID))
-    key = declared if declared is not None else record.span_id
+    key = run_key(record)
     forced_root = bool(as_bool(attrs.get(ls.IS_ROOT)) or as_bool(attrs.get(ls.ROOT_SPAN)))
     parent_id = uuid_key(attrs.get(ls.SPAN_PARENT_ID))
     parent = parent_id if parent_id is not None else record.parent_span_id

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from otel_runs.ids import span_id_hex, valid_span_id, valid_trace_id
+from otel_runs.ids import SPAN_ID_BITS, TRACE_ID_BITS, span_id_hex, valid_span_id, valid_trace_id
 from otel_runs.model.span_record import SpanRecord
 
 _YEAR_2000_NS = 946_684_800 * 10**9
 _YEAR_3000_NS = 32_503_680_000 * 10**9
 
 
-_TRACE_LIMIT = 1 << 128
-_SPAN_LIMIT = 1 << 64
+_TRACE_LIMIT = 1 << TRACE_ID_BITS  # the ranges valid_trace_id / valid_span_id allow
+_SPAN_LIMIT = 1 << SPAN_ID_BITS
 
 
 def problem(record: SpanRecord) -> str | None:
