@@ -113,4 +113,3 @@ def http_app(intake: Any, ingress: Any) -> Callable[[Any], Any]:
     from otel_runs.receiver.langsmith_api.routes import LangSmithApiApp
 
     return lambda otlp_app: LangSmithApiApp(intake, ingress, otlp_app)
-

@@ -84,6 +84,8 @@ class SqliteSink:
         self._timeout = timeout
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
+        self._by_key = False
+        """Whether the store finds runs by their ids' last characters (schema 3)."""
         self._closed = False
 
     def __repr__(self) -> str:
@@ -200,10 +202,11 @@ class SqliteSink:
         if self._conn is None:
             conn = _schema.connect(self.path, timeout=self._timeout, readonly=False)
             try:
-                _schema.ensure_schema(conn, self.path)
+                version = _schema.ensure_schema(conn, self.path)
             except BaseException:
                 conn.close()
                 raise
+            self._by_key = _schema.keyed(version)
             self._conn = conn
         return self._conn
 
@@ -215,22 +218,30 @@ class SqliteSink:
         for start in range(0, len(encoded), _IDS_PER_QUERY):
             chunk = encoded[start : start + _IDS_PER_QUERY]
             ids = [item.row[0] for item in chunk]
-            marks = ", ".join("?" * len(ids))
-            query = f"SELECT id FROM runs WHERE id IN ({marks})"
-            stored = [found for (found,) in conn.execute(query, ids)]
-            seen = set(stored)
-            for run_id in ids:  # stored before, or twice in this write: a duplicate
-                if run_id in seen:
+            stored = _schema.stored_rows(conn, ids, by_key=self._by_key)
+            last: dict[str, _schema.Row] = {}  # a run twice in this write: the later one wins
+            for item in chunk:
+                run_id = item.row[0]
+                if run_id in stored or run_id in last:  # stored before, or twice in this write
                     duplicates += 1
-                seen.add(run_id)
-            conn.executemany(_schema.UPSERT, [item.row for item in chunk])
-            # A run written again replaces its attachments and feedback too. Only a run stored
-            # before can have any (they are written with it): a new run's delete is skipped,
-            # ~0.6 us a run of 500-id lookups in two more tables.
+                last[run_id] = item.row
+            # A looked-up write, not an upsert: a schema 3 store has no unique index on ids
+            # (see _sqlite_schema._SCHEMA); the write lock held since BEGIN IMMEDIATE keeps the
+            # answer true until the commit.
+            conn.executemany(
+                _schema.INSERT, [row for run_id, row in last.items() if run_id not in stored]
+            )
             if stored:
+                conn.executemany(
+                    _schema.UPDATE,
+                    [(*last[run_id][1:], rowid) for run_id, rowid in stored.items()],
+                )
+                # A run written again replaces its attachments and feedback too. Only a run
+                # stored before can have any (they are written with it): a new run's delete is
+                # skipped, ~0.6 us a run of 500-id lookups in two more tables.
                 again = ", ".join("?" * len(stored))
-                conn.execute(f"DELETE FROM attachments WHERE run_id IN ({again})", stored)
-                conn.execute(f"DELETE FROM feedback WHERE run_id IN ({again})", stored)
+                conn.execute(f"DELETE FROM attachments WHERE run_id IN ({again})", list(stored))
+                conn.execute(f"DELETE FROM feedback WHERE run_id IN ({again})", list(stored))
             conn.executemany(
                 _schema.INSERT_ATTACHMENT, [a for item in chunk for a in item.attachments]
             )
@@ -248,10 +259,20 @@ def read_runs(
     """
     if limit is not None and limit < 0:
         raise ValueError(f"limit must be >= 0, not {limit}")
-    where, params = ("", ()) if trace_id is None else ("WHERE trace_id = ?", (_uuid(trace_id),))
-    query = f"SELECT data, id FROM runs {where} ORDER BY dotted_order LIMIT ?"
+    trace = None if trace_id is None else _uuid(trace_id)
+    end = -1 if limit is None else limit
+
+    def query(version: int | None) -> tuple[str, tuple[object, ...]]:
+        if trace is None:
+            return "SELECT data, id FROM runs ORDER BY dotted_order LIMIT ?", (end,)
+        where, params = _schema.trace_filter(version, trace)
+        return f"SELECT data, id FROM runs WHERE {where} ORDER BY dotted_order LIMIT ?", (
+            *params,
+            end,
+        )
+
     store = _store_path(path)
-    rows, attached = _query_runs(store, query, (*params, -1 if limit is None else limit))
+    rows, attached = _query_runs(store, query)
     runs = [_schema.decode(row[0], store) for row in rows]
     for run in runs:
         found = attached.get(str(run.id))
@@ -270,7 +291,7 @@ def read_feedback(
     where, params = ("", ()) if trace_id is None else ("WHERE trace_id = ?", (_uuid(trace_id),))
     query = f"SELECT run_id, data FROM feedback {where} ORDER BY created_at, id"
     found: dict[str, list[dict[str, Any]]] = {}
-    rows = _query(store, query, params, since=2)
+    rows = _query(store, lambda _: (query, params), since=2)
     if rows is None:
         return None
     for run_id, data in rows:
@@ -286,19 +307,23 @@ def list_traces(path: StorePath | None = None, limit: int | None = None) -> list
     """The most recent traces first (by their earliest run start); at most `limit`."""
     if limit is not None and limit < 0:
         raise ValueError(f"limit must be >= 0, not {limit}")
-    query = """
-        WITH traces AS (
-            SELECT trace_id, MIN(start_time) AS start, COUNT(*) AS runs,
-                   MIN(dotted_order) AS first
-            FROM runs GROUP BY trace_id ORDER BY start DESC, trace_id LIMIT ?
-        )
-        SELECT traces.trace_id, runs.name, traces.start, traces.runs
-        FROM traces JOIN runs
-          ON runs.trace_id = traces.trace_id AND runs.dotted_order = traces.first
-        ORDER BY traces.start DESC, traces.trace_id
-    """
+
+    def query(version: int | None) -> tuple[str, tuple[object, ...]]:
+        join = _schema.same_trace(version, "runs", "traces")
+        sql = f"""
+            WITH traces AS (
+                SELECT trace_id, MIN(start_time) AS start, COUNT(*) AS runs,
+                       MIN(dotted_order) AS first
+                FROM runs GROUP BY trace_id ORDER BY start DESC, trace_id LIMIT ?
+            )
+            SELECT traces.trace_id, runs.name, traces.start, traces.runs
+            FROM traces JOIN runs ON {join} AND runs.dotted_order = traces.first
+            ORDER BY traces.start DESC, traces.trace_id
+        """
+        return sql, (-1 if limit is None else limit,)
+
     store = _store_path(path)
-    rows = _query(store, query, (-1 if limit is None else limit,)) or []
+    rows = _query(store, query) or []
     try:
         return [
             TraceSummary(UUID(trace), str(name), parse_datetime(start), int(count))
@@ -316,9 +341,12 @@ def _uuid(value: UUID | str) -> str:
     return str(value if isinstance(value, UUID) else UUID(value.strip()))
 
 
-def _query(
-    store: Path, query: str, params: tuple[object, ...], *, since: int = 1
-) -> list[tuple[Any, ...]] | None:
+Query = Callable[[int | None], tuple[str, tuple[object, ...]]]
+"""A read-only query and its parameters, for a store of the schema version given (a store of
+schema 2 indexes whole ids, one of schema 3 their last characters: _sqlite_schema.KEY_CHARS)."""
+
+
+def _query(store: Path, query: Query, *, since: int = 1) -> list[tuple[Any, ...]] | None:
     """Rows of a read-only query; None when the store's schema predates what it reads."""
     if not store.is_file():
         raise StoreError(f"no run store at {store}")
@@ -329,13 +357,13 @@ def _query(
             _schema.check_version(version, store)
             if version is not None and version < since:
                 return None
-            return list(conn.execute(query, params).fetchall())
+            return list(conn.execute(*query(version)).fetchall())
     except sqlite3.Error as exc:
         raise StoreError(_schema.describe(exc, store, DEFAULT_TIMEOUT)) from exc
 
 
 def _query_runs(
-    store: Path, query: str, params: tuple[object, ...]
+    store: Path, query: Query
 ) -> tuple[list[tuple[Any, ...]], dict[str, dict[str, dict[str, str]]]]:
     """Rows of a runs query, and the attachments of those runs (read in one snapshot)."""
     if not store.is_file():
@@ -346,7 +374,7 @@ def _query_runs(
             version = _schema.read_version(conn)
             _schema.check_version(version, store)
             conn.execute("BEGIN")
-            rows = list(conn.execute(query, params).fetchall())
+            rows = list(conn.execute(*query(version)).fetchall())
             attached: dict[str, dict[str, dict[str, str]]] = {}
             if version is not None and version >= 2 and rows:
                 ids = [row[1] for row in rows]
