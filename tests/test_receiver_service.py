@@ -283,6 +283,21 @@ def test_the_header_project_is_kept_with_the_lineage_across_a_restart(
     assert runs["child"].unmapped["session_name"] == "team-a"  # spread from the lineage
 
 
+def test_the_header_project_is_kept_with_the_lineage_in_one_process(
+    tmp_path: Path, memory: MemorySink
+) -> None:
+    receiver = service(tmp_path, memory)
+    receiver.start()
+    receiver.accept([record(1, name="root")], project="team-a")
+    wait_until(lambda: receiver.stats()["delivered"] == 1)
+    receiver.accept([record(2, 1, name="child")])  # a later request, no project named
+    wait_until(lambda: receiver.stats()["delivered"] == 2)
+    receiver.stop()
+    runs = memory.by_name()
+    assert runs["child"].parent_run_id == runs["root"].id
+    assert runs["child"].unmapped["session_name"] == "team-a"  # as after a restart (above)
+
+
 @pytest.mark.parametrize(
     ("source", "expected"),
     [

@@ -410,10 +410,13 @@ class Pipeline:
                 continue
             if by_key.get(held.key) == key:
                 del by_key[held.key]
-            # The assembler worked the lineage out already; a project routed here changes it.
-            lineage = None if _route(run, held.project) else assembler.lineage(key)
-            if lineage is None:
+            # The assembler worked the lineage out already; a project routed here changes it,
+            # for the children still to come in this process as for those after a restart.
+            if _route(run, held.project):
                 lineage = lineage_of(run)
+                assembler.remember(key, lineage)
+            else:
+                lineage = assembler.lineage(key) or lineage_of(run)
             # Privacy before the outbox: nothing hidden reaches a sink.
             sent = hide(run) if hide is not None else run
             put(Parcel(sent, key, lineage, held.spans, held.logs, held.key[0]))
