@@ -19,6 +19,11 @@ from typing import Any, Final, Generic, TypeVar
 
 MAX_TEXTS: Final = 256
 
+_NUMBERS: Final = itertools.count()
+"""Numbers of the texts' file names, shared by every cache: a name is never given twice in a
+process, so a cache emptying itself (or a second cache of the same label) never takes another
+text's lines out of `linecache`."""
+
 Shape = TypeVar("Shape", bound=Hashable)
 Written = TypeVar("Written")
 
@@ -30,7 +35,6 @@ class CodeCache:
         self.label = label
         self.max_texts = max_texts
         self.codes: dict[str, CodeType] = {}
-        self._numbers = itertools.count()
 
     def define(self, text: str, names: dict[str, Any], function: str) -> Any:
         """Run `text` (compiled once) over `names` and return the function it defines."""
@@ -41,7 +45,7 @@ class CodeCache:
                 self.codes.clear()
                 for old in dropped:
                     linecache.cache.pop(old.co_filename, None)
-            filename = f"<otel-runs {self.label} {next(self._numbers)}>"
+            filename = f"<otel-runs {self.label} {next(_NUMBERS)}>"
             code = self.codes[text] = compile(text, filename, "exec")
             linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
         exec(code, names)  # our own text, written by the caller over these names
