@@ -256,6 +256,7 @@ def forwarding(requests: int, rounds: int) -> list[Row]:
             "ratio": rate[1] / today,
             "target": ">= 3 (throughput)",
             "spans_per_s": rate[1],
+            "round_spans_per_s": [round(r["spans_per_s"]) for r in runs[1]],
             "parse_walk_us": baseline,
             **cpu(1),
         },
@@ -267,6 +268,11 @@ def forwarding(requests: int, rounds: int) -> list[Row]:
             "ratio": paired(2, 1),
             "target": ">= 1.7 (throughput)",
             "spans_per_s": rate[2],
+            "round_spans_per_s": [round(r["spans_per_s"]) for r in runs[2]],
+            "round_ratios": [
+                round(x["spans_per_s"] / y["spans_per_s"], 3)
+                for x, y in zip(runs[2], runs[1], strict=True)
+            ],
             "vs_today": rate[2] / today,
             **cpu(2),
         },
