@@ -18,15 +18,7 @@ from otel_runs import Run, spans_to_runs
 from tests.support import frameworks as fw
 from tests.support.records import record
 
-FIXTURES = [
-    "langfuse",
-    "strands_1_62",
-    "strands_1_10",
-    "openai_agents",
-    "openlit",
-    "traceloop",
-    "smolagents",
-]
+FIXTURES = ["langfuse", "strands_1_62", "strands_1_10", "openai_agents", "openlit", "traceloop", "smolagents"]
 
 
 @pytest.mark.parametrize("name", FIXTURES)

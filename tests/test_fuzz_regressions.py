@@ -21,9 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def _replays() -> list[object]:
     cases: list[object] = []
     for name in TARGETS:
-        cases += [
-            pytest.param(name, seed, id=f"{name}-seed{i}") for i, seed in enumerate(seeds(name))
-        ]
+        cases += [pytest.param(name, seed, id=f"{name}-seed{i}") for i, seed in enumerate(seeds(name))]
         for path in sorted((CRASHERS / name).glob("*")) if (CRASHERS / name).is_dir() else []:
             cases.append(pytest.param(name, path.read_bytes(), id=f"{name}-{path.name}"))
     return cases

@@ -87,11 +87,9 @@ _anything = st.recursive(
     | st.floats(allow_nan=True, allow_infinity=True)
     | st.text()
     | st.binary(max_size=4),  # not JSON: written with str()
-    lambda inner: (
-        st.lists(inner, max_size=5)
-        | st.lists(inner, max_size=3).map(tuple)
-        | st.dictionaries(st.text() | st.integers() | st.booleans(), inner, max_size=5)
-    ),
+    lambda inner: st.lists(inner, max_size=5)
+    | st.lists(inner, max_size=3).map(tuple)
+    | st.dictionaries(st.text() | st.integers() | st.booleans(), inner, max_size=5),
     max_leaves=25,
 )
 

@@ -54,11 +54,8 @@ def test_the_sdk_pages_through_the_fake_with_its_cursors(fake: FakeLangSmithQuer
     client = Langsmith(api_key=fake.api_key, base_url=fake.url)
     got = list(
         client.runs.query(
-            project_ids=[project_id],
-            min_start_time=SINCE,
-            max_start_time=UNTIL,
-            page_size=4,
-            selects=list(SELECTS),
+            project_ids=[project_id], min_start_time=SINCE, max_start_time=UNTIL,
+            page_size=4, selects=list(SELECTS),
         )
     )
     assert sorted(run.id or "" for run in got) == sorted(run["id"] for run in source)
@@ -99,12 +96,8 @@ def test_our_requests_are_the_sdks_requests(fake: FakeLangSmithQuery) -> None:
 @pytest.mark.parametrize(
     "endpoint, base",
     [
-        pytest.param(
-            "https://api.smith.langchain.com", "https://api.smith.langchain.com", id="saas"
-        ),
-        pytest.param(
-            "https://eu.api.smith.langchain.com/", "https://eu.api.smith.langchain.com", id="slash"
-        ),
+        pytest.param("https://api.smith.langchain.com", "https://api.smith.langchain.com", id="saas"),
+        pytest.param("https://eu.api.smith.langchain.com/", "https://eu.api.smith.langchain.com", id="slash"),
         pytest.param("https://ls.example.com/api/v1", "https://ls.example.com", id="self-hosted"),
         pytest.param("https://ls.example.com/api", "https://ls.example.com", id="api"),
     ],

@@ -48,13 +48,9 @@ def multipart(*runs: dict[str, Any], extra: bytes = b"") -> bytes:
         for name, data in ((f"post.{value['id']}", value), (f"post.{value['id']}.inputs", inputs)):
             payload = orjson.dumps(data)
             out += (
-                (
-                    f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n'
-                    f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
-                ).encode()
-                + payload
-                + b"\r\n"
-            )
+                f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n'
+                f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+            ).encode() + payload + b"\r\n"
     return out + extra + f"--{BOUNDARY}--\r\n".encode()
 
 
@@ -247,9 +243,7 @@ def _span_count(collector: Collector) -> int:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        pytest.param(
-            ["--to", "jaeger"], "expected one of store, otlp-http, otlp-grpc", id="target"
-        ),
+        pytest.param(["--to", "jaeger"], "expected one of store, otlp-http, otlp-grpc", id="target"),
         pytest.param(["--to", "otlp-http"], "needs the endpoint URL", id="no-url"),
         pytest.param(["--to", "otlp-grpc", "collector:4317"], "must start with http", id="scheme"),
         pytest.param(["--to", "store", "x"], "takes no URL", id="store-url"),

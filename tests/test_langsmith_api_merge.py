@@ -205,14 +205,8 @@ def test_draining_sends_complete_runs_at_once_and_keeps_open_ones() -> None:
 def test_runs_posted_without_ids_get_them_from_their_parent() -> None:
     feed = Feed()
     root = {"id": ROOT, "name": "a", "run_type": "chain", "start_time": "2025-03-01T00:00:01Z"}
-    child = {
-        "id": CHILD,
-        "name": "b",
-        "run_type": "llm",
-        "parent_run_id": ROOT,
-        "start_time": "2025-03-01T00:00:00.5Z",
-        "end_time": END,
-    }  # skewed clock
+    child = {"id": CHILD, "name": "b", "run_type": "llm", "parent_run_id": ROOT,
+             "start_time": "2025-03-01T00:00:00.5Z", "end_time": END}  # skewed clock
     feed.add(0.0, (POST, ROOT, root), (POST, CHILD, child))  # fmt: skip
     [ready] = feed.take(0.0)
     assert ready.run["trace_id"] == ROOT
@@ -242,7 +236,9 @@ ITEMS: list[Item] = [
 
 
 @given(st.permutations(range(len(ITEMS))), st.lists(st.booleans(), min_size=5, max_size=5))
-def test_any_arrival_order_and_split_gives_the_same_run(order: list[int], cuts: list[bool]) -> None:
+def test_any_arrival_order_and_split_gives_the_same_run(
+    order: list[int], cuts: list[bool]
+) -> None:
     feed = Feed()
     rows: list[list[Item]] = [[]]
     for index, cut in zip(order, cuts, strict=True):

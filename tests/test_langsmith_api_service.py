@@ -91,11 +91,7 @@ def test_a_post_and_a_patch_in_two_requests_reach_the_sink_as_one_run(spool: Spo
     wait_until(lambda: spool.pending_run_items == 0)
     assert runs.stop(5.0)
     root, child = sink.runs[ROOT], sink.runs[CHILD]
-    assert (root.inputs, root.outputs, root.error) == (
-        {"q": ROOT},
-        {"a": ROOT},
-        "ValueError('late')",
-    )
+    assert (root.inputs, root.outputs, root.error) == ({"q": ROOT}, {"a": ROOT}, "ValueError('late')")
     assert child.parent_run_id == root.id and child.end_time is not None
     assert root.unmapped["session_name"] == "proj"
     stats = runs.stats()

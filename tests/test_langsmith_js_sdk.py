@@ -60,12 +60,9 @@ def native(send: Send) -> Iterator[FakeLangSmith]:
 @pytest.fixture(scope="module")
 def collected(send: Send, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp: Path = tmp_path_factory.mktemp("js-sdk")
-    with (
-        otlp_collector() as collector,
-        serving(
-            tmp / "runs.sqlite", "--token", TOKEN, "--to", "otlp-http", collector.url, grpc=False
-        ) as served,
-    ):
+    with otlp_collector() as collector, serving(
+        tmp / "runs.sqlite", "--token", TOKEN, "--to", "otlp-http", collector.url, grpc=False
+    ) as served:
         send(served.http_url, TOKEN)
         wait_until(lambda: served.stats(TOKEN)["langsmith_api.pending"] == 0, timeout=60)
         stats = served.stats(TOKEN)

@@ -50,12 +50,9 @@ def native() -> Iterator[FakeLangSmith]:
 def through_otel_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The same program against `otel-runs serve --to otlp-http <collector>`."""
     tmp = tmp_path_factory.mktemp("sdk-live")
-    with (
-        otlp_collector() as collector,
-        serving(
-            tmp / "runs.sqlite", "--token", "key-1", "--to", "otlp-http", collector.url, grpc=False
-        ) as served,
-    ):
+    with otlp_collector() as collector, serving(
+        tmp / "runs.sqlite", "--token", "key-1", "--to", "otlp-http", collector.url, grpc=False
+    ) as served:
         run_app(served.http_url, "key-1")
         wait_until(lambda: served.stats("key-1")["langsmith_api.pending"] == 0, timeout=60)
         stats = served.stats("key-1")

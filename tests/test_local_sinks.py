@@ -506,5 +506,6 @@ def test_sqlite_sink_refuses_a_newer_schema(tmp_path: Path) -> None:
     result = SqliteSink(path).write(runs)
     assert result == SinkResult(
         failed=5,
-        error=f"{path} has store schema {SCHEMA_VERSION + 1}; this otel-runs reads up to {SCHEMA_VERSION}",
+        error=f"{path} has store schema {SCHEMA_VERSION + 1};"
+        f" this otel-runs reads up to {SCHEMA_VERSION}",
     )

@@ -29,13 +29,7 @@ SECRET_OUT = "your balance is 9000"
 
 MESSAGES_IN = json.dumps([{"role": "user", "parts": [{"type": "text", "content": SECRET_IN}]}])
 MESSAGES_OUT = json.dumps(
-    [
-        {
-            "role": "assistant",
-            "parts": [{"type": "text", "content": SECRET_OUT}],
-            "finish_reason": "stop",
-        }
-    ]
+    [{"role": "assistant", "parts": [{"type": "text", "content": SECRET_OUT}], "finish_reason": "stop"}]
 )
 LLM: dict[str, AttributeValue] = {
     g.OPERATION_NAME: "chat", g.REQUEST_MODEL: "gpt-4o-mini", g.USAGE_INPUT_TOKENS: 10,

@@ -486,9 +486,7 @@ def test_past_the_byte_bound_new_spans_are_dropped_counted_and_logged(
     stats = processor.exporter.stats()
     assert stats["queue_dropped"] >= 50
     assert stats["delivered"] == 100 - stats["queue_dropped"] == len(sink.runs)
-    assert [r.message for r in caplog.records].count(
-        caplog.records[0].message
-    ) == 1  # once a minute
+    assert [r.message for r in caplog.records].count(caplog.records[0].message) == 1  # once a minute
     assert "queue full" in caplog.records[0].message
 
 

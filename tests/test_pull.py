@@ -110,12 +110,8 @@ def test_a_project_is_pulled_whole_through_the_documented_query(
     assert first["project_ids"] == [project_id]
     assert first["page_size"] == 500
     assert first["min_start_time"].startswith("2000-01-01T00:00:00")  # never the 1-day default
-    assert datetime.fromisoformat(first["max_start_time"]) > datetime.now(timezone.utc) - timedelta(
-        minutes=5
-    )
-    assert {"ID", "NAME", "RUN_TYPE", "INPUTS", "OUTPUTS", "DOTTED_ORDER", "PARENT_RUN_IDS"} <= set(
-        first["selects"]
-    )
+    assert datetime.fromisoformat(first["max_start_time"]) > datetime.now(timezone.utc) - timedelta(minutes=5)
+    assert {"ID", "NAME", "RUN_TYPE", "INPUTS", "OUTPUTS", "DOTTED_ORDER", "PARENT_RUN_IDS"} <= set(first["selects"])
     for before, after in itertools.pairwise(queries):
         assert after.body["cursor"] == before.cursor_out
         assert {k: v for k, v in after.body.items() if k != "cursor"} == first
@@ -140,10 +136,7 @@ def test_the_window_and_a_workspace_are_sent_and_a_self_hosted_url_works(
         body = fake.query_requests()[0].body
     assert body["min_start_time"] == "2026-03-02T09:30:05.000000+00:00"
     assert body["max_start_time"] == "2026-03-02T09:30:10.000000+00:00"
-    low, high = (
-        datetime(2026, 3, 2, 9, 30, 5, tzinfo=timezone.utc),
-        datetime(2026, 3, 2, 9, 30, 10, tzinfo=timezone.utc),
-    )
+    low, high = datetime(2026, 3, 2, 9, 30, 5, tzinfo=timezone.utc), datetime(2026, 3, 2, 9, 30, 10, tzinfo=timezone.utc)
     inside = [r for r in source if low <= datetime.fromisoformat(r["start_time"]) <= high]
     assert 0 < len(inside) < len(source)
     assert_same_runs([Run.from_dict(line) for line in lines(out)], inside)
@@ -168,13 +161,7 @@ def test_rate_limits_server_errors_and_dropped_connections_are_retried(
     assert "\r" in err and "300 runs" in err  # the progress bar's last state
     queries = fake.query_requests()
     assert [(r.page, r.status) for r in queries] == [
-        (1, 200),
-        (2, 429),
-        (2, 503),
-        (2, 200),
-        (3, -1),
-        (3, 429),
-        (3, 200),
+        (1, 200), (2, 429), (2, 503), (2, 200), (3, -1), (3, 429), (3, 200)
     ]
     assert queries[2].received_at - queries[1].answered_at >= 0.95  # Retry-After: 1
     assert 0.55 <= queries[6].received_at - queries[5].answered_at < 5  # retry-after-ms: 600
@@ -194,13 +181,11 @@ def test_a_pull_that_keeps_failing_stops_and_the_same_command_resumes_it(
     assert "503" in err and "stopped after 2 pages" in err and "resumes" in err
     queries = fake.query_requests()
     assert len(lines(out)) == 240
-    assert {line["id"] for line in lines(out)} == {
-        i for r in queries if r.status == 200 for i in r.ids
-    }
+    assert {line["id"] for line in lines(out)} == {i for r in queries if r.status == 200 for i in r.ids}
 
     fake.clear_faults()
     assert pull(fake, *command) == 0
-    resumed = fake.query_requests()[len(queries) :]
+    resumed = fake.query_requests()[len(queries):]
     assert [r.page for r in resumed] == [3]  # from the checkpoint's cursor, not page 1
     assert resumed[0].body["cursor"] == queries[1].cursor_out
     assert_same_runs([Run.from_dict(line) for line in lines(out)], source)
@@ -210,7 +195,7 @@ def test_a_pull_that_keeps_failing_stops_and_the_same_command_resumes_it(
     assert "already complete" in capsys.readouterr().err
     assert len(fake.query_requests()) == len(queries) + 1
     assert pull(fake, *command, "--restart") == 0
-    assert [r.page for r in fake.query_requests()[len(queries) + 1 :]] == [1, 2, 3]
+    assert [r.page for r in fake.query_requests()[len(queries) + 1:]] == [1, 2, 3]
     assert_same_runs([Run.from_dict(line) for line in lines(out)], source)
 
 
@@ -252,10 +237,7 @@ def test_runs_that_cannot_be_read_are_reported_and_the_others_pulled(
 
 
 def test_an_unknown_project_or_key_is_one_clear_error(
-    fake: FakeLangSmithQuery,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    fake: FakeLangSmithQuery, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "runs.jsonl"
     assert pull(fake, "--project", "nope", "-o", out) == 1
@@ -299,9 +281,7 @@ def test_the_fake_refuses_what_the_documented_api_refuses(fake: FakeLangSmithQue
     assert status({**good, "page": 2}) == 422
     assert status({**good, "filter": 'eq(run_type, "llm")'}) == 422
     first = httpx.post(url, json=good, headers=key).json()
-    assert (
-        set(first) == {"items", "next_cursor"} and [set(i) for i in first["items"]] == [{"id"}] * 2
-    )
+    assert set(first) == {"items", "next_cursor"} and [set(i) for i in first["items"]] == [{"id"}] * 2
     cursor = first["next_cursor"]
     assert status({**good, "cursor": cursor}) == 200
     assert status({**good, "cursor": cursor[:-1] + ("0" if cursor[-1] != "0" else "1")}) == 400
@@ -312,9 +292,7 @@ def test_the_fake_refuses_what_the_documented_api_refuses(fake: FakeLangSmithQue
     last_day = httpx.post(url, json=window, headers=key).json()["items"]
     assert len(everything) == 6 and len(last_day) == 0
     # Without selects a run is only its id.
-    assert httpx.post(
-        url, json={**window, "min_start_time": "2000-01-01T00:00:00Z"}, headers=key
-    ).json()["items"][0].keys() == {"id"}
+    assert httpx.post(url, json={**window, "min_start_time": "2000-01-01T00:00:00Z"}, headers=key).json()["items"][0].keys() == {"id"}
 
 
 # --- interrupted for real: kill -9 --------------------------------------------------------------
@@ -336,9 +314,7 @@ def _kill_when_a_page_is_half_written(
     the output holds more than the checkpoint says (a page written in part, the checkpoint
     not yet moved). Returns "torn" if the output still held more than the checkpoint after
     the kill, "clean" if the checkpoint had just moved, "finished" if the pull ended first."""
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         while process.poll() is None:
             pages, offset = _progress(checkpoint)
@@ -465,10 +441,7 @@ def _export(tmp_path: Path, runs: list[dict[str, Any]], *, format_version: str) 
         "session_id": (pa.string(), lambda r: session),
         "trace_id": (pa.string(), lambda r: r["trace_id"]),
         "parent_run_id": (pa.string(), lambda r: r.get("parent_run_id")),
-        "parent_run_ids": (
-            pa.list_(pa.string()),
-            lambda r: [r["parent_run_id"]] if r.get("parent_run_id") else [],
-        ),
+        "parent_run_ids": (pa.list_(pa.string()), lambda r: [r["parent_run_id"]] if r.get("parent_run_id") else []),
         "reference_example_id": (pa.string(), lambda r: None),
         "name": (pa.string(), lambda r: r["name"]),
         "run_type": (pa.string(), lambda r: r["run_type"]),
@@ -488,18 +461,9 @@ def _export(tmp_path: Path, runs: list[dict[str, Any]], *, format_version: str) 
         "total_tokens": (pa.int64(), lambda r: r.get("total_tokens")),
         "prompt_tokens": (pa.int64(), lambda r: r.get("prompt_tokens")),
         "completion_tokens": (pa.int64(), lambda r: r.get("completion_tokens")),
-        "total_cost": (
-            pa.float64(),
-            lambda r: None if r.get("total_cost") is None else float(r["total_cost"]),
-        ),
-        "prompt_cost": (
-            pa.float64(),
-            lambda r: None if r.get("prompt_cost") is None else float(r["prompt_cost"]),
-        ),
-        "completion_cost": (
-            pa.float64(),
-            lambda r: None if r.get("completion_cost") is None else float(r["completion_cost"]),
-        ),
+        "total_cost": (pa.float64(), lambda r: None if r.get("total_cost") is None else float(r["total_cost"])),
+        "prompt_cost": (pa.float64(), lambda r: None if r.get("prompt_cost") is None else float(r["prompt_cost"])),
+        "completion_cost": (pa.float64(), lambda r: None if r.get("completion_cost") is None else float(r["completion_cost"])),
         "first_token_time": (time_type, lambda r: when(r.get("first_token_time"))),
     }
     runs_dir = "resource=runs" if aware else "runs"
@@ -508,9 +472,7 @@ def _export(tmp_path: Path, runs: list[dict[str, Any]], *, format_version: str) 
         began = datetime.fromisoformat(run["start_time"])
         by_day.setdefault(f"year={began.year}/month={began.month}/day={began.day}", []).append(run)
     for day, day_runs in by_day.items():
-        folder = (
-            root / "export_id=e1" / f"tenant_id={tenant}" / f"session_id={session}" / runs_dir / day
-        )
+        folder = root / "export_id=e1" / f"tenant_id={tenant}" / f"session_id={session}" / runs_dir / day
         folder.mkdir(parents=True)
         for part in range(2):  # two files a day, several row groups each
             chunk = day_runs[part::2]
@@ -565,7 +527,7 @@ def test_a_parquet_file_with_a_bad_row_reports_it_and_pulls_the_rest(
 
 
 def test_kill_9_during_a_parquet_pull_and_the_resumed_pull_has_every_run_once(
-    tmp_path: Path,
+    tmp_path: Path
 ) -> None:
     source = agent_traces(2000)
     root = _export(tmp_path, source, format_version="v1")
@@ -573,9 +535,7 @@ def test_kill_9_during_a_parquet_pull_and_the_resumed_pull_has_every_run_once(
     command = [sys.executable, "-m", "otel_runs.cli", "pull", "--parquet", str(root),
                "-o", str(out), "--to", "runs", "--page-size", "1000"]  # fmt: skip
 
-    _pull_until_done_killing_mid_page(
-        command, out, tmp_path / "runs.jsonl.checkpoint", dict(os.environ)
-    )
+    _pull_until_done_killing_mid_page(command, out, tmp_path / "runs.jsonl.checkpoint", dict(os.environ))
 
     got = [Run.from_dict(line) for line in lines(out)]
     assert len(got) == len(source)

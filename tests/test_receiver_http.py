@@ -314,10 +314,7 @@ def test_a_request_with_too_many_spans_gets_413_and_nothing_is_stored(json_body:
         assert f"more than {spans - 1} spans" in message
         assert intake.records == []
     with running_receiver(intake, limits=Limits(max_request_spans=spans), grpc=False) as receiver:
-        assert (
-            httpx.post(f"{receiver.http_url}/v1/traces", content=body, headers=headers).status_code
-            == 200
-        )
+        assert httpx.post(f"{receiver.http_url}/v1/traces", content=body, headers=headers).status_code == 200
     assert len(intake.records) == spans
 
 

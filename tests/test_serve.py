@@ -195,11 +195,15 @@ def test_every_wire_stores_the_runs_spans_to_runs_makes(tmp_path: Path, openai_u
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])
-def test_stats_counts_what_the_receiver_did(tmp_path: Path, openai_url: str, workers: str) -> None:
+def test_stats_counts_what_the_receiver_did(
+    tmp_path: Path, openai_url: str, workers: str
+) -> None:
     spans = _agent_spans(openai_url)
     spans += _stamped_traces(6)  # traces for both workers
     store = tmp_path / "runs.sqlite"
-    with serving(store, "--token", "s3cret", "--workers", workers, grpc=False, env=FAST) as served:
+    with serving(
+        store, "--token", "s3cret", "--workers", workers, grpc=False, env=FAST
+    ) as served:
         stats_url = f"{served.http_url}/stats"
         auth = {"authorization": "Bearer s3cret"}
         assert httpx.get(stats_url, timeout=10).status_code == 401
@@ -379,6 +383,8 @@ class _Stream:
                     continue
                 if response.status_code == 200:
                     self.acked.append(index)
+
+
 
 
 @pytest.mark.parametrize(

@@ -72,7 +72,9 @@ def case_names() -> list[str]:
     names += [
         f"support/strategies/{s}/{i:02d}" for s, n in EXAMPLE_STRATEGIES.items() for i in range(n)
     ]
-    names += [f"generated/g{i:03d}/{p}" for i in range(corpus.GROUPS) for p in generated_paths(i)]
+    names += [
+        f"generated/g{i:03d}/{p}" for i in range(corpus.GROUPS) for p in generated_paths(i)
+    ]
     return names
 
 

@@ -91,16 +91,14 @@ def main(argv: list[str] | None = None) -> int:
     catalogue = keys.catalogue()
     examples = draw_examples()
     inputs = Inputs(catalogue, examples)
-    writer = Writer(
-        {
-            "format": FORMAT,
-            "written_by": "python -m tests.oracle.record",
-            "genai_prices": prices_version(),
-            "environment": environment(),
-            "catalogue": catalogue.to_json(),
-            "examples": examples,
-        }
-    )
+    writer = Writer({
+        "format": FORMAT,
+        "written_by": "python -m tests.oracle.record",
+        "genai_prices": prices_version(),
+        "environment": environment(),
+        "catalogue": catalogue.to_json(),
+        "examples": examples,
+    })
     runs = 0
     for name in case_names():
         found = case(name, inputs)

@@ -29,7 +29,7 @@ def value_from_json(data: Any) -> AttributeValue:
     if isinstance(data, list):
         return [value_from_json(v) for v in data]
     if isinstance(data, dict):
-        ((tag, inner),) = data.items()
+        (tag, inner), = data.items()
         if tag == "bytes":
             return bytes.fromhex(inner)
         if tag == "tuple":

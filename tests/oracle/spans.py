@@ -76,8 +76,8 @@ def genai_chat(d: Draw) -> Body:
     if d.chance(0.3):
         a[g.USAGE_CACHE_READ_INPUT_TOKENS] = d.pick(v.CACHE_TOKENS)
     if d.chance(0.15):
-        a[d.pick((g.USAGE_CACHE_CREATION_INPUT_TOKENS, g.USAGE_CACHE_WRITE_INPUT_TOKENS))] = d.pick(
-            v.CACHE_TOKENS
+        a[d.pick((g.USAGE_CACHE_CREATION_INPUT_TOKENS, g.USAGE_CACHE_WRITE_INPUT_TOKENS))] = (
+            d.pick(v.CACHE_TOKENS)
         )
     if d.chance(0.2):
         a[g.USAGE_REASONING_OUTPUT_TOKENS] = d.pick(v.REASONING_TOKENS)

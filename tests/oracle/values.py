@@ -36,20 +36,9 @@ ANSWERS: Final = (
     "I booked a table for two at 19:00.",
 )
 PHRASES: Final = (
-    "sunny",
-    "rain tomorrow",
-    "What should I wear in London?",
-    "search result 3 of 10",
-    "refund approved",
-    "account balance: 12.40 EUR",
-    "{",
-    "null",
-    "a,b",
-    '"quoted"',
-    "Zürich café naïve 東京 🙂",
-    "line one\nline two",
-    "tab\tseparated",
-    "<b>markup</b>",
+    "sunny", "rain tomorrow", "What should I wear in London?", "search result 3 of 10",
+    "refund approved", "account balance: 12.40 EUR", "{", "null", "a,b", "\"quoted\"",
+    "Zürich café naïve 東京 🙂", "line one\nline two", "tab\tseparated", "<b>markup</b>",
 )
 SYSTEM_PROMPTS: Final = ("You are a terse weather assistant.", "Answer in one sentence.")
 TOOLS: Final = ("get_weather", "search_docs", "lookup_order", "calculator", "book_table")

@@ -63,9 +63,7 @@ REQUIRED = ("id", "name", "run_type", "start_time", "trace_id", "dotted_order")
 GO_LAYOUT = "20060102T150405.000000Z"
 """The fixed-width layout the server parses segment times with (6 fractional digits)."""
 
-_PART_NAME = re.compile(
-    r"^(?P<event>[a-z]+)\.(?P<id>[0-9a-fA-F-]{36})(?:\.(?P<field>[A-Za-z0-9_-]+))?$"
-)
+_PART_NAME = re.compile(r"^(?P<event>[a-z]+)\.(?P<id>[0-9a-fA-F-]{36})(?:\.(?P<field>[A-Za-z0-9_-]+))?$")
 _MEDIA_TYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$")
 _RUN_PATH = re.compile(r"^/runs/(?P<id>[0-9a-fA-F-]{36})$")
 _SEGMENT_TIME = re.compile(r"^(\d{8})T(\d{6})(\d*)Z$")
@@ -484,9 +482,7 @@ def ops_from_parts(parts: list[Part]) -> Ops:
                 raise Rejected(400, f"attachment part {part.name!r} has no name")
             media = _content_type(part.headers["content-type"])[0]
             if not _MEDIA_TYPE.match(media):
-                raise Rejected(
-                    400, f"attachment part {part.name!r}: invalid content type {media!r}"
-                )
+                raise Rejected(400, f"attachment part {part.name!r}: invalid content type {media!r}")
             ops.attachments.append((run_id, field_name, media, part.data))
             continue
         if _content_type(part.headers["content-type"])[0] != "application/json":
@@ -716,7 +712,9 @@ def validate_feedback(feedback: Any, *, multipart: bool) -> None:
     if feedback.get("run_id") is None and feedback.get("session_id") is None:
         raise Rejected(422, "feedback needs a run_id, or a session_id for project feedback")
     score = feedback.get("score")
-    if score is not None and (not isinstance(score, (int, float)) or not math.isfinite(score)):
+    if score is not None and (
+        not isinstance(score, (int, float)) or not math.isfinite(score)
+    ):
         raise Rejected(422, f"feedback: score must be a number or a boolean, got {score!r}")
     for name in ("created_at", "modified_at", "start_time"):
         value = feedback.get(name)

@@ -148,11 +148,7 @@ def v2_run(run: dict[str, Any], project_id: str) -> dict[str, Any]:
     segments = str(run["dotted_order"]).split(".")
     status = run.get("status") or ("error" if run.get("error") else "success")
     events = [
-        {
-            "name": event.get("name"),
-            "time": _rfc3339(event.get("time")),
-            "kwargs": event.get("kwargs"),
-        }
+        {"name": event.get("name"), "time": _rfc3339(event.get("time")), "kwargs": event.get("kwargs")}
         for event in run.get("events") or []
     ]
     shown: dict[str, Any] = {
@@ -187,9 +183,9 @@ def v2_run(run: dict[str, Any], project_id: str) -> dict[str, Any]:
         "prompt_cost": _number(run.get("prompt_cost")),
         "completion_cost": _number(run.get("completion_cost")),
         "total_cost": _number(run.get("total_cost")),
-        "latency_seconds": None
-        if run.get("end_time") is None
-        else (_time(str(run["end_time"])) - _time(str(run["start_time"]))).total_seconds(),
+        "latency_seconds": None if run.get("end_time") is None else (
+            _time(str(run["end_time"])) - _time(str(run["start_time"]))
+        ).total_seconds(),
         "metadata": (run.get("extra") or {}).get("metadata"),
         "inputs_preview": json.dumps(run.get("inputs"))[:100],
         "share_url": None,
@@ -350,7 +346,9 @@ class FakeLangSmithQuery:
         cursor = self._cursor(body, following) if following < len(runs) else None
         request.cursor_out = cursor
         request.ids = [run["id"] for run in chunk]
-        items = [{name.lower(): run.get(name.lower()) for name in selects} for run in chunk]
+        items = [
+            {name.lower(): run.get(name.lower()) for name in selects} for run in chunk
+        ]
         return 200, {"items": items, "next_cursor": cursor}, {}
 
     def _matching(self, body: dict[str, Any]) -> tuple[list[dict[str, Any]], int, list[str]]:
@@ -491,7 +489,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._answer(request, *answer)
 
-    def _answer(self, request: Request, status: int, body: Any, headers: dict[str, str]) -> None:
+    def _answer(
+        self, request: Request, status: int, body: Any, headers: dict[str, str]
+    ) -> None:
         request.status = status
         request.message = str(body.get("detail", "")) if isinstance(body, dict) else ""
         request.answered_at = time.monotonic()

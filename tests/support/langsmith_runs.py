@@ -71,11 +71,8 @@ def agent_traces(count: int, *, seed: int = 7, start: datetime = BASE) -> list[d
             },
             "events": [
                 {"name": "start", "time": _iso(llm_start)},
-                {
-                    "name": "new_token",
-                    "time": _iso(llm_start + timedelta(milliseconds=120)),
-                    "kwargs": {"token": str(2 * number)},
-                },
+                {"name": "new_token", "time": _iso(llm_start + timedelta(milliseconds=120)),
+                 "kwargs": {"token": str(2 * number)}},
             ],
             "tags": [],
             "trace_id": root_id,

@@ -113,3 +113,4 @@ def http_app(intake: Any, ingress: Any) -> Callable[[Any], Any]:
     from otel_runs.receiver.langsmith_api.routes import LangSmithApiApp
 
     return lambda otlp_app: LangSmithApiApp(intake, ingress, otlp_app)
+

@@ -248,3 +248,4 @@ SERIALIZED_SIGNATURE: Final = "gen_ai.serialized.signature"
 """Signature of the serialized object (langsmith SDK exporter)."""
 SERIALIZED_DOC: Final = "gen_ai.serialized.doc"
 """Docstring of the serialized object (langsmith SDK exporter)."""
+

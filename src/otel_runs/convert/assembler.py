@@ -191,7 +191,9 @@ class TraceAssembler:
         expired = now - self.ttl_s
         # Only the top of a waiting subtree becomes an orphan root; its descendants follow it.
         tops = [
-            key for key, item in waiting.items() if key not in ready and item.parent not in waiting
+            key
+            for key, item in waiting.items()
+            if key not in ready and item.parent not in waiting
         ]
         orphans = [k for k in tops if flush or waiting[k].since <= expired]
         if len(ready) + len(tops) < len(waiting):

@@ -70,6 +70,7 @@ def cap(value: Any, limit: int = MAX_VALUE_CHARS) -> Any:
     return value
 
 
+
 SPAN_NAME: Final = "span_name"
 """Original span name, when it differs from the run's name."""
 EVENT_TIMES: Final = "event_times_unix_nano"

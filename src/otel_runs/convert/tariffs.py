@@ -152,7 +152,9 @@ def _probe(model: str, provider_id: str | None, day: str) -> Tariff | None:
         start = at_base.get(key) or 0
         slopes = tuple((after.get(key) or 0) - start for after in moved)
         offset = start - sum(s * b for s, b in zip(slopes, base, strict=True))
-        units.append(_Unit(price, unit.per, unit.dimensions.get("direction"), offset, slopes))
+        units.append(
+            _Unit(price, unit.per, unit.dimensions.get("direction"), offset, slopes)
+        )
     return Tariff(tuple(units), model, provider_id, day)
 
 

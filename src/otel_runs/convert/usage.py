@@ -68,7 +68,9 @@ def _from_attributes(v: SpanView, plan: Plan) -> Usage:
     return _with_details(v, plan, usage)
 
 
-def _from_uncontested(v: SpanView, plan: Plan, direct: tuple[tuple[str, str, str], ...]) -> Usage:
+def _from_uncontested(
+    v: SpanView, plan: Plan, direct: tuple[tuple[str, str, str], ...]
+) -> Usage:
     """`_from_attributes` for a shape whose every usage path has one key (`Plan.token_direct`)."""
     usage: Usage = {}
     attrs = v.attrs

@@ -116,3 +116,5 @@ def usage_for_ingest(usage: dict[str, Any], *, keep_costs: bool) -> dict[str, An
     if keep_costs:
         return dict(usage)
     return {key: value for key, value in usage.items() if key not in COST_KEYS}
+
+

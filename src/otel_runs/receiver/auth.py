@@ -37,7 +37,9 @@ class BearerAuth:
         if token is not None:
             token = token.strip()
             if not token:
-                raise ConfigError(f"{where} is empty: give a token, or leave it unset for no auth")
+                raise ConfigError(
+                    f"{where} is empty: give a token, or leave it unset for no auth"
+                )
             self._token = token.encode()
 
     @classmethod

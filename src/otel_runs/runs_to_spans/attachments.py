@@ -110,3 +110,4 @@ def listed(attachments: Mapping[str, Mapping[str, str]], used: set[str]) -> str 
         if name not in used
     ]
     return dumps(rest) if rest else None
+

@@ -215,7 +215,9 @@ class RunMerger:
         if drain:
             return ready, dropped
         expired = now - self.ttl_s
-        while self._by_age and (self._by_age[0][0] <= expired or len(self._open) > self.max_open):
+        while self._by_age and (
+            self._by_age[0][0] <= expired or len(self._open) > self.max_open
+        ):
             first_seen, run_id = self._by_age.popleft()
             entry = self._open.get(run_id)
             if entry is None or entry.first_seen != first_seen:
