@@ -1,6 +1,7 @@
 """The SQLite store's two layouts: schema 3 (new stores) finds runs and traces by the last 8
 characters of their ids; schema 2 (stores made before) by whole ids. Both are written and read
-by the same code, through their own indexes, with the same answers."""
+by the same code, through their own indexes, with the same answers; `otel-runs upgrade-store`
+takes a store from 2 to 3, under a writer already connected too."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from typing import Any
 import pytest
 
 from otel_runs import Run
+from otel_runs.cli import main
+from otel_runs.errors import StoreError
 from otel_runs.sinks import SinkResult
 from otel_runs.sinks import _sqlite_schema as schema
-from otel_runs.sinks.sqlite import SqliteSink, list_traces, read_runs
+from otel_runs.sinks.sqlite import SqliteSink, list_traces, read_runs, upgrade_store
 from tests.support.agent_spans import agent_runs
 
 _SCHEMA_2_RUNS = (
@@ -102,7 +105,7 @@ def test_both_layouts_store_and_read_the_same_runs(
         _assert_indexed(conn, statements)
 
 
-def _assert_indexed(conn: sqlite3.Connection, statements: list[str]) -> None:
+def _assert_indexed(conn: sqlite3.Connection, statements: list[str], *, least: int = 8) -> None:
     """Every statement that looks runs up went through an index, none read the whole table."""
     checked = 0
     for statement in statements:
@@ -115,7 +118,7 @@ def _assert_indexed(conn: sqlite3.Connection, statements: list[str]) -> None:
             plan = _plan(conn, text)
             assert "SEARCH runs USING" in plan and "SCAN runs" not in plan, (text, plan)
             checked += 1
-    assert checked >= 8  # the lookups of three writes, an update, three traces read, the list
+    assert checked >= least  # (by default: three writes' lookups, an update, 3 traces, the list)
 
 
 def _plan(conn: sqlite3.Connection, statement: str) -> str:
@@ -151,3 +154,70 @@ def test_runs_whose_ids_share_their_keys_stay_apart(tmp_path: Path) -> None:
         str(r.trace_id) for r in (*runs, *twins) if r.parent_run_id is None
     )
     assert {t.run_count for t in list_traces(path)} == {5}
+
+
+def _everything(path: Path) -> tuple[object, ...]:
+    """What the readers answer about a store: every run, each trace's runs, the trace list."""
+    runs = read_runs(path)
+    traces = {
+        str(trace_id): [run.to_dict() for run in read_runs(path, trace_id=trace_id)]
+        for trace_id in {run.trace_id for run in runs}
+    }
+    return [run.to_dict() for run in runs], traces, list_traces(path)
+
+
+def test_upgrade_store_rewrites_a_schema_2_store_in_schema_3(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _store(tmp_path, "schema 2")
+    sink = SqliteSink(path)
+    assert sink.write(agent_runs(3)) == SinkResult(stored=15)
+    sink.close()
+    before = _everything(path)
+
+    assert main(["upgrade-store", "--store", str(path)]) == 0
+    assert capsys.readouterr().out == f"{path}: schema 2 -> 3 (15 runs)\n"
+    assert _version(path) == 3
+    with closing(sqlite3.connect(path)) as conn:
+        made = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'runs'"))
+    fresh = tmp_path / "fresh.sqlite"
+    SqliteSink(fresh).write(agent_runs(1))
+    with closing(sqlite3.connect(fresh)) as conn:
+        new = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'runs'"))
+    made["runs"] = made["runs"].replace('"runs"', "runs", 1)  # (how ALTER TABLE RENAME puts it)
+    assert made == new  # the same table and indexes as a store made new (no whole-id index)
+    assert _everything(path) == before
+
+    assert upgrade_store(path) == (3, 0)
+    assert main(["upgrade-store", "--store", str(path)]) == 0
+    assert capsys.readouterr().out == f"{path}: already schema 3\n"
+
+
+def test_a_writer_open_during_an_upgrade_follows_the_new_layout(
+    tmp_path: Path, statements: list[str]
+) -> None:
+    path = _store(tmp_path, "schema 2")
+    runs = agent_runs(2)
+    sink = SqliteSink(path)
+    assert sink.write(runs[:5]) == SinkResult(stored=5)  # connected to a schema 2 store
+    assert upgrade_store(path) == (2, 5)
+    statements.clear()
+    assert sink.write(runs) == SinkResult(stored=5, duplicates=5)
+    sink.close()
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("SELECT count(*), count(DISTINCT id) FROM runs").fetchone() == (10, 10)
+        _assert_indexed(conn, statements, least=2)  # its lookup and its update
+
+
+def test_upgrade_store_refuses_what_is_not_a_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(StoreError, match="no run store at"):
+        upgrade_store(tmp_path / "missing.sqlite")
+    other = tmp_path / "other.sqlite"
+    with closing(sqlite3.connect(other)) as conn:
+        conn.execute("CREATE TABLE notes (text TEXT)")
+    assert main(["upgrade-store", "--store", str(other)]) == 1
+    assert "is not an otel-runs store" in capsys.readouterr().err
+    with closing(sqlite3.connect(other)) as conn:
+        assert [name for (name,) in conn.execute("SELECT name FROM sqlite_master")] == ["notes"]

@@ -7,6 +7,7 @@
     otel-runs convert INPUT [-o OUT] [--to TARGET]      runs files <-> OTLP files or endpoints
     otel-runs pull --project NAME -o OUT [--to TARGET]  a LangSmith project (or --parquet
                                                         export files) to runs or OTLP
+    otel-runs upgrade-store [--store PATH]              an older store rewritten in schema 3
 
 The store is `--store`, else `$OTEL_RUNS_STORE`, else `otel-runs.sqlite` in the working
 directory. Expected failures (missing store or trace, unreadable file) print one line on
@@ -21,7 +22,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from otel_runs.cli import convert, pull, runs, serve, traces, tree
+from otel_runs.cli import convert, pull, runs, serve, traces, tree, upgrade_store
 from otel_runs.cli._common import PROG, CommandError
 from otel_runs.errors import OtelRunsError
 
@@ -57,6 +58,6 @@ def _parser() -> argparse.ArgumentParser:
         prog=PROG, description="Look at the LangSmith runs otel-runs stored locally."
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    for module in (tree, runs, traces, serve, convert, pull):
+    for module in (tree, runs, traces, serve, convert, pull, upgrade_store):
         module.register(commands)
     return parser

@@ -31,8 +31,9 @@ _logger = logging.getLogger(__name__)
 SCHEMA_VERSION: Final = 3
 """Version a new store is created with; a store with a newer one is refused. A store of schema
 1 is migrated to 2 by its first writer (attachments and feedback get their own tables); a
-store of schema 2 keeps its layout (3 differs only in how runs are indexed, and changing that
-means rewriting the whole table), and is read and written through its own indexes."""
+store of schema 2 keeps its layout, read and written through its own indexes, until
+`upgrade` (`otel-runs upgrade-store`) rewrites its runs table: 3 differs only in how runs are
+indexed, and a writer should not rewrite a whole table unasked."""
 
 KEY_CHARS: Final = 8
 """Schema 3 finds a run by the last 8 characters of its id, and a trace by the last 8 of its
@@ -40,15 +41,13 @@ trace id: the hex digits of the span id's low 32 bits for span-derived ids, rand
 and uuid7 alike (whose first characters are a timestamp, and whose run ids from OTel begin
 with the same 19 characters `00000000-0000-0000-`). The full ids are compared after the key."""
 
-_SCHEMA: Final = (
-    "CREATE TABLE schema_version (version INTEGER NOT NULL)",
-    # Runs found by short keys, not by their 36-character ids. Random ids spread every write
-    # batch over the whole of an index, so a batch of 10,000 runs rewrites nearly every leaf
-    # page of it (to the WAL, and again at the checkpoint): the fewer and smaller the entries'
-    # pages, the less a batch writes. Into a store growing to 204,800 runs in batches of
-    # 10,000: 12.7 -> 7.4 KiB written per run (schema 2 -> 3). The id's uniqueness is kept by
-    # the writer, which looks every id up before it writes (`SqliteSink._upsert`).
-    """CREATE TABLE runs (
+# Runs found by short keys, not by their 36-character ids. Random ids spread every write batch
+# over the whole of an index, so a batch of 10,000 runs rewrites nearly every leaf page of it
+# (to the WAL, and again at the checkpoint): the fewer and smaller the entries' pages, the less
+# a batch writes. Into a store growing to 204,800 runs in batches of 10,000: 12.7 -> 7.4 KiB
+# written per run (schema 2 -> 3). The id's uniqueness is kept by the writer, which looks every
+# id up before it writes (`SqliteSink._upsert`).
+_RUNS_TABLE: Final = """CREATE TABLE runs (
         id TEXT NOT NULL,
         trace_id TEXT NOT NULL,
         dotted_order TEXT NOT NULL,
@@ -59,12 +58,19 @@ _SCHEMA: Final = (
         status TEXT,
         project TEXT,
         data TEXT NOT NULL
-    )""",
+    )"""
+_RUNS_INDEXES: Final = (
     f"CREATE INDEX runs_by_id ON runs (substr(id, -{KEY_CHARS}))",
     # By trace alone: a trace's runs are few, and sorting them by dotted_order when read costs
     # less than keeping ~100 characters of dotted_order per run in the index.
     f"CREATE INDEX runs_by_trace ON runs (substr(trace_id, -{KEY_CHARS}))",
     "CREATE INDEX runs_by_start ON runs (start_time)",
+)
+
+_SCHEMA: Final = (
+    "CREATE TABLE schema_version (version INTEGER NOT NULL)",
+    _RUNS_TABLE,
+    *_RUNS_INDEXES,
 )
 """A new store (schema 3)."""
 
@@ -179,6 +185,39 @@ def ensure_schema(conn: sqlite3.Connection, path: Path) -> int:
     return version
 
 
+def upgrade(conn: sqlite3.Connection, path: Path) -> tuple[int, int]:
+    """Bring a store to the current schema in one write transaction: (schema before, runs
+    moved). Schema 1 or 2 -> 3 rewrites the runs table with schema 3's indexes (rowids and
+    rows unchanged); the other tables stay. Raises StoreError for a file that is not an
+    otel-runs store or has a newer schema."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        before = check_version(read_version(conn), path)
+        moved = 0
+        if before < SCHEMA_VERSION:
+            if before < 2:
+                _migrate_1_to_2(conn, path)
+            columns = ", ".join(COLUMNS)
+            conn.execute(_RUNS_TABLE.replace("CREATE TABLE runs", "CREATE TABLE runs_3", 1))
+            moved = conn.execute(
+                f"INSERT INTO runs_3 (rowid, {columns}) SELECT rowid, {columns} FROM runs"
+            ).rowcount
+            conn.execute("DROP TABLE runs")  # (its indexes with it)
+            conn.execute("ALTER TABLE runs_3 RENAME TO runs")
+            for statement in _RUNS_INDEXES:
+                conn.execute(statement)
+            conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    if before < SCHEMA_VERSION:  # the rewrite went through the WAL whole: give its space back
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        _logger.info("run store %s: schema %d -> %d (%d runs)", path, before, SCHEMA_VERSION, moved)
+    return before, moved
+
+
 def keyed(version: int | None) -> bool:
     """Whether a store of `version` finds runs and traces by their ids' last characters."""
     return version is not None and version >= 3
@@ -245,14 +284,15 @@ def _migrate_1_to_2(conn: sqlite3.Connection, path: Path) -> None:
     _logger.info("run store %s: schema 1 -> 2 (%d runs)", path, moved)
 
 
-def check_version(version: int | None, path: Path) -> None:
-    """Raise StoreError unless `version` is one this code reads."""
+def check_version(version: int | None, path: Path) -> int:
+    """`version`, or StoreError unless it is one this code reads."""
     if version is None:
         raise StoreError(f"{path} is not an otel-runs store (no schema_version table)")
     if version > SCHEMA_VERSION:
         raise StoreError(
             f"{path} has store schema {version}; this otel-runs reads up to {SCHEMA_VERSION}"
         )
+    return version
 
 
 def read_version(conn: sqlite3.Connection) -> int | None:

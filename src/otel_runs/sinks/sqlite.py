@@ -86,6 +86,8 @@ class SqliteSink:
         self._conn: sqlite3.Connection | None = None
         self._by_key = False
         """Whether the store finds runs by their ids' last characters (schema 3)."""
+        self._cookie = -1
+        """SQLite's schema cookie when `_by_key` was read (it changes with any table's DDL)."""
         self._closed = False
 
     def __repr__(self) -> str:
@@ -156,6 +158,7 @@ class SqliteSink:
             conn = self._connection()
             conn.execute("BEGIN IMMEDIATE")
             opened = True
+            self._check_layout(conn)
             stored, duplicates = self._upsert(conn, rows)
         except (sqlite3.Error, StoreError) as exc:
             if opened:
@@ -207,8 +210,17 @@ class SqliteSink:
                 conn.close()
                 raise
             self._by_key = _schema.keyed(version)
+            self._cookie = conn.execute("PRAGMA schema_version").fetchone()[0]
             self._conn = conn
         return self._conn
+
+    def _check_layout(self, conn: sqlite3.Connection) -> None:
+        """Read the store's layout again if its schema changed since (`upgrade_store` run by
+        another process while this one writes); in the write transaction, so it holds."""
+        cookie = conn.execute("PRAGMA schema_version").fetchone()[0]
+        if cookie != self._cookie:
+            self._by_key = _schema.keyed(_schema.read_version(conn))
+            self._cookie = cookie
 
     def _upsert(
         self, conn: sqlite3.Connection, encoded: Sequence[_schema.Encoded]
@@ -247,6 +259,25 @@ class SqliteSink:
             )
             conn.executemany(_schema.INSERT_FEEDBACK, [f for item in chunk for f in item.feedback])
         return len(encoded) - duplicates, duplicates
+
+
+def upgrade_store(path: StorePath | None = None) -> tuple[int, int]:
+    """Bring a store made by an older otel-runs to the current schema: (schema before, runs
+    moved); (3, 0) for a store already current. A store of schema 1 or 2 gets its runs table
+    rewritten with schema 3's smaller indexes, in one transaction (it needs free disk about the
+    size of that table, and holds the store's write lock meanwhile: writers wait, readers go
+    on; ~56 us a run). The file keeps its size: the old table's pages are reused by later
+    writes. Raises StoreError when the store is missing, locked past the timeout or not an
+    otel-runs store."""
+    store = _store_path(path)
+    if not store.is_file():
+        raise StoreError(f"no run store at {store}")
+    try:
+        conn = _schema.connect(store, timeout=DEFAULT_TIMEOUT, readonly=False)
+        with closing(conn):
+            return _schema.upgrade(conn, store)
+    except sqlite3.Error as exc:
+        raise StoreError(_schema.describe(exc, store, DEFAULT_TIMEOUT)) from exc
 
 
 def read_runs(
