@@ -221,3 +221,19 @@ def test_upgrade_store_refuses_what_is_not_a_store(
     assert "is not an otel-runs store" in capsys.readouterr().err
     with closing(sqlite3.connect(other)) as conn:
         assert [name for (name,) in conn.execute("SELECT name FROM sqlite_master")] == ["notes"]
+
+
+def test_upgrade_store_takes_a_schema_1_store_through_2(tmp_path: Path) -> None:
+    path = tmp_path / "runs.sqlite"
+    runs = agent_runs(1)
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        for statement in _SCHEMA_2_RUNS:
+            conn.execute(statement)
+        conn.execute("INSERT INTO schema_version VALUES (1)")
+        conn.executemany(schema.INSERT, [schema.encode(run).row for run in runs])
+    assert upgrade_store(path) == (1, 5)
+    assert _version(path) == 3
+    assert [run.to_dict() for run in read_runs(path)] == [run.to_dict() for run in runs]
+    with closing(sqlite3.connect(path)) as conn:
+        tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
+    assert {"attachments", "feedback", "runs_by_id"} <= tables
