@@ -238,7 +238,7 @@ class SqliteSink:
                     duplicates += 1
                 last[run_id] = item.row
             # A looked-up write, not an upsert: a schema 3 store has no unique index on ids
-            # (see _sqlite_schema._SCHEMA); the write lock held since BEGIN IMMEDIATE keeps the
+            # (see _sqlite_schema._RUNS_TABLE); the write lock held since BEGIN IMMEDIATE keeps the
             # answer true until the commit.
             conn.executemany(
                 _schema.INSERT, [row for run_id, row in last.items() if run_id not in stored]
