@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -161,28 +162,35 @@ def connect(path: Path, *, timeout: float, readonly: bool) -> sqlite3.Connection
         raise
 
 
+@contextmanager
+def _write_transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction (the write lock taken at once): committed when the block ends,
+    rolled back if it raised."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
 def ensure_schema(conn: sqlite3.Connection, path: Path) -> int:
     """Create the schema if the file has none; refuse a newer schema. One write transaction.
     Returns the store's schema version (a store of schema 2 stays 2)."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with _write_transaction(conn):
         version = read_version(conn)
         if version is None:
             for statement in (*_SCHEMA, *_SCHEMA_2):
                 conn.execute(statement)
             conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
             _logger.debug("created run store %s (schema %d)", path, SCHEMA_VERSION)
-            version = SCHEMA_VERSION
-        else:
-            check_version(version, path)
-            if version < 2:
-                _migrate_1_to_2(conn, path)
-                version = 2
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    return version
+            return SCHEMA_VERSION
+        if check_version(version, path) < 2:
+            _migrate_1_to_2(conn, path)
+            return 2
+        return version
 
 
 def upgrade(conn: sqlite3.Connection, path: Path) -> tuple[int, int]:
@@ -190,31 +198,24 @@ def upgrade(conn: sqlite3.Connection, path: Path) -> tuple[int, int]:
     moved). Schema 1 or 2 -> 3 rewrites the runs table with schema 3's indexes (rowids and
     rows unchanged); the other tables stay. Raises StoreError for a file that is not an
     otel-runs store or has a newer schema."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with _write_transaction(conn):
         before = check_version(read_version(conn), path)
-        moved = 0
-        if before < SCHEMA_VERSION:
-            if before < 2:
-                _migrate_1_to_2(conn, path)
-            columns = ", ".join(COLUMNS)
-            conn.execute(_RUNS_TABLE.replace("CREATE TABLE runs", "CREATE TABLE runs_3", 1))
-            moved = conn.execute(
-                f"INSERT INTO runs_3 (rowid, {columns}) SELECT rowid, {columns} FROM runs"
-            ).rowcount
-            conn.execute("DROP TABLE runs")  # (its indexes with it)
-            conn.execute("ALTER TABLE runs_3 RENAME TO runs")
-            for statement in _RUNS_INDEXES:
-                conn.execute(statement)
-            conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    if before < SCHEMA_VERSION:  # the rewrite went through the WAL whole: give its space back
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        _logger.info("run store %s: schema %d -> %d (%d runs)", path, before, SCHEMA_VERSION, moved)
+        if before == SCHEMA_VERSION:
+            return before, 0
+        if before < 2:
+            _migrate_1_to_2(conn, path)
+        columns = ", ".join(COLUMNS)
+        conn.execute(_RUNS_TABLE.replace("CREATE TABLE runs", "CREATE TABLE runs_3", 1))
+        moved: int = conn.execute(
+            f"INSERT INTO runs_3 (rowid, {columns}) SELECT rowid, {columns} FROM runs"
+        ).rowcount
+        conn.execute("DROP TABLE runs")  # (its indexes with it)
+        conn.execute("ALTER TABLE runs_3 RENAME TO runs")
+        for statement in _RUNS_INDEXES:
+            conn.execute(statement)
+        conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the rewrite went through the WAL whole
+    _logger.info("run store %s: schema %d -> %d (%d runs)", path, before, SCHEMA_VERSION, moved)
     return before, moved
 
 

@@ -23,8 +23,8 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
-from contextlib import closing
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -270,14 +270,8 @@ def upgrade_store(path: StorePath | None = None) -> tuple[int, int]:
     writes. Raises StoreError when the store is missing, locked past the timeout or not an
     otel-runs store."""
     store = _store_path(path)
-    if not store.is_file():
-        raise StoreError(f"no run store at {store}")
-    try:
-        conn = _schema.connect(store, timeout=DEFAULT_TIMEOUT, readonly=False)
-        with closing(conn):
-            return _schema.upgrade(conn, store)
-    except sqlite3.Error as exc:
-        raise StoreError(_schema.describe(exc, store, DEFAULT_TIMEOUT)) from exc
+    with _opened(store, readonly=False) as conn:
+        return _schema.upgrade(conn, store)
 
 
 def read_runs(
@@ -293,7 +287,7 @@ def read_runs(
     trace = None if trace_id is None else _uuid(trace_id)
     end = -1 if limit is None else limit
 
-    def query(version: int | None) -> tuple[str, tuple[object, ...]]:
+    def query(version: int) -> tuple[str, tuple[object, ...]]:
         if trace is None:
             return "SELECT data, id FROM runs ORDER BY dotted_order LIMIT ?", (end,)
         where, params = _schema.trace_filter(version, trace)
@@ -339,7 +333,7 @@ def list_traces(path: StorePath | None = None, limit: int | None = None) -> list
     if limit is not None and limit < 0:
         raise ValueError(f"limit must be >= 0, not {limit}")
 
-    def query(version: int | None) -> tuple[str, tuple[object, ...]]:
+    def query(version: int) -> tuple[str, tuple[object, ...]]:
         join = _schema.same_trace(version, "runs", "traces")
         sql = f"""
             WITH traces AS (
@@ -372,56 +366,56 @@ def _uuid(value: UUID | str) -> str:
     return str(value if isinstance(value, UUID) else UUID(value.strip()))
 
 
-Query = Callable[[int | None], tuple[str, tuple[object, ...]]]
+Query = Callable[[int], tuple[str, tuple[object, ...]]]
 """A read-only query and its parameters, for a store of the schema version given (a store of
 schema 2 indexes whole ids, one of schema 3 their last characters: _sqlite_schema.KEY_CHARS)."""
 
 
-def _query(store: Path, query: Query, *, since: int = 1) -> list[tuple[Any, ...]] | None:
-    """Rows of a read-only query; None when the store's schema predates what it reads."""
+@contextmanager
+def _opened(store: Path, *, readonly: bool) -> Iterator[sqlite3.Connection]:
+    """A connection to an existing store, closed after; its SQLite errors become one clear
+    StoreError line."""
     if not store.is_file():
         raise StoreError(f"no run store at {store}")
     try:
-        conn = _schema.connect(store, timeout=DEFAULT_TIMEOUT, readonly=True)
-        with closing(conn):
-            version = _schema.read_version(conn)
-            _schema.check_version(version, store)
-            if version is not None and version < since:
-                return None
-            return list(conn.execute(*query(version)).fetchall())
+        with closing(_schema.connect(store, timeout=DEFAULT_TIMEOUT, readonly=readonly)) as conn:
+            yield conn
     except sqlite3.Error as exc:
         raise StoreError(_schema.describe(exc, store, DEFAULT_TIMEOUT)) from exc
+
+
+def _query(store: Path, query: Query, *, since: int = 1) -> list[tuple[Any, ...]] | None:
+    """Rows of a read-only query; None when the store's schema predates what it reads."""
+    with _opened(store, readonly=True) as conn:
+        version = _schema.check_version(_schema.read_version(conn), store)
+        if version < since:
+            return None
+        return list(conn.execute(*query(version)).fetchall())
 
 
 def _query_runs(
     store: Path, query: Query
 ) -> tuple[list[tuple[Any, ...]], dict[str, dict[str, dict[str, str]]]]:
-    """Rows of a runs query, and the attachments of those runs (read in one snapshot)."""
-    if not store.is_file():
-        raise StoreError(f"no run store at {store}")
-    try:
-        conn = _schema.connect(store, timeout=DEFAULT_TIMEOUT, readonly=True)
-        with closing(conn):
-            version = _schema.read_version(conn)
-            _schema.check_version(version, store)
-            conn.execute("BEGIN")
-            rows = list(conn.execute(*query(version)).fetchall())
-            attached: dict[str, dict[str, dict[str, str]]] = {}
-            if version is not None and version >= 2 and rows:
-                ids = [row[1] for row in rows]
-                for start in range(0, len(ids), _IDS_PER_QUERY):
-                    chunk = ids[start : start + _IDS_PER_QUERY]
-                    marks = ", ".join("?" * len(chunk))
-                    for run_id, name, mime, data in conn.execute(
-                        "SELECT run_id, name, mime_type, data FROM attachments"
-                        f" WHERE run_id IN ({marks}) ORDER BY rowid",
-                        chunk,
-                    ):
-                        attached.setdefault(run_id, {})[name] = {
-                            "mime_type": mime,
-                            "content": base64.b64encode(data).decode("ascii"),
-                        }
-            conn.execute("COMMIT")
-            return rows, attached
-    except sqlite3.Error as exc:
-        raise StoreError(_schema.describe(exc, store, DEFAULT_TIMEOUT)) from exc
+    """Rows of a runs query, and the attachments of those runs (read in one snapshot, with the
+    schema version the query was chosen by)."""
+    with _opened(store, readonly=True) as conn:
+        conn.execute("BEGIN")
+        version = _schema.check_version(_schema.read_version(conn), store)
+        rows = list(conn.execute(*query(version)).fetchall())
+        attached: dict[str, dict[str, dict[str, str]]] = {}
+        if version >= 2 and rows:
+            ids = [row[1] for row in rows]
+            for start in range(0, len(ids), _IDS_PER_QUERY):
+                chunk = ids[start : start + _IDS_PER_QUERY]
+                marks = ", ".join("?" * len(chunk))
+                for run_id, name, mime, data in conn.execute(
+                    "SELECT run_id, name, mime_type, data FROM attachments"
+                    f" WHERE run_id IN ({marks}) ORDER BY rowid",
+                    chunk,
+                ):
+                    attached.setdefault(run_id, {})[name] = {
+                        "mime_type": mime,
+                        "content": base64.b64encode(data).decode("ascii"),
+                    }
+        conn.execute("COMMIT")
+        return rows, attached
