@@ -26,6 +26,14 @@ validation, partitioning, spool append) and the workers (spool read, assembly, c
 store writes, marks); with one worker the one process does both. And the cores the server got:
 its CPU time over the wall time (on a machine shared with other work, less than it could use).
 
+Beside each round, the machine's own ceiling for a second process: our conversion code
+(`RunExporter` on the reference spans, into a serializing null sink) run in one process, then in
+two at once, nothing else running; the two's rates summed over the one's. Two cores that do not
+slow each other read 2.0. On the AMD host of session 13 twelve such pairs read 1.35x-2.63x,
+median 1.87x (twelve more, back to back on a quiet machine: 1.83x-2.08x, median 1.97x): the
+host's speed moves by tens of percent within a minute, which is why every ratio here is paired
+by round and the median taken.
+
 Rows and targets (issue 13, "Cores"): `--workers 1` >= 3x today's rate, today's rate being the
 4,981 spans/s main sustained before the conversion engine (docs/benchmarks.md), scaled by this
 run's baseline (protobuf parse + field walk, 8.1 us per span then) so a slower machine is not
@@ -36,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import marshal
+import multiprocessing
 import os
 import re
 import shutil
@@ -54,8 +63,9 @@ from urllib.parse import urlsplit
 import httpx
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from bench.common import Reidentifier, Row
+from bench.common import NullSink, Reidentifier, Row, finished_spans
 from bench.receiver import PROTOBUF_TYPE, _cpu_s, baseline_us, payload
+from otel_runs import RunExporter
 
 WORKERS: Final = (1, 2)
 SENDERS: Final = 2
@@ -203,6 +213,45 @@ def _measure(workers: int, files: list[Path], spans: int, workdir: Path) -> dict
     }
 
 
+# --- the machine's ceiling ---------------------------------------------------------------------
+
+_CEILING_SPANS: Final = 2_000
+_CEILING_PASSES: Final = 15
+"""~30,000 spans converted per process: ~1 s of one core."""
+
+
+def _convert_rate(start: Any, rates: Any, passes: int) -> None:
+    """Child: convert the reference spans, timed from the shared start; put spans/s on rates."""
+    spans = finished_spans(_CEILING_SPANS)
+    exporter = RunExporter(NullSink())
+    exporter.export(spans)  # plans compiled, prices cached: the steady state is measured
+    start.wait()
+    began = time.perf_counter()
+    for _ in range(passes):
+        for index in range(0, len(spans), 512):
+            exporter.export(spans[index : index + 512])
+    rates.put(len(spans) * passes / (time.perf_counter() - began))
+    exporter.shutdown()
+
+
+def two_process_scaling(passes: int = _CEILING_PASSES) -> float:
+    """Conversion throughput of two processes at once over one alone (2.0: no loss)."""
+    fork = multiprocessing.get_context("fork")
+    rates = fork.Queue()
+    measured: list[float] = []
+    for count in (1, 2):
+        start = fork.Barrier(count)
+        children = [
+            fork.Process(target=_convert_rate, args=(start, rates, passes)) for _ in range(count)
+        ]
+        for child in children:
+            child.start()
+        measured.append(sum(float(rates.get(timeout=_TIMEOUT_S)) for _ in children))
+        for child in children:
+            child.join()
+    return measured[1] / measured[0]
+
+
 # --- the run ----------------------------------------------------------------------------------
 
 
@@ -213,6 +262,7 @@ def forwarding(requests: int, rounds: int) -> list[Row]:
     spans = requests * per_request
     bodies = _fresh_ids(body, requests)
     base: list[float] = []
+    ceiling: list[float] = []
     runs: dict[int, list[dict[str, float]]] = {w: [] for w in WORKERS}
     with tempfile.TemporaryDirectory(prefix="otel-runs-fwd-") as tmp:
         files = []
@@ -223,6 +273,8 @@ def forwarding(requests: int, rounds: int) -> list[Row]:
         del bodies
         for round_index in range(rounds):
             base.append(baseline_us(body, 20))
+            # (a smoke run, a few requests, converts once: it proves the code runs)
+            ceiling.append(two_process_scaling(1 if requests < 100 else _CEILING_PASSES))
             for workers in WORKERS:
                 workdir = Path(tmp) / f"r{round_index}w{workers}"
                 workdir.mkdir()
@@ -274,6 +326,8 @@ def forwarding(requests: int, rounds: int) -> list[Row]:
                 for x, y in zip(runs[2], runs[1], strict=True)
             ],
             "vs_today": rate[2] / today,
+            "machine_scaling": statistics.median(ceiling),
+            "round_machine_scaling": [round(value, 3) for value in ceiling],
             **cpu(2),
         },
     ]
@@ -296,6 +350,9 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
             f" (target {row['target']})  CPU us/span: front end {row['front_cpu_us']:.1f},"
             f" workers {row['workers_cpu_us']:.1f}; {row['cores']:.2f} cores used"
         )
+    if rows:
+        print(f"the machine's ceiling: two processes convert {rows[1]['machine_scaling']:.2f}x"
+              " what one does")  # fmt: skip
     return rows
 
 
