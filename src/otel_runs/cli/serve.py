@@ -1,14 +1,15 @@
 """`otel-runs serve`: receive OTLP traces over HTTP and gRPC, spool them, forward them as runs.
 
     otel-runs serve [--host 127.0.0.1] [--http-port 4318] [--grpc-port 4317] [--store PATH]
-                    [--workers N]
+                    [--workers N|auto]
 
 A port of 0 turns that protocol off; `auto` lets the OS pick a free one. Runs go to `--store`
 (a SQLite file), or to LangSmith with `--langsmith`; with neither, to LangSmith when
 `LANGSMITH_API_KEY` is set, else to `$OTEL_RUNS_STORE` or `./otel-runs.sqlite`. Once listening
 it prints one line, `otel-runs serve: ready http=HOST:PORT grpc=HOST:PORT runs=... spool=...
 auth=on|off projects=any|span|header|none workers=N`. `--workers N` (N >= 2) converts and
-stores in N worker processes, one partition of the trace ids each (1, the default: in this one).
+stores in N worker processes, one partition of the trace ids each (1, the default: in this one;
+`auto`: as many as the cores this process may use, CPU quota included).
 Listening beyond loopback without a bearer token
 is refused unless `--insecure` is given. A startup failure (a port in use, a spool in use)
 prints one line naming what and where, stops what was started, and exits 1. SIGTERM or SIGINT
@@ -31,6 +32,8 @@ from typing import Final
 from otel_runs.cli import serve_langsmith
 from otel_runs.cli._common import PROG, CommandError, Subcommands, add_store_option
 from otel_runs.receiver.auth import TOKEN_ENV, BearerAuth
+from otel_runs.receiver.cores import AUTO as WORKERS_AUTO
+from otel_runs.receiver.cores import Workers
 from otel_runs.receiver.limits import (
     DEFAULT_GRACE_S,
     DEFAULT_GRPC_PORT,
@@ -110,12 +113,11 @@ def register(commands: Subcommands) -> None:
     )
     parser.add_argument(
         "--workers",
-        type=positive_int,
-        metavar="N",
+        type=workers_arg,
+        metavar="N|auto",
         help="processes that convert and store runs: 1 is this one; 2 or more are worker "
-        "processes, each for its own share of the traces (use the machine's cores; default: $"
-        + ENV_WORKERS
-        + ", else 1)",
+        "processes, each for its own share of the traces; auto: the cores this process may use,"
+        " CPU quota included (default: $" + ENV_WORKERS + ", else 1)",
     )
     parser.add_argument(
         "--max-request-mib",
@@ -161,6 +163,13 @@ def port(text: str) -> int | None:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"not a port (0-65535 or {AUTO}): {text!r}")
     return value or None
+
+
+def workers_arg(text: str) -> Workers:
+    """argparse type: a whole number > 0, or "auto"."""
+    if text.strip().lower() == WORKERS_AUTO:
+        return WORKERS_AUTO
+    return positive_int(text)
 
 
 def positive_int(text: str) -> int:

@@ -41,8 +41,9 @@ from otel_runs.errors import ConfigError
 from otel_runs.exporter import ENV_MAX_WAITING, ENV_TTL, keep_from_env
 from otel_runs.model.span_record import SpanRecord
 from otel_runs.privacy import Privacy
-from otel_runs.receiver import projects, settings
+from otel_runs.receiver import cores, projects, settings
 from otel_runs.receiver.codec import encode_log_events, encode_spans
+from otel_runs.receiver.cores import Workers
 from otel_runs.receiver.forwarder import FIRST_BACKOFF_S
 from otel_runs.receiver.forwarding import Forwarding
 from otel_runs.receiver.intake import LogEvent, SpoolFullError, SpoolUnavailableError
@@ -69,7 +70,8 @@ class ReceiverService:
     - `workers`: `OTEL_RUNS_WORKERS`, default 1: processes that convert and store. 1 is this
       one (a thread); 2 or more are worker processes, each with its own partition of the trace
       ids and its own sink from `sink_factory` (which, as `keep` and `privacy`, must then be
-      picklable: importable by name, no lambdas).
+      picklable: importable by name, no lambdas). "auto": the cores this process may use,
+      CPU quota included (receiver/cores.py).
     - `spool_path`: `OTEL_RUNS_SPOOL`, default `otel-runs-spool.sqlite` in the working dir.
     - `max_spool_bytes`: `OTEL_RUNS_SPOOL_MAX_BYTES`, default 1 GiB (at least 1 MiB).
     - `synchronous`: `OTEL_RUNS_SPOOL_SYNC`, "full" (default) or "normal".
@@ -99,7 +101,7 @@ class ReceiverService:
         sink: RunSink | None = None,
         *,
         sink_factory: Callable[[], RunSink] | None = None,
-        workers: int | None = None,
+        workers: Workers | None = None,
         spool_path: str | os.PathLike[str] | None = None,
         max_spool_bytes: int | None = None,
         synchronous: Synchronous | None = None,
@@ -118,7 +120,7 @@ class ReceiverService:
     ) -> None:
         if max_outbox_runs < 1 or (sink_batch_size is not None and sink_batch_size < 1):
             raise ConfigError("max_outbox_runs and sink_batch_size must be at least 1")
-        worker_count = int(number("workers", workers, settings.ENV_WORKERS, 1.0, minimum=1.0))
+        worker_count = cores.worker_count(workers)
         if sink is not None and (sink_factory is not None or worker_count > 1):
             raise ConfigError(
                 "worker processes make their own sinks: give sink_factory (a picklable callable)"
