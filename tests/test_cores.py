@@ -129,4 +129,4 @@ def test_serve_workers_auto_starts_one_per_usable_core(tmp_path: Path) -> None:
 def test_serve_refuses_a_worker_count_that_is_neither(tmp_path: Path) -> None:
     done = serve(tmp_path, "--workers", "many")
     assert done.returncode == 2
-    assert "--workers: not a number > 0: 'many'" in done.stderr
+    assert "--workers: not a number > 0 or auto: 'many'" in done.stderr

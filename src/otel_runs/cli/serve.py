@@ -169,7 +169,10 @@ def workers_arg(text: str) -> Workers:
     """argparse type: a whole number > 0, or "auto"."""
     if text.strip().lower() == WORKERS_AUTO:
         return WORKERS_AUTO
-    return positive_int(text)
+    try:
+        return positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"not a number > 0 or {WORKERS_AUTO}: {text!r}") from None
 
 
 def positive_int(text: str) -> int:
