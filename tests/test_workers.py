@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import os
 import signal
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -93,6 +94,12 @@ def test_worker_processes_make_the_runs_one_process_makes(tmp_path: Path) -> Non
     assert (stats["accepted"], stats["converted"], stats["delivered"]) == (60, 60, 60)
     assert (stats["log_events_joined"], stats["pending"], stats["spooled_bytes"]) == (24, 0, 0)
     assert stats["waited"] > 0 and stats["worker_restarts"] == 0
+    # Each worker's own figures: its partition's spans, accepted, converted and delivered.
+    mine = Counter(partition_of(r.trace_id, 2) for r in records)
+    for part in (0, 1):
+        own = [stats[f"worker{part}_{name}"] for name in ("accepted", "converted", "delivered")]
+        assert own == [mine[part]] * 3
+        assert (stats[f"worker{part}_waiting"], stats[f"worker{part}_restarts"]) == (0, 0)
 
 
 def test_a_killed_worker_is_started_again_and_every_accepted_span_becomes_its_run(
@@ -115,6 +122,7 @@ def test_a_killed_worker_is_started_again_and_every_accepted_span_becomes_its_ru
     assert service.stop(10.0)
     assert stored(tmp_path) == expected(spans)  # none lost, none changed, none doubled
     assert stats["worker_restarts"] == 1
+    assert (stats["worker0_restarts"], stats["worker1_restarts"]) == (1, 0)  # the victim's
     # What the killed process counted before its last answer is kept: the sum covers every run.
     assert stats["delivered"] + stats["duplicates"] >= len(records)
 

@@ -50,7 +50,7 @@ from otel_runs.receiver.intake import LogEvent, SpoolFullError, SpoolUnavailable
 from otel_runs.receiver.partitions import resplit, split
 from otel_runs.receiver.projects import ProjectFrom
 from otel_runs.receiver.spool import Spool, Synchronous
-from otel_runs.receiver.worker_pool import WorkerPool
+from otel_runs.receiver.worker_pool import WorkerPool, worker_prefix
 from otel_runs.receiver.worker_process import WorkerSettings, forwarding_over
 from otel_runs.sinks import RunSink
 from otel_runs.value_limits import cap_event_values, cap_span_values
@@ -224,6 +224,10 @@ class ReceiverService:
             "refused_full": 0,
             "refused_unavailable": 0,
         }
+        # With worker processes, the spans accepted for each partition too, by worker.
+        parts = range(worker_count) if worker_count > 1 else range(0)
+        self._accepted_names = {part: worker_prefix(part) + "accepted" for part in parts}
+        self._counts.update(dict.fromkeys(self._accepted_names.values(), 0))
 
     # --- Intake -------------------------------------------------------------------------------
 
@@ -256,7 +260,10 @@ class ReceiverService:
         rows = [(part, self._encoded_spans(group), len(group)) for part, group in groups.items()]
         with self._counting_refusals():
             self._spool.append_rows("span_batches", rows, project or None)
-        self._count("accepted", len(records))
+        with self._state:
+            self._counts["accepted"] += len(records)
+            for part, group in groups.items() if self._accepted_names else ():
+                self._counts[self._accepted_names[part]] += len(group)
         self._wake(groups)
 
     def _encoded_spans(self, records: list[SpanRecord]) -> bytes:
@@ -388,7 +395,10 @@ class ReceiverService:
         that never become runs), `resent` (a span read again before its run was delivered),
         `unreadable`. Sink: `delivered`, `duplicates`, `failed` (refused for good), `retried`
         (sends that left runs to retry). Log events: `log_events_joined`, `log_events_unjoined`,
-        `log_events_waiting`.
+        `log_events_waiting`. With worker processes, also `worker_restarts`, and per worker k:
+        `worker<k>_accepted` (spans spooled for its partition), `_converted`, `_delivered`,
+        `_failed`, `_waiting`, `_outbox` and `_restarts`: accepted minus converted is roughly
+        what it has still to read (less spans held for their parent or never runs).
         """
         with self._state:
             stats = dict(self._counts)

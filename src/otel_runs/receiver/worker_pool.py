@@ -8,9 +8,10 @@ and starts it again: after 1 s, doubling to 30 s while it keeps dying within a m
 is lost meanwhile: the dead worker's spans stay in the spool until a worker delivers them, and
 its partition's requests are still accepted and spooled.
 
-- `counts()` asks every worker for its counters (`Forwarding.counts`) and sums them; the
-  counters of a worker's earlier processes are kept, so a restart does not send them back to
-  zero (what a killed process counted after its last answer is not known).
+- `counts()` asks every worker for its counters (`Forwarding.counts`) and sums them, and gives
+  each worker's own too; the counters of a worker's earlier processes are kept, so a restart
+  does not send them back to zero (what a killed process counted after its last answer is not
+  known).
 - `stop(deadline, drain)` asks every worker to stop (draining or not) and waits for each until
   the deadline and a grace; one that does not answer is killed (safe: the spool holds its work).
 - A worker's process gets the spool's lock descriptor: as long as any worker lives, no other
@@ -48,6 +49,13 @@ _MAX_BACKOFF_S: Final = 30.0
 _STABLE_S: Final = 60.0
 """A worker that ran this long before dying is restarted after the first backoff again."""
 _ASK_TIMEOUT_S: Final = 5.0
+PER_WORKER: Final = ("converted", "delivered", "failed", "waiting", "outbox")
+"""Each worker's own figures in `counts()`, beside the sums."""
+
+
+def worker_prefix(part: int) -> str:
+    """How `/stats` names one worker's own figures: `worker0_delivered`, ..."""
+    return f"worker{part}_"
 
 
 class _Worker:
@@ -260,22 +268,28 @@ class WorkerPool:
 
     def counts(self) -> dict[str, int]:
         """The workers' counters summed (with those of their earlier processes), and their
-        gauges summed."""
+        gauges summed; then each worker's own `PER_WORKER` figures and restarts, as
+        `worker<k>_<name>`, so a partition that falls behind or a worker that keeps dying
+        shows."""
         number = next(self._numbers)
         asked = [(w, w.ask_counts(number)) for w in self._workers]
         deadline = time.monotonic() + _ASK_TIMEOUT_S
         total = dict.fromkeys((*GAUGES, *COUNTERS), 0)
+        own: dict[str, int] = {}
         for worker, answer in asked:
             try:
                 counts = answer.result(max(deadline - time.monotonic(), 0.0))
             except futures.TimeoutError:
                 counts = None
             current = counts if counts is not None else worker.last
-            for name in GAUGES:
-                total[name] += current.get(name, 0)
-            for name in COUNTERS:
-                total[name] += worker.retired[name] + current.get(name, 0)
-        return total
+            mine = {name: current.get(name, 0) for name in GAUGES}
+            mine.update((name, worker.retired[name] + current.get(name, 0)) for name in COUNTERS)
+            for name, value in mine.items():
+                total[name] += value
+            prefix = worker_prefix(worker.part)
+            own.update((prefix + name, mine[name]) for name in PER_WORKER)
+            own[prefix + "restarts"] = worker.restarts
+        return total | own
 
     def stop(self, deadline: float, *, drain: bool) -> bool:
         """Ask every worker to stop by `deadline` (time.monotonic); True when every one said it
