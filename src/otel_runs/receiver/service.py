@@ -262,8 +262,9 @@ class ReceiverService:
             self._spool.append_rows("span_batches", rows, project or None)
         with self._state:
             self._counts["accepted"] += len(records)
-            for part, group in groups.items() if self._accepted_names else ():
-                self._counts[self._accepted_names[part]] += len(group)
+            if self._accepted_names:
+                for part, group in groups.items():
+                    self._counts[self._accepted_names[part]] += len(group)
         self._wake(groups)
 
     def _encoded_spans(self, records: list[SpanRecord]) -> bytes:
