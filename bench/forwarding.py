@@ -26,6 +26,10 @@ validation, partitioning, spool append) and the workers (spool read, assembly, c
 store writes, marks); with one worker the one process does both. And the cores the server got:
 its CPU time over the wall time (on a machine shared with other work, less than it could use).
 
+With two workers, how far apart they finished: from the first worker's last run stored to the
+other's (`GET /stats` gives each worker's own `delivered`), the end of a burst where one worker
+runs alone on a machine with an idle core.
+
 Beside each round, the machine's own ceiling for a second process: our conversion code
 (`RunExporter` on the reference spans, into a serializing null sink) run in one process, then in
 two at once, nothing else running; the two's rates summed over the one's. Two cores that do not
@@ -188,10 +192,15 @@ def _measure(workers: int, files: list[Path], spans: int, workdir: Path) -> dict
         senders = _Senders(f"{base}/v1/traces", files)
         pids = [server.pid, *_children(server.pid)]
         before = [_cpu_s(pid) or 0.0 for pid in pids]
+        polls: list[tuple[float, dict[str, int]]] = []
         with httpx.Client(timeout=60) as stats:
             start = time.perf_counter()
             senders.go()
-            while (delivered := stats.get(f"{base}/stats").json()["delivered"]) < spans:
+            while True:
+                polls.append((time.perf_counter() - start, stats.get(f"{base}/stats").json()))
+                delivered = polls[-1][1]["delivered"]
+                if delivered >= spans:
+                    break
                 if time.perf_counter() - start > _TIMEOUT_S:
                     raise TimeoutError(f"runs not all stored after {_TIMEOUT_S:.0f} s")
                 # Each /stats costs the server ~0.3 ms of CPU (0.7 with 2 workers, which are
@@ -210,7 +219,21 @@ def _measure(workers: int, files: list[Path], spans: int, workdir: Path) -> dict
         "front_us": used[0] / spans * 1e6,
         "workers_us": sum(used[1:]) / spans * 1e6,
         "cores": sum(used) / wall,
+        "finish_spread_s": _finish_spread(polls, workers),
     }
+
+
+def _finish_spread(polls: list[tuple[float, dict[str, int]]], workers: int) -> float:
+    """Seconds from the first worker's last run stored to the last worker's, as `/stats` saw
+    them (to its polling: 0.01 s past 90% of the spans, 0.25 s before); 0 with one process."""
+    if workers < 2:
+        return 0.0
+    final = polls[-1][1]
+    finished = [
+        next(when for when, seen in polls if seen[key] >= final[key])
+        for key in (f"worker{part}_delivered" for part in range(workers))
+    ]
+    return max(finished) - min(finished)
 
 
 # --- the machine's ceiling ---------------------------------------------------------------------
@@ -326,6 +349,8 @@ def forwarding(requests: int, rounds: int) -> list[Row]:
                 for x, y in zip(runs[2], runs[1], strict=True)
             ],
             "vs_today": rate[2] / today,
+            "finish_spread_s": statistics.median(r["finish_spread_s"] for r in runs[2]),
+            "round_finish_spread_s": [round(r["finish_spread_s"], 2) for r in runs[2]],
             "machine_scaling": statistics.median(ceiling),
             "round_machine_scaling": [round(value, 3) for value in ceiling],
             **cpu(2),
@@ -352,7 +377,8 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
         )
     if rows:
         print(f"the machine's ceiling: two processes convert {rows[1]['machine_scaling']:.2f}x"
-              " what one does")  # fmt: skip
+              f" what one does; the two workers finished {rows[1]['finish_spread_s']:.2f} s"
+              " apart")  # fmt: skip
     return rows
 
 
