@@ -384,10 +384,19 @@ def _opened(store: Path, *, readonly: bool) -> Iterator[sqlite3.Connection]:
         raise StoreError(_schema.describe(exc, store, DEFAULT_TIMEOUT)) from exc
 
 
+@contextmanager
+def _snapshot(store: Path) -> Iterator[tuple[sqlite3.Connection, int]]:
+    """A read transaction on an existing store, and its schema version read inside it, so a
+    query chosen by that version reads rows of the same snapshot (no upgrade in between)."""
+    with _opened(store, readonly=True) as conn:
+        conn.execute("BEGIN")
+        yield conn, _schema.check_version(_schema.read_version(conn), store)
+        conn.execute("COMMIT")
+
+
 def _query(store: Path, query: Query, *, since: int = 1) -> list[tuple[Any, ...]] | None:
     """Rows of a read-only query; None when the store's schema predates what it reads."""
-    with _opened(store, readonly=True) as conn:
-        version = _schema.check_version(_schema.read_version(conn), store)
+    with _snapshot(store) as (conn, version):
         if version < since:
             return None
         return list(conn.execute(*query(version)).fetchall())
@@ -396,11 +405,8 @@ def _query(store: Path, query: Query, *, since: int = 1) -> list[tuple[Any, ...]
 def _query_runs(
     store: Path, query: Query
 ) -> tuple[list[tuple[Any, ...]], dict[str, dict[str, dict[str, str]]]]:
-    """Rows of a runs query, and the attachments of those runs (read in one snapshot, with the
-    schema version the query was chosen by)."""
-    with _opened(store, readonly=True) as conn:
-        conn.execute("BEGIN")
-        version = _schema.check_version(_schema.read_version(conn), store)
+    """Rows of a runs query, and the attachments of those runs (one snapshot)."""
+    with _snapshot(store) as (conn, version):
         rows = list(conn.execute(*query(version)).fetchall())
         attached: dict[str, dict[str, dict[str, str]]] = {}
         if version >= 2 and rows:
@@ -417,5 +423,4 @@ def _query_runs(
                         "mime_type": mime,
                         "content": base64.b64encode(data).decode("ascii"),
                     }
-        conn.execute("COMMIT")
         return rows, attached
