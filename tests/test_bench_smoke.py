@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from bench import plots
+from bench.forwarding import BEFORE_ENGINE
 from bench.run import main
 
 
@@ -27,6 +28,16 @@ def test_benchmarks_run_in_smoke_mode() -> None:
         "burst: app-thread wall per span",
         "burst: spans that never arrived",
     }
+    # --workers 1 against the code before the engine, run from this repository's history (a
+    # checkout without it falls back to that code's old rate, scaled, and says so)
+    one = next(
+        row for row in rows if row["benchmark"].startswith("receiver end to end, --workers 1")
+    )
+    if "scaled" in one["baseline"]:
+        assert "not in this checkout" in one["baseline"]
+    else:
+        assert one["baseline"].startswith(f"main before the engine ({BEFORE_ENGINE[:7]})")
+        assert len(one["round_baseline_spans_per_s"]) == 1 and one["baseline_spans_per_s"] > 0
 
 
 def test_peer_memory_and_scaling_benchmarks_run_in_smoke_mode(
