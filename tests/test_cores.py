@@ -119,6 +119,11 @@ def test_worker_count_takes_auto_from_the_argument_or_the_environment(
     assert worker_count(None) == 4
     with pytest.raises(ConfigError, match="whole number >= 1 or 'auto'"):
         worker_count("many")  # type: ignore[arg-type]
+    # A fraction is refused, not cut: 2.5 workers is not 2
+    with pytest.raises(ConfigError, match=r"workers must be a whole number >= 1, got 2\.5"):
+        worker_count(2.5)  # type: ignore[arg-type]
+    monkeypatch.setenv(ENV_WORKERS, "2.5")
+    assert worker_count(None) == 1
 
 
 def test_serve_workers_auto_starts_one_per_usable_core(tmp_path: Path) -> None:
@@ -126,7 +131,8 @@ def test_serve_workers_auto_starts_one_per_usable_core(tmp_path: Path) -> None:
         assert running.ready.endswith(f" workers={usable_cores()}"), running.ready
 
 
-def test_serve_refuses_a_worker_count_that_is_neither(tmp_path: Path) -> None:
-    done = serve(tmp_path, "--workers", "many")
+@pytest.mark.parametrize("text", ["many", "2.5", "0"])
+def test_serve_refuses_a_worker_count_that_is_neither(tmp_path: Path, text: str) -> None:
+    done = serve(tmp_path, "--workers", text)
     assert done.returncode == 2
-    assert "--workers: not a number > 0 or auto: 'many'" in done.stderr
+    assert f"--workers: not a whole number > 0 or auto: {text!r}" in done.stderr

@@ -20,8 +20,24 @@ def number(
     name: str, value: float | None, env: str, default: float, *, minimum: float = 0.0
 ) -> float:
     """Argument `name` > environment > default, for a number of at least `minimum`."""
+    return _number(name, value, env, default, minimum, whole=False)
+
+
+def whole_number(name: str, value: int | None, env: str, default: int, *, minimum: int = 1) -> int:
+    """As `number`, for a count: a value with a fraction is refused like one out of range (an
+    argument raises, an environment value warns and the default is used), not cut to its whole
+    part. "1e4" is a whole number; "2.5" is not."""
+    return int(_number(name, value, env, default, minimum, whole=True))
+
+
+def _number(
+    name: str, value: float | None, env: str, default: float, minimum: float, *, whole: bool
+) -> float:
+    what = "a whole number" if whole else "a number"
     if value is not None:
-        if not value >= minimum:
+        if not (value >= minimum and (not whole or float(value).is_integer())):
+            if whole:
+                raise ConfigError(f"{name} must be a whole number >= {minimum}, got {value!r}")
             raise ConfigError(f"{name} must be >= {minimum}, got {value!r}")
         return float(value)
     raw = os.environ.get(env)
@@ -31,8 +47,8 @@ def number(
         parsed = float(raw)
     except ValueError:
         parsed = float("nan")
-    if not parsed >= minimum:
-        _logger.warning("%s=%r is not a number >= %s; using %s", env, raw, minimum, default)
+    if not (parsed >= minimum and (not whole or parsed.is_integer())):
+        _logger.warning("%s=%r is not %s >= %s; using %s", env, raw, what, minimum, default)
         return default
     return parsed
 

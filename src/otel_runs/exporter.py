@@ -23,7 +23,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from otel_runs.convert.assembler import TraceAssembler
 from otel_runs.convert.from_sdk import FinishedSpan, record_from_span
 from otel_runs.convert.spans_to_runs import Keep, Rejection, reject
-from otel_runs.env_values import choice, number
+from otel_runs.env_values import choice, number, whole_number
 from otel_runs.errors import InvalidSpanError
 from otel_runs.guard import internal_errors, report
 from otel_runs.model.span_record import SpanRecord
@@ -90,14 +90,14 @@ class RunExporter(SpanExporter):
             keep=keep_from_env(keep),
             ttl_s=assembly_ttl_s or number("assembly_ttl_s", None, ENV_TTL, 30.0),
             max_waiting=max_waiting_spans
-            or int(number("max_waiting_spans", None, ENV_MAX_WAITING, 10_000, minimum=1)),
+            or whole_number("max_waiting_spans", None, ENV_MAX_WAITING, 10_000),
         )
         # Runs the sink could not deliver because the destination was down, oldest first; they
         # go again with the next batch once the backoff has passed. Bounded: past the cap the
         # oldest are dropped, counted and logged.
         self._buffer: OrderedDict[str, AnyRun] = OrderedDict()
-        self._max_buffered = max_buffered_runs or int(
-            number("max_buffered_runs", None, ENV_MAX_BUFFERED, 10_000, minimum=1)
+        self._max_buffered = max_buffered_runs or whole_number(
+            "max_buffered_runs", None, ENV_MAX_BUFFERED, 10_000
         )
         self._retry_at = 0.0
         self._backoff = _FIRST_BACKOFF_S

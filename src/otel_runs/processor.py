@@ -27,7 +27,7 @@ from otel_runs.conventions import langsmith as ls
 from otel_runs.convert.from_sdk import FinishedSpan, finished_span
 from otel_runs.convert.spans_to_runs import Keep, keep_predicate
 from otel_runs.dotted_order import child_segment_time, format_segment, segment_time_us
-from otel_runs.env_values import number
+from otel_runs.env_values import number, whole_number
 from otel_runs.exporter import RunExporter, keep_from_env
 from otel_runs.guard import report
 from otel_runs.ids import run_id_text_from_span_id
@@ -89,9 +89,8 @@ class RunSpanProcessor(SpanProcessor):
                 number("max_queue_bytes", max_queue_bytes, ENV_MAX_QUEUE_BYTES,
                        DEFAULT_MAX_QUEUE_BYTES, minimum=1)
             ),
-            batch_size=int(
-                number("max_export_batch_size", max_export_batch_size, ENV_BATCH_SIZE,
-                       DEFAULT_BATCH_SIZE, minimum=1)
+            batch_size=whole_number(
+                "max_export_batch_size", max_export_batch_size, ENV_BATCH_SIZE, DEFAULT_BATCH_SIZE
             ),
             delay_s=number("schedule_delay_millis", schedule_delay_millis, ENV_SCHEDULE_DELAY,
                            DEFAULT_SCHEDULE_DELAY_MS) / 1000,

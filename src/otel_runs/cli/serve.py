@@ -172,12 +172,20 @@ def workers_arg(text: str) -> Workers:
     try:
         return positive_int(text)
     except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"not a number > 0 or {WORKERS_AUTO}: {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"not a whole number > 0 or {WORKERS_AUTO}: {text!r}"
+        ) from None
 
 
 def positive_int(text: str) -> int:
-    """argparse type: a whole number > 0."""
-    return int(positive(text))
+    """argparse type: a whole number > 0 ("1e4" is one; "2.5" is refused, not cut to 2)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not (value > 0 and value.is_integer()):
+        raise argparse.ArgumentTypeError(f"not a whole number > 0: {text!r}")
+    return int(value)
 
 
 def positive(text: str) -> float:

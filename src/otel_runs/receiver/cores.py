@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Final, Literal
 
-from otel_runs.env_values import number
+from otel_runs.env_values import whole_number
 from otel_runs.errors import ConfigError
 from otel_runs.receiver.settings import ENV_WORKERS
 
@@ -40,7 +40,7 @@ def worker_count(workers: Workers | None) -> int:
         if workers.strip().lower() != AUTO:
             raise ConfigError(f"workers must be a whole number >= 1 or {AUTO!r}, got {workers!r}")
         return usable_cores()
-    return int(number("workers", workers, ENV_WORKERS, 1.0, minimum=1.0))
+    return whole_number("workers", workers, ENV_WORKERS, 1)
 
 
 def usable_cores(cgroup_root: Path = CGROUP_ROOT, own_cgroup: Path = OWN_CGROUP) -> int:

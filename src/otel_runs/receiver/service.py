@@ -36,7 +36,7 @@ from types import TracebackType
 from typing import Final, cast
 
 from otel_runs.convert.spans_to_runs import Keep
-from otel_runs.env_values import choice, number
+from otel_runs.env_values import choice, number, whole_number
 from otel_runs.errors import ConfigError
 from otel_runs.exporter import ENV_MAX_WAITING, ENV_TTL, keep_from_env
 from otel_runs.model.span_record import SpanRecord
@@ -144,9 +144,7 @@ class ReceiverService:
             "synchronous", synchronous, settings.ENV_SPOOL_SYNC, ("full", "normal"), "full"
         )
         ttl_s = number("assembly_ttl_s", assembly_ttl_s, ENV_TTL, 30.0)
-        max_waiting = int(
-            number("max_waiting_spans", max_waiting_spans, ENV_MAX_WAITING, 10_000, minimum=1)
-        )
+        max_waiting = whole_number("max_waiting_spans", max_waiting_spans, ENV_MAX_WAITING, 10_000)
         settle_s = number(
             "log_settle_s", log_settle_s, settings.ENV_LOG_SETTLE, settings.DEFAULT_LOG_SETTLE_S
         )

@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Final
 
-from otel_runs.env_values import number
+from otel_runs.env_values import number, whole_number
 from otel_runs.errors import ConfigError, InvalidRunError, OtelRunsError
 from otel_runs.guard import internal_errors
 from otel_runs.model.run import run_sharing_input
@@ -161,7 +161,7 @@ class RunIntake(ForwardingLoop):
         self.merger = RunMerger(
             ttl_s=number("ttl_s", ttl_s, ENV_RUN_TTL, DEFAULT_TTL_S),
             settle_s=number("settle_s", settle_s, ENV_RUN_SETTLE, DEFAULT_SETTLE_S),
-            max_open=int(number("max_open", max_open, ENV_MAX_OPEN, DEFAULT_MAX_OPEN, minimum=1)),
+            max_open=whole_number("max_open", max_open, ENV_MAX_OPEN, DEFAULT_MAX_OPEN),
         )
         self.forwarder = Forwarder(
             sink, batch_size=sink_batch_size, max_runs=max_outbox_runs,
