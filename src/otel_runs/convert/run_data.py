@@ -11,7 +11,7 @@ from that instead.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Final, Literal
 from uuid import UUID
@@ -246,30 +246,35 @@ class RunData:
         out["parent_run_id"] = ancestors[-1] if ancestors else None
         return out
 
-    def to_run(self) -> Run:
-        """The run as a `Run` object (for APIs that return them)."""
+    def to_run(self, uuids: dict[str, UUID] | None = None) -> Run:
+        """The run as a `Run` object (for APIs that return them). `uuids` (id text -> UUID),
+        shared by the runs of one batch, parses each id once: a trace's id, its runs' parents
+        and every ancestor's child lists name the same ids again and again."""
         if self.restored is not None:
             return self.restored
+        known = {} if uuids is None else uuids
         first_token = self.first_token_ns
         children = self.batch.children(self.id)
+        ancestors = self.ancestors
+        run_id = _uuid(self.id, known)
         run = Run(
-            id=UUID(self.id),
+            id=run_id,
             name=self.name,
             run_type=self.run_type,
-            start_time=_datetime(self.start_ns),
-            trace_id=UUID(self.trace_id),
+            start_time=_EPOCH + timedelta(microseconds=self.start_ns // 1000),
+            trace_id=_uuid(ancestors[0], known) if ancestors else run_id,
             dotted_order=self.dotted_order,
             inputs=self.inputs,
-            end_time=_datetime(self.end_ns),
+            end_time=_EPOCH + timedelta(microseconds=self.end_ns // 1000),
             extra=self.full_extra(),
             error=self.error,
             outputs=self.outputs,
             events=list(self.events) if type(self.events) is not list else self.events,
             tags=list(self.tags) if type(self.tags) is not list else self.tags,
             status="error" if self.error is not None else "success",
-            child_run_ids=[UUID(text) for text in children[0]],
-            direct_child_run_ids=[UUID(text) for text in children[1]],
-            parent_run_ids=[UUID(text) for text in self.ancestors],
+            child_run_ids=[_uuid(text, known) for text in children[0]],
+            direct_child_run_ids=[_uuid(text, known) for text in children[1]],
+            parent_run_ids=[_uuid(text, known) for text in ancestors],
             reference_example_id=(
                 UUID(self.reference_example_id) if self.reference_example_id else None
             ),
@@ -279,9 +284,13 @@ class RunData:
             total_cost=self.total_cost,
             prompt_cost=self.prompt_cost,
             completion_cost=self.completion_cost,
-            first_token_time=_datetime(first_token) if first_token is not None else None,
+            first_token_time=(
+                _EPOCH + timedelta(microseconds=first_token // 1000)
+                if first_token is not None
+                else None
+            ),
             session_id=self.session_id,
-            parent_run_id=UUID(self.ancestors[-1]) if self.ancestors else None,
+            parent_run_id=_uuid(ancestors[-1], known) if ancestors else None,
         )
         if self.session_name is not None:
             run.unmapped[_SESSION_NAME] = self.session_name
@@ -310,10 +319,12 @@ def _text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-def _datetime(ns: int) -> datetime:
-    from otel_runs.dotted_order import us_to_datetime
-
-    return us_to_datetime(ns // 1000)
+def _uuid(text: str, known: dict[str, UUID]) -> UUID:
+    """`UUID(text)`, each text parsed once per `known` (UUIDs are immutable: sharing is safe)."""
+    found = known.get(text)
+    if found is None:
+        found = known[text] = UUID(text)
+    return found
 
 
 class Batch:

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
+from uuid import UUID
 
 from opentelemetry.sdk.trace import ReadableSpan
 
@@ -74,9 +75,9 @@ class Converted:
 
     def public(self) -> Conversion:
         """As the public API returns it."""
-        return Conversion(
-            [run.to_run() for run in self.runs], self.rejected, self.filtered, self.pending
-        )
+        uuids: dict[str, UUID] = {}
+        runs = [run.to_run(uuids) for run in self.runs]
+        return Conversion(runs, self.rejected, self.filtered, self.pending)
 
 
 class Checked:

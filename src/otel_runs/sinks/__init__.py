@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
+from uuid import UUID
 
 from otel_runs.convert.run_data import RunData
 from otel_runs.model.run import Run, uuid_text
@@ -78,7 +79,8 @@ def write_runs(sink: RunSink, runs: Sequence[AnyRun]) -> SinkResult:
     """Hand runs to a sink in the form it takes (see `RunSink`)."""
     if getattr(sink, "takes_run_data", False):
         return sink.write(runs)  # type: ignore[arg-type]
-    return sink.write([run.to_run() if isinstance(run, RunData) else run for run in runs])
+    uuids: dict[str, UUID] = {}  # (ids parsed once for the whole write)
+    return sink.write([run.to_run(uuids) if isinstance(run, RunData) else run for run in runs])
 
 
 def writes_in_halves(sink: object) -> bool:
