@@ -33,16 +33,24 @@ MIN_SPOOL_BYTES: Final = 1024 * 1024
 """A spool smaller than one request would refuse everything."""
 DEFAULT_LOG_SETTLE_S: Final = 2.0
 DEFAULT_LOG_WAIT_S: Final = 300.0
-GC_THRESHOLDS: Final = (300_000, 20, 20)
-"""Garbage collection in the receiving process and its workers: young collections every 300k
-allocations (Python's default is 700), older ones more rarely. A converting receiver keeps
-runs, lineages and spans alive across collections (the outbox, the assembler), so every
-young collection walked them again: at 10k, collections took 4-4.5 us per span of the
-end-to-end benchmark on a quiet machine (far more wall on a busy one, every thread stopped
-meanwhile), at 100k 0.3-1 us, ~3 us once the outbox held a batch being committed beside the
-next one (forwarding alone, measured with `gc.callbacks`). 300k: 1.5 us less CPU per span
-end to end, +1% to +4% spans/s (three alternating runs). A cycle waits at most 300k
-allocations (~10-20 MB) longer to be freed."""
+GC_THRESHOLDS: Final = (1_000_000, 20, 20)
+"""Garbage collection in the receiving process and its workers: a young collection once 1M
+more objects were allocated than freed (Python's default is 700), older ones more rarely. A
+converting receiver keeps runs, lineages and spans alive across collections (the outbox, the
+assembler), so every young collection walks them again and frees next to nothing. At 10k,
+collections took 4-4.5 us per span of the end-to-end benchmark; at 100k 0.3-1 us, ~3 us once
+the outbox held a batch being committed beside the next one; 300k (the setting until
+2026-12-04) took 1.5 us a span less than 100k. At 300k one process still spent 2.9-3.5 us of
+CPU a span in ~7 young collections of ~0.09 s each, and two workers 3.6-4.4 us a span between
+them, 4-5 collections each for half the spans (the collecting thread's CPU, timed with
+`gc.callbacks` over `bench/forwarding.py`'s rounds on the AMD EPYC host). What a worker adds
+and frees per batch stays under 1M live objects, so at 1M no young collection ran in those
+rounds (~4% of the CPU a span saved in one process, ~5% with two workers). End to end that is
+within the host's noise (six paired rounds: 1.03x spans/s one process, 1.01x two workers; an
+earlier try of 1M, forwarding alone in one process, was within noise too). The orphan flood's
+peak RSS: 260 -> 273 MiB (`bench/run --only memory`, still flat). A cycle waits at most 1M
+allocations (~50-100 MB) longer to be freed, and a young collection, when one comes, walks up
+to 1M objects (~0.3 s)."""
 
 
 def default_spool_path() -> Path:
