@@ -46,9 +46,9 @@ is the median of the per-round ratios. Until 2026-12-04 it was the 4,981 spans/s
 sustained on 2026-11-22, scaled by this run's protobuf parse + field walk (8.1 us a span then);
 the row still gives that figure (`ratio_to_scaled_rate`), and falls back to it where the history
 is not there (a shallow clone, a source archive; the row's baseline says so). The scaling
-assumed the machine runs our Python and the parse's C at the same relative speed; on session
-12-13's AMD EPYC host the code before the engine ran at 3,100-3,500 spans/s where the scaling
-said 4,500-4,800.
+assumed the machine runs our Python and the parse's C at the same relative speed; on the AMD
+EPYC host of sessions 12-14 the code before the engine ran at 2,786-3,567 spans/s (medians of
+four runs) where the scaling said 3,217-4,763.
 """
 
 from __future__ import annotations
