@@ -339,6 +339,7 @@ def forwarding(requests: int, rounds: int, before_engine: bool = True) -> list[R
             base.append(baseline_us(body, 20))
             # (a smoke run, a few requests, converts once: it proves the code runs)
             ceiling.append(two_process_scaling(1 if requests < 100 else _CEILING_PASSES))
+            # (0 workers: the code before the engine, which has no --workers, in one process)
             for workers in (0, *WORKERS) if code else WORKERS:
                 workdir = Path(tmp) / f"r{round_index}w{workers}"
                 workdir.mkdir()

@@ -36,9 +36,8 @@ def _number(
     what = "a whole number" if whole else "a number"
     if value is not None:
         if not (value >= minimum and (not whole or float(value).is_integer())):
-            if whole:
-                raise ConfigError(f"{name} must be a whole number >= {minimum}, got {value!r}")
-            raise ConfigError(f"{name} must be >= {minimum}, got {value!r}")
+            kind = "a whole number " if whole else ""
+            raise ConfigError(f"{name} must be {kind}>= {minimum}, got {value!r}")
         return float(value)
     raw = os.environ.get(env)
     if raw is None or not raw.strip():

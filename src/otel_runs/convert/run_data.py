@@ -11,7 +11,6 @@ from that instead.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Final, Literal
 from uuid import UUID
@@ -19,6 +18,7 @@ from uuid import UUID
 from otel_runs.conventions import langsmith as ls
 from otel_runs.convert.feedback import from_events, has_evaluations, run_attachments, run_feedback
 from otel_runs.convert.times import iso_time_ns
+from otel_runs.dotted_order import us_to_datetime
 from otel_runs.model.ingest import COST_SOURCE_KEY, KEPT_COST_SOURCES, IngestRun, usage_for_ingest
 from otel_runs.model.run import Run
 from otel_runs.model.span_record import SpanRecord
@@ -261,11 +261,11 @@ class RunData:
             id=run_id,
             name=self.name,
             run_type=self.run_type,
-            start_time=_EPOCH + timedelta(microseconds=self.start_ns // 1000),
+            start_time=us_to_datetime(self.start_ns // 1000),
             trace_id=_uuid(ancestors[0], known) if ancestors else run_id,
             dotted_order=self.dotted_order,
             inputs=self.inputs,
-            end_time=_EPOCH + timedelta(microseconds=self.end_ns // 1000),
+            end_time=us_to_datetime(self.end_ns // 1000),
             extra=self.full_extra(),
             error=self.error,
             outputs=self.outputs,
@@ -285,9 +285,7 @@ class RunData:
             prompt_cost=self.prompt_cost,
             completion_cost=self.completion_cost,
             first_token_time=(
-                _EPOCH + timedelta(microseconds=first_token // 1000)
-                if first_token is not None
-                else None
+                us_to_datetime(first_token // 1000) if first_token is not None else None
             ),
             session_id=self.session_id,
             parent_run_id=_uuid(ancestors[-1], known) if ancestors else None,
@@ -312,7 +310,6 @@ _TO_DICT: Final[dict[str, Any]] = dict.fromkeys(
     )
 )  # fmt: skip
 """`to_dict`'s keys in `Run.to_dict()`'s order, every value None (those it does not set stay)."""
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def _text(value: Decimal | None) -> str | None:
