@@ -20,7 +20,7 @@ from otel_runs.convert.feedback import from_events, has_evaluations, run_attachm
 from otel_runs.convert.times import iso_time_ns
 from otel_runs.dotted_order import us_to_datetime
 from otel_runs.model.ingest import COST_SOURCE_KEY, KEPT_COST_SOURCES, IngestRun, usage_for_ingest
-from otel_runs.model.run import Run
+from otel_runs.model.run import Run, new_run, parse_uuid
 from otel_runs.model.span_record import SpanRecord
 
 _SESSION_NAME: Final = "session_name"
@@ -257,7 +257,10 @@ class RunData:
         children = self.batch.children(self.id)
         ancestors = self.ancestors
         run_id = _uuid(self.id, known)
-        run = Run(
+        events = self.events
+        tags = self.tags
+        # An empty list field is left None: the run makes it on first read (`new_run`).
+        run = new_run(
             id=run_id,
             name=self.name,
             run_type=self.run_type,
@@ -269,14 +272,16 @@ class RunData:
             extra=self.full_extra(),
             error=self.error,
             outputs=self.outputs,
-            events=list(self.events) if type(self.events) is not list else self.events,
-            tags=list(self.tags) if type(self.tags) is not list else self.tags,
+            events=(events if type(events) is list else list(events)) if events else None,
+            tags=(tags if type(tags) is list else list(tags)) if tags else None,
             status="error" if self.error is not None else "success",
-            child_run_ids=[_uuid(text, known) for text in children[0]],
-            direct_child_run_ids=[_uuid(text, known) for text in children[1]],
-            parent_run_ids=[_uuid(text, known) for text in ancestors],
+            child_run_ids=[_uuid(text, known) for text in children[0]] if children[0] else None,
+            direct_child_run_ids=(
+                [_uuid(text, known) for text in children[1]] if children[1] else None
+            ),
+            parent_run_ids=[_uuid(text, known) for text in ancestors] if ancestors else None,
             reference_example_id=(
-                UUID(self.reference_example_id) if self.reference_example_id else None
+                parse_uuid(self.reference_example_id) if self.reference_example_id else None
             ),
             total_tokens=self.total_tokens,
             prompt_tokens=self.prompt_tokens,
@@ -320,7 +325,7 @@ def _uuid(text: str, known: dict[str, UUID]) -> UUID:
     """`UUID(text)`, each text parsed once per `known` (UUIDs are immutable: sharing is safe)."""
     found = known.get(text)
     if found is None:
-        found = known[text] = UUID(text)
+        found = known[text] = parse_uuid(text)
     return found
 
 
