@@ -132,11 +132,12 @@ class Run:
 # --- list fields made on first read -------------------------------------------------------------
 #
 # A converted batch returns thousands of runs, and most of their list fields are empty (no
-# events, no tags, a leaf's children, a root's parents). Each empty list is one more object for
-# the garbage collector to walk in every full collection while the runs live: five per run
-# were about a quarter of the public API's time per span (docs/benchmarks.md). So a run built
-# by the engine (`new_run`) leaves an empty list field as None, and the field's first read makes
-# and keeps the list: callers see a list of their own, as before, that they may change.
+# events, no tags, a leaf's children, a root's parents). Each empty list is one more object
+# that counts towards the next garbage collection and is walked by every full one while the
+# runs live: ~2-4 us a span of the public API on the AMD host (docs/benchmarks.md). So a run
+# built by the engine (`new_run`) leaves an empty list field None, and the field's first read
+# makes and keeps the list: callers get a list of their own to change, as before. (A None a
+# caller stores in one reads back as a new empty list too.)
 
 
 def _list_made_on_first_read(name: str) -> Callable[[Run], list[Any] | None]:
