@@ -169,6 +169,12 @@ def _stored_list(value: list[Any] | None) -> list[Any]:
     return [] if value is None else value
 
 
+def id_lists_empty(run: Run) -> bool:
+    """Whether the run's child, direct child and parent id lists are all empty, read without
+    making them (cheaper than three property reads, for runs -> spans' shape check)."""
+    return not (_child_run_ids_of(run) or _direct_child_run_ids_of(run) or _parent_run_ids_of(run))
+
+
 new_run: Final[Callable[..., Run]] = Run
 """`Run(...)` for the engine, which may pass None for an empty list field (events, tags and the
 id lists): the list is made on the field's first read (see above). Typed loosely for that."""
@@ -375,11 +381,9 @@ def _dec_uuid(raw: object) -> UUID | None:
     found = _UUIDS.get(raw)
     if found is None:
         # UUIDs are immutable, so one object may serve every run.
+        found = parse_uuid(raw)
         if _canonical(raw) is not None:  # str(found) will be raw: remember that too
-            found = _uuid_of_int(int(raw.replace("-", ""), 16)) if _FAST_UUID else UUID(raw)
             _remember_text(found.int, raw)
-        else:
-            found = UUID(raw)
         if len(_UUIDS) >= _MAX_UUIDS:
             _UUIDS.clear()
         _UUIDS[raw] = found

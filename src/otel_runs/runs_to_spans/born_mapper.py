@@ -29,7 +29,7 @@ from otel_runs.conventions import openinference as oi
 from otel_runs.convert.map_span import USAGE_RUN_TYPES
 from otel_runs.dotted_order import SEGMENT_LEN
 from otel_runs.generated_code import CodeCache, ShapeTable
-from otel_runs.model.run import Run, uuid_text
+from otel_runs.model.run import Run, id_lists_empty, uuid_text
 from otel_runs.model.span_record import AttributeValue, SpanRecord
 from otel_runs.runs_to_spans import write_genai, write_openinference
 
@@ -43,10 +43,10 @@ _NONE_FIELDS: Final = (
     "feedback_stats", "total_cost", "prompt_cost", "completion_cost", "in_dataset",
     "execution_order", "serialized", "manifest_id", "manifest_s3_id", "inputs_s3_urls",
     "outputs_s3_urls", "price_model_id", "app_path", "last_queued_at", "share_token",
-    "child_run_ids", "direct_child_run_ids", "parent_run_ids",
 )  # fmt: skip
+"""(With the three id lists, which must be empty: `id_lists_empty`.)"""
 _rare: Final = operator.attrgetter(*_NONE_FIELDS)
-_NONES: Final[tuple[object, ...]] = (None,) * 23 + ([],) * 3
+_NONES: Final[tuple[object, ...]] = (None,) * len(_NONE_FIELDS)
 _UNMAPPED_KEYS: Final = frozenset({(), ("session_name",)})
 
 _CODE: Final = CodeCache("born mapper")
@@ -56,12 +56,14 @@ _CODE: Final = CodeCache("born mapper")
 def mapper_for(run: Run) -> BornMapper | None:
     """The compiled mapping of the run's shape, or None for the general path (also for the
     first run of a shape)."""
+    tags, events = run.tags, run.events  # (properties: read once; model/run.py)
     if (
         _rare(run) != _NONES
+        or not id_lists_empty(run)
         or run.status != "success"
         or type(run.inputs) is not dict
-        or type(run.tags) is not list
-        or type(run.events) is not list
+        or type(tags) is not list
+        or type(events) is not list
     ):
         return None
     extra = run.extra
@@ -73,12 +75,12 @@ def mapper_for(run: Run) -> BornMapper | None:
     if type(meta) is dict:
         return _MAPPERS.get((
             run.run_type, type(run.outputs), run.end_time is None, run.parent_run_id is None,
-            not run.tags, not run.events, len(unmapped), *unmapped, len(extra), *extra,
+            not tags, not events, len(unmapped), *unmapped, len(extra), *extra,
             *map(type, extra.values()), *meta, *map(type, meta.values()),
         ))  # fmt: skip
     return _MAPPERS.get((
         run.run_type, type(run.outputs), run.end_time is None, run.parent_run_id is None,
-        not run.tags, not run.events, len(unmapped), *unmapped, len(extra), *extra,
+        not tags, not events, len(unmapped), *unmapped, len(extra), *extra,
         *map(type, extra.values()),
     ))  # fmt: skip
 
