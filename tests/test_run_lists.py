@@ -1,5 +1,6 @@
-"""A converted run's list fields (events, tags, child, direct child and parent ids): an empty
-one is made on first read (`model/run.py`), and callers still get lists of their own."""
+"""A converted run's list fields (events, tags, child, direct child and parent ids) and its
+`unmapped`: an empty one is made on first read (`model/run.py`), and callers still get
+containers of their own."""
 
 from __future__ import annotations
 
@@ -77,6 +78,28 @@ def test_a_converted_run_equals_its_json_read_back_and_survives_copies() -> None
         assert pickle.loads(pickle.dumps(run)) == run
         assert asdict(run)["tags"] == []
         assert replace(run, name="renamed").events == []
+
+
+def test_an_empty_unmapped_is_made_on_first_read_and_keeps_changes() -> None:
+    root, child = _converted()
+    empty = [item for item in gc.get_referents(child) if type(item) is dict and not item]
+    assert all(item is child.inputs for item in empty)  # (the chat had no input)
+    assert child.unmapped == {}
+    assert child.unmapped is child.unmapped
+    child.unmapped["session_name"] = "kept"
+    assert child.unmapped == {"session_name": "kept"}
+    assert Run.from_dict(root.to_dict()) == root  # read back, `unmapped` is an empty dict
+
+
+def test_a_converted_run_keeps_its_session_name_in_unmapped() -> None:
+    provider = TracerProvider()
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    with provider.get_tracer("test").start_as_current_span("agent") as span:
+        span.set_attribute("langsmith.trace.session_name", "my-project")
+    provider.shutdown()
+    (run,) = spans_to_runs(exporter.get_finished_spans())
+    assert run.unmapped == {"session_name": "my-project"}
 
 
 def test_a_list_field_can_be_replaced() -> None:

@@ -70,7 +70,8 @@ class RunData:
     costs: dict[str, Decimal] | None
     priced: dict[str, float] | None
     """Costs we priced ourselves, kept out of `extra.metadata.usage_metadata`: that holds the
-    payload's form (LangSmith prices such runs itself), and the run-format forms add them back."""
+    payload's form (LangSmith prices such runs itself), and the run-format forms add them back.
+    Runs priced alike share one dict: never changed in place."""
     thread_id: str | None
     user_id: str | None
     project: dict[str, str]
@@ -131,6 +132,18 @@ class RunData:
         if self.restored is not None:
             return run_attachments(self.restored)
         return self.attachments or {}
+
+    def fold_priced(self) -> None:
+        """Put the costs we priced into `usage_metadata` itself, for a run that leaves as a
+        `Run` only: no payload is made of it any more, and `full_extra` then copies nothing
+        (three dicts a priced run, which would live as long as the runs)."""
+        priced = self.priced
+        if priced is None:
+            return
+        usage = self.extra["metadata"].get(ls.META_USAGE)
+        if isinstance(usage, dict):  # (the run's own copy: `tree._roll_up`)
+            usage.update(priced)
+        self.priced = None
 
     def full_extra(self) -> dict[str, Any]:
         """`extra` with the costs we priced in `usage_metadata` (see `priced`)."""
@@ -259,8 +272,9 @@ class RunData:
         run_id = _uuid(self.id, known)
         events = self.events
         tags = self.tags
-        # An empty list field is left None: the run makes it on first read (`new_run`).
-        run = new_run(
+        # An empty list field or `unmapped` is left None: the run makes it on first read
+        # (`new_run`).
+        return new_run(
             id=run_id,
             name=self.name,
             run_type=self.run_type,
@@ -294,12 +308,19 @@ class RunData:
             ),
             session_id=self.session_id,
             parent_run_id=_uuid(ancestors[-1], known) if ancestors else None,
+            unmapped=self._unmapped(),
         )
+
+    def _unmapped(self) -> dict[str, Any] | None:
+        """The `Run`'s `unmapped`: None (made on first read) when there is nothing to keep."""
+        if self.session_name is None and not self.attachments:
+            return None
+        unmapped: dict[str, Any] = {}
         if self.session_name is not None:
-            run.unmapped[_SESSION_NAME] = self.session_name
+            unmapped[_SESSION_NAME] = self.session_name
         if self.attachments:
-            run.unmapped[ls.RUN_ATTACHMENTS] = self.attachments
-        return run
+            unmapped[ls.RUN_ATTACHMENTS] = self.attachments
+        return unmapped
 
 
 _RUN_FIELDS: Final = frozenset(Run.__dataclass_fields__) - {"unmapped"}
@@ -351,13 +372,19 @@ class Batch:
 def _children_of(
     members: list[tuple[str, tuple[str, ...]]],
 ) -> dict[str, tuple[list[str], list[str]]]:
-    found: dict[str, tuple[list[str], list[str]]] = {run_id: ([], []) for run_id, _ in members}
+    # Only runs with children get lists: most runs are leaves, and two empty lists each would
+    # live as long as the batch (objects the garbage collector walks).
+    ids = {run_id for run_id, _ in members}
+    found: dict[str, tuple[list[str], list[str]]] = {}
     for run_id, ancestors in members:
         last = len(ancestors) - 1
         for depth, ancestor in enumerate(ancestors):
+            if ancestor not in ids:
+                continue
             lists = found.get(ancestor)
-            if lists is not None:
-                lists[0].append(run_id)
-                if depth == last:
-                    lists[1].append(run_id)
+            if lists is None:
+                lists = found[ancestor] = ([], [])
+            lists[0].append(run_id)
+            if depth == last:
+                lists[1].append(run_id)
     return found

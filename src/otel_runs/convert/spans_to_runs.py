@@ -74,9 +74,13 @@ class Converted:
     pending: int = 0
 
     def public(self) -> Conversion:
-        """As the public API returns it."""
+        """As the public API returns it. The runs' data move into the `Run`s, so the result is
+        not used again (`RunData.fold_priced`)."""
         uuids: dict[str, UUID] = {}
-        runs = [run.to_run(uuids) for run in self.runs]
+        runs = []
+        for run in self.runs:
+            run.fold_priced()
+            runs.append(run.to_run(uuids))
         return Conversion(runs, self.rejected, self.filtered, self.pending)
 
 

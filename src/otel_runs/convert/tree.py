@@ -295,12 +295,13 @@ def _roll_up(ordered: list[RunData]) -> None:
                     found = forms[id(costs)] = _cost_forms(costs)
                 run.prompt_cost, run.completion_cost, run.total_cost, floats = found
                 usage = dict(own)
-                priced = dict(floats)  # a run's own: the forms stay unchanged for the next
                 source = run.extra["metadata"].get(COST_SOURCE_KEY)
                 if source not in KEPT_COST_SOURCES and COST_KEYS.isdisjoint(own):
-                    run.priced = priced  # the payload leaves them out: keep them aside
+                    # The payload leaves them out: kept aside, shared by runs priced alike
+                    # (only ever read).
+                    run.priced = floats
                 else:
-                    usage.update(priced)
+                    usage.update(floats)
             else:
                 run.prompt_cost = run.completion_cost = run.total_cost = None
                 usage = dict(own)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from uuid import UUID, SafeUUID
 
 from otel_runs.dotted_order import datetime_to_us, us_to_datetime
@@ -129,40 +129,48 @@ class Run:
         return cls(**_read(data, _READERS))
 
 
-# --- list fields made on first read -------------------------------------------------------------
+# --- containers made on first read ----------------------------------------------------------
 #
 # A converted batch returns thousands of runs, and most of their list fields are empty (no
-# events, no tags, a leaf's children, a root's parents). Each empty list is one more object
-# that counts towards the next garbage collection and is walked by every full one while the
-# runs live: ~2-4 us a span of the public API on the AMD host (docs/benchmarks.md). So a run
-# built by the engine (`new_run`) leaves an empty list field None, and the field's first read
-# makes and keeps the list: callers get a list of their own to change, as before. (A None a
-# caller stores in one reads back as a new empty list too.)
+# events, no tags, a leaf's children, a root's parents), as is `unmapped`. Each empty container
+# is one more object that counts towards the next garbage collection and is walked by every
+# full one while the runs live: ~2-4 us a span of the public API on the AMD host
+# (docs/benchmarks.md). So a run built by the engine (`new_run`) leaves an empty list field and
+# `unmapped` None, and the field's first read makes and keeps the container: callers get one of
+# their own to change, as before. (A None a caller stores in one reads back as a new empty
+# container too.)
+
+C = TypeVar("C", list[Any], dict[str, Any])
 
 
-def _list_made_on_first_read(name: str) -> Callable[[Run], list[Any] | None]:
-    """Turns `Run.<name>` into a property over its slot that replaces None by a new list on
-    the first read; returns the slot's raw reader (None or the list), for `to_dict`."""
+def _made_on_first_read(name: str, make: Callable[[], C]) -> Callable[[Run], C | None]:
+    """Turns `Run.<name>` into a property over its slot that replaces None by `make()` on the
+    first read; returns the slot's raw reader (None or the container), for `to_dict`."""
     slot = Run.__dict__[name]  # the slot's member descriptor, made by @dataclass(slots=True)
-    raw: Callable[[Run], list[Any] | None] = slot.__get__
+    raw: Callable[[Run], C | None] = slot.__get__
     store = slot.__set__
 
-    def read(run: Run) -> list[Any]:
+    def read(run: Run) -> C:
         value = raw(run)
         if value is None:
-            value = []
+            value = make()
             store(run, value)
         return value
 
-    setattr(Run, name, property(read, store, doc=f"The run's {name} (a list)."))
+    setattr(Run, name, property(read, store, doc=f"The run's {name}."))
     return raw
 
 
-_events_of: Final = _list_made_on_first_read("events")
-_tags_of: Final = _list_made_on_first_read("tags")
-_child_run_ids_of: Final = _list_made_on_first_read("child_run_ids")
-_direct_child_run_ids_of: Final = _list_made_on_first_read("direct_child_run_ids")
-_parent_run_ids_of: Final = _list_made_on_first_read("parent_run_ids")
+def _new_dict() -> JsonDict:
+    return {}
+
+
+_events_of: Final = _made_on_first_read("events", list)
+_tags_of: Final = _made_on_first_read("tags", list)
+_child_run_ids_of: Final = _made_on_first_read("child_run_ids", list)
+_direct_child_run_ids_of: Final = _made_on_first_read("direct_child_run_ids", list)
+_parent_run_ids_of: Final = _made_on_first_read("parent_run_ids", list)
+_made_on_first_read("unmapped", _new_dict)
 
 
 def _stored_list(value: list[Any] | None) -> list[Any]:
@@ -177,7 +185,8 @@ def id_lists_empty(run: Run) -> bool:
 
 new_run: Final[Callable[..., Run]] = Run
 """`Run(...)` for the engine, which may pass None for an empty list field (events, tags and the
-id lists): the list is made on the field's first read (see above). Typed loosely for that."""
+id lists) or `unmapped`: the container is made on the field's first read (see above). Typed
+loosely for that."""
 
 
 def run_sharing_input(data: Mapping[str, Any]) -> Run:
