@@ -9,7 +9,8 @@ import pytest
 
 from otel_runs.convert import map_span
 from otel_runs.convert.plan import plan_of
-from otel_runs.convert.spans_to_runs import Checked, Converted, check, convert_records
+from otel_runs.convert.run_data import RunData
+from otel_runs.convert.spans_to_runs import Converted, check, convert_records
 from otel_runs.generated_code import CodeCache
 from otel_runs.model.span_record import Attributes, SpanRecord
 
@@ -61,7 +62,7 @@ def test_a_traceback_through_a_mapper_shows_its_line(monkeypatch: pytest.MonkeyP
     assert "<otel-runs mapper" in text and "otel_space(" in text
 
 
-def _checked(record: SpanRecord) -> Checked:
+def _checked(record: SpanRecord) -> RunData:
     found = check(record, Converted())
     assert found is not None
     return found

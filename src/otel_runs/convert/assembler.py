@@ -20,7 +20,6 @@ from typing import Any
 from otel_runs.conventions import langsmith as ls
 from otel_runs.convert.run_data import RunData
 from otel_runs.convert.spans_to_runs import (
-    Checked,
     Conversion,
     Converted,
     Keep,
@@ -127,7 +126,7 @@ class TraceAssembler:
         self._keep = keep
         self._filtering = keep_predicate(keep) is not None
         self._clock = clock
-        self._waiting: OrderedDict[int, Checked] = OrderedDict()
+        self._waiting: OrderedDict[int, RunData] = OrderedDict()
         # Emitted runs' lineages; a filtered-out span maps to its nearest kept ancestor's, or to
         # None when it has none (its kept children become roots).
         self._known: OrderedDict[int, Lineage | None] = OrderedDict()
@@ -183,7 +182,7 @@ class TraceAssembler:
             waiting.pop(item.key, None)  # a re-sent span replaces the held copy
             item.since = now
             item.lineage = (
-                stamped_lineage(item.key, item.parent, item.stamp) if item.stamp else None
+                stamped_lineage(item.key, item.parent_key, item.stamp) if item.stamp else None
             )
             waiting[item.key] = item
         self.counts.rejected += len(result.rejected)
@@ -193,7 +192,7 @@ class TraceAssembler:
         tops = [
             key
             for key, item in waiting.items()
-            if key not in ready and item.parent not in waiting
+            if key not in ready and item.parent_key not in waiting
         ]
         orphans = [k for k in tops if flush or waiting[k].since <= expired]
         if len(ready) + len(tops) < len(waiting):
@@ -309,7 +308,7 @@ class TraceAssembler:
         waiting = self._waiting
         children: dict[int, list[int]] = {}
         for key, item in waiting.items():
-            parent = item.parent
+            parent = item.parent_key
             if parent is not None and parent in waiting:
                 children.setdefault(parent, []).append(key)
         return children
@@ -335,7 +334,7 @@ class TraceAssembler:
         children: dict[int, list[int]] = {}
         frontier = []
         for key, item in waiting.items():
-            parent = item.parent
+            parent = item.parent_key
             if parent is None or key in roots or parent in known or item.lineage:
                 frontier.append(key)
             elif parent in waiting:
@@ -348,7 +347,7 @@ class TraceAssembler:
             frontier.extend(children.get(key, ()))
         return anchored
 
-    def _remember(self, result: Converted, batch: list[Checked]) -> None:
+    def _remember(self, result: Converted, batch: list[RunData]) -> None:
         """Lineages of emitted runs, and of filtered-out spans (as their nearest kept ancestor)."""
         known = self._known
         for run in result.runs:
@@ -356,7 +355,7 @@ class TraceAssembler:
             known.move_to_end(run.key)
         if self._filtering:
             emitted = {run.key for run in result.runs}
-            dropped = [(item.key, item.parent) for item in batch if item.key not in emitted]
+            dropped = [(item.key, item.parent_key) for item in batch if item.key not in emitted]
             changed = True
             while changed:  # parents may come after their children in the batch
                 changed = False

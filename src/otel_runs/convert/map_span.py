@@ -40,7 +40,6 @@ from otel_runs.model.span_record import SpanRecord
 
 if TYPE_CHECKING:
     from otel_runs.convert.plan import Plan
-    from otel_runs.convert.spans_to_runs import Checked
 
 USAGE_RUN_TYPES: Final = frozenset({"llm", "embedding"})
 """Run types whose own usage counts; on any other run usage is a roll-up, kept in metadata."""
@@ -126,9 +125,10 @@ def _events(record: SpanRecord, first_token_ns: int | None) -> Sequence[dict[str
     return events
 
 
-def map_span(item: Checked, max_value_chars: int = MAX_VALUE_CHARS) -> RunData:
-    """Map every per-span field of a checked span (see `spans_to_runs.check`) with its plan's
-    mapper, compiled on the plan's first span."""
+def map_span(item: RunData, max_value_chars: int = MAX_VALUE_CHARS) -> RunData:
+    """Map every per-span field of a checked span (`RunData.checked`, see
+    `spans_to_runs.check`) into it with its plan's mapper, compiled on the plan's first span;
+    returns it."""
     plan = item.plan
     mapper = plan.mapper or compile_mapper(plan)
     return mapper(item, max_value_chars)
@@ -143,7 +143,7 @@ def map_span(item: Checked, max_value_chars: int = MAX_VALUE_CHARS) -> RunData:
 # below are in the precedence order the module docstring describes; every step's text is what
 # runs, so reading `compile_mapper` top to bottom is reading the mapping.
 
-Mapper = Callable[["Checked", int], RunData]
+Mapper = Callable[[RunData, int], RunData]
 
 _CODE: Final = CodeCache("mapper")
 """Compiled mapper texts. A mapper's text names its plan's sources and keys (`_Writer.bind`)
@@ -373,17 +373,13 @@ def compile_mapper(plan: Plan) -> Mapper:
         if run_costs and counts_usage:
             metadata[{ls.META_COST_SOURCE!r}] = cost_source
 
-        run = RunData()
-        key = item.key
-        run.key = key
+        run = item  # (key, parent_key, stamp and lineage are set: `RunData.checked`)
+        key = run.key
         if key >> 64:
             run.id = uuid_text(key)
         else:  # a span id: the run id is it, zero-padded
             digits = key.to_bytes(8, "big").hex()
             run.id = f"00000000-0000-0000-{{digits[:4]}}-{{digits[4:]}}"
-        run.parent_key = item.parent
-        run.stamp = item.stamp
-        run.lineage = item.lineage
         run.name = name
         run.run_type = run_type
         run.start_ns = record.start_ns

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 from uuid import UUID
 
 from otel_runs.conventions import langsmith as ls
@@ -22,6 +22,9 @@ from otel_runs.dotted_order import us_to_datetime
 from otel_runs.model.ingest import COST_SOURCE_KEY, KEPT_COST_SOURCES, IngestRun, usage_for_ingest
 from otel_runs.model.run import Run, new_run, parse_uuid
 from otel_runs.model.span_record import SpanRecord
+
+if TYPE_CHECKING:
+    from otel_runs.convert.plan import Plan
 
 _SESSION_NAME: Final = "session_name"
 
@@ -33,16 +36,19 @@ class RunData:
         "ancestors", "attachments", "batch", "completion_cost", "completion_tokens", "costs",
         "dotted_order", "end_ns", "error", "events", "extra", "first_token_ns", "genai", "id",
         "inputs", "key", "lineage", "name",
-        "outputs", "parent_key", "priced", "project", "prompt_cost", "prompt_tokens", "record",
-        "reference_example_id", "request", "restored", "run_type", "segment_us", "session_id",
-        "session_name", "stamp", "start_ns", "tags", "thread_id", "total_cost", "total_tokens",
-        "usage", "user_id",
+        "outputs", "parent_key", "plan", "priced", "project", "prompt_cost", "prompt_tokens",
+        "record", "reference_example_id", "request", "restored", "run_type", "segment_us",
+        "session_id", "session_name", "since", "stamp", "start_ns", "tags", "thread_id",
+        "total_cost", "total_tokens", "usage", "user_id",
     )  # fmt: skip
 
-    # Set by the per-span mapping.
+    # Set when the span is checked (`checked`).
+    record: SpanRecord | None
+    """The span, until it is mapped; kept after only when it was made by runs -> spans (see
+    `restored`)."""
+    plan: Plan
     key: int
     """The run id's integer value (the tree's key)."""
-    id: str
     parent_key: int | None
     """The declared parent's key; None for roots."""
     stamp: str | None
@@ -50,6 +56,10 @@ class RunData:
     lineage: tuple[str, int] | Literal[False] | None
     """The stamp as a complete lineage (dotted_order, last segment time), None when it is not
     one, False when not worked out yet."""
+    since: float
+    """When the assembler took the span."""
+    # Set by the per-span mapping.
+    id: str
     name: str
     run_type: str
     start_ns: int
@@ -80,8 +90,6 @@ class RunData:
     attachments: dict[str, dict[str, str]] | None
     """Inline content moved out of inputs and outputs (`convert/attachments.py`): name ->
     {"mime_type", "content" (base64)}; None when the run has none."""
-    record: SpanRecord | None
-    """The span, kept only when it was made by runs -> spans (see `restored`)."""
     genai: bool
     """Whether the span is GenAI-related (the keep filter's rule, the identity stamps aside)."""
     request: str | None
@@ -103,6 +111,22 @@ class RunData:
     """The exact run a span made by runs -> spans carried, once given back."""
     batch: Batch
     """The runs converted together with this one (child id lists are made from them)."""
+
+    @classmethod
+    def checked(
+        cls, record: SpanRecord, plan: Plan, key: int, parent_key: int | None, stamp: str | None
+    ) -> RunData:
+        """A valid span with its plan and identity, to be mapped (`map_span`) into this same
+        object: one object a span instead of two, for batches of thousands."""
+        run = cls()
+        run.record = record
+        run.plan = plan
+        run.key = key
+        run.parent_key = parent_key
+        run.stamp = stamp
+        run.lineage = False
+        run.since = 0.0
+        return run
 
     @property
     def metadata(self) -> dict[str, Any]:
@@ -353,33 +377,36 @@ def _uuid(text: str, known: dict[str, UUID]) -> UUID:
 class Batch:
     """Runs converted together, in dotted_order order: their child id lists, made on demand
     (only local stores and the public API ask for them). It holds the runs' ids and ancestors,
-    not the runs, which point to it: a cycle would leave every batch to the garbage collector."""
+    not the runs, which point to it: a cycle would leave every batch to the garbage collector.
+    (Two lists rather than a pair per run: a batch holds thousands of runs, and every object
+    it keeps counts towards the next collection.)"""
 
-    __slots__ = ("_children", "_members")
+    __slots__ = ("_ancestors", "_children", "_ids")
 
     def __init__(self, runs: Sequence[RunData]) -> None:
-        self._members = [(run.id, run.ancestors) for run in runs]
+        self._ids = [run.id for run in runs]
+        self._ancestors = [run.ancestors for run in runs]
         self._children: dict[str, tuple[list[str], list[str]]] | None = None
 
     def children(self, run_id: str) -> tuple[list[str], list[str]]:
         """(child_run_ids, direct_child_run_ids) of a run of the batch, from the batch."""
         found = self._children
         if found is None:
-            found = self._children = _children_of(self._members)
+            found = self._children = _children_of(self._ids, self._ancestors)
         return found.get(run_id, ([], []))
 
 
 def _children_of(
-    members: list[tuple[str, tuple[str, ...]]],
+    ids: list[str], lineages: list[tuple[str, ...]]
 ) -> dict[str, tuple[list[str], list[str]]]:
     # Only runs with children get lists: most runs are leaves, and two empty lists each would
     # live as long as the batch (objects the garbage collector walks).
-    ids = {run_id for run_id, _ in members}
+    members = set(ids)
     found: dict[str, tuple[list[str], list[str]]] = {}
-    for run_id, ancestors in members:
+    for run_id, ancestors in zip(ids, lineages, strict=True):
         last = len(ancestors) - 1
         for depth, ancestor in enumerate(ancestors):
-            if ancestor not in ids:
+            if ancestor not in members:
                 continue
             lists = found.get(ancestor)
             if lists is None:

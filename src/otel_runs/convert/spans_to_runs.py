@@ -1,7 +1,7 @@
 """The spans -> runs entry points: validate, filter, map each span, assemble the trees.
 
-    records ──validate──> (record, plan, identity) ──keep──> map_span ──> tree.assemble
-                                                                 RunData, in dotted_order order
+    records ──validate──> RunData.checked (record, plan, identity) ──keep──> map_span
+        (fills the same RunData in) ──> tree.assemble: RunData, in dotted_order order
 
 `convert_batch` is the engine's one pass, used by every path (exporter, receiver, files);
 `convert_records`, `convert_spans` and `spans_to_runs` make `Run` objects of its result for
@@ -24,7 +24,7 @@ from otel_runs.convert.from_sdk import record_from_span
 from otel_runs.convert.identity import Identity, identity
 from otel_runs.convert.leftovers import MAX_VALUE_CHARS
 from otel_runs.convert.map_span import map_span
-from otel_runs.convert.plan import Plan, plan_of
+from otel_runs.convert.plan import plan_of
 from otel_runs.convert.run_data import Batch, RunData
 from otel_runs.convert.tree import Lineage, assemble, reparent
 from otel_runs.convert.validate import problem
@@ -84,29 +84,6 @@ class Converted:
         return Conversion(runs, self.rejected, self.filtered, self.pending)
 
 
-class Checked:
-    """A valid span, its plan and its identity (one object per span: a batch holds thousands)."""
-
-    __slots__ = ("key", "lineage", "parent", "plan", "record", "since", "stamp")
-
-    def __init__(
-        self, record: SpanRecord, plan: Plan, key: int, parent: int | None, stamp: str | None
-    ) -> None:
-        self.record = record
-        self.plan = plan
-        self.key = key
-        """The run id's integer value."""
-        self.parent = parent
-        """The declared parent's key; None for a root."""
-        self.stamp = stamp
-        """A stamped dotted_order the span carries."""
-        self.since = 0.0
-        """When the assembler took it."""
-        self.lineage: tuple[str, int] | Literal[False] | None = False
-        """`tree.stamped_lineage` of the stamp once worked out (None: the stamp is not a
-        complete lineage); False while not worked out."""
-
-
 def is_genai(record: SpanRecord) -> bool:
     """Whether any attribute or event belongs to a GenAI convention."""
     if any(key.startswith(GENAI_KEY_PREFIXES) for key in record.attributes):
@@ -146,9 +123,9 @@ def is_pending(record: SpanRecord) -> bool:
     return record.attributes.get(LOGFIRE_SPAN_TYPE) == PENDING_SPAN
 
 
-def check(record: SpanRecord, result: Converted) -> Checked | None:
-    """The span with its plan and identity, or None after counting it in `result` (rejected
-    with its reason, or a Logfire placeholder)."""
+def check(record: SpanRecord, result: Converted) -> RunData | None:
+    """The span with its plan and identity (`RunData.checked`, to be mapped), or None after
+    counting it in `result` (rejected with its reason, or a Logfire placeholder)."""
     reason = problem(record)
     if reason is not None:
         result.rejected.append(reject(record, reason))
@@ -158,12 +135,12 @@ def check(record: SpanRecord, result: Converted) -> Checked | None:
         result.pending += 1
         return None
     if not plan.identity:  # (the usual span: its own ids, no Identity made)
-        return Checked(record, plan, record.span_id, record.parent_span_id, None)
-    return Checked(record, plan, *identity(record))
+        return RunData.checked(record, plan, record.span_id, record.parent_span_id, None)
+    return RunData.checked(record, plan, *identity(record))
 
 
 def convert_batch(
-    checked: list[Checked],
+    checked: list[RunData],
     result: Converted,
     *,
     keep: Keep = "all",
@@ -181,10 +158,11 @@ def convert_batch(
         checked = _kept(checked, keep, result)
     runs = []
     for item in checked:
+        record = item.record
         try:
             runs.append(map_span(item, max_value_chars))
         except Exception as exc:  # one span's bug must not cost its neighbours
-            record = item.record
+            assert record is not None  # (held until mapped)
             report(exc, "converting span %s", span_id_hex(record.span_id))
             result.rejected.append(reject(record, "internal error while converting; see logs"))
     ordered = assemble(runs, known, first_genai)
@@ -197,25 +175,31 @@ def convert_batch(
     return result
 
 
-def _kept(checked: list[Checked], keep: Keep, result: Converted) -> list[Checked]:
+def _kept(checked: list[RunData], keep: Keep, result: Converted) -> list[RunData]:
     """The spans the keep filter keeps, each re-parented to its nearest kept ancestor."""
     predicate = keep_predicate(keep)
-    identities = {item.key: Identity(item.key, item.parent, item.stamp) for item in checked}
+    identities = {item.key: Identity(item.key, item.parent_key, item.stamp) for item in checked}
     if keep == "genai":
         kept = {item.key for item in checked if item.plan.genai}
     else:
         assert predicate is not None
-        kept = {item.key for item in checked if predicate(item.record)}
+        kept = {item.key for item in checked if predicate(_span_of(item))}
     result.filtered = sum(1 for item in checked if item.key not in kept)
     identities = reparent(identities, kept)
     out = []
     for item in checked:
         if item.key in kept:  # (a re-sent span takes the identity of its last copy)
             ident = identities[item.key]
-            item.parent, item.stamp = ident.parent, ident.dotted_order
+            item.parent_key, item.stamp = ident.parent, ident.dotted_order
             item.lineage = False
             out.append(item)
     return out
+
+
+def _span_of(item: RunData) -> SpanRecord:
+    record = item.record
+    assert record is not None  # (held until mapped)
+    return record
 
 
 def restore(run: RunData) -> None:

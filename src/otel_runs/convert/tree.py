@@ -294,17 +294,18 @@ def _roll_up(ordered: list[RunData]) -> None:
                 if found is None:
                     found = forms[id(costs)] = _cost_forms(costs)
                 run.prompt_cost, run.completion_cost, run.total_cost, floats = found
-                usage = dict(own)
                 source = run.extra["metadata"].get(COST_SOURCE_KEY)
                 if source not in KEPT_COST_SOURCES and COST_KEYS.isdisjoint(own):
                     # The payload leaves them out: kept aside, shared by runs priced alike
                     # (only ever read).
                     run.priced = floats
+                    usage = own
                 else:
-                    usage.update(floats)
+                    usage = {**own, **floats}
             else:
                 run.prompt_cost = run.completion_cost = run.total_cost = None
-                usage = dict(own)
+                usage = own
+            # (`own` itself when unchanged: from here on only its token counts are read)
             run.extra["metadata"][ls.META_USAGE] = usage
         else:
             mine = below or []
