@@ -165,7 +165,7 @@ class RunData:
         if priced is None:
             return
         usage = self.extra["metadata"].get(ls.META_USAGE)
-        if isinstance(usage, dict):  # (the run's own copy: `tree._roll_up`)
+        if isinstance(usage, dict):  # (the run's own dict, no other run's: `tree._roll_up`)
             usage.update(priced)
         self.priced = None
 
