@@ -103,5 +103,4 @@ def test_only_runs_with_children_hold_child_lists_in_their_batch() -> None:
     assert children == ([run.id for run in leaves], [run.id for run in leaves])
     for leaf in leaves:
         assert leaf.batch.children(leaf.id) == ([], [])
-    root.batch.children(root.id)
     assert list(root.batch._children or ()) == [root.id]

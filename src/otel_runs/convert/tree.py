@@ -305,7 +305,8 @@ def _roll_up(ordered: list[RunData]) -> None:
             else:
                 run.prompt_cost = run.completion_cost = run.total_cost = None
                 usage = own
-            # (`own` itself when unchanged: from here on only its token counts are read)
+            # (`own` itself when unchanged: from here on only its token counts are read, until
+            # `RunData.fold_priced` adds our costs to it for a run that leaves as a `Run`)
             run.extra["metadata"][ls.META_USAGE] = usage
         else:
             mine = below or []

@@ -140,17 +140,19 @@ class Run:
 # their own to change, as before. (A None a caller stores in one reads back as a new empty
 # container too.)
 
-C = TypeVar("C", list[Any], dict[str, Any])
+_Container = TypeVar("_Container", list[Any], dict[str, Any])
 
 
-def _made_on_first_read(name: str, make: Callable[[], C]) -> Callable[[Run], C | None]:
+def _made_on_first_read(
+    name: str, make: Callable[[], _Container]
+) -> Callable[[Run], _Container | None]:
     """Turns `Run.<name>` into a property over its slot that replaces None by `make()` on the
     first read; returns the slot's raw reader (None or the container), for `to_dict`."""
     slot = Run.__dict__[name]  # the slot's member descriptor, made by @dataclass(slots=True)
-    raw: Callable[[Run], C | None] = slot.__get__
+    raw: Callable[[Run], _Container | None] = slot.__get__
     store = slot.__set__
 
-    def read(run: Run) -> C:
+    def read(run: Run) -> _Container:
         value = raw(run)
         if value is None:
             value = make()
