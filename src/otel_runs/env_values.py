@@ -33,9 +33,11 @@ def whole_number(name: str, value: int | None, env: str, default: int, *, minimu
 def _number(
     name: str, value: float | None, env: str, default: float, minimum: float, *, whole: bool
 ) -> float:
-    what = "a whole number" if whole else "a number"
+    def fits(number: float) -> bool:  # (NaN fits nothing)
+        return number >= minimum and (not whole or float(number).is_integer())
+
     if value is not None:
-        if not (value >= minimum and (not whole or float(value).is_integer())):
+        if not fits(value):
             kind = "a whole number " if whole else ""
             raise ConfigError(f"{name} must be {kind}>= {minimum}, got {value!r}")
         return float(value)
@@ -46,7 +48,8 @@ def _number(
         parsed = float(raw)
     except ValueError:
         parsed = float("nan")
-    if not (parsed >= minimum and (not whole or parsed.is_integer())):
+    if not fits(parsed):
+        what = "a whole number" if whole else "a number"
         _logger.warning("%s=%r is not %s >= %s; using %s", env, raw, what, minimum, default)
         return default
     return parsed
