@@ -100,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
     if "forwarding" in only:
         from bench.forwarding import forwarding
 
-        rows += forwarding(4 if args.smoke else 400, 1 if args.smoke else 3)
+        rows += forwarding(4 if args.smoke else 400, rounds)
     if "runs_to_spans" in only:
         from bench.runs_to_spans import measure as runs_to_spans  # needs the langsmith SDK
 
