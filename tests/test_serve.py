@@ -266,6 +266,7 @@ def test_sigint_stops_it_cleanly_and_nothing_is_left_behind(tmp_path: Path, work
     assert response.status_code == 200
     assert served.stop(signal.SIGINT) == 0, served.log()  # the final flush delivers the rest
     assert _stored_ids(store) == _run_ids(spans)
+    assert (tmp_path / "runs.sqlite-turns").exists(), "the store's writers took turns"
     with pytest.raises(httpx.ConnectError):
         httpx.post(f"{served.http_url}/v1/traces", content=b"", headers=PROTOBUF)
     _wait_for(lambda: not any(_alive(pid) for pid in children), "the workers to be gone")

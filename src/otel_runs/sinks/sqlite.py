@@ -36,6 +36,7 @@ from otel_runs.errors import StoreError
 from otel_runs.model.run import Run, parse_datetime
 from otel_runs.sinks import AnyRun, SinkResult, run_id_text
 from otel_runs.sinks import _sqlite_schema as _schema
+from otel_runs.sinks._turns import Turns
 
 _logger = logging.getLogger(__name__)
 
@@ -79,9 +80,19 @@ class SqliteSink:
     or read-only file): it returns a `SinkResult` whose `error` says what happened.
     """
 
-    def __init__(self, path: StorePath | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self,
+        path: StorePath | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        take_turns: bool = False,
+    ) -> None:
         self.path: Final = Path(path) if path is not None else default_store_path()
         self._timeout = timeout
+        self._turns = Turns(self.path) if take_turns else None
+        """With `take_turns`, writes take turns with the other sinks that do, in any process,
+        through a lock file beside the store (`sinks/_turns.py`: the store's WAL then keeps
+        starting over; `otel-runs serve` turns it on)."""
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
         self._by_key = False
@@ -147,6 +158,7 @@ class SqliteSink:
 
         def answer(result: SinkResult) -> Callable[[], SinkResult]:
             def finish() -> SinkResult:
+                self._end_turn()
                 self._lock.release()
                 return result
 
@@ -155,6 +167,8 @@ class SqliteSink:
         try:
             if self._closed:
                 return answer(SinkResult(failed=len(runs), error=f"{self!r} is closed"))
+            if self._turns is not None:
+                self._turns.take(self._timeout)
             conn = self._connection()
             conn.execute("BEGIN IMMEDIATE")
             opened = True
@@ -167,16 +181,18 @@ class SqliteSink:
         except BaseException:
             if opened:
                 self._rollback()
+            self._end_turn()
             self._lock.release()
             raise
 
         def commit() -> SinkResult:
             try:
-                conn.execute("COMMIT")
+                conn.execute("COMMIT")  # with the checkpoint, when one is due
             except sqlite3.Error as exc:
                 self._rollback()
                 return failed(exc)
             finally:
+                self._end_turn()
                 self._lock.release()
             return SinkResult(
                 stored=stored, duplicates=duplicates, failed=len(bad),
@@ -184,6 +200,10 @@ class SqliteSink:
             )  # fmt: skip
 
         return commit
+
+    def _end_turn(self) -> None:
+        if self._turns is not None:
+            self._turns.give()
 
     def _rollback(self) -> None:
         conn = self._conn
@@ -200,6 +220,8 @@ class SqliteSink:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+            if self._turns is not None:
+                self._turns.close()
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
