@@ -48,7 +48,6 @@ class Turns:
     def __init__(self, store: Path) -> None:
         self.path: Final = store.with_name(store.name + SUFFIX)
         self._fd: int | None = None
-        self._held = False
 
     def take(self, timeout: float) -> None:
         """Wait up to `timeout` seconds for this writer's turn; past it, go on without one."""
@@ -69,14 +68,11 @@ class Turns:
                 continue
             except OSError as exc:
                 _logger.debug("no turn at %s: %s", self.path, exc)
-                return
-            self._held = True
             return
 
     def give(self) -> None:
-        """End this writer's turn (nothing when it had none)."""
-        if self._held and self._fd is not None and fcntl is not None:
-            self._held = False
+        """End this writer's turn (unlocking a file not locked does nothing)."""
+        if self._fd is not None and fcntl is not None:
             try:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
             except OSError as exc:  # the descriptor is still ours: only closing it frees the lock
@@ -85,7 +81,7 @@ class Turns:
 
     def close(self) -> None:
         """Close the lock file (which ends a turn still held). Idempotent."""
-        fd, self._fd, self._held = self._fd, None, False
+        fd, self._fd = self._fd, None
         if fd is not None:
             os.close(fd)
 
