@@ -8,6 +8,8 @@
 - The local run store is WAL with `synchronous=NORMAL` (docs/spool.md, sinks/sqlite.py): no
   sync per batch, but a checkpoint syncs the WAL before it writes the database file, so a power
   loss can roll back the last batches and never corrupts the file.
+- `otel-runs serve`'s store (`SqliteSink(synced=True)`, written from the spool, which forgets
+  what the store answered for) syncs the WAL inside every write.
 
 A `kill -9` keeps the OS page cache, so crash tests cannot tell a synced write from an
 unsynced one. These tests look at the calls: under `strace` when the machine has it (a real
@@ -96,6 +98,16 @@ def test_the_store_syncs_the_wal_before_the_database_at_a_checkpoint(tmp_path: P
     wal, database = f"sync {tmp_path / 'runs.sqlite-wal'}", f"sync {tmp_path / 'runs.sqlite'}"
     assert wal in at_close and database in at_close, at_close
     assert at_close.index(wal) < at_close.index(database)
+    # A write too small for a checkpoint syncs nothing: what the next test's check can catch.
+    assert wal not in between(events, "WRITE-START", "WRITE-END"), events
+
+
+def test_a_store_written_from_a_spool_syncs_inside_every_write(tmp_path: Path) -> None:
+    """The receiver marks spooled spans delivered once the store answers: by then the runs
+    must be on disk, or a power loss would take them from both files."""
+    events = traced(tmp_path, "store", str(tmp_path), "synced")
+    inside = between(events, "WRITE-START", "WRITE-END")
+    assert f"sync {tmp_path / 'runs.sqlite-wal'}" in inside, events
 
 
 # --- the settings read back from the connections that write ------------------------------------
@@ -136,12 +148,42 @@ def test_the_spool_writes_with_full_sync_again_after_a_langsmith_api_mark(tmp_pa
         spool.close()
 
 
-def test_the_store_writes_in_wal_mode_with_normal_sync(tmp_path: Path) -> None:
-    sink = SqliteSink(tmp_path / "runs.sqlite")
+@pytest.mark.parametrize(("synced", "expected"), [(False, NORMAL), (True, FULL)])
+def test_the_store_writes_in_wal_mode_with_the_sync_asked(
+    tmp_path: Path, synced: bool, expected: int
+) -> None:
+    sink = SqliteSink(tmp_path / "runs.sqlite", synced=synced)
     try:
         sink.write(agent_runs())
-        conn = sink._connection()
-        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA synchronous").fetchone()[0] == NORMAL
+        assert _durability(sink) == ("wal", expected)
     finally:
         sink.close()
+
+
+def test_serve_writes_its_store_with_full_sync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both of `otel-runs serve`'s store writers: the OTLP forwarding's (in each worker) and
+    the LangSmith API's (`--to store`, the default destination)."""
+    from otel_runs.cli import _parser
+    from otel_runs.cli.serve import _sink
+    from otel_runs.cli.serve_langsmith import destination
+
+    monkeypatch.delenv("LANGSMITH_API_KEY", raising=False)
+    store = tmp_path / "runs.sqlite"
+    args = _parser().parse_args(["serve", "--store", str(store)])
+    make, _ = _sink(args)
+    for sink in (make(), destination(args, store).sink):
+        assert isinstance(sink, SqliteSink)
+        try:
+            sink.write(agent_runs())
+            assert _durability(sink) == ("wal", FULL)
+        finally:
+            sink.close()
+
+
+def _durability(sink: SqliteSink) -> tuple[str, int]:
+    conn = sink._connection()
+    return conn.execute("PRAGMA journal_mode").fetchone()[0], conn.execute(
+        "PRAGMA synchronous"
+    ).fetchone()[0]

@@ -2,12 +2,13 @@
 this under `strace` sees which sync calls happen inside the write.
 
     python -m tests.support.durability_app spool DIR [full|normal]   ReceiverService.accept
-    python -m tests.support.durability_app store DIR                 SqliteSink.write, close
+    python -m tests.support.durability_app store DIR [synced]        SqliteSink.write, close
     python -m tests.support.durability_app marks DIR                 Spool.mark, then an append
 
-Markers: `WRITE-START`, `WRITE-END`, for the store `CLOSED` after the sink's close, and for the
-marks `MARK-START`, `MARK-END` around a LangSmith API mark and `SPAN-MARK-START`, `SPAN-MARK-END`
-around an OTLP forwarding mark, both made before the write.
+Markers: `WRITE-START`, `WRITE-END` (for the store, around its second write: the first makes
+the file), for the store `CLOSED` after the sink's close, and for the marks `MARK-START`,
+`MARK-END` around a LangSmith API mark and `SPAN-MARK-START`, `SPAN-MARK-END` around an OTLP
+forwarding mark, both made before the write.
 """
 
 from __future__ import annotations
@@ -56,9 +57,10 @@ def marks(directory: Path) -> None:
     spool.close()
 
 
-def store(directory: Path) -> None:
-    sink = SqliteSink(directory / "runs.sqlite")
-    runs = agent_runs()
+def store(directory: Path, synced: bool) -> None:
+    sink = SqliteSink(directory / "runs.sqlite", synced=synced)
+    sink.write(agent_runs())  # the store made (its first write syncs as SQLite creates it)
+    runs = agent_runs(2)
     mark("WRITE-START")
     sink.write(runs)
     mark("WRITE-END")
@@ -74,4 +76,4 @@ if __name__ == "__main__":
         mode = sys.argv[3] if len(sys.argv) > 3 else None
         spool(where, "full" if mode == "full" else "normal" if mode == "normal" else None)
     else:
-        store(where)
+        store(where, synced=sys.argv[3:] == ["synced"])

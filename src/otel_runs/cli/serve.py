@@ -305,8 +305,9 @@ def _sink(args: argparse.Namespace) -> tuple[Callable[[], RunSink], str]:
         return LangSmithSink, "langsmith"
     store = _store(args)
     _logger.debug("runs go to %s (--store, else $%s)", store, STORE_ENV)
-    # Its writers (the forwarding, in each worker process, and the LangSmith API's) take turns.
-    return functools.partial(SqliteSink, store, take_turns=True), str(store.resolve())
+    # Its writers (the forwarding, in each worker process, and the LangSmith API's) take turns,
+    # and sync each commit: the spool forgets what the store has answered for.
+    return functools.partial(SqliteSink, store, take_turns=True, synced=True), str(store.resolve())
 
 
 def _store(args: argparse.Namespace) -> Path:

@@ -91,7 +91,8 @@ def destination(args: argparse.Namespace, store: Path) -> Destination:
         if name == STORE:
             if rest:
                 raise CommandError("--to store takes no URL (the store is --store)")
-            sinks.append(SqliteSink(store, take_turns=True))  # beside the OTLP forwarding's
+            # beside the OTLP forwarding's writes, and like them behind a spool
+            sinks.append(SqliteSink(store, take_turns=True, synced=True))
             names.append(f"store:{store.resolve()}")
             continue
         if len(rest) != 1:

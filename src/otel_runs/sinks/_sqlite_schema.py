@@ -4,8 +4,11 @@ Durability: the store runs in WAL mode with `synchronous=NORMAL`. Every write ba
 transaction, so a batch is stored whole or not at all and the file is never corrupted, even if
 the process is killed mid-write. A committed batch survives a crash of the application; an
 operating-system crash or power loss can lose the last batches committed since the previous
-WAL checkpoint (they are rolled back, never half-applied). That is the right trade for local
-telemetry: no fsync per batch, and readers never block the writer nor the writer the readers.
+WAL checkpoint (they are rolled back, never half-applied). That is the right trade for an
+app's own telemetry: no fsync per batch, and readers never block the writer nor the writer the
+readers. A writer that forgets its own copy of the runs once the store has them (the
+receiver's spool) asks for `synchronous=FULL` instead (`connect(..., synced=True)`): each
+commit then syncs the WAL before it returns.
 """
 
 from __future__ import annotations
@@ -139,8 +142,11 @@ CACHE_KIB: Final = 16_384
 stay in memory as the store grows."""
 
 
-def connect(path: Path, *, timeout: float, readonly: bool) -> sqlite3.Connection:
-    """An autocommit connection (transactions are explicit); raises sqlite3.Error."""
+def connect(
+    path: Path, *, timeout: float, readonly: bool, synced: bool = False
+) -> sqlite3.Connection:
+    """An autocommit connection (transactions are explicit); raises sqlite3.Error. With
+    `synced`, a writing connection syncs the WAL at every commit (`synchronous=FULL`)."""
     if readonly:
         uri = path.resolve().as_uri() + "?mode=ro"
         conn = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
@@ -154,7 +160,7 @@ def connect(path: Path, *, timeout: float, readonly: bool) -> sqlite3.Connection
             mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if str(mode).lower() != "wal":
                 _logger.warning("run store %s: journal_mode is %s, not wal", path, mode)
-            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(f"PRAGMA synchronous={'FULL' if synced else 'NORMAL'}")
             conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         return conn
     except BaseException:
