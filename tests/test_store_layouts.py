@@ -62,8 +62,10 @@ def statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     seen: list[str] = []
     connect = schema.connect
 
-    def recording(path: Path, *, timeout: float, readonly: bool) -> sqlite3.Connection:
-        conn = connect(path, timeout=timeout, readonly=readonly)
+    def recording(
+        path: Path, *, timeout: float, readonly: bool, synced: bool = False
+    ) -> sqlite3.Connection:
+        conn = connect(path, timeout=timeout, readonly=readonly, synced=synced)
         conn.set_trace_callback(seen.append)
         return conn
 
