@@ -182,6 +182,23 @@ def test_serve_writes_its_store_with_full_sync(
             sink.close()
 
 
+def test_the_receiver_service_writes_its_default_store_with_full_sync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ReceiverService` with no sink given (the library's default: the local store)."""
+    from otel_runs.receiver.service import ReceiverService
+
+    monkeypatch.delenv("LANGSMITH_API_KEY", raising=False)
+    monkeypatch.setenv("OTEL_RUNS_STORE", str(tmp_path / "runs.sqlite"))
+    service = ReceiverService(spool_path=tmp_path / "spool.sqlite")
+    try:
+        assert isinstance(service.sink, SqliteSink)
+        service.sink.write(agent_runs())
+        assert _durability(service.sink) == ("wal", FULL)
+    finally:
+        service.stop(5)
+
+
 def _durability(sink: SqliteSink) -> tuple[str, int]:
     conn = sink._connection()
     return conn.execute("PRAGMA journal_mode").fetchone()[0], conn.execute(

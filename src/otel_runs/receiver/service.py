@@ -23,6 +23,7 @@ means the spool cannot write (503 as well, and an operator must look). See docs/
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import pickle
@@ -169,10 +170,10 @@ class ReceiverService:
         self._parts = worker_count
         self._forwarding: Forwarding | None = None
         self._pool: WorkerPool | None = None
-        if sink_factory is None:
+        if sink_factory is None:  # (a partial: it goes to worker processes pickled)
             from otel_runs.sinks.choose import choose_sink
 
-            sink_factory = choose_sink
+            sink_factory = functools.partial(choose_sink, synced=True)
         try:
             self._spool.repartition(self._parts, resplit)
             work = WorkerSettings(

@@ -9,12 +9,14 @@ from otel_runs.sinks import RunSink
 ENV_API_KEY = "LANGSMITH_API_KEY"
 
 
-def choose_sink() -> RunSink:
-    """`LANGSMITH_API_KEY` set -> `LangSmithSink`; otherwise `SqliteSink` at the default path."""
+def choose_sink(*, synced: bool = False) -> RunSink:
+    """`LANGSMITH_API_KEY` set -> `LangSmithSink`; otherwise `SqliteSink` at the default path,
+    syncing every commit with `synced` (for a caller that forgets its copy of the runs once the
+    sink has answered: the receiver, whose spool does)."""
     if os.environ.get(ENV_API_KEY):
         from otel_runs.sinks.langsmith import LangSmithSink
 
         return LangSmithSink()
     from otel_runs.sinks.sqlite import SqliteSink, default_store_path
 
-    return SqliteSink(default_store_path())
+    return SqliteSink(default_store_path(), synced=synced)
