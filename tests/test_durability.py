@@ -154,8 +154,7 @@ def test_the_store_writes_in_wal_mode_with_the_sync_asked(
 ) -> None:
     sink = SqliteSink(tmp_path / "runs.sqlite", synced=synced)
     try:
-        sink.write(agent_runs())
-        assert _durability(sink) == ("wal", expected)
+        assert _written(sink) == ("wal", expected)
     finally:
         sink.close()
 
@@ -176,8 +175,7 @@ def test_serve_writes_its_store_with_full_sync(
     for sink in (make(), destination(args, store).sink):
         assert isinstance(sink, SqliteSink)
         try:
-            sink.write(agent_runs())
-            assert _durability(sink) == ("wal", FULL)
+            assert _written(sink) == ("wal", FULL)
         finally:
             sink.close()
 
@@ -193,13 +191,14 @@ def test_the_receiver_service_writes_its_default_store_with_full_sync(
     service = ReceiverService(spool_path=tmp_path / "spool.sqlite")
     try:
         assert isinstance(service.sink, SqliteSink)
-        service.sink.write(agent_runs())
-        assert _durability(service.sink) == ("wal", FULL)
+        assert _written(service.sink) == ("wal", FULL)
     finally:
         service.stop(5)
 
 
-def _durability(sink: SqliteSink) -> tuple[str, int]:
+def _written(sink: SqliteSink) -> tuple[str, int]:
+    """The journal mode and `synchronous` of a store's writing connection, after a write."""
+    sink.write(agent_runs())
     conn = sink._connection()
     return conn.execute("PRAGMA journal_mode").fetchone()[0], conn.execute(
         "PRAGMA synchronous"
