@@ -9,6 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
+from otel_runs.model.run import Run
 from otel_runs.sinks import SinkResult
 from otel_runs.sinks.sqlite import SqliteSink, read_runs
 from tests.support.agent_spans import agent_runs
@@ -54,18 +57,25 @@ def test_a_write_holds_its_turn_from_its_inserts_until_its_commit_returned(
     assert read_runs(store) == runs
 
 
-def test_a_write_waits_for_another_writers_turn(tmp_path: Path) -> None:
-    store = tmp_path / "runs.sqlite"
-    sink = SqliteSink(store, take_turns=True)
-    runs = agent_runs(1)
+def _written_after_the_turn(sink: SqliteSink, runs: list[Run]) -> SinkResult | None:
+    """The answer to writing `runs` while another writer holds the store's turn (no SQLite lock
+    is held: only the turn can keep the write waiting); None when the write answered before
+    that turn ended."""
     answers: list[SinkResult] = []
     writer = threading.Thread(target=lambda: answers.append(sink.write(runs)))
-    with _turn_held(store):  # no SQLite lock is held: only the turn keeps the write waiting
+    with _turn_held(sink.path):
         writer.start()
         writer.join(0.3)
-        assert writer.is_alive() and answers == [], "the write waits for its turn"
+        if answers:
+            return None
     writer.join(10)
-    assert answers == [SinkResult(stored=len(runs))]
+    return answers[0]
+
+
+def test_a_write_waits_for_another_writers_turn(tmp_path: Path) -> None:
+    sink = SqliteSink(tmp_path / "runs.sqlite", take_turns=True)
+    runs = agent_runs(1)
+    assert _written_after_the_turn(sink, runs) == SinkResult(stored=len(runs))
     sink.close()
 
 
@@ -98,3 +108,32 @@ def test_a_sink_without_turns_makes_no_turn_file_and_waits_for_none(tmp_path: Pa
     assert sink.write(runs[3:]) == SinkResult(stored=len(runs) - 3)
     sink.close()
     assert not _turn_file(store).exists()
+
+
+def test_every_store_writer_of_the_receiver_takes_turns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`otel-runs serve`'s two store writers (the OTLP forwarding's, in each worker, and the
+    LangSmith API's `--to store`) and `ReceiverService`'s default store, which its worker
+    processes each write."""
+    from otel_runs.cli import _parser
+    from otel_runs.cli.serve import _sink
+    from otel_runs.cli.serve_langsmith import destination
+    from otel_runs.receiver.service import ReceiverService
+
+    monkeypatch.delenv("LANGSMITH_API_KEY", raising=False)
+    store = tmp_path / "runs.sqlite"
+    monkeypatch.setenv("OTEL_RUNS_STORE", str(store))
+    args = _parser().parse_args(["serve", "--store", str(store)])
+    make, _ = _sink(args)
+    service = ReceiverService(spool_path=tmp_path / "spool.sqlite")
+    try:
+        for sink in (make(), destination(args, store).sink, service.sink):
+            assert isinstance(sink, SqliteSink) and sink.path == store
+            answer = _written_after_the_turn(sink, agent_runs(1))  # (the same runs each time)
+            assert answer is not None, f"{sink!r} did not wait for its turn"
+            assert answer.error is None
+            if sink is not service.sink:
+                sink.close()
+    finally:
+        service.stop(5)
