@@ -49,7 +49,7 @@ from otel_runs.receiver.projects import CHOICES as PROJECT_CHOICES
 from otel_runs.receiver.settings import ENV_PROJECT_FROM, ENV_SPOOL, ENV_WORKERS, GC_THRESHOLDS
 from otel_runs.sinks import RunSink
 from otel_runs.sinks.choose import ENV_API_KEY
-from otel_runs.sinks.sqlite import STORE_ENV, SqliteSink, default_store_path
+from otel_runs.sinks.sqlite import STORE_ENV, default_store_path, receiver_store
 
 _logger = logging.getLogger(__name__)
 
@@ -305,9 +305,7 @@ def _sink(args: argparse.Namespace) -> tuple[Callable[[], RunSink], str]:
         return LangSmithSink, "langsmith"
     store = _store(args)
     _logger.debug("runs go to %s (--store, else $%s)", store, STORE_ENV)
-    # Its writers (the forwarding, in each worker process, and the LangSmith API's) take turns,
-    # and sync each commit: the spool forgets what the store has answered for.
-    return functools.partial(SqliteSink, store, take_turns=True, synced=True), str(store.resolve())
+    return functools.partial(receiver_store, store), str(store.resolve())
 
 
 def _store(args: argparse.Namespace) -> Path:

@@ -79,7 +79,7 @@ def destination(args: argparse.Namespace, store: Path) -> Destination:
     """The sink for `--to` (every destination given; the local store `store` by default)."""
     from otel_runs.sinks.fanout import FanoutSink
     from otel_runs.sinks.otlp import OtlpSpanSink
-    from otel_runs.sinks.sqlite import SqliteSink
+    from otel_runs.sinks.sqlite import receiver_store
 
     headers = header_pairs(args.header)
     sinks: list[RunSink] = []
@@ -91,8 +91,7 @@ def destination(args: argparse.Namespace, store: Path) -> Destination:
         if name == STORE:
             if rest:
                 raise CommandError("--to store takes no URL (the store is --store)")
-            # beside the OTLP forwarding's writes, and like them behind a spool
-            sinks.append(SqliteSink(store, take_turns=True, synced=True))
+            sinks.append(receiver_store(store))  # beside the OTLP forwarding's writes
             names.append(f"store:{store.resolve()}")
             continue
         if len(rest) != 1:

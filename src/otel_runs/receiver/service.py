@@ -66,11 +66,11 @@ class ReceiverService:
     Thread-safe: `accept` and `accept_log_events` may be called from any number of threads.
     Configuration, argument > environment > default:
 
-    - `sink`: where runs go; default `choose_sink(synced=True, take_turns=True)` (LangSmith
-      when `LANGSMITH_API_KEY` is set, else the local SQLite store, written as `otel-runs
-      serve` writes it: every commit synced, since the spool forgets what the sink answered
-      for, and the worker processes' writes taking turns). Or `sink_factory`, a callable that
-      makes one.
+    - `sink`: where runs go; default `choose_sink(for_receiver=True)` (LangSmith when
+      `LANGSMITH_API_KEY` is set, else the local SQLite store, written as `otel-runs serve`
+      writes it, `sinks.sqlite.receiver_store`: every commit synced, since the spool forgets
+      what the sink answered for, and the worker processes' writes taking turns). Or
+      `sink_factory`, a callable that makes one.
     - `workers`: `OTEL_RUNS_WORKERS`, default 1: processes that convert and store. 1 is this
       one (a thread); 2 or more are worker processes, each with its own partition of the trace
       ids and its own sink from `sink_factory` (which, as `keep` and `privacy`, must then be
@@ -176,7 +176,7 @@ class ReceiverService:
         if sink_factory is None:  # (a partial: it goes to worker processes pickled)
             from otel_runs.sinks.choose import choose_sink
 
-            sink_factory = functools.partial(choose_sink, synced=True, take_turns=True)
+            sink_factory = functools.partial(choose_sink, for_receiver=True)
         try:
             self._spool.repartition(self._parts, resplit)
             work = WorkerSettings(

@@ -62,6 +62,13 @@ def default_store_path() -> Path:
     return Path.cwd() / DEFAULT_STORE_NAME
 
 
+def receiver_store(path: StorePath | None = None) -> SqliteSink:
+    """The store as `otel-runs serve` and `ReceiverService` write it: every commit synced, since
+    their spool forgets what the store has answered for, and its writers (worker processes, the
+    LangSmith API's `--to store`) taking turns."""
+    return SqliteSink(path, take_turns=True, synced=True)
+
+
 @dataclass(frozen=True, slots=True)
 class TraceSummary:
     """One trace in the store, as `list_traces` reports it."""
