@@ -31,6 +31,7 @@ from otel_runs.receiver.settings import ENV_SPOOL_SYNC
 from otel_runs.receiver.spool import Mark, Spool
 from otel_runs.sinks.sqlite import SqliteSink
 from tests.support.agent_spans import agent_runs
+from tests.support.receiver_stores import receiver_store_writers
 
 ROOT = Path(__file__).resolve().parents[1]
 SYNC = re.compile(r"\b(fsync|fdatasync)\(\d+<(?P<path>[^>]*)>\)")
@@ -159,41 +160,14 @@ def test_the_store_writes_in_wal_mode_with_the_sync_asked(
         sink.close()
 
 
-def test_serve_writes_its_store_with_full_sync(
+def test_every_store_writer_of_the_receiver_syncs_every_commit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Both of `otel-runs serve`'s store writers: the OTLP forwarding's (in each worker) and
-    the LangSmith API's (`--to store`, the default destination)."""
-    from otel_runs.cli import _parser
-    from otel_runs.cli.serve import _sink
-    from otel_runs.cli.serve_langsmith import destination
-
-    monkeypatch.delenv("LANGSMITH_API_KEY", raising=False)
-    store = tmp_path / "runs.sqlite"
-    args = _parser().parse_args(["serve", "--store", str(store)])
-    make, _ = _sink(args)
-    for sink in (make(), destination(args, store).sink):
-        assert isinstance(sink, SqliteSink)
-        try:
-            assert _written(sink) == ("wal", FULL)
-        finally:
-            sink.close()
-
-
-def test_the_receiver_service_writes_its_default_store_with_full_sync(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`ReceiverService` with no sink given (the library's default: the local store)."""
-    from otel_runs.receiver.service import ReceiverService
-
-    monkeypatch.delenv("LANGSMITH_API_KEY", raising=False)
-    monkeypatch.setenv("OTEL_RUNS_STORE", str(tmp_path / "runs.sqlite"))
-    service = ReceiverService(spool_path=tmp_path / "spool.sqlite")
-    try:
-        assert isinstance(service.sink, SqliteSink)
-        assert _written(service.sink) == ("wal", FULL)
-    finally:
-        service.stop(5)
+    """`otel-runs serve`'s two store writers (the OTLP forwarding's, in each worker, and the
+    LangSmith API's `--to store`, the default destination) and `ReceiverService`'s default."""
+    with receiver_store_writers(tmp_path, monkeypatch) as sinks:
+        for sink in sinks:
+            assert _written(sink) == ("wal", FULL), sink
 
 
 def _written(sink: SqliteSink) -> tuple[str, int]:

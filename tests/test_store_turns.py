@@ -15,6 +15,7 @@ from otel_runs.model.run import Run
 from otel_runs.sinks import SinkResult
 from otel_runs.sinks.sqlite import SqliteSink, read_runs
 from tests.support.agent_spans import agent_runs
+from tests.support.receiver_stores import receiver_store_writers
 
 
 def _turn_file(store: Path) -> Path:
@@ -116,25 +117,9 @@ def test_every_store_writer_of_the_receiver_takes_turns(
     """`otel-runs serve`'s two store writers (the OTLP forwarding's, in each worker, and the
     LangSmith API's `--to store`) and `ReceiverService`'s default store, which its worker
     processes each write."""
-    from otel_runs.cli import _parser
-    from otel_runs.cli.serve import _sink
-    from otel_runs.cli.serve_langsmith import destination
-    from otel_runs.receiver.service import ReceiverService
-
-    monkeypatch.delenv("LANGSMITH_API_KEY", raising=False)
-    store = tmp_path / "runs.sqlite"
-    monkeypatch.setenv("OTEL_RUNS_STORE", str(store))
-    args = _parser().parse_args(["serve", "--store", str(store)])
-    make, _ = _sink(args)
-    service = ReceiverService(spool_path=tmp_path / "spool.sqlite")
-    try:
-        for sink in (make(), destination(args, store).sink, service.sink):
-            assert isinstance(sink, SqliteSink) and sink.path == store
+    with receiver_store_writers(tmp_path, monkeypatch) as sinks:
+        for sink in sinks:
             # The same runs each time: later writes find them stored, so only errors count.
             answer = _written_after_the_turn(sink, agent_runs(1))
             assert answer is not None, f"{sink!r} did not wait for its turn"
             assert answer.error is None
-            if sink is not service.sink:
-                sink.close()
-    finally:
-        service.stop(5)
